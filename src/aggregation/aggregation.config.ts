@@ -1,0 +1,21 @@
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { Env } from '../config/env.decorator.js';
+
+export class AggregationConfig {
+  @Env('AGGREGATION_DEADLINE_MS', { doc: 'Overall deadline for one Customer 360 answer; sources not done by then are marked timeout' })
+  @IsInt()
+  @Min(50)
+  @Max(30_000)
+  deadlineMs = 800;
+
+  @Env('AGGREGATION_LATE_COMPLETION_MS', { doc: 'How long a source call that missed the deadline may finish in the background to warm the cache (0 = cancel at the deadline)' })
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  lateCompletionMs = 5000;
+
+  @Env('DEFAULT_PHONE_REGION', { doc: 'Region (ISO 3166 alpha-2) for phone numbers given without a country code' })
+  @IsString()
+  @Matches(/^[A-Z]{2}$/)
+  defaultPhoneRegion = 'US';
+}

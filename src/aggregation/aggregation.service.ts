@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { SourceCache, type CachedSource } from '../cache/source-cache.js';
+import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
+import { isConnectorError } from '../connectors/connector.errors.js';
+import { AggregationConfig } from './aggregation.config.js';
+import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
+import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
+
+export type ProfileResult = { verdict: 'found'; view: Customer360 } | { verdict: 'not_found' | 'unavailable'; view: Customer360 };
+
+const DEADLINE = Symbol('deadline');
+
+/**
+ * Fans one profile request out to every connector concurrently, waits no longer than the
+ * deadline, and merges what arrived. Per source: fresh cache → use it; else call (one call per
+ * source and customer at a time in this process); on failure or timeout → the stale copy if
+ * one is kept, marked. A call that misses the deadline may run on (bounded) to warm the cache.
+ */
+@Injectable()
+export class AggregationService implements OnApplicationShutdown {
+  private readonly logger = new Logger(AggregationService.name);
+  private readonly inflight = new Map<string, Promise<CachedSource>>();
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(
+    @Inject(CONNECTORS) private readonly connectors: CustomerConnector[],
+    private readonly cache: SourceCache,
+    private readonly config: AggregationConfig,
+  ) {}
+
+  get sourceNames(): string[] {
+    return this.connectors.map((c) => c.source);
+  }
+
+  /** A new deadline (epoch ms) for a request starting now. */
+  deadline(): number {
+    return Date.now() + this.config.deadlineMs;
+  }
+
+  async getProfile(customerId: string, deadlineAt: number = this.deadline()): Promise<ProfileResult> {
+    const cached = await this.cache.getAll(customerId, this.connectors.filter((c) => c.enabled).map((c) => c.source));
+    const outcomes = await this.withDeadline(deadlineAt, (deadline) =>
+      Promise.all(this.connectors.map((c) => this.resolve(c, customerId, cached.get(c.source), deadline))),
+    );
+    const view = mergeProfile(customerId, outcomes, new Date());
+    return { verdict: verdict(outcomes), view };
+  }
+
+  /** Number of source calls still running (including late ones warming the cache). */
+  get pendingCalls(): number {
+    return this.inflight.size;
+  }
+
+  onApplicationShutdown(): void {
+    for (const controller of this.controllers) controller.abort();
+  }
+
+  private async withDeadline<T>(deadlineAt: number, run: (deadline: Promise<typeof DEADLINE>) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof DEADLINE>((resolve) => {
+      timer = setTimeout(() => resolve(DEADLINE), Math.max(0, deadlineAt - Date.now()));
+    });
+    try {
+      return await run(deadline);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async resolve(connector: CustomerConnector, customerId: string, cached: CachedSource | undefined, deadline: Promise<typeof DEADLINE>): Promise<SourceOutcome> {
+    const source = connector.source;
+    if (!connector.enabled) return { source, state: { status: 'disabled' } };
+    const now = Date.now();
+    if (cached && this.cache.isFresh(cached, now)) return this.fromEntry(source, cached, 'ok', 0);
+
+    const started = now;
+    let result: CachedSource | typeof DEADLINE;
+    try {
+      result = await Promise.race([this.call(connector, customerId), deadline]);
+    } catch (err) {
+      const latencyMs = Date.now() - started;
+      const reason = isConnectorError(err) ? err.kind : 'unavailable';
+      if (!isConnectorError(err)) this.logger.error({ msg: 'connector failed unexpectedly', source, err });
+      return this.failed(source, cached, statusFor(reason), reason, latencyMs);
+    }
+    const latencyMs = Date.now() - started;
+    if (result === DEADLINE) return this.failed(source, cached, 'timeout', 'timeout', latencyMs);
+    return this.fromEntry(source, result, result.found ? 'ok' : 'not_found', latencyMs);
+  }
+
+  /** One live call per source and customer at a time; its result is cached when it lands, even after the deadline. */
+  private call(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+    const key = `${connector.source}\u0000${customerId}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const budget = this.config.deadlineMs + this.config.lateCompletionMs;
+    const cutoff = setTimeout(() => controller.abort(), budget);
+    const promise = connector
+      .fetch(customerId, controller.signal)
+      .then(async (result) => {
+        const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
+        await this.cache.put(customerId, connector.source, entry);
+        return entry;
+      })
+      .finally(() => {
+        clearTimeout(cutoff);
+        this.controllers.delete(controller);
+        this.inflight.delete(key);
+      });
+    // the request may have stopped waiting (deadline); a late failure is then only logged
+    promise.catch(() => undefined);
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number): SourceOutcome {
+    const state: SourceState = { status, fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs };
+    return entry.found ? { source, state, data: entry.data } : { source, state };
+  }
+
+  private failed(source: string, cached: CachedSource | undefined, status: SourceStatus, reason: string, latencyMs: number): SourceOutcome {
+    if (cached?.found) {
+      const ageMs = Date.now() - cached.fetchedAt;
+      return { source, state: { status: 'stale', fetchedAt: new Date(cached.fetchedAt).toISOString(), ageMs, latencyMs, reason }, data: cached.data };
+    }
+    return { source, state: { status, latencyMs, reason } };
+  }
+}
+
+function statusFor(kind: string): SourceStatus {
+  switch (kind) {
+    case 'timeout':
+      return 'timeout';
+    case 'rate_limited':
+      return 'rate_limited';
+    case 'not_found':
+      return 'not_found';
+    default:
+      return 'unavailable';
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { SourceCache } from '../cache/source-cache.js';
+import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
+import { AggregationConfig } from './aggregation.config.js';
+
+/** A phone number in any common notation → E.164, or undefined when it is not a valid number. */
+export function toE164(input: string, defaultRegion: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(input, defaultRegion as CountryCode);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+/** Resolves contact details to customer numbers through the CRM directory, with the result cached. */
+@Injectable()
+export class DirectoryService {
+  constructor(
+    @Inject(CUSTOMER_DIRECTORY) private readonly directory: CustomerDirectory,
+    private readonly cache: SourceCache,
+    private readonly config: AggregationConfig,
+  ) {}
+
+  normalizePhone(input: string): string | undefined {
+    return toE164(input, this.config.defaultPhoneRegion);
+  }
+
+  async byPhone(e164: string, deadlineAt: number): Promise<string[]> {
+    return this.lookup('phone', e164, deadlineAt, (signal) => this.directory.findByPhone(e164, signal));
+  }
+
+  async byEmail(email: string, deadlineAt: number): Promise<string[]> {
+    return this.lookup('email', email.toLowerCase(), deadlineAt, (signal) => this.directory.findByEmail(email, signal));
+  }
+
+  private async lookup(kind: 'phone' | 'email', value: string, deadlineAt: number, find: (signal: AbortSignal) => Promise<string[]>): Promise<string[]> {
+    const cached = await this.cache.getLookup(kind, value);
+    if (cached) return cached;
+    const signal = AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()));
+    const ids = await find(signal);
+    await this.cache.putLookup(kind, value, ids);
+    return ids;
+  }
+}

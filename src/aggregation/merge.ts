@@ -1,0 +1,57 @@
+import type { CustomerPartial } from '../connectors/connector.js';
+import type { Customer360, SourceState } from './customer360.schema.js';
+
+/** What the fan-out learned from one source. */
+export interface SourceOutcome {
+  source: string;
+  state: SourceState;
+  /** Data to show (fresh or stale); absent when the source gave none. */
+  data?: CustomerPartial;
+}
+
+const FIELDS: Array<keyof CustomerPartial> = ['accountName', 'loyaltyTier', 'balance', 'currency', 'openTickets', 'lastInteractionDate', 'email', 'phone'];
+
+/**
+ * Merges per-source outcomes into one view. Outcomes come in registration order, which is also
+ * the precedence order when two sources fill the same field (e.g. the name from Salesforce wins
+ * over SAP's). Pure: no I/O, no clock.
+ */
+export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now: Date): Customer360 {
+  const view: Customer360 = {
+    customerId,
+    accountName: null,
+    loyaltyTier: null,
+    balance: null,
+    currency: null,
+    openTickets: null,
+    lastInteractionDate: null,
+    email: null,
+    phone: null,
+    sourceSystems: [],
+    sources: {},
+    degraded: false,
+    lastUpdated: now.toISOString(),
+  };
+  const filled = view as unknown as Record<string, unknown>;
+  for (const outcome of outcomes) {
+    view.sources[outcome.source] = outcome.state;
+    if (outcome.state.status !== 'ok' && outcome.state.status !== 'disabled') view.degraded = true;
+    if (!outcome.data) continue;
+    view.sourceSystems.push(outcome.source);
+    for (const field of FIELDS) {
+      const value = outcome.data[field];
+      if (value !== undefined && filled[field] === null) filled[field] = value;
+    }
+  }
+  // a balance without a currency is only meaningful when it is zero
+  if (view.balance !== null && view.currency === null && !/^0(\.0+)?$/.test(view.balance)) view.balance = null;
+  return view;
+}
+
+/** Found somewhere (fresh or stale) → a profile; every enabled source said "not found" → unknown; else → cannot tell. */
+export function verdict(outcomes: SourceOutcome[]): 'found' | 'not_found' | 'unavailable' {
+  if (outcomes.some((o) => o.data !== undefined)) return 'found';
+  const enabled = outcomes.filter((o) => o.state.status !== 'disabled');
+  if (enabled.length > 0 && enabled.every((o) => o.state.status === 'not_found')) return 'not_found';
+  return 'unavailable';
+}

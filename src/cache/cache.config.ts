@@ -1,0 +1,32 @@
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { Env } from '../config/env.decorator.js';
+
+export class CacheConfig {
+  @Env('REDIS_URL', { doc: 'redis://[:password@]host:6379/0; unset = in-memory cache (one process only)', secret: true })
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: '$property must be a redis:// or rediss:// URL' })
+  redisUrl?: string;
+
+  @Env('CACHE_FRESH_TTL_MS', { doc: 'How long a profile is served as fresh' })
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  freshTtlMs = 30_000;
+
+  @Env('CACHE_STALE_TTL_MS', { doc: 'How long a copy is kept to be served as stale when a source fails' })
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86_400_000)
+  staleTtlMs = 86_400_000;
+
+  @Env('CACHE_LOOKUP_TTL_MS', { doc: 'How long a phone/e-mail → customer number look-up is remembered' })
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86_400_000)
+  lookupTtlMs = 300_000;
+
+  @Env('CACHE_KEY_PREFIX', { doc: 'Namespace of every key this service writes in Redis' })
+  @IsString()
+  @Matches(/^[a-z0-9:_-]{1,32}$/)
+  keyPrefix = 'c360';
+}

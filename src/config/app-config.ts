@@ -1,0 +1,26 @@
+import { AggregationConfig } from '../aggregation/aggregation.config.js';
+import { CacheConfig } from '../cache/cache.config.js';
+import { SalesforceConfig } from '../connectors/salesforce/salesforce.config.js';
+import { SapConfig } from '../connectors/sap/sap.config.js';
+import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js';
+import { GenesysConfig } from '../genesys/genesys.config.js';
+import { ServerConfig } from './server.config.js';
+
+/**
+ * Every configuration section, keyed by the module that owns it. Each section is a class whose
+ * properties are bound to environment variables with `@Env` and validated with class-validator;
+ * the loader, the README table and the Helm consistency check all read this one list.
+ */
+export const CONFIG_SECTIONS = {
+  server: ServerConfig,
+  cache: CacheConfig,
+  aggregation: AggregationConfig,
+  salesforce: SalesforceConfig,
+  sap: SapConfig,
+  servicenow: ServiceNowConfig,
+  genesys: GenesysConfig,
+} as const;
+
+export type SectionName = keyof typeof CONFIG_SECTIONS;
+
+export type AppConfig = { readonly [K in SectionName]: InstanceType<(typeof CONFIG_SECTIONS)[K]> };

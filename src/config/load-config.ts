@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { validateSync, type ValidationError } from 'class-validator';
+import { CONFIG_SECTIONS, type AppConfig, type SectionName } from './app-config.js';
+import { ConfigError } from './config.errors.js';
+import { envBindings, type EnvBinding } from './env.decorator.js';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+export type FileReader = (path: string) => string;
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/**
+ * Builds and validates the whole configuration from an environment. Throws a ConfigError whose
+ * message names every bad variable and what is expected (never a secret's value).
+ */
+export function loadConfig(env: Environment, readFile: FileReader = (p) => readFileSync(p, 'utf8')): AppConfig {
+  const problems: string[] = [];
+  const config: Partial<Record<SectionName, object>> = {};
+  for (const [section, cls] of Object.entries(CONFIG_SECTIONS) as Array<[SectionName, new () => object]>) {
+    const instance = new cls();
+    const bindings = envBindings(cls);
+    for (const binding of bindings) {
+      const raw = readRaw(binding, env, readFile, problems);
+      if (raw === undefined) continue;
+      const current = (instance as Record<string, unknown>)[binding.property];
+      (instance as Record<string, unknown>)[binding.property] = convert(resolveType(binding.type, current), raw);
+    }
+    for (const error of validateSync(instance, { forbidUnknownValues: false })) {
+      problems.push(describe(error, bindings, env));
+    }
+    config[section] = instance;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as AppConfig;
+}
+
+function readRaw(binding: EnvBinding, env: Environment, readFile: FileReader, problems: string[]): string | undefined {
+  const direct = env[binding.name];
+  const filePath = binding.secret ? env[`${binding.name}_FILE`] : undefined;
+  if (filePath !== undefined && filePath !== '') {
+    if (direct !== undefined && direct !== '') {
+      problems.push(`set ${binding.name} or ${binding.name}_FILE, not both`);
+      return undefined;
+    }
+    try {
+      return readFile(filePath).replace(/\r?\n$/, '');
+    } catch {
+      problems.push(`${binding.name}_FILE points to a file that cannot be read (${filePath})`);
+      return undefined;
+    }
+  }
+  return direct === '' ? undefined : direct;
+}
+
+function resolveType(type: EnvBinding['type'], defaultValue: unknown): Exclude<EnvBinding['type'], 'auto'> {
+  if (type !== 'auto') return type;
+  return typeof defaultValue === 'number' ? 'number' : typeof defaultValue === 'boolean' ? 'boolean' : Array.isArray(defaultValue) ? 'list' : 'string';
+}
+
+function convert(type: Exclude<EnvBinding['type'], 'auto'>, raw: string): unknown {
+  switch (type) {
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+    case 'boolean': {
+      const v = raw.trim().toLowerCase();
+      return TRUE.has(v) ? true : FALSE.has(v) ? false : raw;
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    case 'string':
+      return raw;
+  }
+}
+
+function describe(error: ValidationError, bindings: EnvBinding[], env: Environment): string {
+  const binding = bindings.find((b) => b.property === error.property);
+  const name = binding?.name ?? error.property;
+  const messages = Object.values(error.constraints ?? {}).map((m) => m.replaceAll(error.property, name));
+  const given = env[name];
+  const shown = binding?.secret || given === undefined || given === '' ? (given ? '' : ' (not set)') : ` (got "${given.slice(0, 60)}")`;
+  return `${messages.join(', ')}${shown}`;
+}
+
+/** Every variable the service understands, for docs and consistency checks. */
+export function allBindings(): Array<EnvBinding & { section: SectionName; defaultValue: unknown }> {
+  return (Object.entries(CONFIG_SECTIONS) as Array<[SectionName, new () => object]>).flatMap(([section, cls]) => {
+    const defaults = new cls() as Record<string, unknown>;
+    return envBindings(cls).map((b) => ({ ...b, section, defaultValue: defaults[b.property] }));
+  });
+}

@@ -1,0 +1,34 @@
+import { IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { Env } from './env.decorator.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const RUN_MODES = ['production', 'development', 'test', 'sandbox'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export class ServerConfig {
+  @Env('NODE_ENV', { doc: 'Run mode: production, development, test or sandbox' })
+  @IsIn(RUN_MODES)
+  mode: RunMode = 'development';
+
+  @Env('PORT', { doc: 'HTTP port the service listens on' })
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port = 3000;
+
+  @Env('HOST', { doc: 'Interface to bind (0.0.0.0 in a container)' })
+  @IsString()
+  @MinLength(1)
+  host = '0.0.0.0';
+
+  @Env('LOG_LEVEL', { doc: 'fatal, error, warn, info, debug, trace or silent' })
+  @IsIn(LOG_LEVELS)
+  logLevel: LogLevel = 'info';
+
+  @Env('BODY_LIMIT_BYTES', { doc: 'Largest accepted request body' })
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  bodyLimitBytes = 64 * 1024;
+}

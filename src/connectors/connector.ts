@@ -1,0 +1,42 @@
+/**
+ * The one seam between the aggregation and the systems of record. A connector knows how to
+ * fetch its part of a customer's profile by the enterprise customer number and returns it in
+ * canonical form; the aggregation knows nothing else about it.
+ */
+
+/** The canonical fields a source can contribute. Each source fills only what it owns. */
+export interface CustomerPartial {
+  accountName?: string;
+  loyaltyTier?: string;
+  lastInteractionDate?: string;
+  email?: string;
+  phone?: string;
+  /** Decimal string (exact), e.g. "1250.50". */
+  balance?: string;
+  currency?: string;
+  openTickets?: number;
+}
+
+export type FetchResult = { found: true; data: CustomerPartial } | { found: false };
+
+export interface CustomerConnector {
+  /** Stable source name used in responses, metrics and configuration (e.g. "sap"). */
+  readonly source: string;
+  readonly enabled: boolean;
+  /**
+   * Fetches this source's part of the profile. Rejects with a ConnectorError; must stop its I/O
+   * when `signal` aborts.
+   */
+  fetch(customerId: string, signal: AbortSignal): Promise<FetchResult>;
+}
+
+/** Finds customer numbers by contact details (implemented by the CRM that owns contacts). */
+export interface CustomerDirectory {
+  findByPhone(e164: string, signal: AbortSignal): Promise<string[]>;
+  findByEmail(email: string, signal: AbortSignal): Promise<string[]>;
+}
+
+/** DI token: every registered connector, in registration order. */
+export const CONNECTORS = Symbol('CONNECTORS');
+/** DI token: the directory used for phone and e-mail look-ups. */
+export const CUSTOMER_DIRECTORY = Symbol('CUSTOMER_DIRECTORY');

@@ -1,0 +1,35 @@
+import { IsBoolean, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { Env } from '../../config/env.decorator.js';
+
+export class SapConfig {
+  @Env('SAP_ENABLED', { doc: 'Call SAP S/4HANA at all' })
+  @IsBoolean()
+  enabled = true;
+
+  @Env('SAP_BASE_URL', { doc: 'Base URL of the S/4HANA OData gateway, e.g. https://s4.example.com' })
+  @ValidateIf((c: SapConfig) => c.enabled)
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  baseUrl = '';
+
+  @Env('SAP_CLIENT', { doc: 'SAP client (sap-client), three digits' })
+  @Matches(/^\d{3}$/)
+  sapClient = '100';
+
+  @Env('SAP_USERNAME', { doc: 'Technical user for Basic authentication' })
+  @ValidateIf((c: SapConfig) => c.enabled)
+  @IsString()
+  @MinLength(1)
+  username = '';
+
+  @Env('SAP_PASSWORD', { doc: 'Password of the technical user', secret: true })
+  @ValidateIf((c: SapConfig) => c.enabled)
+  @IsString()
+  @MinLength(1)
+  password = '';
+
+  @Env('SAP_TIMEOUT_MS', { doc: 'Per-call timeout for SAP' })
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  timeoutMs = 700;
+}

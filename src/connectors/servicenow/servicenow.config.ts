@@ -1,0 +1,51 @@
+import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { Env } from '../../config/env.decorator.js';
+
+export class ServiceNowConfig {
+  @Env('SERVICENOW_ENABLED', { doc: 'Call ServiceNow at all' })
+  @IsBoolean()
+  enabled = true;
+
+  @Env('SERVICENOW_BASE_URL', { doc: 'Instance URL, e.g. https://acme.service-now.com' })
+  @ValidateIf((c: ServiceNowConfig) => c.enabled)
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  baseUrl = '';
+
+  @Env('SERVICENOW_AUTH', { doc: 'basic or oauth (client credentials against /oauth_token.do)' })
+  @IsIn(['basic', 'oauth'])
+  authMode: 'basic' | 'oauth' = 'basic';
+
+  @Env('SERVICENOW_USERNAME', { doc: 'Integration user (Basic auth)' })
+  @ValidateIf((c: ServiceNowConfig) => c.enabled && c.authMode === 'basic')
+  @IsString()
+  @MinLength(1)
+  username = '';
+
+  @Env('SERVICENOW_PASSWORD', { doc: 'Integration user password (Basic auth)', secret: true })
+  @ValidateIf((c: ServiceNowConfig) => c.enabled && c.authMode === 'basic')
+  @IsString()
+  @MinLength(1)
+  password = '';
+
+  @Env('SERVICENOW_CLIENT_ID', { doc: 'OAuth client id (oauth mode)' })
+  @ValidateIf((c: ServiceNowConfig) => c.enabled && c.authMode === 'oauth')
+  @IsString()
+  @MinLength(1)
+  clientId = '';
+
+  @Env('SERVICENOW_CLIENT_SECRET', { doc: 'OAuth client secret (oauth mode)', secret: true })
+  @ValidateIf((c: ServiceNowConfig) => c.enabled && c.authMode === 'oauth')
+  @IsString()
+  @MinLength(1)
+  clientSecret = '';
+
+  @Env('SERVICENOW_CUSTOMER_NUMBER_FIELD', { doc: 'core_company field holding the enterprise customer number' })
+  @Matches(/^[a-z][a-z0-9_]{0,79}$/)
+  customerNumberField = 'u_customer_number';
+
+  @Env('SERVICENOW_TIMEOUT_MS', { doc: 'Per-call timeout for ServiceNow' })
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  timeoutMs = 700;
+}

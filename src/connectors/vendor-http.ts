@@ -1,0 +1,75 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import { ConnectorError } from './connector.errors.js';
+
+/** One axios instance per system, with keep-alive pools so a screen pop never pays a TCP/TLS handshake. */
+export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosInstance {
+  return axios.create({
+    baseURL,
+    timeout: timeoutMs,
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 }),
+    // We judge statuses and parse bodies ourselves: a malformed body must be an error, not a string.
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    maxRedirects: 0,
+    maxContentLength: 5 * 1024 * 1024,
+  });
+}
+
+/** Sends a request; network-level failures become typed ConnectorErrors. */
+export async function send(source: string, http: AxiosInstance, config: AxiosRequestConfig): Promise<AxiosResponse<string>> {
+  try {
+    return await http.request<string>(config);
+  } catch (err) {
+    throw networkError(source, err);
+  }
+}
+
+function networkError(source: string, err: unknown): ConnectorError {
+  if (err instanceof AxiosError || axios.isCancel(err)) {
+    const code = (err as AxiosError).code;
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
+      return new ConnectorError(source, 'timeout', 'request timed out or was cancelled', undefined, undefined, { cause: err });
+    }
+    return new ConnectorError(source, 'unavailable', `connection failed (${code ?? 'unknown'})`, undefined, undefined, { cause: err });
+  }
+  return new ConnectorError(source, 'unavailable', 'request failed', undefined, undefined, { cause: err });
+}
+
+/** Parses a JSON body, or fails as a bad response (truncated, HTML error page, …). */
+export function parseJson(source: string, response: AxiosResponse<string>): unknown {
+  try {
+    return JSON.parse(response.data);
+  } catch (err) {
+    throw new ConnectorError(source, 'bad_response', 'response body is not valid JSON', response.status, undefined, { cause: err });
+  }
+}
+
+/** `Retry-After` (seconds or an HTTP date) in ms, if present. */
+export function retryAfterMs(response: AxiosResponse, now: number = Date.now()): number | undefined {
+  const header = response.headers['retry-after'] as string | undefined;
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The generic meaning of a non-2xx status (vendors refine it before falling back to this). */
+export function statusError(source: string, response: AxiosResponse): ConnectorError {
+  const status = response.status;
+  if (status === 429) return new ConnectorError(source, 'rate_limited', 'rate limited', status, retryAfterMs(response));
+  if (status === 401 || status === 403) return new ConnectorError(source, 'auth', 'authentication rejected', status);
+  if (status === 404) return new ConnectorError(source, 'not_found', 'not found', status);
+  if (status === 400 || status === 412 || status === 422) return new ConnectorError(source, 'bad_request', `request rejected (${status})`, status);
+  if (status === 408 || status === 504) return new ConnectorError(source, 'timeout', `gateway timeout (${status})`, status);
+  return new ConnectorError(source, 'unavailable', `unexpected status ${status}`, status);
+}
+
+/** Throws a bad-response error unless `ok` — for shape checks in mappers. */
+export function expectShape(source: string, ok: boolean, what: string): asserts ok {
+  if (!ok) throw new ConnectorError(source, 'bad_response', `unexpected response shape: ${what}`);
+}

@@ -1,0 +1,46 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, ServiceUnavailableException, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { CustomerLookupService } from '../aggregation/customer-lookup.service.js';
+import { isConnectorError } from '../connectors/connector.errors.js';
+import { dataActionDefinition } from './data-action.definition.js';
+import { CustomActionRequest, CustomActionResponse } from './dto/custom-action.dto.js';
+import { toCustomActionResponse } from './custom-action.mapper.js';
+import { GenesysErrorFilter } from './genesys-error.filter.js';
+import { GenesysConfig } from './genesys.config.js';
+
+/** What Genesys Cloud calls while a call rings (a Web Services data action / custom action). */
+@ApiTags('genesys')
+@Controller({ path: 'genesys/v1', version: VERSION_NEUTRAL })
+@UseFilters(GenesysErrorFilter)
+export class CustomActionController {
+  constructor(
+    private readonly lookup: CustomerLookupService,
+    private readonly config: GenesysConfig,
+  ) {}
+
+  @Post('customer-lookup')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Genesys custom action: the caller\'s consolidated view by customerId or phone' })
+  @ApiOkResponse({ type: CustomActionResponse })
+  @ApiBadRequestResponse({ description: '{status:"error", message, details}' })
+  @ApiServiceUnavailableResponse({ description: '{status:"error", message:"Service temporarily unavailable"}' })
+  async customerLookup(@Body() input: CustomActionRequest): Promise<CustomActionResponse> {
+    const hasId = input.customerId !== undefined && input.customerId !== '';
+    const hasPhone = input.phone !== undefined && input.phone !== '';
+    if (!hasId && !hasPhone) throw new BadRequestException({ message: ['give customerId or phone'] });
+    try {
+      const result = hasId ? await this.lookup.byId(input.customerId as string) : await this.lookup.byPhone(input.phone as string);
+      if (result?.verdict === 'unavailable') throw new ServiceUnavailableException();
+      return toCustomActionResponse(result);
+    } catch (err) {
+      if (isConnectorError(err)) throw new ServiceUnavailableException();
+      throw err;
+    }
+  }
+
+  @Get('data-action')
+  @ApiOperation({ summary: 'The importable Genesys data action definition (JSON), generated from the endpoint\'s DTOs' })
+  definition(): Record<string, unknown> {
+    return dataActionDefinition(this.config.publicBaseUrl);
+  }
+}

@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
+
+export const ACTION_TYPES = ['customerLookup'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/**
+ * The custom action's input. Genesys requires a flat object of primitives (no nesting, no $ref,
+ * names starting with a letter, none of orgId/integrationId/rawRequest), and the data action
+ * definition's input contract is generated from this class.
+ */
+export class CustomActionRequest {
+  @ApiPropertyOptional({ description: 'Enterprise customer number, if the flow knows it', example: '0010100001' })
+  @IsOptional()
+  @IsString()
+  @Matches(CUSTOMER_NUMBER, { message: 'customerId must be 1-64 letters, digits, ".", "_" or "-"' })
+  customerId?: string;
+
+  @ApiPropertyOptional({ description: "Caller's phone number (ANI), any notation", example: '+14155550100' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32, { message: 'phone must be at most 32 characters' })
+  phone?: string;
+
+  @ApiProperty({ description: 'What to do', enum: ACTION_TYPES, default: 'customerLookup' })
+  @IsOptional()
+  @IsIn(ACTION_TYPES, { message: `actionType must be one of: ${ACTION_TYPES.join(', ')}` })
+  actionType?: ActionType;
+}
+
+/** The flat view a Genesys flow or script reads (the data action's output contract is generated from it). */
+export class CustomerView {
+  @ApiProperty({ description: 'Enterprise customer number' })
+  customerId: string;
+
+  @ApiProperty({ description: 'Account name', nullable: true, type: String })
+  name: string | null;
+
+  @ApiProperty({ description: 'Loyalty tier', nullable: true, type: String })
+  loyaltyTier: string | null;
+
+  @ApiProperty({ description: 'Open balance as an exact decimal string', nullable: true, type: String })
+  balance: string | null;
+
+  @ApiProperty({ description: 'ISO 4217 currency of the balance', nullable: true, type: String })
+  currency: string | null;
+
+  @ApiProperty({ description: 'Open (active) tickets', nullable: true, type: Number })
+  openTickets: number | null;
+
+  @ApiProperty({ description: 'Date of the last recorded interaction (YYYY-MM-DD)', nullable: true, type: String })
+  lastInteractionDate: string | null;
+
+  @ApiProperty({ description: 'Comma-separated sources that did not answer fresh (empty when all did)' })
+  degradedSources: string;
+
+  @ApiProperty({ description: 'True when any source is stale or missing' })
+  isDegraded: boolean;
+}
+
+export class CustomActionData {
+  @ApiProperty({ type: CustomerView, nullable: true })
+  customerView: CustomerView | null;
+}
+
+export class CustomActionResponse {
+  @ApiProperty({ enum: ['ok', 'degraded', 'not_found'], description: 'ok: all sources fresh; degraded: some data stale or missing; not_found: no system knows the caller' })
+  status: 'ok' | 'degraded' | 'not_found';
+
+  @ApiProperty({ type: CustomActionData })
+  data: CustomActionData;
+}

@@ -1,0 +1,31 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toPublicError } from '../observability/public-error.js';
+
+/**
+ * Errors on the Genesys-facing endpoint in the shape flows expect: `{ status: "error", message }`.
+ * Client errors keep their (safe) validation details; anything else is a generic 503 so the
+ * flow takes its fallback path, never a stack trace.
+ */
+@Catch()
+export class GenesysErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('GenesysAction');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const correlationId = String(request.id);
+    const { status, body } = toPublicError(exception, correlationId);
+    if (status < 500 && exception instanceof HttpException) {
+      void reply.status(status).send({ status: 'error', message: body.message, ...(body.details ? { details: body.details } : {}), correlationId });
+      return;
+    }
+    if (status < 500) {
+      void reply.status(status).send({ status: 'error', message: body.message, correlationId });
+      return;
+    }
+    this.logger.error({ msg: 'custom action failed', correlationId, err: exception });
+    void reply.status(503).send({ status: 'error', message: 'Service temporarily unavailable', correlationId });
+  }
+}

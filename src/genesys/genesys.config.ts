@@ -1,0 +1,49 @@
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { Env } from '../config/env.decorator.js';
+
+export class GenesysConfig {
+  @Env('GENESYS_REGION', { doc: 'Genesys Cloud region domain, e.g. mypurecloud.com, mypurecloud.ie, euw2.pure.cloud' })
+  @Matches(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
+  region = 'mypurecloud.com';
+
+  @Env('GENESYS_LOGIN_URL', { doc: 'Override of https://login.<region> (the sandbox points it at the simulator)' })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  loginUrl?: string;
+
+  @Env('GENESYS_API_URL', { doc: 'Override of https://api.<region>' })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  apiUrl?: string;
+
+  @Env('GENESYS_CLIENT_ID', { doc: 'OAuth client (client credentials) for Platform API calls such as click-to-dial; empty disables them' })
+  @IsString()
+  clientId = '';
+
+  @Env('GENESYS_CLIENT_SECRET', { doc: 'Secret of that OAuth client', secret: true })
+  @IsString()
+  clientSecret = '';
+
+  @Env('GENESYS_ORG_ID', { doc: 'Your Genesys Cloud organization id' })
+  @IsOptional()
+  @IsString()
+  orgId?: string;
+
+  @Env('PUBLIC_BASE_URL', { doc: 'URL at which Genesys reaches this service; used in the generated data action definition' })
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  publicBaseUrl = 'https://customer360.example.com';
+
+  @Env('GENESYS_TIMEOUT_MS', { doc: 'Per-call timeout for the Genesys Platform API' })
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  timeoutMs = 3000;
+
+  get resolvedLoginUrl(): string {
+    return this.loginUrl ?? `https://login.${this.region}`;
+  }
+
+  get resolvedApiUrl(): string {
+    return this.apiUrl ?? `https://api.${this.region}`;
+  }
+}

@@ -1,0 +1,23 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { toPublicError } from './public-error.js';
+
+/**
+ * The last line of defence: every error leaves as a sanitized body with the request's
+ * correlation id; the full detail goes to the log line carrying the same id.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body } = toPublicError(exception, String(request.id));
+    if (status >= 500) this.logger.error({ err: exception, correlationId: request.id, url: request.routeOptions?.url }, 'request failed');
+    else this.logger.debug({ correlationId: request.id, status, message: body.message }, 'request rejected');
+    void reply.status(status).header('cache-control', 'no-store').send(body);
+  }
+}

@@ -1,0 +1,93 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+import { allBindings } from '../config/load-config.js';
+
+/** Header and field paths that are always censored, whatever is logged. */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-signature"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.access_token',
+  '*.refresh_token',
+  '*.apiKey',
+];
+
+/** The values of every configured secret, so they are scrubbed from any log line that carries one. */
+export function secretValues(config: AppConfig): string[] {
+  const values: string[] = [];
+  for (const binding of allBindings()) {
+    if (!binding.secret) continue;
+    const section = config[binding.section] as unknown as Record<string, unknown>;
+    const value = section[binding.property];
+    if (typeof value === 'string' && value.length >= 4) values.push(value);
+  }
+  // a Redis URL's password alone, too
+  const redis = config.cache.redisUrl;
+  if (redis) {
+    try {
+      const password = decodeURIComponent(new URL(redis).password);
+      if (password.length >= 4) values.push(password);
+    } catch {
+      /* validated elsewhere */
+    }
+  }
+  return values;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
+  const secrets = secretValues(config);
+  const scrub = secrets.length > 0 ? new RegExp(secrets.map((s) => escapeRegExp(JSON.stringify(s).slice(1, -1))).join('|'), 'g') : undefined;
+  return pino(
+    {
+      level: config.server.logLevel,
+      base: { service: 'customer360' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: scrub ? { streamWrite: (line: string) => line.replace(scrub, '[REDACTED]') } : undefined,
+    },
+    destination,
+  );
+}
+
+/** Nest's logger interface on top of pino, so framework messages are JSON lines too. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.write('info', message, context);
+  }
+  error(message: unknown, traceOrContext?: string, context?: string): void {
+    this.write('error', message, context ?? traceOrContext);
+  }
+  warn(message: unknown, context?: string): void {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.write('trace', message, context);
+  }
+  fatal(message: unknown, context?: string): void {
+    this.write('fatal', message, context);
+  }
+
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string): void {
+    if (message instanceof Error) this.logger[level]({ context, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
+    else this.logger[level]({ context }, String(message));
+  }
+}

@@ -1,0 +1,81 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** The only error shape any client ever sees. */
+export interface PublicErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: string[];
+  correlationId: string;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Fastify's own client errors, reworded without the framework's codes. */
+const FASTIFY_CODES: Record<string, { status: number; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, message: 'Request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: 'Request body is empty' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: 'Content-Length does not match the body' },
+  FST_ERR_BAD_URL: { status: 400, message: 'Malformed URL' },
+};
+
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
+}
+
+/**
+ * Turns any thrown value into a status and a body that reveal nothing internal: our own
+ * HttpExceptions keep their (deliberately written) messages, framework client errors get a
+ * fixed wording, everything else is a plain 500.
+ */
+export function toPublicError(exception: unknown, correlationId: string): { status: number; body: PublicErrorBody } {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let message = status >= 500 ? 'The service could not complete the request' : reasonPhrase(status);
+    let details: string[] | undefined;
+    if (status < 500) {
+      if (typeof response === 'string') message = response;
+      else if (typeof response === 'object' && response !== null) {
+        const r = response as { message?: unknown; details?: unknown };
+        if (Array.isArray(r.message)) {
+          message = 'Invalid request';
+          details = r.message.filter((m): m is string => typeof m === 'string');
+        } else if (typeof r.message === 'string') message = r.message;
+        if (Array.isArray(r.details)) details = r.details.filter((m): m is string => typeof m === 'string');
+      }
+    }
+    return { status, body: { statusCode: status, error: reasonPhrase(status), message, ...(details ? { details } : {}), correlationId } };
+  }
+  const code = (exception as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
+  if (known) return { status: known.status, body: { statusCode: known.status, error: reasonPhrase(known.status), message: known.message, correlationId } };
+  const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, body: { statusCode, error: reasonPhrase(statusCode), message: reasonPhrase(statusCode), correlationId } };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { statusCode: 500, error: 'Internal Server Error', message: 'The service could not complete the request', correlationId },
+  };
+}

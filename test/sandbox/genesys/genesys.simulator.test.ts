@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import { GenesysSimulator } from './genesys.simulator.js';
+
+const CREDS = SANDBOX_CREDENTIALS.genesys;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+let clock = Date.UTC(2026, 10, 20, 9, 0, 10, 500);
+const sim = new GenesysSimulator({ now: () => clock });
+
+beforeAll(async () => {
+  await sim.start();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(() => {
+  sim.reset();
+  clock = Date.UTC(2026, 10, 20, 9, 0, 10, 500);
+});
+
+function tokenRequest(auth: string | null, form = 'grant_type=client_credentials'): Promise<Response> {
+  return fetch(`${sim.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
+    body: form,
+  });
+}
+
+async function accessToken(): Promise<string> {
+  const res = await tokenRequest(basic(CREDS.clientId, CREDS.clientSecret));
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+function createCall(token: string | null, body: unknown): Promise<Response> {
+  return fetch(`${sim.url}/api/v2/conversations/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+function expectGenesysError(body: Record<string, unknown>, status: number, code: string): void {
+  expect(body).toMatchObject({ status, code, messageParams: {}, details: [], errors: [] });
+  expect(typeof body.message).toBe('string');
+  expect(body.contextId).toMatch(UUID);
+}
+
+describe('OAuth client credentials (login host)', () => {
+  it('issues a bearer token for Basic client credentials with expires_in 86399', async () => {
+    const res = await tokenRequest(basic(CREDS.clientId, CREDS.clientSecret));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+    expect(body.token_type).toBe('bearer');
+    expect(body.expires_in).toBe(86399);
+    expect(typeof body.access_token).toBe('string');
+    expect(sim.callCount('token')).toBe(1);
+  });
+
+  it('reports a shortened lifetime when faults.tokenTtlMs is set', async () => {
+    sim.setFaults({ tokenTtlMs: 90_500 });
+    const res = await tokenRequest(basic(CREDS.clientId, CREDS.clientSecret));
+    expect(((await res.json()) as { expires_in: number }).expires_in).toBe(91);
+  });
+
+  it('honours a configured client lifetime', async () => {
+    const short = new GenesysSimulator({ tokenLifetimeSeconds: 300 });
+    await short.start();
+    try {
+      const res = await fetch(`${short.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic(CREDS.clientId, CREDS.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(((await res.json()) as { expires_in: number }).expires_in).toBe(300);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('refuses wrong or missing client credentials with 401 invalid_client', async () => {
+    for (const auth of [basic(CREDS.clientId, 'wrong'), basic('someone-else', CREDS.clientSecret), null]) {
+      const res = await tokenRequest(auth);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({
+        error: 'invalid_client',
+        description: 'Invalid client credentials',
+        error_description: 'Invalid client credentials',
+      });
+    }
+  });
+
+  it('refuses another grant type with 400 unsupported_grant_type', async () => {
+    const res = await tokenRequest(basic(CREDS.clientId, CREDS.clientSecret), 'grant_type=password&username=a&password=b');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.error).toBe('unsupported_grant_type');
+    expect(typeof body.error_description).toBe('string');
+  });
+});
+
+describe('GET /api/v2/ipranges', () => {
+  it('lists CIDRs without authentication, including IPv6 and the loopback data-actions entry', async () => {
+    const res = await fetch(`${sim.url}/api/v2/ipranges`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { entities: Array<Record<string, unknown>> };
+    expect(Object.keys(body)).toEqual(['entities']);
+    expect(body.entities.length).toBeGreaterThan(3);
+    for (const e of body.entities) {
+      expect(Object.keys(e).sort()).toEqual(['cidr', 'direction', 'region', 'service']);
+      expect(['inbound', 'outbound']).toContain(e.direction);
+    }
+    expect(body.entities).toContainEqual({ cidr: '52.129.96.0/20', service: 'data-actions', region: 'us-east-1', direction: 'outbound' });
+    expect(body.entities.some((e) => String(e.cidr).includes(':') && e.service === 'data-actions')).toBe(true);
+    expect(body.entities).toContainEqual(expect.objectContaining({ cidr: '127.0.0.1/32', service: 'data-actions', direction: 'outbound' }));
+    expect(sim.callCount('ipranges')).toBe(1);
+  });
+});
+
+describe('POST /api/v2/conversations/calls', () => {
+  it('places a call with a valid token: 200 {conversationId} and records it', async () => {
+    const token = await accessToken();
+    const res = await createCall(token, { phoneNumber: '+14155550100', callFromQueueId: 'queue-1' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['conversationId']);
+    expect(body.conversationId).toMatch(UUID);
+    expect(sim.placedCalls).toEqual([
+      {
+        conversationId: body.conversationId,
+        phoneNumber: '+14155550100',
+        callFromQueueId: 'queue-1',
+        body: { phoneNumber: '+14155550100', callFromQueueId: 'queue-1' },
+        at: clock,
+      },
+    ]);
+    expect(sim.callCount('createCall')).toBe(1);
+  });
+
+  it('requires phoneNumber (400 bad.request) and a JSON body', async () => {
+    const token = await accessToken();
+    const missing = await createCall(token, { callUserId: 'u-1' });
+    expect(missing.status).toBe(400);
+    expectGenesysError((await missing.json()) as Record<string, unknown>, 400, 'bad.request');
+    const garbage = await createCall(token, '{not json');
+    expect(garbage.status).toBe(400);
+    expectGenesysError((await garbage.json()) as Record<string, unknown>, 400, 'bad.request');
+    expect(sim.placedCalls).toEqual([]);
+  });
+
+  it('refuses a missing or unknown token with 401 authentication.required', async () => {
+    for (const token of [null, 'made-up-token']) {
+      const res = await createCall(token, { phoneNumber: '+14155550100' });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as Record<string, unknown>;
+      expectGenesysError(body, 401, 'authentication.required');
+      expect(body.message).toBe('Authentication failed');
+    }
+    expect(sim.placedCalls).toEqual([]);
+  });
+
+  it('refuses a token past faults.tokenTtlMs (fake clock)', async () => {
+    sim.setFaults({ tokenTtlMs: 5_000 });
+    const token = await accessToken();
+    clock += 4_999;
+    expect((await createCall(token, { phoneNumber: '+14155550100' })).status).toBe(200);
+    clock += 1;
+    const res = await createCall(token, { phoneNumber: '+14155550100' });
+    expect(res.status).toBe(401);
+    expectGenesysError((await res.json()) as Record<string, unknown>, 401, 'authentication.required');
+  });
+
+  it('refuses a token past its native lifetime and after /__sim/expire-tokens', async () => {
+    const token = await accessToken();
+    clock += 86_398_000;
+    expect((await createCall(token, { phoneNumber: '+14155550100' })).status).toBe(200);
+    clock += 1_000;
+    expect((await createCall(token, { phoneNumber: '+14155550100' })).status).toBe(401);
+
+    const fresh = await accessToken();
+    expect((await fetch(`${sim.url}/__sim/expire-tokens`, { method: 'POST' })).status).toBe(200);
+    expect((await createCall(fresh, { phoneNumber: '+14155550100' })).status).toBe(401);
+  });
+});
+
+describe('headers and faults in Genesys format', () => {
+  it('puts inin-correlation-id and inin-ratelimit-* on every response, errors included', async () => {
+    const token = await accessToken();
+    const ok = await createCall(token, { phoneNumber: '+14155550100' });
+    const ok2 = await createCall(token, { phoneNumber: '+14155550101' });
+    const unauth = await createCall(null, { phoneNumber: '+14155550100' });
+    const ranges = await fetch(`${sim.url}/api/v2/ipranges`);
+    for (const res of [ok, ok2, unauth, ranges]) {
+      expect(res.headers.get('inin-correlation-id')).toMatch(UUID);
+      expect(res.headers.get('inin-ratelimit-allowed')).toBe('300');
+      expect(res.headers.get('inin-ratelimit-count')).toMatch(/^\d+$/);
+      expect(res.headers.get('inin-ratelimit-reset')).toMatch(/^\d+$/);
+    }
+    expect(ok.headers.get('inin-correlation-id')).not.toBe(ok2.headers.get('inin-correlation-id'));
+    // counted per token within the minute; the clock sits 10.5 s into its minute
+    expect(ok.headers.get('inin-ratelimit-count')).toBe('1');
+    expect(ok2.headers.get('inin-ratelimit-count')).toBe('2');
+    expect(ok.headers.get('inin-ratelimit-reset')).toBe('50');
+    // the error body's contextId is the response's correlation id
+    const body = (await unauth.json()) as { contextId: string };
+    expect(body.contextId).toBe(unauth.headers.get('inin-correlation-id'));
+  });
+
+  it('rate limit: 429 with Retry-After and code too.many.requests.retry.after', async () => {
+    const token = await accessToken();
+    sim.setFaults({ rateLimitPerSecond: 1 });
+    expect((await createCall(token, { phoneNumber: '+14155550100' })).status).toBe(200);
+    const res = await createCall(token, { phoneNumber: '+14155550100' });
+    expect(res.status).toBe(429);
+    const retryAfter = res.headers.get('retry-after');
+    expect(retryAfter).toMatch(/^\d+$/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expectGenesysError(body, 429, 'too.many.requests.retry.after');
+    expect(body.message).toBe(`Rate limit exceeded the maximum. Retry the request in [${retryAfter}] seconds`);
+    expect(res.headers.get('inin-correlation-id')).toMatch(UUID);
+    expect(sim.placedCalls).toHaveLength(1);
+    clock += 1_000;
+    expect((await createCall(token, { phoneNumber: '+14155550100' })).status).toBe(200);
+  });
+
+  it('forced 503 → service.unavailable in the Genesys error shape', async () => {
+    const token = await accessToken();
+    sim.setFaults({ forcedStatus: 503, only: ['createCall'] });
+    const res = await createCall(token, { phoneNumber: '+14155550100' });
+    expect(res.status).toBe(503);
+    expectGenesysError((await res.json()) as Record<string, unknown>, 503, 'service.unavailable');
+    expect(sim.placedCalls).toEqual([]);
+    expect((await fetch(`${sim.url}/api/v2/ipranges`)).status).toBe(200);
+  });
+
+  it('forced 500 → internal.server.error', async () => {
+    sim.setFaults({ forcedStatus: 500 });
+    const res = await fetch(`${sim.url}/api/v2/ipranges`);
+    expect(res.status).toBe(500);
+    expectGenesysError((await res.json()) as Record<string, unknown>, 500, 'internal.server.error');
+  });
+
+  it('unknown paths get 404 not.found in the Genesys shape', async () => {
+    const res = await fetch(`${sim.url}/api/v2/users/me`);
+    expect(res.status).toBe(404);
+    expectGenesysError((await res.json()) as Record<string, unknown>, 404, 'not.found');
+  });
+});

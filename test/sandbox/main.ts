@@ -1,0 +1,59 @@
+/**
+ * `npm run sandbox`: the four simulators on fixed ports and the service wired to them.
+ * The service's own settings can still be overridden with environment variables
+ * (e.g. REDIS_URL=redis://127.0.0.1:6379 to cache in Redis instead of memory).
+ */
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { DEMO } from './shared/seed.js';
+import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
+
+async function main(): Promise<void> {
+  const sims = await startSimulators(SANDBOX_PORTS);
+  const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}` }), ...pick(process.env) };
+  const config = loadConfig(env);
+  const { app } = await createApp(config);
+  await app.listen({ port: config.server.port, host: config.server.host });
+  const base = `http://127.0.0.1:${config.server.port}`;
+  process.stdout.write(`
+Customer 360 sandbox is running (cache: ${config.cache.redisUrl ? 'Redis' : 'in-memory'}).
+
+  Service            ${base}        (Swagger UI ${base}/docs)
+  Salesforce sim     ${sims.salesforce.url}
+  SAP S/4HANA sim    ${sims.sap.url}
+  ServiceNow sim     ${sims.servicenow.url}
+  Genesys Cloud sim  ${sims.genesys.url}
+
+Try:
+  curl -s ${base}/v1/customers/${DEMO.healthy}
+  curl -s '${base}/v1/customers?phone=%2B14155550100'
+  curl -s -X POST ${base}/genesys/v1/customer-lookup -H 'content-type: application/json' -d '{"phone":"+1 415-555-0100"}'
+  curl -s ${base}/genesys/v1/data-action            # importable data action definition
+  curl -s -X PUT ${sims.sap.url}/__sim/faults -d '{"latencyMs":2000}'   # make SAP slow
+  curl -s -X DELETE ${sims.sap.url}/__sim/faults                      # and healthy again
+  curl -s ${sims.sap.url}/__sim/calls                                 # what reached SAP
+
+Press Ctrl+C to stop.
+`);
+  const stop = async () => {
+    await app.close();
+    await stopSimulators(sims);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+/** Service settings given on the command line's environment win over the sandbox defaults. */
+function pick(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION)/.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Sandbox failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { parseSoql, runSoql, SalesforceQueryError, tokenizeSoql, type SObjectSchema, type SRecord } from './soql.js';
+
+const SCHEMA: SObjectSchema = {
+  name: 'Account',
+  fields: [
+    { name: 'Id', type: 'id' },
+    { name: 'Name', type: 'string' },
+    { name: 'Customer_Number__c', type: 'string' },
+    { name: 'Loyalty_Tier__c', type: 'picklist' },
+    { name: 'Last_Interaction_Date__c', type: 'date' },
+  ],
+};
+
+const ROWS: SRecord[] = [
+  { Id: '001000000000001AAA', Name: "O'Neil & Sons", Customer_Number__c: '0010100008', Loyalty_Tier__c: 'Gold', Last_Interaction_Date__c: '2026-10-01' },
+  { Id: '001000000000002AAA', Name: 'Acme Corp', Customer_Number__c: '0010100001', Loyalty_Tier__c: 'Bronze', Last_Interaction_Date__c: '2026-09-15' },
+  { Id: '001000000000003AAA', Name: 'Back\\slash 50%_off', Customer_Number__c: '0010100002', Loyalty_Tier__c: 'Silver', Last_Interaction_Date__c: null },
+  { Id: '001000000000004AAA', Name: 'acme corp', Customer_Number__c: '0010100004', Loyalty_Tier__c: null, Last_Interaction_Date__c: '2026-07-30' },
+];
+
+function run(q: string): SRecord[] {
+  return runSoql(q, [SCHEMA], () => ROWS).records;
+}
+
+function names(q: string): Array<string | null> {
+  return run(q).map((r) => r.Name);
+}
+
+function errorOf(q: string): SalesforceQueryError {
+  try {
+    run(q);
+  } catch (err) {
+    if (err instanceof SalesforceQueryError) return err;
+    throw err;
+  }
+  throw new Error(`expected an error for: ${q}`);
+}
+
+describe('SOQL tokenizer', () => {
+  it('decodes every legal escape in a string literal', () => {
+    const [t] = tokenizeSoql(String.raw`'a\'b\\c\nd\re\tf\bg\fh\"i'`);
+    expect(t).toMatchObject({ kind: 'string', value: 'a\'b\\c\nd\re\tf\bg\fh"i' });
+  });
+
+  it('accepts the upper-case forms Salesforce documents (\\N \\R \\T \\B \\F)', () => {
+    const [t] = tokenizeSoql(String.raw`'\N\R\T\B\F'`);
+    expect(t).toMatchObject({ kind: 'string', value: '\n\r\t\b\f' });
+  });
+
+  it('refuses any other backslash escape', () => {
+    for (const bad of [String.raw`'\d'`, String.raw`'\x41'`, String.raw`'\u0041'`, String.raw`'a\ b'`]) {
+      expect(() => tokenizeSoql(bad), bad).toThrowError(SalesforceQueryError);
+    }
+  });
+
+  it('refuses an unterminated string, including one whose last quote is escaped', () => {
+    expect(() => tokenizeSoql("'abc")).toThrowError(/EOF/);
+    expect(() => tokenizeSoql(String.raw`'abc\'`)).toThrowError(/EOF/);
+  });
+
+  it('reads dates, datetimes, numbers, operators and punctuation', () => {
+    const kinds = tokenizeSoql("2026-01-31 2026-01-31T10:00:00Z 42 -1.5 != <> <= >= = < > ( , ) Name").map((t) => t.kind);
+    expect(kinds).toEqual(['date', 'datetime', 'number', 'number', 'op', 'op', 'op', 'op', 'op', 'op', 'op', 'punct', 'punct', 'punct', 'ident', 'eof']);
+  });
+
+  it('refuses impossible dates and stray characters', () => {
+    expect(() => tokenizeSoql('2026-02-30')).toThrowError(SalesforceQueryError);
+    expect(() => tokenizeSoql('Name = "x"')).toThrowError(SalesforceQueryError);
+    expect(() => tokenizeSoql('Name = :bind')).toThrowError(SalesforceQueryError);
+    expect(() => tokenizeSoql("Name = 'x';")).toThrowError(SalesforceQueryError);
+  });
+});
+
+describe('SOQL parser', () => {
+  it('parses the full clause set, keywords in any case', () => {
+    const q = parseSoql("select Id, name from account where (Name = 'a' or Name LIKE 'b%') and not Loyalty_Tier__c in ('Gold', null) order by Name desc nulls first, Id limit 5 offset 1");
+    expect(q.fields.map((f) => f.name)).toEqual(['Id', 'name']);
+    expect(q.object.name).toBe('account');
+    expect(q.where?.type).toBe('and');
+    expect(q.orderBy).toMatchObject([{ field: { name: 'Name' }, descending: true, nullsFirst: true }, { field: { name: 'Id' }, descending: false, nullsFirst: true }]);
+    expect(q.limit).toBe(5);
+    expect(q.offset).toBe(1);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['no FROM', 'SELECT Id'],
+    ['trailing comma', 'SELECT Id, FROM Account'],
+    ['trailing tokens', "SELECT Id FROM Account WHERE Name = 'a' 'b'"],
+    ['classic injection', "SELECT Id FROM Account WHERE Name = 'x' OR '1'='1'"],
+    ['AND and OR mixed without parentheses', "SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'"],
+    ['unbalanced parenthesis', "SELECT Id FROM Account WHERE (Name = 'a'"],
+    ['empty IN list', 'SELECT Id FROM Account WHERE Name IN ()'],
+    ['LIKE without a string', 'SELECT Id FROM Account WHERE Name LIKE 5'],
+    ['non-integer LIMIT', 'SELECT Id FROM Account LIMIT 1.5'],
+    ['keyword as field', 'SELECT FROM FROM Account'],
+    ['second statement', "SELECT Id FROM Account WHERE Name = 'a'; DELETE"],
+    ['bad escape', String.raw`SELECT Id FROM Account WHERE Name = 'O\Keil'`],
+  ])('refuses %s as MALFORMED_QUERY', (_label, q) => {
+    expect(errorOf(q).errorCode).toBe('MALFORMED_QUERY');
+  });
+
+  it('points at the offending token like Salesforce does', () => {
+    const err = errorOf("SELECT Id FROM Account WHERE Name = 'a' 'b'");
+    expect(err.message).toContain('ERROR at Row:1:Column:41');
+    expect(err.message).toContain("unexpected token: ''b''");
+  });
+});
+
+describe('SOQL evaluation', () => {
+  it('matches an escaped apostrophe exactly', () => {
+    expect(names(String.raw`SELECT Name FROM Account WHERE Name = 'O\'Neil & Sons'`)).toEqual(["O'Neil & Sons"]);
+  });
+
+  it('matches an escaped backslash literally', () => {
+    expect(names(String.raw`SELECT Name FROM Account WHERE Name = 'Back\\slash 50%_off'`)).toEqual(['Back\\slash 50%_off']);
+  });
+
+  it('an unescaped injection that happens to parse really widens the query (why clients must escape)', () => {
+    const input = "x' OR Name != '";
+    expect(run(`SELECT Id FROM Account WHERE Name = '${input}'`)).toHaveLength(ROWS.length);
+  });
+
+  it('the same injection, properly escaped, is one literal and matches nothing', () => {
+    const escaped = "x' OR Name != '".replace(/[\\']/g, (c) => `\\${c}`);
+    expect(run(`SELECT Id FROM Account WHERE Name = '${escaped}'`)).toEqual([]);
+  });
+
+  it('compares text case-insensitively with = and LIKE, as Salesforce does', () => {
+    expect(names("SELECT Name FROM Account WHERE Name = 'ACME CORP'")).toEqual(['Acme Corp', 'acme corp']);
+    expect(names("SELECT Name FROM Account WHERE Name LIKE 'acme%'")).toEqual(['Acme Corp', 'acme corp']);
+  });
+
+  it('LIKE supports % and _ wildcards and \\% \\_ escapes', () => {
+    expect(names("SELECT Name FROM Account WHERE Name LIKE '_cme%'")).toEqual(['Acme Corp', 'acme corp']);
+    expect(names(String.raw`SELECT Name FROM Account WHERE Name LIKE '%50\%\_off'`)).toEqual(['Back\\slash 50%_off']);
+    expect(names(String.raw`SELECT Name FROM Account WHERE Name LIKE '%0\%%'`)).toEqual(['Back\\slash 50%_off']);
+    expect(names("SELECT Name FROM Account WHERE Name LIKE 'cme%'")).toEqual([]);
+  });
+
+  it('\\% outside LIKE is a syntax error', () => {
+    expect(errorOf(String.raw`SELECT Id FROM Account WHERE Name = '50\%'`).errorCode).toBe('MALFORMED_QUERY');
+  });
+
+  it('supports =, !=, <>, IN, NOT IN, null and NOT', () => {
+    expect(names("SELECT Name FROM Account WHERE Customer_Number__c IN ('0010100001', '0010100008')")).toEqual(["O'Neil & Sons", 'Acme Corp']);
+    expect(names("SELECT Name FROM Account WHERE Loyalty_Tier__c NOT IN ('Gold', 'Bronze')")).toEqual(['Back\\slash 50%_off', 'acme corp']);
+    expect(names('SELECT Name FROM Account WHERE Loyalty_Tier__c = null')).toEqual(['acme corp']);
+    expect(names('SELECT Name FROM Account WHERE Loyalty_Tier__c != null')).toHaveLength(3);
+    expect(names("SELECT Name FROM Account WHERE Loyalty_Tier__c <> 'gold'")).toHaveLength(3);
+    expect(names("SELECT Name FROM Account WHERE NOT Name LIKE 'acme%'")).toEqual(["O'Neil & Sons", 'Back\\slash 50%_off']);
+  });
+
+  it('evaluates AND / OR groups with parentheses', () => {
+    expect(names("SELECT Name FROM Account WHERE (Loyalty_Tier__c = 'Gold' OR Loyalty_Tier__c = 'Silver') AND Name LIKE 'O%'")).toEqual(["O'Neil & Sons"]);
+    expect(names("SELECT Name FROM Account WHERE Loyalty_Tier__c = 'Gold' OR (Loyalty_Tier__c = 'Silver' AND Name LIKE 'O%')")).toEqual(["O'Neil & Sons"]);
+  });
+
+  it('compares dates with unquoted date literals and refuses quoted ones', () => {
+    expect(names('SELECT Name FROM Account WHERE Last_Interaction_Date__c >= 2026-09-15')).toEqual(["O'Neil & Sons", 'Acme Corp']);
+    expect(errorOf("SELECT Id FROM Account WHERE Last_Interaction_Date__c = '2026-09-15'").errorCode).toBe('INVALID_QUERY_FILTER_OPERATOR');
+    expect(errorOf('SELECT Id FROM Account WHERE Name = 5').errorCode).toBe('INVALID_QUERY_FILTER_OPERATOR');
+  });
+
+  it('validates Id literals', () => {
+    expect(run("SELECT Id FROM Account WHERE Id = '001000000000002'")).toEqual([ROWS[1]]);
+    expect(run("SELECT Id FROM Account WHERE Id = '001000000000002AAA'")).toEqual([ROWS[1]]);
+    expect(errorOf("SELECT Id FROM Account WHERE Id = 'x'' OR Id != '''").errorCode).toBe('MALFORMED_QUERY');
+    expect(errorOf("SELECT Id FROM Account WHERE Id = 'abc'").errorCode).toBe('INVALID_QUERY_FILTER_OPERATOR');
+  });
+
+  it('orders, limits and offsets', () => {
+    expect(names('SELECT Name FROM Account ORDER BY Last_Interaction_Date__c')).toEqual(['Back\\slash 50%_off', 'acme corp', 'Acme Corp', "O'Neil & Sons"]);
+    expect(names('SELECT Name FROM Account ORDER BY Last_Interaction_Date__c DESC')).toEqual(["O'Neil & Sons", 'Acme Corp', 'acme corp', 'Back\\slash 50%_off']);
+    expect(names('SELECT Name FROM Account ORDER BY Customer_Number__c LIMIT 2 OFFSET 1')).toEqual(['Back\\slash 50%_off', 'acme corp']);
+    expect(names('SELECT Name FROM Account LIMIT 0')).toEqual([]);
+  });
+
+  it('resolves field and object names case-insensitively to their canonical spelling', () => {
+    const result = runSoql('SELECT customer_number__C, NAME FROM ACCOUNT', [SCHEMA], () => ROWS);
+    expect(result.fields).toEqual(['Customer_Number__c', 'Name']);
+    expect(result.object.name).toBe('Account');
+  });
+
+  it('reports unknown fields, duplicate fields and unknown objects with their own codes', () => {
+    const unknown = errorOf('SELECT Id, Foo__c FROM Account');
+    expect(unknown.errorCode).toBe('INVALID_FIELD');
+    expect(unknown.message).toContain("No such column 'Foo__c' on entity 'Account'");
+    expect(errorOf("SELECT Id FROM Account WHERE Bar = 'x'").errorCode).toBe('INVALID_FIELD');
+    expect(errorOf('SELECT Id FROM Account ORDER BY Baz').errorCode).toBe('INVALID_FIELD');
+    expect(errorOf('SELECT Id, id FROM Account').errorCode).toBe('INVALID_FIELD');
+    expect(errorOf('SELECT Id FROM Contact').errorCode).toBe('INVALID_TYPE');
+  });
+});

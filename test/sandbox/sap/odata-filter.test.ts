@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compareDecimal,
+  filterPredicate,
+  formatStringLiteral,
+  ODataSemanticError,
+  ODataSyntaxError,
+  parseFilter,
+  parseKeyPredicate,
+  tokenize,
+  type EntitySchema,
+} from './odata-filter.js';
+
+const schema: EntitySchema = {
+  Customer: 'string',
+  CustomerFullName: 'string',
+  Amount: 'decimal',
+  IsCleared: 'boolean',
+  PostingDate: 'datetime',
+};
+
+const rows = [
+  { Customer: '0010100001', CustomerFullName: 'Acme Corp', Amount: '1250.500', IsCleared: false, PostingDate: '/Date(1761955200000)/' },
+  { Customer: '0010100008', CustomerFullName: "O'Neil & Sons", Amount: '-100.250', IsCleared: false, PostingDate: '/Date(1759276800000)/' },
+  { Customer: '0010100009', CustomerFullName: 'Acme Holdings', Amount: '99.999', IsCleared: true, PostingDate: '/Date(1735689600000)/' },
+];
+
+function matching(filter: string): string[] {
+  const p = filterPredicate(filter, schema, 'T');
+  return rows.filter((r) => p(r)).map((r) => r.Customer);
+}
+
+describe('tokenize', () => {
+  it('reads a doubled quote as one quote inside a string literal', () => {
+    const tokens = tokenize("CustomerFullName eq 'O''Neil & Sons'");
+    expect(tokens[2]).toMatchObject({ kind: 'string', value: "O'Neil & Sons" });
+    expect(tokens).toHaveLength(4); // ident, ident(eq), string, eof
+  });
+
+  it('rejects an unterminated literal and stray characters', () => {
+    expect(() => tokenize("Customer eq '0010")).toThrow(ODataSyntaxError);
+    expect(() => tokenize('Customer = 1')).not.toThrow(); // '=' is a token (key predicates) …
+    expect(() => parseFilter("Customer = '1'")).toThrow(ODataSyntaxError); // … but not a filter operator
+    expect(() => tokenize('Customer eq "1"')).toThrow(/unexpected character/);
+    expect(() => tokenize("Customer eq '1';")).toThrow(/unexpected character ';'/);
+  });
+
+  it('parses datetime and datetimeoffset literals as UTC instants', () => {
+    expect(tokenize("datetime'2026-11-01T00:00'")[0]).toMatchObject({ kind: 'datetime', value: Date.UTC(2026, 10, 1) });
+    expect(tokenize("datetime'2026-11-01T12:30:15.5'")[0]).toMatchObject({ value: Date.UTC(2026, 10, 1, 12, 30, 15, 500) });
+    expect(tokenize("datetimeoffset'2026-11-01T02:00:00+02:00'")[0]).toMatchObject({ value: Date.UTC(2026, 10, 1) });
+    expect(() => tokenize("datetime'2026-02-30T00:00'")).toThrow(ODataSyntaxError);
+    expect(() => tokenize("guid'x'")).toThrow(/unknown literal type/);
+  });
+});
+
+describe('parseFilter + compileFilter', () => {
+  it('compares strings, booleans and combines with and/or/not and parentheses', () => {
+    expect(matching("Customer eq '0010100001'")).toEqual(['0010100001']);
+    expect(matching("Customer ne '0010100001' and IsCleared eq false")).toEqual(['0010100008']);
+    expect(matching("(Customer eq '0010100001' or Customer eq '0010100009') and not IsCleared")).toEqual(['0010100001']);
+    expect(matching('IsCleared eq true')).toEqual(['0010100009']);
+    expect(matching("not (Customer eq '0010100001')")).toEqual(['0010100008', '0010100009']);
+  });
+
+  it('and binds tighter than or', () => {
+    expect(matching("Customer eq '0010100009' or Customer eq '0010100001' and IsCleared eq true")).toEqual(['0010100009']);
+  });
+
+  it('matches a literal with a correctly doubled quote exactly', () => {
+    expect(matching("CustomerFullName eq 'O''Neil & Sons'")).toEqual(['0010100008']);
+  });
+
+  it('a lone quote inside a literal is a syntax error, never a match', () => {
+    expect(() => parseFilter("CustomerFullName eq 'O'Neil & Sons'")).toThrow(ODataSyntaxError);
+  });
+
+  it('an injection widens the query only when sent unescaped; escaped it matches nothing', () => {
+    expect(matching("Customer eq '1' or '1' eq '1'")).toHaveLength(3);
+    const escaped = `Customer eq ${formatStringLiteral("1' or '1' eq '1")}`;
+    expect(escaped).toBe("Customer eq '1'' or ''1'' eq ''1'");
+    expect(matching(escaped)).toEqual([]);
+  });
+
+  it('compares Edm.Decimal exactly as decimals, not as text or floats', () => {
+    expect(matching('Amount gt 100')).toEqual(['0010100001']);
+    expect(matching('Amount lt 0')).toEqual(['0010100008']);
+    expect(matching('Amount eq 1250.5M')).toEqual(['0010100001']);
+    expect(matching('Amount ge -100.25 and Amount le 99.999')).toEqual(['0010100008', '0010100009']);
+    expect(compareDecimal('0.300', '0.3')).toBe(0);
+    expect(compareDecimal('-5', '-100.250')).toBe(1);
+  });
+
+  it('compares Edm.DateTime with datetime literals', () => {
+    expect(matching("PostingDate ge datetime'2025-10-01T00:00:00'")).toEqual(['0010100001', '0010100008']);
+    expect(matching("PostingDate lt datetime'2025-10-01T00:00'")).toEqual(['0010100009']);
+  });
+
+  it('supports substringof, startswith, endswith, tolower', () => {
+    expect(matching("substringof('Acme',CustomerFullName)")).toEqual(['0010100001', '0010100009']);
+    expect(matching("substringof('Acme',CustomerFullName) eq true and IsCleared eq false")).toEqual(['0010100001']);
+    expect(matching("startswith(CustomerFullName,'O''Neil')")).toEqual(['0010100008']);
+    expect(matching("endswith(CustomerFullName,'Holdings')")).toEqual(['0010100009']);
+    expect(matching("tolower(CustomerFullName) eq 'acme corp'")).toEqual(['0010100001']);
+  });
+
+  it('null comparisons', () => {
+    expect(matching('Customer eq null')).toEqual([]);
+    expect(matching('Customer ne null')).toHaveLength(3);
+  });
+
+  it('rejects unknown properties and type mismatches', () => {
+    expect(() => matching("Nope eq '1'")).toThrow(ODataSemanticError);
+    expect(() => matching("Nope eq '1'")).toThrow(/property 'Nope' not found in type 'T'/);
+    expect(() => matching('Customer eq 1')).toThrow(ODataSemanticError);
+    expect(() => matching("IsCleared eq 'false'")).toThrow(ODataSemanticError);
+    expect(() => matching('Customer')).toThrow(/not a boolean/);
+    expect(() => matching("Customer eq '1' and 'x'")).toThrow(ODataSemanticError);
+    expect(() => matching("substringof(Amount,'1')")).toThrow(ODataSemanticError);
+  });
+
+  it('rejects malformed syntax', () => {
+    for (const bad of [
+      '',
+      '   ',
+      "Customer eq '1' or",
+      "Customer eq '1')",
+      "(Customer eq '1'",
+      "Customer eq eq '1'",
+      "Customer eq '1' eq true",
+      'Amount add 1 gt 2',
+      "Customer EQ '1'",
+      "foo('x')",
+      "substringof('x')",
+      "Customer eq '1' Customer eq '2'",
+      'Amount gt 1.2.3',
+      'Amount gt 12abc',
+    ]) {
+      expect(() => matching(bad), bad).toThrow(/./);
+      let err: unknown;
+      try {
+        matching(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err instanceof ODataSyntaxError || err instanceof ODataSemanticError, bad).toBe(true);
+    }
+  });
+});
+
+describe('parseKeyPredicate', () => {
+  it('reads a single quoted key with doubled quotes', () => {
+    expect(parseKeyPredicate("'1003764'")).toEqual({ kind: 'single', value: '1003764' });
+    expect(parseKeyPredicate("'O''Neil'")).toEqual({ kind: 'single', value: "O'Neil" });
+  });
+
+  it('reads named keys', () => {
+    expect(parseKeyPredicate("BusinessPartner='1003701',AddressID='28001'")).toEqual({
+      kind: 'named',
+      values: { BusinessPartner: '1003701', AddressID: '28001' },
+    });
+  });
+
+  it('rejects lone quotes, unquoted and trailing junk', () => {
+    for (const bad of ["'O'Neil'", '1003764', "'1' or '1'", "A='1',", "A='1',A='2'", "A='1' B='2'", ''])
+      expect(() => parseKeyPredicate(bad), bad).toThrow(ODataSyntaxError);
+  });
+});

@@ -1,0 +1,518 @@
+/**
+ * SAP S/4HANA simulator: OData V2 (JSON) for API_BUSINESS_PARTNER (business partners, customers,
+ * addresses, phone numbers; customer billing data is writable) and the read-only receivables cube
+ * API_OPLACCTGDOCITEMCUBE_SRV. Basic auth, `sap-client`, CSRF token + session cookie for writes,
+ * weak ETags with If-Match, `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`.
+ */
+import { randomBytes } from 'node:crypto';
+import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import type { DemoOpenItem } from '../shared/seed.js';
+import { DEMO_CUSTOMERS } from '../shared/seed.js';
+import { basicAuth, Simulator, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
+import {
+  compareDecimal,
+  filterPredicate,
+  formatStringLiteral,
+  ODataSemanticError,
+  ODataSyntaxError,
+  parseKeyPredicate,
+  type EdmType,
+  type RowPredicate,
+} from './odata-filter.js';
+import {
+  ADDRESS_PHONE_NUMBER,
+  BUSINESS_PARTNER,
+  BUSINESS_PARTNER_ADDRESS,
+  buildSapState,
+  CUSTOMER,
+  ENTITY_SETS,
+  etagOf,
+  OPEN_ITEM,
+  openItemRow,
+  type EntitySetDef,
+  type Row,
+  type SapState,
+} from './sap.data.js';
+
+export interface SapSimulatorOptions extends SimulatorOptions {
+  username?: string;
+  password?: string;
+  /** The one client (Mandant) of this system, 3 digits; default '100'. */
+  sapClient?: string;
+  /** System ID shown in the auth realm and the session cookie name; default 'S4H'. */
+  systemId?: string;
+  /** Server-driven paging: collections longer than this end with `__next` ($skiptoken). Default: none. */
+  serverPageSize?: number | null;
+}
+
+const ROOT = '/sap/opu/odata/sap';
+const BP = `${ROOT}/API_BUSINESS_PARTNER`;
+const CUBE = `${ROOT}/API_OPLACCTGDOCITEMCUBE_SRV`;
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'];
+
+/** Status → error code used by `sendError` when no more specific code applies. */
+const ERROR_CODES: Record<number, string> = {
+  400: '/IWBEP/CM_MGW_RT/021',
+  403: '/IWFND/CM_CONSUMER/004',
+  404: '/IWBEP/CM_MGW_RT/020',
+  405: '/IWBEP/CM_MGW_RT/105',
+  412: '/IWBEP/CM_MGW_RT/058',
+};
+const GENERIC_CODE = '/IWFND/CM_CONSUMER/101';
+
+/** Updatable A_Customer properties and their maximum lengths. */
+const CUSTOMER_UPDATABLE: Record<string, number> = { CustomerFullName: 80, PaymentTerms: 4, BillingIsBlockedForCustomer: 2 };
+
+class ODataRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class SapSimulator extends Simulator {
+  override readonly name = 'sap';
+  readonly username: string;
+  readonly password: string;
+  readonly sapClient: string;
+  readonly systemId: string;
+  serverPageSize: number | null;
+  private state: SapState = buildSapState();
+  /** CSRF: session id → token, and token → session id it is bound to. */
+  private readonly sessionTokens = new Map<string, string>();
+  private readonly tokenSessions = new Map<string, string>();
+
+  constructor(options: SapSimulatorOptions = {}) {
+    super(options);
+    this.username = options.username ?? SANDBOX_CREDENTIALS.sap.username;
+    this.password = options.password ?? SANDBOX_CREDENTIALS.sap.password;
+    this.sapClient = options.sapClient ?? SANDBOX_CREDENTIALS.sap.sapClient;
+    this.systemId = options.systemId ?? 'S4H';
+    this.serverPageSize = options.serverPageSize ?? null;
+    if (!/^\d{3}$/.test(this.sapClient)) throw new Error(`sapClient must be 3 digits, got "${this.sapClient}"`);
+  }
+
+  /** Name of the session cookie the CSRF token is bound to, e.g. SAP_SESSIONID_S4H_100. */
+  get sessionCookieName(): string {
+    return `SAP_SESSIONID_${this.systemId}_${this.sapClient}`;
+  }
+
+  override resetData(): void {
+    this.state = buildSapState();
+    this.sessionTokens.clear();
+    this.tokenSessions.clear();
+  }
+
+  /** Fault hook: every CSRF token issued so far stops validating (clients must fetch a new one). */
+  expireCsrfTokens(): void {
+    this.tokens.expireAll();
+  }
+
+  /** Test hook: replace the receivables (open and cleared items) of one SAP customer. */
+  setOpenItems(customerId: string, items: readonly DemoOpenItem[]): void {
+    const seed = DEMO_CUSTOMERS.find((c) => c.customerId === customerId && c.presentIn.sap);
+    if (!seed) throw new Error(`customer ${customerId} does not exist in SAP`);
+    this.state.openItems = this.state.openItems.filter((r) => r.Customer !== customerId);
+    for (const item of items) this.state.openItems.push(openItemRow(this.state, seed, item));
+  }
+
+  /** The current weak ETag of a customer (undefined when unknown). */
+  customerEtag(customerId: string): string | undefined {
+    const ms = this.state.lastChange.get(customerId);
+    return ms === undefined ? undefined : etagOf(ms);
+  }
+
+  // ------------------------------------------------------------------------------ routes
+
+  protected override routes(): Route[] {
+    const get = (name: string, path: RegExp, handler: (ctx: SimContext) => void): Route => ({
+      name,
+      method: 'GET',
+      path,
+      handler: (ctx) => this.run(ctx, false, () => handler(ctx)),
+    });
+    return [
+      {
+        name: 'serviceRoot',
+        method: ['GET', 'HEAD'],
+        path: /^\/sap\/opu\/odata\/sap\/(?<service>API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)\/?$/,
+        handler: (ctx) => this.run(ctx, false, () => this.serviceDocument(ctx)),
+      },
+      get('businessPartner', re(`${BP}/A_BusinessPartner\\((?<key>.*)\\)`), (ctx) => this.entity(ctx, BUSINESS_PARTNER, this.state.partners)),
+      get('businessPartners', re(`${BP}/A_BusinessPartner`), (ctx) => this.collection(ctx, BUSINESS_PARTNER, this.state.partners)),
+      get('customer', re(`${BP}/A_Customer\\((?<key>.*)\\)`), (ctx) => this.entity(ctx, CUSTOMER, this.state.customers)),
+      get('customers', re(`${BP}/A_Customer`), (ctx) => this.collection(ctx, CUSTOMER, this.state.customers)),
+      get('phoneNumbers', re(`${BP}/A_BusinessPartnerAddress\\((?<key>.*)\\)/to_PhoneNumber`), (ctx) => this.phoneNumbers(ctx)),
+      get('businessPartnerAddress', re(`${BP}/A_BusinessPartnerAddress\\((?<key>.*)\\)`), (ctx) =>
+        this.entity(ctx, BUSINESS_PARTNER_ADDRESS, this.state.addresses),
+      ),
+      get('businessPartnerAddresses', re(`${BP}/A_BusinessPartnerAddress`), (ctx) =>
+        this.collection(ctx, BUSINESS_PARTNER_ADDRESS, this.state.addresses),
+      ),
+      get('addressPhoneNumbers', re(`${BP}/A_AddressPhoneNumber`), (ctx) => this.collection(ctx, ADDRESS_PHONE_NUMBER, this.state.phones)),
+      get('openItems', re(`${CUBE}/A_OperationalAcctgDocItemCube`), (ctx) => this.collection(ctx, OPEN_ITEM, this.state.openItems)),
+      {
+        name: 'updateCustomer',
+        method: WRITE_METHODS,
+        path: re(`${BP}/A_Customer\\((?<key>.*)\\)`),
+        handler: (ctx) => this.run(ctx, true, () => this.updateCustomer(ctx)),
+      },
+      {
+        name: 'readOnly',
+        method: WRITE_METHODS,
+        path: /^\/sap\/opu\/odata\/sap\/(?:API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)(?:\/.*)?$/,
+        handler: (ctx) =>
+          this.run(ctx, true, () => {
+            throw new ODataRequestError(405, `Method '${effectiveMethod(ctx)}' is not allowed on '${ctx.url.pathname}': the resource is read-only`);
+          }),
+      },
+    ];
+  }
+
+  // ------------------------------------------------------------------------------ request guard
+
+  /** sap-client, Basic auth, CSRF (fetch on reads, validation on writes), then the handler; OData errors on throw. */
+  private run(ctx: SimContext, write: boolean, handler: () => void): void {
+    const client = ctx.query.get('sap-client') ?? header(ctx, 'sap-client');
+    if (client !== undefined && client !== null) {
+      if (!/^\d{3}$/.test(client)) return this.odataError(ctx, 400, `Invalid value '${client}' for sap-client: a client is 3 digits`, '/IWFND/CM_CONSUMER/102');
+      if (client !== this.sapClient) return this.odataError(ctx, 400, `Client ${client} is not available in this system`, '/IWFND/CM_CONSUMER/102');
+    }
+    const auth = basicAuth(ctx.req);
+    if (!auth || auth.user !== this.username || auth.pass !== this.password) return this.sendLogonFailed(ctx);
+
+    const csrfHeader = header(ctx, 'x-csrf-token');
+    if (!write && csrfHeader?.toLowerCase() === 'fetch') this.issueCsrfToken(ctx);
+    if (write && !this.csrfValid(ctx, csrfHeader)) {
+      return this.send(ctx, 403, 'CSRF token validation failed', { 'content-type': 'text/plain; charset=utf-8', 'x-csrf-token': 'Required' });
+    }
+    try {
+      handler();
+    } catch (err) {
+      if (err instanceof ODataRequestError) return this.odataError(ctx, err.status, err.message, err.code);
+      if (err instanceof ODataSyntaxError || err instanceof ODataSemanticError) {
+        return this.odataError(ctx, 400, `Invalid filter expression: ${err.message}`, '/IWBEP/CM_MGW_RT/021');
+      }
+      throw err;
+    }
+  }
+
+  private issueCsrfToken(ctx: SimContext): void {
+    let session = cookies(ctx)[this.sessionCookieName];
+    let token = session === undefined ? undefined : this.sessionTokens.get(session);
+    if (session === undefined || token === undefined || this.tokens.check(token) !== 'valid') {
+      session = randomBytes(30).toString('base64url');
+      token = this.tokens.issue(session).token;
+      this.sessionTokens.set(session, token);
+      this.tokenSessions.set(token, session);
+    }
+    ctx.res.setHeader('x-csrf-token', token);
+    ctx.res.setHeader('set-cookie', [
+      `${this.sessionCookieName}=${session}; path=/; HttpOnly`,
+      `sap-usercontext=sap-client=${this.sapClient}; path=/`,
+    ]);
+  }
+
+  private csrfValid(ctx: SimContext, token: string | undefined): boolean {
+    if (!token || token.toLowerCase() === 'fetch' || this.tokens.check(token) !== 'valid') return false;
+    const session = cookies(ctx)[this.sessionCookieName];
+    return session !== undefined && this.tokenSessions.get(token) === session;
+  }
+
+  // ------------------------------------------------------------------------------ handlers
+
+  private serviceDocument(ctx: SimContext): void {
+    const service = ctx.params.service;
+    const sets = ENTITY_SETS.filter((s) => s.service === service).map((s) => s.name);
+    this.sendJson(ctx, 200, { d: { EntitySets: sets } }, { dataserviceversion: '2.0' });
+  }
+
+  private entity(ctx: SimContext, def: EntitySetDef, rows: readonly Row[]): void {
+    checkOptions(ctx, ['$select', '$format']);
+    const row = this.findByKey(def, rows, ctx.params.key);
+    const select = parseSelect(ctx.query.get('$select'), def);
+    const etag = this.etagFor(def, row);
+    this.sendJson(ctx, 200, { d: this.toWire(ctx, def, row, select) }, { dataserviceversion: '2.0', ...(etag ? { etag } : {}) });
+  }
+
+  private phoneNumbers(ctx: SimContext): void {
+    const address = this.findByKey(BUSINESS_PARTNER_ADDRESS, this.state.addresses, ctx.params.key);
+    const rows = this.state.phones.filter((p) => p.AddressID === address.AddressID && p.BusinessPartner === address.BusinessPartner);
+    this.collection(ctx, ADDRESS_PHONE_NUMBER, rows);
+  }
+
+  private collection(ctx: SimContext, def: EntitySetDef, rows: readonly Row[]): void {
+    checkOptions(ctx, ['$filter', '$select', '$orderby', '$top', '$skip', '$skiptoken', '$inlinecount', '$format']);
+    const filterText = ctx.query.get('$filter');
+    const predicate: RowPredicate = filterText === null ? () => true : filterPredicate(filterText, def.props, def.type);
+    const select = parseSelect(ctx.query.get('$select'), def);
+    const order = parseOrderBy(ctx.query.get('$orderby'), def);
+    const top = nonNegative(ctx, '$top');
+    const skip = nonNegative(ctx, '$skip') ?? 0;
+    const skipToken = nonNegative(ctx, '$skiptoken') ?? 0;
+    const inlineCount = ctx.query.get('$inlinecount');
+    if (inlineCount !== null && inlineCount !== 'allpages' && inlineCount !== 'none') {
+      throw new ODataRequestError(400, `Invalid value '${inlineCount}' for system query option $inlinecount`);
+    }
+
+    let matched = rows.filter((r) => predicate(r));
+    if (order.length > 0) matched = [...matched].sort((a, b) => compareRows(a, b, order, def));
+    const window = matched.slice(skip, top === undefined ? undefined : skip + top);
+    const pageSize = this.serverPageSize;
+    const page = pageSize === null ? window.slice(skipToken) : window.slice(skipToken, skipToken + pageSize);
+
+    const d: Record<string, unknown> = { results: page.map((r) => this.toWire(ctx, def, r, select)) };
+    if (inlineCount === 'allpages') d.__count = String(matched.length);
+    if (pageSize !== null && skipToken + pageSize < window.length) {
+      const next = new URL(ctx.url.href);
+      next.searchParams.set('$skiptoken', String(skipToken + pageSize));
+      d.__next = next.href;
+    }
+    this.sendJson(ctx, 200, { d }, { dataserviceversion: '2.0' });
+  }
+
+  private updateCustomer(ctx: SimContext): void {
+    const method = effectiveMethod(ctx);
+    if (method !== 'PATCH' && method !== 'MERGE') {
+      throw new ODataRequestError(405, `Method '${method}' is not allowed on A_Customer: use MERGE or PATCH to change a customer`);
+    }
+    checkOptions(ctx, ['$format']);
+    const row = this.findByKey(CUSTOMER, this.state.customers, ctx.params.key);
+    const customerId = String(row.Customer);
+    const current = this.customerEtag(customerId) ?? '';
+    const ifMatch = header(ctx, 'if-match');
+    if (ifMatch !== undefined && ifMatch.trim() !== '*' && ifMatch.trim() !== current) {
+      throw new ODataRequestError(412, 'Precondition failed: the ETag in If-Match does not match the current version of the customer (changed by another user)');
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(ctx.body.toString('utf8') || '{}');
+    } catch {
+      throw new ODataRequestError(400, 'Malformed request body: the payload is not valid JSON', '/IWBEP/CM_MGW_RT/006');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ODataRequestError(400, 'Malformed request body: expected a JSON object', '/IWBEP/CM_MGW_RT/006');
+    }
+    const changes: Record<string, string> = {};
+    for (const [prop, value] of Object.entries(body as Record<string, unknown>)) {
+      if (prop === '__metadata') continue;
+      if (prop === 'Customer') {
+        if (value !== customerId) throw new ODataRequestError(400, `Key property 'Customer' cannot be changed`, '/IWBEP/CM_MGW_RT/006');
+        continue;
+      }
+      if (!Object.hasOwn(CUSTOMER.props, prop)) {
+        throw new ODataRequestError(400, `Property '${prop}' is invalid: not found in type '${CUSTOMER.type}'`, '/IWBEP/CM_MGW_RT/006');
+      }
+      const max = CUSTOMER_UPDATABLE[prop];
+      if (max === undefined) throw new ODataRequestError(400, `Property '${prop}' is read-only in '${CUSTOMER.type}'`, '/IWBEP/CM_MGW_RT/006');
+      if (typeof value !== 'string') throw new ODataRequestError(400, `Property '${prop}' has an invalid value: expected Edm.String`, '/IWBEP/CM_MGW_RT/006');
+      if (value.length > max) throw new ODataRequestError(400, `Property '${prop}' has an invalid value: longer than ${max} characters`, '/IWBEP/CM_MGW_RT/006');
+      changes[prop] = value;
+    }
+    Object.assign(row, changes);
+    const previous = this.state.lastChange.get(customerId) ?? 0;
+    this.state.lastChange.set(customerId, Math.max(this.now(), previous + 1));
+    this.send(ctx, 204, '', { etag: this.customerEtag(customerId) ?? '', dataserviceversion: '2.0' });
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  private findByKey(def: EntitySetDef, rows: readonly Row[], rawKey: string | undefined): Row {
+    let key;
+    try {
+      key = parseKeyPredicate(rawKey ?? '');
+    } catch (err) {
+      throw new ODataRequestError(400, `Invalid key predicate '${rawKey}' for '${def.name}': ${(err as Error).message}`, '/IWBEP/CM_MGW_RT/021');
+    }
+    let values: Record<string, string>;
+    if (key.kind === 'single') {
+      if (def.keys.length !== 1) throw new ODataRequestError(400, `Invalid key predicate for '${def.name}': expected ${def.keys.join(', ')}`);
+      values = { [def.keys[0]]: key.value };
+    } else {
+      values = key.values;
+      const names = Object.keys(values);
+      if (names.length !== def.keys.length || !def.keys.every((k) => names.includes(k))) {
+        throw new ODataRequestError(400, `Invalid key predicate for '${def.name}': expected ${def.keys.join(', ')}`);
+      }
+    }
+    const row = rows.find((r) => def.keys.every((k) => r[k] === values[k]));
+    if (!row) throw new ODataRequestError(404, `Resource not found for segment '${def.type.split('.').pop()}'`, '/IWBEP/CM_MGW_RT/020');
+    return row;
+  }
+
+  private etagFor(def: EntitySetDef, row: Row): string | undefined {
+    return def === CUSTOMER ? this.customerEtag(String(row.Customer)) : undefined;
+  }
+
+  private toWire(ctx: SimContext, def: EntitySetDef, row: Row, select: readonly string[] | null): Record<string, unknown> {
+    const keyText =
+      def.keys.length === 1
+        ? formatStringLiteral(String(row[def.keys[0]]))
+        : def.keys.map((k) => `${k}=${formatStringLiteral(String(row[k]))}`).join(',');
+    const uri = `${ctx.url.origin}${ROOT}/${def.service}/${def.name}(${keyText})`;
+    const etag = this.etagFor(def, row);
+    const out: Record<string, unknown> = { __metadata: { id: uri, uri, type: def.type, ...(etag ? { etag } : {}) } };
+    for (const prop of select ?? Object.keys(def.props)) out[prop] = row[prop] ?? null;
+    return out;
+  }
+
+  private odataError(ctx: SimContext, status: number, message: string, code?: string, headers: Record<string, string> = {}): void {
+    const errorCode = code ?? ERROR_CODES[status] ?? GENERIC_CODE;
+    const service = /\/sap\/opu\/odata\/sap\/([A-Z0-9_]+)/.exec(ctx.url.pathname)?.[1] ?? '';
+    const body = {
+      error: {
+        code: errorCode,
+        message: { lang: 'en', value: message },
+        innererror: {
+          application: {
+            component_id: service === 'API_OPLACCTGDOCITEMCUBE_SRV' ? 'FI-FIO-AR-2CL' : 'LO-MD-BP-OM',
+            service_namespace: '/SAP/',
+            service_id: service,
+            service_version: '0001',
+          },
+          transactionid: randomBytes(16).toString('hex').toUpperCase(),
+          timestamp: sapTimestamp(this.now()),
+          Error_Resolution: {
+            SAP_Transaction: 'For backend administrators: use ADT feed reader "SAP Gateway Error Log" or run transaction /IWFND/ERROR_LOG on SAP Gateway hub system and search for entries with the timestamp above for more details',
+            SAP_Note: 'See SAP Note 1797736 for error analysis (https://service.sap.com/sap/support/notes/1797736)',
+          },
+          errordetails: [{ code: errorCode, message, propertyref: '', severity: 'error', target: '', transition: false }],
+        },
+      },
+    };
+    this.sendJson(ctx, status, body, { dataserviceversion: '1.0', ...headers });
+  }
+
+  /** SAP answers a failed logon with an HTML page, not an OData error. */
+  private sendLogonFailed(ctx: SimContext): void {
+    const html =
+      '<html><head><title>Logon Error Message</title></head><body>' +
+      '<h1>Logon failed</h1>' +
+      '<p>Logon failed: the user name or password is incorrect, or no credentials were sent.</p>' +
+      `<p>System ${this.systemId}, client ${this.sapClient}</p>` +
+      '</body></html>';
+    this.send(ctx, 401, html, {
+      'content-type': 'text/html; charset=utf-8',
+      'www-authenticate': `Basic realm="SAP NetWeaver Application Server [${this.systemId}/${this.sapClient}]"`,
+    });
+  }
+
+  protected override sendError(ctx: SimContext, status: number, message: string): void {
+    if (status === 401) return this.sendLogonFailed(ctx);
+    this.odataError(ctx, status, message);
+  }
+
+  protected override sendRateLimited(ctx: SimContext, retryAfterSeconds: number): void {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    this.odataError(ctx, 429, `Rate limit exceeded: too many requests, retry after ${seconds} second(s)`, GENERIC_CODE, {
+      'retry-after': String(seconds),
+    });
+  }
+}
+
+// ------------------------------------------------------------------------------ module helpers
+
+function re(path: string): RegExp {
+  return new RegExp(`^${path}$`);
+}
+
+function header(ctx: SimContext, name: string): string | undefined {
+  const v = ctx.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** POST with `X-HTTP-Method: MERGE` (method tunnelling) counts as MERGE. */
+function effectiveMethod(ctx: SimContext): string {
+  const method = ctx.req.method ?? 'GET';
+  const tunnelled = header(ctx, 'x-http-method');
+  return method === 'POST' && tunnelled ? tunnelled.trim().toUpperCase() : method;
+}
+
+function cookies(ctx: SimContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header(ctx, 'cookie') ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Rejects unknown or repeated system query options ($…); custom parameters pass. */
+function checkOptions(ctx: SimContext, allowed: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of ctx.query.keys()) {
+    if (!name.startsWith('$')) continue;
+    if (!allowed.includes(name)) throw new ODataRequestError(400, `System query option '${name}' is not supported for this resource`);
+    if (seen.has(name)) throw new ODataRequestError(400, `System query option '${name}' is specified more than once`);
+    seen.add(name);
+  }
+}
+
+function parseSelect(text: string | null, def: EntitySetDef): string[] | null {
+  if (text === null) return null;
+  const items = text.split(',').map((s) => s.trim());
+  if (items.length === 1 && items[0] === '*') return null;
+  let offset = 0;
+  for (const item of items) {
+    if (!Object.hasOwn(def.props, item)) {
+      throw new ODataRequestError(400, `Invalid $select: property '${item}' at offset ${offset} not found in type '${def.type}'`);
+    }
+    offset += item.length + 1;
+  }
+  return [...new Set(items)];
+}
+
+interface OrderKey {
+  prop: string;
+  type: EdmType;
+  desc: boolean;
+}
+
+function parseOrderBy(text: string | null, def: EntitySetDef): OrderKey[] {
+  if (text === null) return [];
+  return text.split(',').map((part) => {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/.exec(part);
+    if (!m) throw new ODataRequestError(400, `Invalid $orderby expression '${part}'`);
+    if (!Object.hasOwn(def.props, m[1])) throw new ODataRequestError(400, `Invalid $orderby: property '${m[1]}' not found in type '${def.type}'`);
+    return { prop: m[1], type: def.props[m[1]], desc: m[2] === 'desc' };
+  });
+}
+
+function compareRows(a: Row, b: Row, order: readonly OrderKey[], def: EntitySetDef): number {
+  for (const key of order) {
+    const c = compareValues(a[key.prop], b[key.prop], key.type);
+    if (c !== 0) return key.desc ? -c : c;
+  }
+  return def.keys.reduce((acc, k) => acc || compareValues(a[k], b[k], 'string'), 0);
+}
+
+function compareValues(a: Row[string], b: Row[string], type: EdmType): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (type === 'decimal') return compareDecimal(String(a), String(b));
+  if (type === 'datetime') return Math.sign(dateMs(String(a)) - dateMs(String(b)));
+  if (type === 'boolean') return a === b ? 0 : a ? 1 : -1;
+  return String(a) < String(b) ? -1 : 1;
+}
+
+function dateMs(wire: string): number {
+  return Number(/-?\d+/.exec(wire)?.[0] ?? 0);
+}
+
+function nonNegative(ctx: SimContext, name: string): number | undefined {
+  const v = ctx.query.get(name);
+  if (v === null) return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw new ODataRequestError(400, `Invalid value '${v}' for system query option ${name}: expected a non-negative integer`);
+  return Number(v);
+}
+
+/** Gateway timestamps: YYYYMMDDhhmmss.fffffff (UTC). */
+function sapTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-01T12:00:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 23)}0000`;
+}

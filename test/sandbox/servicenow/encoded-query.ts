@@ -1,0 +1,263 @@
+/**
+ * ServiceNow encoded queries (`sysparm_query`), the subset the middleware uses, parsed and
+ * evaluated the way the platform does it.
+ *
+ * Grammar (as ServiceNow reads it):
+ *   query    := group ( '^NQ' group )*                 new query: OR of whole groups
+ *   group    := clause ( '^' clause | '^ORDERBY…' )*    AND of clauses
+ *   clause   := term ( '^OR' term )*                    OR binds to the preceding term
+ *   term     := field operator value
+ *   field    := name ( '.' name )*                      dot-walk through reference fields
+ *   '^^'     := a literal caret inside a value (the only escape there is)
+ *   'ORDERBY<field>' / 'ORDERBYDESC<field>' sort; a trailing 'EQ' segment is a no-op.
+ *
+ * The dangerous part, reproduced on purpose: a term ServiceNow cannot use (unknown field,
+ * unknown operator, no operator at all) is SILENTLY DROPPED and the rest of the query still runs,
+ * so `bogus=1^active=true` returns every active record. `parseEncodedQuery` is purely syntactic;
+ * `compileEncodedQuery` resolves fields against a table and drops what does not resolve.
+ */
+
+export const OPERATORS = [
+  // longest / most specific first: the operator follows the field name with no separator
+  'ISNOTEMPTY',
+  'ISEMPTY',
+  'NOT LIKE',
+  'NOT IN',
+  'STARTSWITH',
+  'ENDSWITH',
+  'LIKE',
+  'IN',
+  '!=',
+  '<=',
+  '>=',
+  '=',
+  '<',
+  '>',
+] as const;
+
+export type Operator = (typeof OPERATORS)[number];
+
+export interface Condition {
+  /** Field name, possibly dot-walked (`company.u_customer_number`). */
+  field: string;
+  operator: Operator;
+  /** The value with `^^` already turned into `^`. Empty for ISEMPTY / ISNOTEMPTY. */
+  value: string;
+}
+
+export interface OrderBy {
+  field: string;
+  descending: boolean;
+}
+
+/** A parsed term: either a usable condition or a segment ServiceNow would ignore. */
+export type Term = { kind: 'condition'; condition: Condition } | { kind: 'invalid'; text: string };
+
+export interface EncodedQuery {
+  /** `^NQ`-separated groups → AND-ed clauses → OR-ed terms. */
+  groups: Term[][][];
+  orderBy: OrderBy[];
+}
+
+const FIELD = /^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*/;
+const FIELD_ONLY = /^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*$/;
+
+type Joiner = 'start' | 'and' | 'or' | 'nq';
+
+/** Splits on `^`, honouring `^^` as a literal caret. Returns raw segments with how each was joined. */
+export function splitSegments(query: string): Array<{ joiner: Joiner; text: string }> {
+  const raw: string[] = [];
+  let current = '';
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i];
+    if (ch !== '^') {
+      current += ch;
+    } else if (query[i + 1] === '^') {
+      current += '^';
+      i++;
+    } else {
+      raw.push(current);
+      current = '';
+    }
+  }
+  raw.push(current);
+  return raw.map((text, i) => classify(text, i === 0));
+}
+
+function classify(raw: string, first: boolean): { joiner: Joiner; text: string } {
+  if (first) return { joiner: 'start', text: raw };
+  if (raw.startsWith('ORDERBY')) return { joiner: 'and', text: raw };
+  if (raw.startsWith('NQ')) return { joiner: 'nq', text: raw.slice(2) };
+  if (raw.startsWith('OR')) return { joiner: 'or', text: raw.slice(2) };
+  return { joiner: 'and', text: raw };
+}
+
+/** Parses one term (`field` + operator + value). Anything else is an invalid (ignored) term. */
+export function parseTerm(text: string): Term {
+  const m = FIELD.exec(text);
+  if (!m) return { kind: 'invalid', text };
+  const field = m[0];
+  const rest = text.slice(field.length);
+  for (const op of OPERATORS) {
+    if (!rest.startsWith(op)) continue;
+    const value = rest.slice(op.length);
+    if ((op === 'ISEMPTY' || op === 'ISNOTEMPTY') && value !== '') return { kind: 'invalid', text };
+    return { kind: 'condition', condition: { field, operator: op, value } };
+  }
+  return { kind: 'invalid', text };
+}
+
+/** Syntactic parse; never throws (ServiceNow never rejects an encoded query). */
+export function parseEncodedQuery(query: string): EncodedQuery {
+  const groups: Term[][][] = [[]];
+  const orderBy: OrderBy[] = [];
+  for (const seg of splitSegments(query)) {
+    const text = seg.text;
+    if (text === '' || text === 'EQ') continue;
+    if (text.startsWith('ORDERBY') && seg.joiner !== 'or') {
+      const descending = text.startsWith('ORDERBYDESC');
+      const field = text.slice(descending ? 'ORDERBYDESC'.length : 'ORDERBY'.length);
+      if (FIELD_ONLY.test(field)) orderBy.push({ field, descending });
+      continue;
+    }
+    if (seg.joiner === 'nq') groups.push([]);
+    const group = groups[groups.length - 1];
+    const term = parseTerm(text);
+    if (seg.joiner === 'or' && group.length > 0) group[group.length - 1].push(term);
+    else group.push([term]);
+  }
+  return { groups: groups.filter((g) => g.length > 0), orderBy };
+}
+
+// ------------------------------------------------------------------------------------ evaluation
+
+export type FieldType = 'string' | 'boolean' | 'integer' | 'datetime' | 'reference' | 'sys_id';
+
+/** What a table tells the evaluator about one (possibly dot-walked) field. */
+export interface ResolvedField<R> {
+  type: FieldType;
+  /** The stored value as ServiceNow sends it with display_value=false (always a string). */
+  get(record: R): string;
+}
+
+/** Resolves a field path on the queried table; undefined when the field does not exist. */
+export type FieldResolver<R> = (path: string) => ResolvedField<R> | undefined;
+
+export interface CompiledQuery<R> {
+  matches(record: R): boolean;
+  /** Sorts a copy according to the ORDERBY terms (stable; unknown sort fields ignored). */
+  sort(records: R[]): R[];
+  /** The terms that were silently dropped (for diagnostics; ServiceNow reports nothing). */
+  ignored: string[];
+}
+
+export function compileEncodedQuery<R>(query: EncodedQuery | string, resolve: FieldResolver<R>): CompiledQuery<R> {
+  const parsed = typeof query === 'string' ? parseEncodedQuery(query) : query;
+  const ignored: string[] = [];
+  type Pred = (r: R) => boolean;
+  const groups: Pred[][][] = [];
+  for (const group of parsed.groups) {
+    const clauses: Pred[][] = [];
+    for (const clause of group) {
+      const terms: Pred[] = [];
+      for (const term of clause) {
+        if (term.kind === 'invalid') {
+          ignored.push(term.text);
+          continue;
+        }
+        const field = resolve(term.condition.field);
+        if (!field) {
+          ignored.push(`${term.condition.field}${term.condition.operator}${term.condition.value}`);
+          continue;
+        }
+        terms.push(predicate(field, term.condition));
+      }
+      if (terms.length > 0) clauses.push(terms);
+    }
+    // a group whose every clause was dropped has no condition left: it matches everything
+    groups.push(clauses);
+  }
+  const sorters = parsed.orderBy
+    .map((o) => ({ o, field: resolve(o.field) }))
+    .filter((s): s is { o: OrderBy; field: ResolvedField<R> } => s.field !== undefined);
+  return {
+    ignored,
+    matches(record: R): boolean {
+      if (groups.length === 0) return true;
+      return groups.some((clauses) => clauses.every((terms) => terms.some((t) => t(record))));
+    },
+    sort(records: R[]): R[] {
+      const copy = [...records];
+      if (sorters.length === 0) return copy;
+      return copy
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => {
+          for (const s of sorters) {
+            const c = compareValues(s.field.get(a.r), s.field.get(b.r));
+            if (c !== 0) return s.o.descending ? -c : c;
+          }
+          return a.i - b.i;
+        })
+        .map((x) => x.r);
+    },
+  };
+}
+
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+
+/** Numbers compare as numbers, everything else (including 'YYYY-MM-DD HH:mm:ss') as text. */
+export function compareValues(a: string, b: string): number {
+  if (NUMERIC.test(a) && NUMERIC.test(b)) return Number(a) - Number(b);
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function normalise(type: FieldType, value: string): string {
+  if (type === 'boolean') {
+    const v = value.toLowerCase();
+    if (v === 'true' || v === '1') return 'true';
+    if (v === 'false' || v === '0') return 'false';
+  }
+  // string comparisons are case-insensitive, as on ServiceNow's default collation
+  return value.toLowerCase();
+}
+
+function predicate<R>(field: ResolvedField<R>, c: Condition): (r: R) => boolean {
+  const want = normalise(field.type, c.value);
+  const list = c.value.split(',').map((v) => normalise(field.type, v));
+  return (record: R) => {
+    const raw = field.get(record);
+    const have = normalise(field.type, raw);
+    switch (c.operator) {
+      case '=':
+        return have === want;
+      case '!=':
+        return have !== want;
+      case 'LIKE':
+        return have.includes(want);
+      case 'NOT LIKE':
+        return !have.includes(want);
+      case 'STARTSWITH':
+        return have.startsWith(want);
+      case 'ENDSWITH':
+        return have.endsWith(want);
+      case 'IN':
+        return list.includes(have);
+      case 'NOT IN':
+        return !list.includes(have);
+      case 'ISEMPTY':
+        return raw === '';
+      case 'ISNOTEMPTY':
+        return raw !== '';
+      case '<':
+        return raw !== '' && compareValues(raw, c.value) < 0;
+      case '>':
+        return raw !== '' && compareValues(raw, c.value) > 0;
+      case '<=':
+        return raw !== '' && compareValues(raw, c.value) <= 0;
+      case '>=':
+        return raw !== '' && compareValues(raw, c.value) >= 0;
+    }
+  };
+}

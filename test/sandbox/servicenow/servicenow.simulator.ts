@@ -1,0 +1,324 @@
+/**
+ * A ServiceNow instance as far as the middleware sees it: OAuth (`/oauth_token.do`) or Basic auth,
+ * the Table API on `core_company` and `incident`, and the Aggregate (stats) API, with ServiceNow's
+ * wire quirks: every value a string, reference fields as `{link,value}`, counts as strings,
+ * `X-Total-Count` / `Link` paging headers, and encoded queries whose invalid terms are silently
+ * ignored (see encoded-query.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import {
+  basicAuth,
+  bearer,
+  formBody,
+  Simulator,
+  type Route,
+  type SimContext,
+  type SimulatorOptions,
+} from '../shared/sim-server.js';
+import { compileEncodedQuery, type FieldResolver, type ResolvedField } from './encoded-query.js';
+import { fieldDef, seedTables, tableDef, type SnRecord } from './servicenow.data.js';
+
+export interface ServiceNowSimulatorOptions extends SimulatorOptions {
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Lifetime of an OAuth access token (ServiceNow's default: 1799 s). faults.tokenTtlMs overrides it. */
+  tokenLifetimeSeconds?: number;
+}
+
+/** The Table API's default page size when sysparm_limit is absent. */
+const DEFAULT_LIMIT = 10_000;
+/** sys_id of the (simulated) REST rate-limit rule that refused a call. */
+const RATE_LIMIT_RULE = '5b9c3e4d1b2f4a10a1c2d3e4f5a6b7c8';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const TABLE_PATH = String.raw`^/api/now/(?:v[12]/)?table/(?<table>[^/]+)`;
+
+export class ServiceNowSimulator extends Simulator {
+  readonly name = 'servicenow';
+  private readonly username: string;
+  private readonly password: string;
+  private readonly clientId: string;
+  private readonly clientSecret: string;
+  private readonly tokenLifetimeSeconds: number;
+  private tables = new Map<string, SnRecord[]>();
+  private bySysId = new Map<string, Map<string, SnRecord>>();
+  /** access token → issue time (enforces the native lifetime; faults.tokenTtlMs is the TokenStore's). */
+  private readonly issuedAt = new Map<string, number>();
+  /** refresh token → client id. */
+  private readonly refreshTokens = new Map<string, string>();
+
+  constructor(options: ServiceNowSimulatorOptions = {}) {
+    super(options);
+    const creds = SANDBOX_CREDENTIALS.servicenow;
+    this.username = options.username ?? creds.username;
+    this.password = options.password ?? creds.password;
+    this.clientId = options.clientId ?? creds.clientId;
+    this.clientSecret = options.clientSecret ?? creds.clientSecret;
+    this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 1799;
+    this.resetData();
+  }
+
+  override resetData(): void {
+    this.tables = seedTables();
+    this.bySysId = new Map([...this.tables].map(([name, rows]) => [name, new Map(rows.map((r) => [r.sys_id, r]))]));
+    this.issuedAt.clear();
+    this.refreshTokens.clear();
+  }
+
+  /** A copy of a table's rows (tests use it to compute expectations). */
+  rows(table: string): SnRecord[] {
+    return (this.tables.get(table) ?? []).map((r) => ({ ...r }));
+  }
+
+  protected override routes(): Route[] {
+    return [
+      { name: 'token', method: 'POST', path: /^\/oauth_token\.do$/, handler: (ctx) => this.token(ctx) },
+      { name: 'table', method: 'GET', path: new RegExp(`${TABLE_PATH}/?$`), handler: (ctx) => this.list(ctx) },
+      { name: 'record', method: 'GET', path: new RegExp(`${TABLE_PATH}/(?<sysId>[^/]+)$`), handler: (ctx) => this.record(ctx) },
+      { name: 'stats', method: 'GET', path: /^\/api\/now\/(?:v[12]\/)?stats\/(?<table>[^/]+)\/?$/, handler: (ctx) => this.aggregate(ctx) },
+    ];
+  }
+
+  // ------------------------------------------------------------------------------ error formats
+
+  private envelope(ctx: SimContext, status: number, message: string, detail: string | null, headers: Record<string, string> = {}): void {
+    // error bodies are never broken by the `malformed` fault: send() bypasses it
+    this.send(ctx, status, JSON.stringify({ error: { message, detail }, status: 'failure' }), {
+      'content-type': 'application/json;charset=UTF-8',
+      ...headers,
+    });
+  }
+
+  protected override sendError(ctx: SimContext, status: number, message: string): void {
+    if (status === 401) {
+      this.envelope(ctx, 401, 'User Not Authenticated', 'Required to provide Auth information');
+    } else if (ctx.route === 'unmatched') {
+      this.envelope(ctx, status, 'Requested URI does not represent any resource', null);
+    } else {
+      this.envelope(ctx, status, message, `HTTP ${status} ${STATUS_TEXT[status] ?? 'Error'}`);
+    }
+  }
+
+  protected override sendRateLimited(ctx: SimContext, retryAfterSeconds: number): void {
+    const now = this.now();
+    const resetEpochSeconds = Math.floor(now / 1000) + 1;
+    this.envelope(
+      ctx,
+      429,
+      'Rate limit exceeded',
+      `The rate limit of ${this.faults.rateLimitPerSecond ?? 0} requests per second was exceeded; retry after ${retryAfterSeconds} seconds`,
+      {
+        'Retry-After': String(retryAfterSeconds),
+        'X-RateLimit-Limit': String(this.faults.rateLimitPerSecond ?? 0),
+        'X-RateLimit-Reset': String(resetEpochSeconds),
+        'X-RateLimit-Rule': RATE_LIMIT_RULE,
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------------------ auth
+
+  private token(ctx: SimContext): void {
+    const form = formBody(ctx.body);
+    const basic = basicAuth(ctx.req);
+    const clientId = form.get('client_id') ?? basic?.user;
+    const clientSecret = form.get('client_secret') ?? basic?.pass;
+    const denied = () =>
+      this.sendJson(ctx, 401, { error_description: 'access_denied', error: 'server_error' });
+    if (clientId !== this.clientId || clientSecret !== this.clientSecret) return denied();
+    const grant = form.get('grant_type');
+    if (grant === 'password') {
+      if (form.get('username') !== this.username || form.get('password') !== this.password) return denied();
+    } else if (grant === 'refresh_token') {
+      const rt = form.get('refresh_token') ?? '';
+      if (this.refreshTokens.get(rt) !== clientId) return denied();
+    } else if (grant !== 'client_credentials') {
+      return denied();
+    }
+    const { token, issuedAt } = this.tokens.issue(clientId);
+    this.issuedAt.set(token, issuedAt);
+    const refresh = randomBytes(24).toString('base64url');
+    this.refreshTokens.set(refresh, clientId);
+    const ttl = this.faults.tokenTtlMs;
+    const expiresIn = ttl !== null ? Math.max(0, Math.ceil(ttl / 1000)) : this.tokenLifetimeSeconds;
+    this.sendJson(ctx, 200, {
+      access_token: token,
+      refresh_token: refresh,
+      scope: 'useraccount',
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+    });
+  }
+
+  /** Basic with the integration user, or a live OAuth bearer token. Sends the 401 itself. */
+  private authenticated(ctx: SimContext): boolean {
+    const basic = basicAuth(ctx.req);
+    if (basic) {
+      if (basic.user === this.username && basic.pass === this.password) return true;
+    } else {
+      const token = bearer(ctx.req);
+      if (token !== undefined && this.tokens.check(token) === 'valid') {
+        const at = this.issuedAt.get(token);
+        if (at !== undefined && this.now() - at < this.tokenLifetimeSeconds * 1000) return true;
+      }
+    }
+    this.sendError(ctx, 401, 'User Not Authenticated');
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------ Table API
+
+  /** Resolves a (dot-walked) field on a table; undefined when ServiceNow would not know it. */
+  private resolver(table: string): FieldResolver<SnRecord> {
+    return (path: string): ResolvedField<SnRecord> | undefined => {
+      const parts = path.split('.');
+      let def = tableDef(table);
+      const hops: string[] = [];
+      const refTables: string[] = [];
+      for (let i = 0; i < parts.length - 1; i++) {
+        const f = fieldDef(def, parts[i]);
+        if (!f || f.type !== 'reference' || !f.reference || !tableDef(f.reference)) return undefined;
+        hops.push(parts[i]);
+        refTables.push(f.reference);
+        def = tableDef(f.reference);
+      }
+      const last = parts[parts.length - 1];
+      const field = fieldDef(def, last);
+      if (!field) return undefined;
+      return {
+        type: field.type,
+        get: (record: SnRecord): string => {
+          let current: SnRecord | undefined = record;
+          for (let i = 0; i < hops.length && current; i++) {
+            const ref: string = current[hops[i]] ?? '';
+            current = ref === '' ? undefined : this.bySysId.get(refTables[i])?.get(ref);
+          }
+          return current?.[last] ?? '';
+        },
+      };
+    };
+  }
+
+  /** The reference table a (dot-walked) field points to, if it is a reference. */
+  private referenceTarget(table: string, path: string): string | undefined {
+    let def = tableDef(table);
+    let target: string | undefined;
+    for (const part of path.split('.')) {
+      const f = fieldDef(def, part);
+      if (!f) return undefined;
+      target = f.type === 'reference' ? f.reference : undefined;
+      def = target ? tableDef(target) : undefined;
+    }
+    return target;
+  }
+
+  private format(ctx: SimContext, table: string, record: SnRecord): Record<string, unknown> {
+    const fieldsParam = ctx.query.get('sysparm_fields');
+    const wanted = fieldsParam
+      ? fieldsParam.split(',').map((f) => f.trim()).filter((f) => f !== '')
+      : Object.keys(tableDef(table)?.fields ?? {});
+    const excludeLinks = ctx.query.get('sysparm_exclude_reference_link') === 'true';
+    const resolve = this.resolver(table);
+    const out: Record<string, unknown> = {};
+    for (const name of wanted) {
+      const field = resolve(name);
+      if (!field) continue; // unknown fields are simply left out
+      const value = field.get(record);
+      const target = field.type === 'reference' ? this.referenceTarget(table, name) : undefined;
+      out[name] =
+        target !== undefined && value !== '' && !excludeLinks
+          ? { link: `${this.url}/api/now/table/${target}/${value}`, value }
+          : value;
+    }
+    return out;
+  }
+
+  private knownTable(ctx: SimContext): string | undefined {
+    const table = ctx.params.table;
+    if (this.tables.has(table) && tableDef(table)) return table;
+    this.envelope(ctx, 400, `Invalid table ${table}`, null);
+    return undefined;
+  }
+
+  private matching(ctx: SimContext, table: string): SnRecord[] {
+    const query = compileEncodedQuery(ctx.query.get('sysparm_query') ?? '', this.resolver(table));
+    return query.sort((this.tables.get(table) ?? []).filter((r) => query.matches(r)));
+  }
+
+  private list(ctx: SimContext): void {
+    if (!this.authenticated(ctx)) return;
+    const table = this.knownTable(ctx);
+    if (!table) return;
+    const all = this.matching(ctx, table);
+    const limitParam = ctx.query.get('sysparm_limit');
+    const limit = positiveInt(limitParam) ?? DEFAULT_LIMIT;
+    const offset = nonNegativeInt(ctx.query.get('sysparm_offset')) ?? 0;
+    const page = all.slice(offset, offset + limit);
+    const headers: Record<string, string> = { 'X-Total-Count': String(all.length) };
+    if (limitParam !== null || all.length > limit) headers.Link = this.links(ctx, all.length, limit, offset);
+    this.sendJson(ctx, 200, { result: page.map((r) => this.format(ctx, table, r)) }, headers);
+  }
+
+  private links(ctx: SimContext, total: number, limit: number, offset: number): string {
+    const at = (o: number) => {
+      const params = new URLSearchParams(ctx.query);
+      params.set('sysparm_limit', String(limit));
+      params.set('sysparm_offset', String(o));
+      return `<${this.url}${ctx.url.pathname}?${params.toString()}>`;
+    };
+    const lastOffset = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
+    const parts = [`${at(0)};rel="first"`];
+    if (offset > 0) parts.push(`${at(Math.max(0, offset - limit))};rel="prev"`);
+    if (offset + limit < total) parts.push(`${at(offset + limit)};rel="next"`);
+    parts.push(`${at(lastOffset)};rel="last"`);
+    return parts.join(',');
+  }
+
+  private record(ctx: SimContext): void {
+    if (!this.authenticated(ctx)) return;
+    const table = this.knownTable(ctx);
+    if (!table) return;
+    const row = this.bySysId.get(table)?.get(ctx.params.sysId);
+    if (!row) {
+      this.envelope(ctx, 404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+      return;
+    }
+    this.sendJson(ctx, 200, { result: this.format(ctx, table, row) });
+  }
+
+  // ------------------------------------------------------------------------------ Aggregate API
+
+  private aggregate(ctx: SimContext): void {
+    if (!this.authenticated(ctx)) return;
+    const table = this.knownTable(ctx);
+    if (!table) return;
+    if (ctx.query.get('sysparm_count') !== 'true') {
+      this.sendJson(ctx, 200, { result: {} });
+      return;
+    }
+    this.sendJson(ctx, 200, { result: { stats: { count: String(this.matching(ctx, table).length) } } });
+  }
+}
+
+function positiveInt(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n > 0 ? n : undefined;
+}
+
+function nonNegativeInt(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}

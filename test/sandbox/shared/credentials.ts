@@ -1,0 +1,10 @@
+/**
+ * Demo credentials the simulators accept and the sandbox configures the service with.
+ * They guard nothing real: the simulators only run on 127.0.0.1.
+ */
+export const SANDBOX_CREDENTIALS = {
+  salesforce: { clientId: 'sandbox-sf-client', clientSecret: 'sandbox-sf-secret' },
+  sap: { username: 'SANDBOX_USER', password: 'sandbox-sap-password', sapClient: '100' },
+  servicenow: { username: 'sandbox.integration', password: 'sandbox-sn-password', clientId: 'sandbox-sn-client', clientSecret: 'sandbox-sn-secret' },
+  genesys: { clientId: 'sandbox-genesys-client', clientSecret: 'sandbox-genesys-secret', orgId: '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01' },
+} as const;
