@@ -51,6 +51,11 @@ export class AggregationService implements OnApplicationShutdown {
     return this.inflight.size;
   }
 
+  /** Resolves once every source call running now (including late ones) has settled. */
+  async whenIdle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
   onApplicationShutdown(): void {
     for (const controller of this.controllers) controller.abort();
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AxiosInstance } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import { parseJson, send } from '../connectors/vendor-http.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
@@ -13,6 +13,8 @@ export interface ClientCredentials {
   /** Where the client credentials go: the form body (Salesforce, ServiceNow) or a Basic header (Genesys). */
   style: 'form' | 'basic';
   refreshBeforeMs?: number;
+  /** The vendor's reading of an error response (e.g. Salesforce's 403 REQUEST_LIMIT_EXCEEDED is rate limiting). */
+  classifyError?: (response: AxiosResponse<string>) => ConnectorError;
 }
 
 /** A header value for HTTP Basic authentication. */
@@ -46,6 +48,10 @@ export async function requestClientCredentialsToken(c: ClientCredentials): Promi
     headers.authorization = basicHeader(c.clientId, c.clientSecret);
   }
   const response = await send(c.source, c.http, { method: 'POST', url: c.tokenPath, data: form.toString(), headers });
+  if (response.status !== 200) {
+    const classified = c.classifyError?.(response);
+    if (classified?.kind === 'rate_limited') throw classified;
+  }
   if (response.status === 429) throw new ConnectorError(c.source, 'rate_limited', 'token endpoint rate limited', 429);
   if (response.status >= 500) throw new ConnectorError(c.source, 'unavailable', `token endpoint failed (${response.status})`, response.status);
   if (response.status !== 200) throw new ConnectorError(c.source, 'auth', `token request rejected (${response.status})`, response.status);

@@ -1,10 +1,29 @@
+import KeyvRedis, { Keyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
+import { REDIS, RedisModule, type Redis } from './redis.provider.js';
 import { SourceCache } from './source-cache.js';
 
-/** The profile cache: in-memory here; Redis-backed when REDIS_URL is set (see cache.config.ts). */
+/**
+ * The profile cache through @nestjs/cache-manager (cache-manager 7 on Keyv): Redis via
+ * `@keyv/redis` on the shared client when REDIS_URL is set, else in memory. Keys carry our
+ * own namespace (`c360:v1:…`), so nothing here ever needs to flush a database.
+ */
+function redisStore(redis: Redis): Keyv {
+  const keyv = new Keyv({ store: new KeyvRedis(redis, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
+  keyv.namespace = undefined; // our keys are namespaced already; no "keyv:" prefix on top
+  return keyv;
+}
+
 @Module({
-  imports: [CacheModule.register()],
+  imports: [
+    RedisModule,
+    CacheModule.registerAsync({
+      imports: [RedisModule],
+      inject: [REDIS],
+      useFactory: (redis: Redis | null) => ({ stores: [redis ? redisStore(redis) : new Keyv()] }),
+    }),
+  ],
   providers: [SourceCache],
   exports: [SourceCache],
 })

@@ -26,8 +26,9 @@ export function loadConfig(env: Environment, readFile: FileReader = (p) => readF
       const current = (instance as Record<string, unknown>)[binding.property];
       (instance as Record<string, unknown>)[binding.property] = convert(resolveType(binding.type, current), raw);
     }
+    const provided = new Set(bindings.filter((b) => readRawPresent(b, env)).map((b) => b.property));
     for (const error of validateSync(instance, { forbidUnknownValues: false })) {
-      problems.push(describe(error, bindings, env));
+      problems.push(describe(error, bindings, env, provided.has(error.property)));
     }
     config[section] = instance;
   }
@@ -76,12 +77,19 @@ function convert(type: Exclude<EnvBinding['type'], 'auto'>, raw: string): unknow
   }
 }
 
-function describe(error: ValidationError, bindings: EnvBinding[], env: Environment): string {
+function readRawPresent(binding: EnvBinding, env: Environment): boolean {
+  const present = (v: string | undefined) => v !== undefined && v !== '';
+  return present(env[binding.name]) || (binding.secret && present(env[`${binding.name}_FILE`]));
+}
+
+/** One problem line: the variable, what is expected, and what was given (never a secret's value). */
+function describe(error: ValidationError, bindings: EnvBinding[], env: Environment, provided: boolean): string {
   const binding = bindings.find((b) => b.property === error.property);
   const name = binding?.name ?? error.property;
   const messages = Object.values(error.constraints ?? {}).map((m) => m.replaceAll(error.property, name));
-  const given = env[name];
-  const shown = binding?.secret || given === undefined || given === '' ? (given ? '' : ' (not set)') : ` (got "${given.slice(0, 60)}")`;
+  let shown = '';
+  if (!provided) shown = ' (not set)';
+  else if (!binding?.secret) shown = ` (got "${(env[name] ?? '').slice(0, 60)}")`;
   return `${messages.join(', ')}${shown}`;
 }
 

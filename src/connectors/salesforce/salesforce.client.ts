@@ -32,6 +32,7 @@ export class SalesforceClient {
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       style: 'form',
+      classifyError: (response) => this.error(response),
     });
   }
 

@@ -57,8 +57,8 @@ const PLACES: Array<{ city: string; country: string; currency: string; phone: (n
   { city: 'Dublin', country: 'IE', currency: 'EUR', phone: (n) => `+35312${String(340000 + n).padStart(6, '0')}` },
   { city: 'London', country: 'GB', currency: 'GBP', phone: (n) => `+4420794${String(60000 + n).padStart(5, '0')}` },
   { city: 'Frankfurt', country: 'DE', currency: 'EUR', phone: (n) => `+49697${String(1000000 + n).padStart(7, '0')}` },
-  { city: 'Tokyo', country: 'JP', currency: 'JPY', phone: (n) => `+81352${String(1000000 + n).padStart(7, '0')}` },
-  { city: 'Zurich', country: 'CH', currency: 'CHF', phone: (n) => `+41445${String(1000000 + n).padStart(6, '0')}` },
+  { city: 'Tokyo', country: 'JP', currency: 'JPY', phone: (n) => `+8135${String(2100000 + n)}` },
+  { city: 'Zurich', country: 'CH', currency: 'CHF', phone: (n) => `+4144${String(5000000 + n)}` },
 ];
 const TICKET_TOPICS = ['Invoice dispute', 'Delivery delayed', 'Portal login fails', 'Refund request', 'Damaged goods',
   'Change billing address', 'Contract renewal question', 'Wrong item shipped'];

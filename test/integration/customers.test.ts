@@ -1,0 +1,238 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AggregationService } from '../../src/aggregation/aggregation.service.js';
+import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
+import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { startService, type TestService } from '../support/test-app.js';
+
+let sims: Simulators;
+let svc: TestService | undefined;
+
+beforeAll(async () => {
+  sims = await startSimulators();
+});
+afterAll(async () => {
+  await stopSimulators(sims);
+});
+beforeEach(() => resetSimulators(sims));
+afterEach(async () => {
+  await svc?.close();
+  svc = undefined;
+});
+
+async function service(env: Record<string, string> = {}): Promise<TestService> {
+  svc = await startService({ sims, env });
+  return svc;
+}
+
+function activeTickets(customerId: string): number {
+  return demoCustomer(customerId).tickets.filter((t) => t.active).length;
+}
+
+describe('GET /v1/customers/:customerId', () => {
+  it('merges all three sources when they are healthy', async () => {
+    const s = await service();
+    const c = demoCustomer(DEMO.manyTickets);
+    const res = await s.get(`/v1/customers/${c.customerId}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      customerId: c.customerId,
+      accountName: c.name,
+      loyaltyTier: c.loyaltyTier,
+      currency: c.currency,
+      openTickets: 25,
+      lastInteractionDate: c.lastInteractionDate,
+      phone: c.phone,
+      degraded: false,
+      sourceSystems: ['salesforce', 'sap', 'servicenow'],
+    });
+    for (const source of ['salesforce', 'sap', 'servicenow']) expect(res.body.sources[source].status).toBe('ok');
+    expect(res.body.openTickets).toBe(activeTickets(c.customerId));
+  });
+
+  it('sums open items exactly (0.100 + 0.200 is 0.30, no float drift)', async () => {
+    const s = await service();
+    const res = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+    expect(res.body.balance).toBe('0.30');
+  });
+
+  it('marks a source that does not know the customer as not_found and keeps the rest', async () => {
+    const s = await service();
+    const res = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(res.status).toBe(200);
+    expect(res.body.sources.sap.status).toBe('not_found');
+    expect(res.body.sourceSystems).toEqual(['salesforce', 'servicenow']);
+    expect(res.body.balance).toBeNull();
+    expect(res.body.accountName).toBe(demoCustomer(DEMO.missingFromSap).name);
+  });
+
+  it('answers 404 with a clear body when no system knows the customer', async () => {
+    const s = await service();
+    const res = await s.get(`/v1/customers/${UNKNOWN_CUSTOMER_ID}`);
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: `Customer ${UNKNOWN_CUSTOMER_ID} is not known to any system` });
+    expect(res.body.correlationId).toEqual(expect.any(String));
+  });
+
+  it('answers 400 naming the field for an invalid customer number, and calls no system', async () => {
+    const s = await service();
+    const res = await s.get(`/v1/customers/${encodeURIComponent("1' OR '1'='1")}`);
+    expect(res.status).toBe(400);
+    expect(res.body.details.join(' ')).toContain('customerId');
+    expect(sims.salesforce.callCount() + sims.sap.callCount() + sims.servicenow.callCount()).toBe(0);
+  });
+
+  it('returns within the deadline with SAP marked timeout when SAP takes 2,000 ms', async () => {
+    const s = await service({ AGGREGATION_DEADLINE_MS: '500', SAP_TIMEOUT_MS: '5000', AGGREGATION_LATE_COMPLETION_MS: '0' });
+    sims.sap.setFaults({ latencyMs: 2000 });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.status).toBe(200);
+    expect(res.body.sources.sap).toMatchObject({ status: 'timeout', reason: 'timeout' });
+    expect(res.body.sources.salesforce.status).toBe('ok');
+    expect(res.body.sources.servicenow.status).toBe('ok');
+    expect(res.body.accountName).toBe(demoCustomer(DEMO.healthy).name);
+    expect(res.body.degraded).toBe(true);
+    // the answer came while SAP was still sitting on the request: the call was cut at the deadline
+    await s.app.get(AggregationService).whenIdle();
+    expect(sims.sap.callCount('openItems')).toBe(1);
+  });
+
+  it('lets a call that missed the deadline finish in the background and serves it next time', async () => {
+    const s = await service({ AGGREGATION_DEADLINE_MS: '200', SAP_TIMEOUT_MS: '5000', AGGREGATION_LATE_COMPLETION_MS: '5000' });
+    sims.sap.setFaults({ latencyMs: 400 });
+    const first = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(first.body.sources.sap.status).toBe('timeout');
+    await s.app.get(AggregationService).whenIdle();
+    const second = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(second.body.sources.sap).toMatchObject({ status: 'ok', latencyMs: 0 });
+    expect(second.body.balance).not.toBeNull();
+    expect(sims.sap.callCount('openItems')).toBe(1);
+  });
+
+  it('serves a second request for the same customer from the cache', async () => {
+    const s = await service();
+    await s.get(`/v1/customers/${DEMO.healthy}`);
+    const again = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(again.status).toBe(200);
+    expect(sims.salesforce.callCount('query')).toBe(1);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(sims.servicenow.callCount('stats')).toBe(1);
+  });
+
+  it('coalesces concurrent requests for one cold customer into one call per source', async () => {
+    const s = await service();
+    sims.salesforce.setFaults({ latencyMs: 100 });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => s.get(`/v1/customers/${DEMO.healthy}`)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(sims.salesforce.callCount('query')).toBe(1);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(sims.servicenow.callCount('stats')).toBe(1);
+  });
+
+  it('serves the stale copy, marked with its age, when a source fails after the data was fetched once', async () => {
+    const s = await service({ CACHE_FRESH_TTL_MS: '0' });
+    const fresh = await s.get(`/v1/customers/${DEMO.healthy}`);
+    sims.sap.setFaults({ forcedStatus: 503 });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.status).toBe(200);
+    expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'unavailable' });
+    expect(res.body.sources.sap.ageMs).toEqual(expect.any(Number));
+    expect(res.body.balance).toBe(fresh.body.balance);
+    expect(res.body.sources.salesforce.status).toBe('ok');
+  });
+
+  describe('one source failing, in every way the simulators can fail', () => {
+    const cases: Array<{ name: string; source: 'salesforce' | 'sap' | 'servicenow'; faults: object; status: string; reason: string }> = [
+      { name: 'Salesforce answering 500', source: 'salesforce', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
+      { name: 'SAP answering 500', source: 'sap', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
+      { name: 'ServiceNow answering 500', source: 'servicenow', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
+      { name: 'SAP resetting connections', source: 'sap', faults: { resetRate: 1 }, status: 'unavailable', reason: 'unavailable' },
+      { name: 'ServiceNow resetting connections', source: 'servicenow', faults: { resetRate: 1 }, status: 'unavailable', reason: 'unavailable' },
+      { name: 'SAP answering malformed JSON', source: 'sap', faults: { malformed: 'invalid-json' }, status: 'unavailable', reason: 'bad_response' },
+      { name: 'ServiceNow answering truncated JSON', source: 'servicenow', faults: { malformed: 'truncated' }, status: 'unavailable', reason: 'bad_response' },
+      { name: 'Salesforce out of API requests (403 REQUEST_LIMIT_EXCEEDED)', source: 'salesforce', faults: { rateLimitPerSecond: 0 }, status: 'rate_limited', reason: 'rate_limited' },
+      { name: 'ServiceNow rate limiting (429)', source: 'servicenow', faults: { rateLimitPerSecond: 0 }, status: 'rate_limited', reason: 'rate_limited' },
+      { name: 'SAP rate limiting (429)', source: 'sap', faults: { rateLimitPerSecond: 0 }, status: 'rate_limited', reason: 'rate_limited' },
+    ];
+    for (const c of cases) {
+      it(`${c.name}: marks it ${c.status} and still answers with the others`, async () => {
+        const s = await service();
+        sims[c.source].setFaults(c.faults);
+        const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+        expect(res.status).toBe(200);
+        expect(res.body.sources[c.source]).toMatchObject({ status: c.status, reason: c.reason });
+        const others = ['salesforce', 'sap', 'servicenow'].filter((x) => x !== c.source);
+        for (const o of others) expect(res.body.sources[o].status).toBe('ok');
+        expect(res.body.degraded).toBe(true);
+      });
+    }
+  });
+
+  it('answers 503 (not 404) when every source fails', async () => {
+    const s = await service();
+    for (const sim of [sims.salesforce, sims.sap, sims.servicenow]) sim.setFaults({ forcedStatus: 503 });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.status).toBe(503);
+    expect(res.text).not.toMatch(/sap|salesforce|servicenow|127\.0\.0\.1|Error:|at /i);
+  });
+
+  it('logs in to Salesforce again once when its session expires, without failing the request', async () => {
+    const s = await service({ CACHE_FRESH_TTL_MS: '0' });
+    await s.get(`/v1/customers/${DEMO.healthy}`);
+    await fetch(`${sims.salesforce.url}/__sim/expire-tokens`, { method: 'POST' });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.body.sources.salesforce.status).toBe('ok');
+    expect(sims.salesforce.callCount('token')).toBe(2);
+  });
+
+  it('marks a disabled source as disabled and never calls it', async () => {
+    const s = await service({ SAP_ENABLED: 'false' });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.body.sources.sap).toEqual({ status: 'disabled' });
+    expect(res.body.degraded).toBe(false);
+    expect(sims.sap.callCount()).toBe(0);
+  });
+});
+
+describe('GET /v1/customers?phone=|email=', () => {
+  it('finds a customer by phone in national notation and caches the look-up', async () => {
+    const s = await service();
+    const c = demoCustomer(DEMO.healthy);
+    const res = await s.get(`/v1/customers?phone=${encodeURIComponent('(415) 555-0100')}`);
+    expect(res.status).toBe(200);
+    expect(res.body.customerId).toBe(c.customerId);
+    const again = await s.get(`/v1/customers?phone=${encodeURIComponent(c.phone)}`);
+    expect(again.body.customerId).toBe(c.customerId);
+    expect(sims.salesforce.callCount('search')).toBe(1);
+  });
+
+  it('finds a customer by e-mail', async () => {
+    const s = await service();
+    const c = demoCustomer(DEMO.manyTickets);
+    const res = await s.get(`/v1/customers?email=${encodeURIComponent(c.email)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.customerId).toBe(c.customerId);
+  });
+
+  it('answers 404 for a valid phone number nobody has', async () => {
+    const s = await service();
+    const res = await s.get(`/v1/customers?phone=${encodeURIComponent('+1 212 555 0199')}`);
+    expect(res.status).toBe(404);
+  });
+
+  it('answers 400 naming the field for an invalid phone, and for neither or both parameters', async () => {
+    const s = await service();
+    const bad = await s.get('/v1/customers?phone=12');
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual(['phone must be a valid phone number']);
+    expect((await s.get('/v1/customers')).status).toBe(400);
+    expect((await s.get('/v1/customers?phone=%2B14155550100&email=a%40b.example')).status).toBe(400);
+    expect((await s.get('/v1/customers?email=not-an-email')).body.details).toEqual(['email must be a valid e-mail address']);
+  });
+
+  it('refuses unknown query parameters', async () => {
+    const s = await service();
+    const res = await s.get('/v1/customers?phone=%2B14155550100&q=x');
+    expect(res.status).toBe(400);
+    expect(res.body.details.join(' ')).toContain('q');
+  });
+});

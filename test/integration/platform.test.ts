@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService, type TestService } from '../support/test-app.js';
+
+let s: TestService;
+beforeAll(async () => {
+  s = await startService();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+describe('health, docs and logs', () => {
+  it('is live and ready', async () => {
+    expect((await s.get('/health/live')).status).toBe(200);
+    const ready = await s.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ok');
+  });
+
+  it('serves a valid OpenAPI document and Swagger UI', async () => {
+    const doc = await s.get('/docs-json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/customers/{customerId}', '/v1/customers', '/genesys/v1/customer-lookup', '/health/ready']));
+    expect(doc.body.components.schemas.Customer360.properties.sources).toBeDefined();
+    expect(doc.text).not.toContain('sandbox-sf-secret');
+    expect((await s.get('/docs')).status).toBe(200);
+  });
+
+  it('answers unknown routes with the sanitized 404 shape', async () => {
+    const res = await s.get('/nope');
+    expect(res.status).toBe(404);
+    expect(Object.keys(res.body).sort()).toEqual(['correlationId', 'error', 'message', 'statusCode']);
+  });
+
+  it('never writes a configured secret to the logs, and logs one JSON line per request', async () => {
+    await s.get('/v1/customers/0010100001', { authorization: 'Bearer sandbox-sf-secret' });
+    const all = s.logs.join('');
+    for (const secret of ['sandbox-sf-secret', 'sandbox-sap-password', 'sandbox-sn-password', 'sandbox-genesys-secret']) {
+      expect(all).not.toContain(secret);
+    }
+    const requestLines = s.logs.map((l) => JSON.parse(l) as { msg?: string; route?: string }).filter((l) => l.msg === 'request');
+    expect(requestLines.some((l) => l.route === '/v1/customers/:customerId')).toBe(true);
+  });
+});

@@ -1,0 +1,62 @@
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../sandbox/shared/seed.js';
+import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { startService, type TestService } from '../support/test-app.js';
+import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
+
+let redis: RedisServer;
+let sims: Simulators;
+const services: TestService[] = [];
+
+beforeAll(async () => {
+  [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
+});
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.close()));
+  await stopSimulators(sims);
+  await redis.stop();
+});
+
+async function replica(): Promise<TestService> {
+  const s = await startService({ sims, env: { REDIS_URL: redis.url } });
+  services.push(s);
+  return s;
+}
+
+describe('with REDIS_URL set', () => {
+  it('shares cached profile parts between two instances under namespaced keys', async () => {
+    resetSimulators(sims);
+    const a = await replica();
+    const b = await replica();
+    expect((await a.get(`/v1/customers/${DEMO.healthy}`)).status).toBe(200);
+    const fromB = await b.get(`/v1/customers/${DEMO.healthy}`);
+    expect(fromB.status).toBe(200);
+    expect(fromB.body.sources.sap.latencyMs).toBe(0);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(sims.salesforce.callCount('query')).toBe(1);
+
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    const keys = (await probe.keys('*')).sort();
+    await probe.close();
+    expect(keys).toEqual([`c360:v1:cust:${DEMO.healthy}:salesforce`, `c360:v1:cust:${DEMO.healthy}:sap`, `c360:v1:cust:${DEMO.healthy}:servicenow`]);
+  });
+
+  it('keeps answering from the CRMs while Redis is down, and caches again once it is back', async () => {
+    resetSimulators(sims);
+    const s = await replica();
+    await redis.kill();
+    const during = await Promise.all([DEMO.manyTickets, DEMO.decimalTrap].map((id) => s.get(`/v1/customers/${id}`)));
+    expect(during.map((r) => r.status)).toEqual([200, 200]);
+    expect(during.every((r) => r.body.sources.sap.status === 'ok')).toBe(true);
+    await redis.resume();
+    // node-redis reconnects by itself (an event, no polling); then caching resumes
+    const client = s.app.get<Redis>(REDIS);
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(sims.salesforce.requests('query').filter((r) => r.query.q?.includes(DEMO.missingFromSap))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,12 @@
+import { allBindings } from '../../src/config/load-config.js';
+
+/** The README's configuration table, generated from the config classes (`npm run config:table`). */
+export function configTable(): string {
+  const rows = allBindings().map((b) => {
+    const def = b.defaultValue === undefined || b.defaultValue === '' ? '—' : `\`${String(b.defaultValue)}\``;
+    return `| \`${b.name}\` | ${def} | ${b.secret ? 'yes (`_FILE` ok)' : ''} | ${b.doc} |`;
+  });
+  return ['| Variable | Default | Secret | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+if (process.argv[1]?.endsWith('config-table.js')) process.stdout.write(`${configTable()}\n`);

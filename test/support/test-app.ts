@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+
+/** The real service, listening on a free port, wired to simulators over real HTTP. */
+export interface TestService {
+  app: NestFastifyApplication;
+  url: string;
+  sims: Simulators;
+  /** Every log line the service wrote (JSON strings). */
+  logs: string[];
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  close(): Promise<void>;
+}
+
+export async function startService(options: { env?: Record<string, string | undefined>; sims?: Simulators } = {}): Promise<TestService> {
+  const ownSims = options.sims === undefined;
+  const sims = options.sims ?? (await startSimulators());
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...options.env }));
+  const { app } = await createApp(config, { logDestination: destination });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(url + path, init);
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, body: parsed, headers: response.headers, text };
+  };
+  return {
+    app,
+    url,
+    sims,
+    logs,
+    get: (path, headers) => call('GET', path, undefined, headers),
+    post: (path, body, headers) => call('POST', path, body, headers),
+    close: async () => {
+      await app.close();
+      if (ownSims) await stopSimulators(sims);
+    },
+  };
+}
+
+export { resetSimulators };
