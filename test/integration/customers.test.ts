@@ -142,6 +142,9 @@ describe('GET /v1/customers/:customerId', () => {
 
   describe('one source failing, in every way the simulators can fail', () => {
     const cases: Array<{ name: string; source: 'salesforce' | 'sap' | 'servicenow'; faults: object; status: string; reason: string }> = [
+      { name: 'Salesforce slower than the deadline', source: 'salesforce', faults: { latencyMs: 2000 }, status: 'timeout', reason: 'timeout' },
+      { name: 'SAP slower than the deadline', source: 'sap', faults: { latencyMs: 2000 }, status: 'timeout', reason: 'timeout' },
+      { name: 'ServiceNow slower than the deadline', source: 'servicenow', faults: { latencyMs: 2000 }, status: 'timeout', reason: 'timeout' },
       { name: 'Salesforce answering 500', source: 'salesforce', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
       { name: 'SAP answering 500', source: 'sap', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
       { name: 'ServiceNow answering 500', source: 'servicenow', faults: { forcedStatus: 500 }, status: 'unavailable', reason: 'unavailable' },
@@ -155,7 +158,7 @@ describe('GET /v1/customers/:customerId', () => {
     ];
     for (const c of cases) {
       it(`${c.name}: marks it ${c.status} and still answers with the others`, async () => {
-        const s = await service();
+        const s = await service({ AGGREGATION_DEADLINE_MS: '300', AGGREGATION_LATE_COMPLETION_MS: '0' });
         sims[c.source].setFaults(c.faults);
         const res = await s.get(`/v1/customers/${DEMO.healthy}`);
         expect(res.status).toBe(200);
@@ -182,6 +185,15 @@ describe('GET /v1/customers/:customerId', () => {
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.salesforce.status).toBe('ok');
     expect(sims.salesforce.callCount('token')).toBe(2);
+  });
+
+  it('authenticates to ServiceNow with OAuth client credentials when configured', async () => {
+    const s = await service({ SERVICENOW_AUTH: 'oauth', SERVICENOW_CLIENT_ID: 'sandbox-sn-client', SERVICENOW_CLIENT_SECRET: 'sandbox-sn-secret', SERVICENOW_USERNAME: '', SERVICENOW_PASSWORD: '' });
+    const res = await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    expect(res.body.sources.servicenow.status).toBe('ok');
+    expect(res.body.openTickets).toBe(25);
+    expect(sims.servicenow.callCount('token')).toBe(1);
+    expect(sims.servicenow.requests('stats')[0]).toBeDefined();
   });
 
   it('marks a disabled source as disabled and never calls it', async () => {
