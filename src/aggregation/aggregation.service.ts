@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ReplicaLock } from '../cache/replica-lock.js';
 import { SourceCache, type CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
-import { isConnectorError } from '../connectors/connector.errors.js';
+import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
@@ -26,6 +27,7 @@ export class AggregationService implements OnApplicationShutdown {
     @Inject(CONNECTORS) private readonly connectors: CustomerConnector[],
     private readonly cache: SourceCache,
     private readonly config: AggregationConfig,
+    private readonly lock: ReplicaLock,
   ) {}
 
   get sourceNames(): string[] {
@@ -93,31 +95,71 @@ export class AggregationService implements OnApplicationShutdown {
     return this.fromEntry(source, result, result.found ? 'ok' : 'not_found', latencyMs);
   }
 
-  /** One live call per source and customer at a time; its result is cached when it lands, even after the deadline. */
+  /**
+   * One live call per source and customer at a time: within this process (shared promise) and
+   * across replicas (Redis lock; the others wait for the holder's result). The result is cached
+   * when it lands, even after the request's deadline, within the late-completion budget.
+   */
   private call(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
     const key = `${connector.source}\u0000${customerId}`;
     const running = this.inflight.get(key);
     if (running) return running;
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    const budget = this.config.deadlineMs + this.config.lateCompletionMs;
-    const cutoff = setTimeout(() => controller.abort(), budget);
-    const promise = connector
-      .fetch(customerId, controller.signal)
-      .then(async (result) => {
-        const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
-        await this.cache.put(customerId, connector.source, entry);
-        return entry;
-      })
-      .finally(() => {
-        clearTimeout(cutoff);
-        this.controllers.delete(controller);
-        this.inflight.delete(key);
-      });
+    const promise = this.singleFlight(connector, customerId).finally(() => this.inflight.delete(key));
     // the request may have stopped waiting (deadline); a late failure is then only logged
     promise.catch(() => undefined);
     this.inflight.set(key, promise);
     return promise;
+  }
+
+  private get budgetMs(): number {
+    return this.config.deadlineMs + this.config.lateCompletionMs;
+  }
+
+  private async singleFlight(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+    const name = `${connector.source}:${customerId}`;
+    const lease = await this.lock.acquire(name, this.budgetMs);
+    if (lease !== 'held-elsewhere') {
+      try {
+        const entry = await this.fetchAndStore(connector, customerId);
+        void lease.release('ok');
+        return entry;
+      } catch (err) {
+        void lease.release(isConnectorError(err) ? err.kind : 'unavailable');
+        throw err;
+      }
+    }
+    // another replica is calling: wait for it (subscribe first, then look, so nothing is missed)
+    const waiter = await this.lock.subscribe(name);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const already = await this.cache.get(customerId, connector.source);
+      if (already && this.cache.isFresh(already, Date.now())) return already;
+      const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
+      const landed = await this.cache.get(customerId, connector.source);
+      if (landed && this.cache.isFresh(landed, Date.now())) return landed;
+      if (outcome !== 'ok' && outcome !== 'unknown') {
+        throw new ConnectorError(connector.source, outcome as ConnectorErrorKind, 'failed on the replica that made the call');
+      }
+      return await this.fetchAndStore(connector, customerId); // the holder vanished or the cache is down
+    } finally {
+      clearTimeout(timer);
+      waiter.cancel();
+    }
+  }
+
+  private async fetchAndStore(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const cutoff = setTimeout(() => controller.abort(), this.budgetMs);
+    try {
+      const result = await connector.fetch(customerId, controller.signal);
+      const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
+      await this.cache.put(customerId, connector.source, entry);
+      return entry;
+    } finally {
+      clearTimeout(cutoff);
+      this.controllers.delete(controller);
+    }
   }
 
   private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number): SourceOutcome {

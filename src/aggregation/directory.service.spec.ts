@@ -23,6 +23,7 @@ describe('toE164', () => {
     expect(toE164(input, 'US')).toBeUndefined();
   });
 
+  // BUG: parsePhoneNumberFromString extracts a number from surrounding text by default (extract: true).
   it.each(["+14155550100' OR '1'='1", '+14155550100; DROP TABLE Account', '4155550100^ORactive=true', '+14155550100} OR {x', 'call +1 415 555 0100 now'])(
     'refuses the injection-shaped %j instead of extracting a number from it',
     (input) => {

@@ -4,8 +4,16 @@ import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
 import { AggregationConfig } from './aggregation.config.js';
 
-/** A phone number in any common notation → E.164, or undefined when it is not a valid number. */
+/** What a phone number may be written with: digits, one leading +, spaces and ( ) . - / separators. */
+const PHONE_NOTATION = /^\+?[\d\s().\-/]{3,32}$/;
+
+/**
+ * A phone number in any common notation → E.164, or undefined when it is not a valid number.
+ * The notation is checked first: libphonenumber would otherwise extract a number from text
+ * such as "4155550100^ORactive=true", and such input must be refused, not repaired.
+ */
 export function toE164(input: string, defaultRegion: string): string | undefined {
+  if (!PHONE_NOTATION.test(input)) return undefined;
   const parsed = parsePhoneNumberFromString(input, defaultRegion as CountryCode);
   return parsed?.isValid() ? parsed.number : undefined;
 }

@@ -2,6 +2,7 @@ import KeyvRedis, { Keyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
 import { REDIS, RedisModule, type Redis } from './redis.provider.js';
+import { ReplicaLock } from './replica-lock.js';
 import { SourceCache } from './source-cache.js';
 
 /**
@@ -24,7 +25,7 @@ function redisStore(redis: Redis): Keyv {
       useFactory: (redis: Redis | null) => ({ stores: [redis ? redisStore(redis) : new Keyv()] }),
     }),
   ],
-  providers: [SourceCache],
-  exports: [SourceCache],
+  providers: [SourceCache, ReplicaLock],
+  exports: [SourceCache, ReplicaLock],
 })
 export class ProfileCacheModule {}

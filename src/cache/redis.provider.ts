@@ -38,9 +38,10 @@ class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.redis) return;
-    if (this.redis.isReady) await this.redis.close().catch(() => this.redis?.destroy());
-    else this.redis.destroy();
+    const redis = this.redis;
+    if (!redis?.isOpen) return;
+    if (redis.isReady) await redis.close().catch(() => undefined);
+    else redis.destroy();
   }
 }
 

@@ -51,6 +51,10 @@ export class SourceCache {
     return found;
   }
 
+  async get(customerId: string, source: string): Promise<CachedSource | undefined> {
+    return (await this.getAll(customerId, [source])).get(source);
+  }
+
   async put(customerId: string, source: string, entry: CachedSource): Promise<void> {
     try {
       await this.cache.set(this.key(customerId, source), entry, this.config.freshTtlMs + this.config.staleTtlMs);

@@ -225,7 +225,7 @@ describe('loadConfig: secrets', () => {
     expect(err.message).not.toContain('FileSecretPw');
   });
 
-  // BUG: describe() only looks at env[NAME]; a secret given through NAME_FILE is reported as "(not set)".
+  // regression: a secret given only through NAME_FILE used to be reported as "(not set)"
   it('does not claim a secret given through NAME_FILE is "not set"', () => {
     const err = configError(env({ REDIS_URL_FILE: '/run/secrets/redis' }), () => 'http://:FileSecretPw@host:6379\n');
     expect(err.message).not.toContain('not set');

@@ -52,9 +52,10 @@ export function parseJson(source: string, response: AxiosResponse<string>): unkn
 export function retryAfterMs(response: AxiosResponse, now: number = Date.now()): number | undefined {
   const header = response.headers['retry-after'] as string | undefined;
   if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
+  const value = String(header).trim();
+  // delta-seconds is digits only; anything else must be an HTTP date (an empty value is neither)
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 

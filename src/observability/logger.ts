@@ -47,7 +47,8 @@ function escapeRegExp(s: string): string {
 }
 
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
-  const secrets = secretValues(config);
+  // longest first, so a secret that starts with another secret is scrubbed whole
+  const secrets = secretValues(config).sort((a, b) => b.length - a.length);
   const scrub = secrets.length > 0 ? new RegExp(secrets.map((s) => escapeRegExp(JSON.stringify(s).slice(1, -1))).join('|'), 'g') : undefined;
   return pino(
     {

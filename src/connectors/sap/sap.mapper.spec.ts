@@ -61,6 +61,13 @@ describe('balanceOf', () => {
     expect(balanceOf([item('0.005'), item('0.005')]).balance).toBe('0.01');
   });
 
+  // BUG: Big#toFixed keeps the sign of a negative sum that rounds to zero ('-0.00'), which a flow comparing
+  // balances and the merge's zero check (/^0(\.0+)?$/) both treat as non-zero.
+  it("a sum that rounds to zero is '0.00' (or '0'), never negative zero", () => {
+    expect(balanceOf([item('0.004'), item('-0.005')]).balance).toBe('0.00');
+    expect(balanceOf([item('-0.4', 'JPY')]).balance).toBe('0');
+  });
+
   it("is '0' without a currency when there are no open items", () => {
     expect(balanceOf([])).toEqual({ balance: '0' });
   });

@@ -44,7 +44,9 @@ export function balanceOf(items: Record<string, unknown>[]): Pick<CustomerPartia
   }
   expectShape('sap', currencies.size === 1, 'open items in more than one currency');
   const [currency] = currencies;
-  return { balance: sum.toFixed(currencyDecimals(currency)), currency };
+  const rounded = sum.round(currencyDecimals(currency), Big.roundHalfUp);
+  // never "-0.00": a sum that rounds to zero is zero
+  return { balance: (rounded.eq(0) ? new Big(0) : rounded).toFixed(currencyDecimals(currency)), currency };
 }
 
 export function toCustomerPartial(customer: Record<string, unknown>, items: Record<string, unknown>[]): CustomerPartial {

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO } from '../sandbox/shared/seed.js';
+import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { spawnService, type ServiceProcess } from '../support/service-process.js';
+
+let redis: RedisServer;
+let sims: Simulators;
+let replicas: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
+  replicas = await Promise.all([1, 2, 3].map(() => spawnService(sandboxEnv(sims, { REDIS_URL: redis.url }))));
+});
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  await stopSimulators(sims);
+  await redis.stop();
+});
+beforeEach(() => resetSimulators(sims));
+
+describe('three service processes sharing one Redis', () => {
+  it('a stampede of 500 concurrent requests for one cold customer costs one call per CRM', async () => {
+    sims.salesforce.setFaults({ latencyMs: 150 }); // keep the first call open while the others arrive
+    sims.sap.setFaults({ latencyMs: 150 });
+    sims.servicenow.setFaults({ latencyMs: 150 });
+    const responses = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => fetch(`${replicas[i % 3].url}/v1/customers/${DEMO.manyTickets}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { openTickets: number } }))),
+    );
+    expect(responses.filter((r) => r.status !== 200)).toEqual([]);
+    expect(new Set(responses.map((r) => r.body.openTickets))).toEqual(new Set([25]));
+    expect(sims.salesforce.callCount('query')).toBe(1);
+    expect(sims.salesforce.callCount('token')).toBe(1); // only the replica that made the call needed to log in
+    expect(sims.sap.callCount('customer')).toBe(1);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(sims.servicenow.callCount('table')).toBe(1);
+    expect(sims.servicenow.callCount('stats')).toBe(1);
+  });
+
+  it('a failure on the replica that made the call is shared, not retried by every waiter', async () => {
+    sims.sap.setFaults({ latencyMs: 150, forcedStatus: 503 });
+    const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(`${replicas[i % 3].url}/v1/customers/${DEMO.decimalTrap}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { sources: Record<string, { status: string }> } }))));
+    expect(responses.every((r) => r.status === 200 && r.body.sources.sap.status === 'unavailable')).toBe(true);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+  });
+});
