@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { ProfileCacheModule } from '../cache/profile-cache.module.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { AggregationService } from './aggregation.service.js';
+import { BillingController } from './billing.controller.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
 import { CustomersController } from './customers.controller.js';
 import { DirectoryService } from './directory.service.js';
+import { WebhooksController } from './webhooks.controller.js';
 
 @Module({
   imports: [ConnectorsModule, ProfileCacheModule],
-  controllers: [CustomersController],
+  controllers: [CustomersController, BillingController, WebhooksController],
   providers: [AggregationService, DirectoryService, CustomerLookupService],
   exports: [AggregationService, CustomerLookupService],
 })

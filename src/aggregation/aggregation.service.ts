@@ -53,6 +53,15 @@ export class AggregationService implements OnApplicationShutdown {
     return this.inflight.size;
   }
 
+  /**
+   * Forgets everything known about a customer, on every replica: the cached parts, and this
+   * process's running calls (new requests start fresh ones instead of joining old ones).
+   */
+  async invalidate(customerId: string): Promise<void> {
+    for (const c of this.connectors) this.inflight.delete(`${c.source}\u0000${customerId}`);
+    await this.cache.invalidate(customerId, this.sourceNames, this.budgetMs);
+  }
+
   /** Resolves once every source call running now (including late ones) has settled. */
   async whenIdle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
@@ -78,7 +87,7 @@ export class AggregationService implements OnApplicationShutdown {
     const source = connector.source;
     if (!connector.enabled) return { source, state: { status: 'disabled' } };
     const now = Date.now();
-    if (cached && this.cache.isFresh(cached, now)) return this.fromEntry(source, cached, 'ok', 0);
+    if (cached && this.cache.isFresh(cached, now)) return this.fromEntry(source, cached, 'ok', 0, 'hit');
 
     const started = now;
     let result: CachedSource | typeof DEADLINE;
@@ -92,7 +101,7 @@ export class AggregationService implements OnApplicationShutdown {
     }
     const latencyMs = Date.now() - started;
     if (result === DEADLINE) return this.failed(source, cached, 'timeout', 'timeout', latencyMs);
-    return this.fromEntry(source, result, result.found ? 'ok' : 'not_found', latencyMs);
+    return this.fromEntry(source, result, result.found ? 'ok' : 'not_found', latencyMs, result.viaReplica ? 'wait' : 'miss');
   }
 
   /**
@@ -133,10 +142,10 @@ export class AggregationService implements OnApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
     try {
       const already = await this.cache.get(customerId, connector.source);
-      if (already && this.cache.isFresh(already, Date.now())) return already;
+      if (already && this.cache.isFresh(already, Date.now())) return { ...already, viaReplica: true };
       const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
       const landed = await this.cache.get(customerId, connector.source);
-      if (landed && this.cache.isFresh(landed, Date.now())) return landed;
+      if (landed && this.cache.isFresh(landed, Date.now())) return { ...landed, viaReplica: true };
       if (outcome !== 'ok' && outcome !== 'unknown') {
         throw new ConnectorError(connector.source, outcome as ConnectorErrorKind, 'failed on the replica that made the call');
       }
@@ -151,10 +160,12 @@ export class AggregationService implements OnApplicationShutdown {
     const controller = new AbortController();
     this.controllers.add(controller);
     const cutoff = setTimeout(() => controller.abort(), this.budgetMs);
+    const startedAt = Date.now();
     try {
       const result = await connector.fetch(customerId, controller.signal);
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
-      await this.cache.put(customerId, connector.source, entry);
+      // a write that happened while this call ran wins: its data may predate the write
+      if (!(await this.cache.invalidatedSince(customerId, startedAt))) await this.cache.put(customerId, connector.source, entry);
       return entry;
     } finally {
       clearTimeout(cutoff);
@@ -162,14 +173,16 @@ export class AggregationService implements OnApplicationShutdown {
     }
   }
 
-  private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number): SourceOutcome {
-    const state: SourceState = { status, fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs };
+  private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number, cache: 'hit' | 'miss' | 'wait'): SourceOutcome {
+    this.logger.debug({ msg: 'source resolved', source, status, cache, latencyMs });
+    const state: SourceState = { status, fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs, cache };
     return entry.found ? { source, state, data: entry.data } : { source, state };
   }
 
   private failed(source: string, cached: CachedSource | undefined, status: SourceStatus, reason: string, latencyMs: number): SourceOutcome {
     if (cached?.found) {
       const ageMs = Date.now() - cached.fetchedAt;
+      this.logger.debug({ msg: 'serving stale', source, reason, ageMs });
       return { source, state: { status: 'stale', fetchedAt: new Date(cached.fetchedAt).toISOString(), ageMs, latencyMs, reason }, data: cached.data };
     }
     return { source, state: { status, latencyMs, reason } };

@@ -16,6 +16,9 @@ export class SourceState {
   @ApiPropertyOptional({ description: 'Time this request spent waiting for the source, in ms (0 when served from cache)' })
   latencyMs?: number;
 
+  @ApiPropertyOptional({ enum: ['hit', 'miss', 'wait'], description: 'hit: from the cache; miss: called the source; wait: another replica was calling, its result was used' })
+  cache?: 'hit' | 'miss' | 'wait';
+
   @ApiPropertyOptional({ description: 'Why the source gave no fresh data: timeout, rate_limited, unavailable, auth, bad_response, circuit_open' })
   reason?: string;
 }

@@ -25,6 +25,12 @@ export class CacheConfig {
   @Max(7 * 86_400_000)
   lookupTtlMs = 300_000;
 
+  @Env('CACHE_OP_TIMEOUT_MS', { doc: 'Longest wait for one Redis operation; slower counts as a miss (fail open)' })
+  @IsInt()
+  @Min(5)
+  @Max(5000)
+  opTimeoutMs = 100;
+
   @Env('CACHE_KEY_PREFIX', { doc: 'Namespace of every key this service writes in Redis' })
   @IsString()
   @Matches(/^[a-z0-9:_-]{1,32}$/)

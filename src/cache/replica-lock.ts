@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 import { REDIS, type Redis } from './redis.provider.js';
 
@@ -49,7 +50,7 @@ export class ReplicaLock implements OnApplicationShutdown {
     if (!redis?.isReady) return noop;
     const token = randomBytes(12).toString('base64url');
     try {
-      const ok = await redis.set(this.lockKey(name), token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) });
+      const ok = await bounded(redis.set(this.lockKey(name), token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) }), this.config.opTimeoutMs);
       if (ok !== 'OK') return 'held-elsewhere';
     } catch (err) {
       this.logger.warn({ msg: 'lock unavailable; proceeding without it', err: (err as Error).message });

@@ -2,6 +2,7 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { CustomerPartial } from '../connectors/connector.js';
+import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 
 /** One source's answer for one customer, as kept in the cache. */
@@ -10,7 +11,10 @@ export interface CachedSource {
   data?: CustomerPartial;
   /** Epoch ms when the source answered. */
   fetchedAt: number;
+  /** Not stored: set when this process got the entry by waiting for another replica's call. */
+  viaReplica?: boolean;
 }
+
 
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v1';
@@ -41,7 +45,7 @@ export class SourceCache {
     const found = new Map<string, CachedSource>();
     if (sources.length === 0) return found;
     try {
-      const values = await this.cache.mget<CachedSource>(sources.map((s) => this.key(customerId, s)));
+      const values = await bounded(this.cache.mget<CachedSource>(sources.map((s) => this.key(customerId, s))), this.config.opTimeoutMs);
       values.forEach((value, i) => {
         if (value && typeof value.fetchedAt === 'number') found.set(sources[i], value);
       });
@@ -57,19 +61,38 @@ export class SourceCache {
 
   async put(customerId: string, source: string, entry: CachedSource): Promise<void> {
     try {
-      await this.cache.set(this.key(customerId, source), entry, this.config.freshTtlMs + this.config.staleTtlMs);
+      await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);
     } catch (err) {
       this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
     }
   }
 
-  async invalidate(customerId: string, sources: string[]): Promise<void> {
+  private invalidationKey(customerId: string): string {
+    return `${this.config.keyPrefix}:${SCHEMA_VERSION}:inv:${customerId}`;
+  }
+
+  /**
+   * Drops every cached part of a customer and remembers when, so that a fetch which started
+   * before the change cannot put the old data back (see `invalidatedSince`).
+   */
+  async invalidate(customerId: string, sources: string[], guardMs: number): Promise<void> {
+    await this.cache.set(this.invalidationKey(customerId), Date.now(), Math.max(1000, guardMs));
     await this.cache.mdel(sources.map((s) => this.key(customerId, s)));
+  }
+
+  /** Whether the customer was invalidated at or after `since` (epoch ms). A failed read says yes: better a miss than old data. */
+  async invalidatedSince(customerId: string, since: number): Promise<boolean> {
+    try {
+      const at = await bounded(this.cache.get<number>(this.invalidationKey(customerId)), this.config.opTimeoutMs);
+      return typeof at === 'number' && at >= since;
+    } catch {
+      return true;
+    }
   }
 
   async getLookup(kind: 'phone' | 'email', value: string): Promise<string[] | undefined> {
     try {
-      return (await this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`)) ?? undefined;
+      return (await bounded(this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`), this.config.opTimeoutMs)) ?? undefined;
     } catch {
       return undefined;
     }
@@ -77,7 +100,7 @@ export class SourceCache {
 
   async putLookup(kind: 'phone' | 'email', value: string, customerIds: string[]): Promise<void> {
     try {
-      await this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, customerIds, this.config.lookupTtlMs);
+      await bounded(this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, customerIds, this.config.lookupTtlMs), this.config.opTimeoutMs);
     } catch {
       /* a lost look-up cache write only costs a later SOSL call */
     }

@@ -1,4 +1,5 @@
 import { AggregationConfig } from '../aggregation/aggregation.config.js';
+import { AuthConfig } from '../auth/auth.config.js';
 import { CacheConfig } from '../cache/cache.config.js';
 import { SalesforceConfig } from '../connectors/salesforce/salesforce.config.js';
 import { SapConfig } from '../connectors/sap/sap.config.js';
@@ -14,6 +15,7 @@ import { ServerConfig } from './server.config.js';
 export const CONFIG_SECTIONS = {
   server: ServerConfig,
   cache: CacheConfig,
+  auth: AuthConfig,
   aggregation: AggregationConfig,
   salesforce: SalesforceConfig,
   sap: SapConfig,

@@ -27,6 +27,6 @@ const REGISTERED: ReadonlyArray<{ module: Type; connector: Type<CustomerConnecto
     },
     { provide: CUSTOMER_DIRECTORY, useExisting: SalesforceConnector },
   ],
-  exports: [CONNECTORS, CUSTOMER_DIRECTORY],
+  exports: [CONNECTORS, CUSTOMER_DIRECTORY, SapModule],
 })
 export class ConnectorsModule {}

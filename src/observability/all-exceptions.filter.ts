@@ -1,6 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { InvalidSignatureException } from './invalid-signature.exception.js';
 import { toPublicError } from './public-error.js';
 
 /**
@@ -15,6 +16,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof InvalidSignatureException) {
+      void reply.status(401).header('cache-control', 'no-store').send(exception.getResponse());
+      return;
+    }
     const { status, body } = toPublicError(exception, String(request.id));
     if (status >= 500) this.logger.error({ err: exception, correlationId: request.id, url: request.routeOptions?.url }, 'request failed');
     else this.logger.debug({ correlationId: request.id, status, message: body.message }, 'request rejected');

@@ -27,7 +27,7 @@ export class RedisServer {
   /** Starts (or restarts after `kill`) the server on the same port and waits until it answers PING. */
   async resume(): Promise<void> {
     if (this.child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice', '--enable-debug-command', 'yes'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

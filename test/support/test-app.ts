@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
+import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 
@@ -29,6 +30,8 @@ export async function startService(options: { env?: Record<string, string | unde
   const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...options.env }));
   const { app } = await createApp(config, { logDestination: destination });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const redis = app.get<Redis | null>(REDIS);
+  if (redis && !redis.isReady) await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {

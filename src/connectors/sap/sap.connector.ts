@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { CustomerConnector, FetchResult } from '../connector.js';
+
+/** Billing data an agent may change, in canonical terms. */
+export interface BillingChange {
+  billingName?: string;
+  paymentTerms?: string;
+  billingBlocked?: boolean;
+}
 import { assertIdentifier } from '../identifiers.js';
 import { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { entity, results, toCustomerPartial } from './sap.mapper.js';
-import { customerUrl, openItemsUrl } from './sap.query.js';
+import { customerPath, customerUrl, openItemsUrl } from './sap.query.js';
 
 /**
  * Balance and currency from the open (uncleared) items, plus the customer master to tell
@@ -31,5 +38,15 @@ export class SapConnector implements CustomerConnector {
     ]);
     if (customer === undefined) return { found: false };
     return { found: true, data: toCustomerPartial(entity(customer), items === undefined ? [] : results(items)) };
+  }
+
+  /** Writes billing data to the SAP customer master (CSRF round trip, If-Match). */
+  async updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<void> {
+    assertIdentifier(this.source, 'customer number', customerId);
+    const body: Record<string, string> = {};
+    if (change.billingName !== undefined) body.CustomerFullName = change.billingName;
+    if (change.paymentTerms !== undefined) body.PaymentTerms = change.paymentTerms;
+    if (change.billingBlocked !== undefined) body.BillingIsBlockedForCustomer = change.billingBlocked ? '01' : '';
+    await this.client.patch(customerPath(customerId, this.config.sapClient), body, signal);
   }
 }

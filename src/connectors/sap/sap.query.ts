@@ -37,3 +37,8 @@ export function openItemsUrl(customerNumber: string, sapClient: string): string 
   ]);
   return `${OPEN_ITEMS_SERVICE}/A_OperationalAcctgDocItemCube?${q}`;
 }
+
+/** The entity path of a customer (for writes). */
+export function customerPath(customerNumber: string, sapClient: string): string {
+  return `${BUSINESS_PARTNER_SERVICE}/A_Customer${keyPredicate(customerNumber)}?${queryString([['sap-client', sapClient]])}`;
+}

@@ -1,0 +1,44 @@
+import { BadRequestException, Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Patch, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { isConnectorError } from '../connectors/connector.errors.js';
+import { SapConnector } from '../connectors/sap/sap.connector.js';
+import { AggregationService } from './aggregation.service.js';
+import { Customer360 } from './customer360.schema.js';
+import { CustomerIdParams } from './dto/customer-lookup.dto.js';
+import { UpdateBillingDto } from './dto/update-billing.dto.js';
+
+/**
+ * Write-through: billing changes go to SAP first; only when SAP accepted them is the
+ * customer's cached profile dropped on every replica, and the fresh view is returned.
+ */
+@ApiTags('customers')
+@Controller({ path: 'customers', version: '1' })
+export class BillingController {
+  constructor(
+    private readonly sap: SapConnector,
+    private readonly aggregation: AggregationService,
+  ) {}
+
+  @Patch(':customerId/billing')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change billing data in SAP and return the refreshed Customer 360' })
+  @ApiOkResponse({ type: Customer360 })
+  @ApiBadRequestResponse({ description: 'Invalid fields, or none given' })
+  @ApiConflictResponse({ description: 'Changed in SAP by someone else meanwhile; reload and retry' })
+  async update(@Param() params: CustomerIdParams, @Body() body: UpdateBillingDto): Promise<Customer360> {
+    if (body.billingName === undefined && body.paymentTerms === undefined && body.billingBlocked === undefined) {
+      throw new BadRequestException({ message: ['give at least one of billingName, paymentTerms, billingBlocked'] });
+    }
+    if (!this.sap.enabled) throw new ServiceUnavailableException('SAP is disabled');
+    try {
+      await this.sap.updateBilling(params.customerId, body, AbortSignal.timeout(5000));
+    } catch (err) {
+      if (isConnectorError(err) && err.kind === 'not_found') throw new NotFoundException(`Customer ${params.customerId} is not known to SAP`);
+      if (isConnectorError(err) && err.kind === 'conflict') throw new ConflictException('The customer was changed in SAP meanwhile; reload and retry');
+      if (isConnectorError(err) && err.kind === 'bad_request') throw new BadRequestException('SAP refused the change');
+      throw new ServiceUnavailableException();
+    }
+    await this.aggregation.invalidate(params.customerId);
+    return (await this.aggregation.getProfile(params.customerId)).view;
+  }
+}

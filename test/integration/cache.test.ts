@@ -1,0 +1,199 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { signatureHeader } from '../../src/auth/signature.js';
+import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
+import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
+import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { startService, type TestService } from '../support/test-app.js';
+
+const SECRET = 'webhook-secret-0123456789';
+let redis: RedisServer;
+let sims: Simulators;
+let services: TestService[] = [];
+
+beforeAll(async () => {
+  [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
+});
+afterAll(async () => {
+  await stopSimulators(sims);
+  await redis.stop();
+});
+beforeEach(async () => {
+  resetSimulators(sims);
+  if (!redis.running) await redis.resume();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(services.map((s) => s.close()));
+  services = [];
+  // every test starts from an empty Redis (only our own keys exist in this private server)
+  const probe = (await import('@redis/client')).createClient({ url: redis.url });
+  await probe.connect();
+  await probe.flushDb();
+  await probe.close();
+});
+
+async function replica(env: Record<string, string> = {}): Promise<TestService> {
+  const s = await startService({ sims, env: { REDIS_URL: redis.url, WEBHOOK_HMAC_SECRET: SECRET, ...env } });
+  services.push(s);
+  return s;
+}
+
+describe('fresh and stale tiers', () => {
+  it('serves from cache while fresh and calls again once the fresh TTL has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
+    await s.get(`/v1/customers/${DEMO.healthy}`);
+    vi.setSystemTime(Date.now() + 29_000);
+    expect((await s.get(`/v1/customers/${DEMO.healthy}`)).body.sources.sap.latencyMs).toBe(0);
+    expect(sims.sap.callCount('openItems')).toBe(1);
+    vi.setSystemTime(Date.now() + 2_000);
+    const after = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(after.body.sources.sap.status).toBe('ok');
+    expect(sims.sap.callCount('openItems')).toBe(2);
+  });
+
+  it('serves a stale part beside fresh parts when one source fails after the fresh TTL', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
+    const first = await s.get(`/v1/customers/${DEMO.healthy}`);
+    vi.setSystemTime(Date.now() + 60_000);
+    sims.sap.setFaults({ rateLimitPerSecond: 0 });
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'rate_limited' });
+    expect(res.body.sources.sap.ageMs).toBeGreaterThanOrEqual(60_000);
+    expect(res.body.sources.salesforce.status).toBe('ok');
+    expect(res.body.balance).toBe(first.body.balance);
+  });
+});
+
+describe('write-through', () => {
+  it('a billing change in SAP is visible on another replica at the next read', async () => {
+    const a = await replica();
+    const b = await replica();
+    const id = DEMO.missingFromSalesforce; // its name comes from SAP
+    expect((await b.get(`/v1/customers/${id}`)).body.accountName).toBe(demoCustomer(id).name);
+    const write = await a.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { billingName: 'Renamed Holdings AG', paymentTerms: 'NT30' } });
+    expect(write.statusCode).toBe(200);
+    expect(write.json().accountName).toBe('Renamed Holdings AG');
+    const read = await b.get(`/v1/customers/${id}`);
+    expect(read.body.accountName).toBe('Renamed Holdings AG');
+  });
+
+  it('fetches the CSRF token and session cookie, and fetches again once when SAP says the token is stale', async () => {
+    const s = await replica();
+    const id = DEMO.healthy;
+    expect((await s.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { paymentTerms: 'NT10' } })).statusCode).toBe(200);
+    sims.sap.expireCsrfTokens();
+    expect((await s.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { paymentTerms: 'NT20' } })).statusCode).toBe(200);
+    const writes = sims.sap.requests('updateCustomer');
+    expect(writes).toHaveLength(3); // ok, refused (stale token), ok after a refetch
+    const fetches = sims.sap.requests('customer').filter((r) => r.url.includes('$format=json') && !r.url.includes('$select'));
+    expect(fetches.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('validates the billing body and refuses unknown customers', async () => {
+    const s = await replica();
+    const empty = await s.app.inject({ method: 'PATCH', url: `/v1/customers/${DEMO.healthy}/billing`, payload: {} });
+    expect(empty.statusCode).toBe(400);
+    const bad = await s.app.inject({ method: 'PATCH', url: `/v1/customers/${DEMO.healthy}/billing`, payload: { paymentTerms: 'net 30' } });
+    expect(bad.json().details).toEqual(['paymentTerms must be 4 upper-case letters or digits']);
+    const missing = await s.app.inject({ method: 'PATCH', url: `/v1/customers/${DEMO.missingFromSap}/billing`, payload: { paymentTerms: 'NT30' } });
+    expect(missing.statusCode).toBe(404);
+    expect(sims.sap.requests('updateCustomer')).toHaveLength(0);
+  });
+});
+
+describe('change webhooks', () => {
+  const body = JSON.stringify({ customerId: DEMO.healthy, event: 'account.updated' });
+  const now = () => Math.floor(Date.now() / 1000);
+  const post = (s: TestService, payload: string, signature: string | undefined) =>
+    s.app.inject({ method: 'POST', url: '/v1/webhooks/salesforce', payload, headers: { 'content-type': 'application/json', ...(signature ? { 'x-signature': signature } : {}) } });
+
+  it('a correctly signed notification invalidates the profile on every replica', async () => {
+    const a = await replica();
+    const b = await replica();
+    await b.get(`/v1/customers/${DEMO.healthy}`);
+    const res = await post(a, body, signatureHeader(SECRET, now(), body));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ invalidated: DEMO.healthy });
+    await b.get(`/v1/customers/${DEMO.healthy}`);
+    expect(sims.salesforce.callCount('query')).toBe(2);
+  });
+
+  it('accepts the previous key during a rotation', async () => {
+    const s = await replica({ WEBHOOK_HMAC_SECRET: 'brand-new-secret-abcdef', WEBHOOK_HMAC_SECRET_PREVIOUS: SECRET });
+    expect((await post(s, body, signatureHeader(SECRET, now(), body))).statusCode).toBe(202);
+  });
+
+  const refusals: Array<[string, (t: number) => [string, string | undefined]]> = [
+    ['no signature', () => [body, undefined]],
+    ['a malformed header', (t) => [body, `t=${t},v1=zz`]],
+    ['an old timestamp', (t) => [body, signatureHeader(SECRET, t - 301, body)]],
+    ['a timestamp from the future', (t) => [body, signatureHeader(SECRET, t + 301, body)]],
+    ['the wrong secret', (t) => [body, signatureHeader('another-secret-0123456789', t, body)]],
+    ['a modified body', (t) => [body.replace(DEMO.healthy, DEMO.manyTickets), signatureHeader(SECRET, t, body)]],
+  ];
+  for (const [name, make] of refusals) {
+    it(`refuses ${name} with a plain 401`, async () => {
+      const s = await replica();
+      const [payload, signature] = make(now());
+      const res = await post(s, payload, signature);
+      expect(res.statusCode).toBe(401);
+      expect(res.body).toBe('{"error":"Invalid Signature"}');
+    });
+  }
+
+  it('refuses a replayed notification, also on another replica', async () => {
+    const a = await replica();
+    const b = await replica();
+    const signature = signatureHeader(SECRET, now(), body);
+    expect((await post(a, body, signature)).statusCode).toBe(202);
+    expect((await post(a, body, signature)).statusCode).toBe(401);
+    expect((await post(b, body, signature)).statusCode).toBe(401);
+  });
+});
+
+describe('Redis outages fail open', () => {
+  it('Redis killed in the middle of a burst: no request fails, and caching resumes when it returns', async () => {
+    const s = await replica();
+    const ids = DEMO_CUSTOMERS.slice(0, 40).map((c) => c.customerId);
+    const first = await Promise.all(ids.slice(0, 20).map((id) => s.get(`/v1/customers/${id}`)));
+    const killed = redis.kill();
+    const during = await Promise.all(ids.slice(20).map((id) => s.get(`/v1/customers/${id}`)));
+    await killed;
+    const afterKill = await Promise.all(ids.map((id) => s.get(`/v1/customers/${id}`)));
+    expect([...first, ...during, ...afterKill].filter((r) => r.status >= 500)).toEqual([]);
+    await redis.resume();
+    const client = s.app.get<Redis>(REDIS);
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    sims.salesforce.resetCalls();
+    await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    expect(sims.salesforce.callCount('query')).toBe(1);
+  });
+
+  it('handles a shift-change burst of 300 concurrent distinct customers without errors', async () => {
+    const s = await replica();
+    const ids = Array.from({ length: 300 }, (_, i) => DEMO_CUSTOMERS[i % DEMO_CUSTOMERS.length].customerId);
+    const results = await Promise.all(ids.map((id) => s.get(`/v1/customers/${id}`)));
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+  });
+});
+
+describe('a slow Redis', () => {
+  it('costs a cache miss, not the deadline: answers come while Redis is blocked', async () => {
+    const s = await replica({ CACHE_OP_TIMEOUT_MS: '50' });
+    const blocker = (await import('@redis/client')).createClient({ url: redis.url });
+    await blocker.connect();
+    let redisAwake = false;
+    const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '1.5']).then(() => (redisAwake = true));
+    const res = await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    expect(redisAwake).toBe(false); // answered while Redis was still blocked
+    expect(res.status).toBe(200);
+    expect(res.body.sources.salesforce).toMatchObject({ status: 'ok', cache: 'miss' });
+    expect(res.body.openTickets).toBe(25);
+    await sleeping;
+    await blocker.close();
+  });
+});
