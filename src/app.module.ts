@@ -6,13 +6,14 @@ import { ConfigModule } from './config/config.module.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
 import { GenesysModule } from './genesys/genesys.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ResilienceModule } from './resilience/resilience.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), AuthModule, ConnectorsModule, AggregationModule, GenesysModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), ResilienceModule, AuthModule, ConnectorsModule, AggregationModule, GenesysModule, HealthModule],
     };
   }
 }

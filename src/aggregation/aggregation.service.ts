@@ -3,6 +3,7 @@ import { ReplicaLock } from '../cache/replica-lock.js';
 import { SourceCache, type CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
@@ -161,6 +162,8 @@ export class AggregationService implements OnApplicationShutdown {
     this.controllers.add(controller);
     const cutoff = setTimeout(() => controller.abort(), this.budgetMs);
     const startedAt = Date.now();
+    // waits for rate-limit slots and retries must fit the answer's deadline
+    setDeadline(controller.signal, startedAt + this.config.deadlineMs);
     try {
       const result = await connector.fetch(customerId, controller.signal);
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
+import { setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
 /** What a phone number may be written with: digits, one leading +, spaces and ( ) . - / separators. */
@@ -42,7 +43,7 @@ export class DirectoryService {
   private async lookup(kind: 'phone' | 'email', value: string, deadlineAt: number, find: (signal: AbortSignal) => Promise<string[]>): Promise<string[]> {
     const cached = await this.cache.getLookup(kind, value);
     if (cached) return cached;
-    const signal = AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()));
+    const signal = setDeadline(AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())), deadlineAt);
     const ids = await find(signal);
     await this.cache.putLookup(kind, value, ids);
     return ids;

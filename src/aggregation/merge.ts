@@ -48,10 +48,15 @@ export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now:
   return view;
 }
 
-/** Found somewhere (fresh or stale) → a profile; every enabled source said "not found" → unknown; else → cannot tell. */
+/**
+ * Found somewhere (fresh or stale) → a profile; every enabled source said "not found" → unknown;
+ * a source only throttled (our own or its rate limit) → a degraded view, since that is back-pressure
+ * and not an outage; else → cannot tell.
+ */
 export function verdict(outcomes: SourceOutcome[]): 'found' | 'not_found' | 'unavailable' {
   if (outcomes.some((o) => o.data !== undefined)) return 'found';
   const enabled = outcomes.filter((o) => o.state.status !== 'disabled');
   if (enabled.length > 0 && enabled.every((o) => o.state.status === 'not_found')) return 'not_found';
+  if (enabled.some((o) => o.state.status === 'rate_limited')) return 'found';
   return 'unavailable';
 }

@@ -5,6 +5,7 @@ import { SalesforceConfig } from '../connectors/salesforce/salesforce.config.js'
 import { SapConfig } from '../connectors/sap/sap.config.js';
 import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js';
 import { GenesysConfig } from '../genesys/genesys.config.js';
+import { ResilienceConfig } from '../resilience/resilience.config.js';
 import { ServerConfig } from './server.config.js';
 
 /**
@@ -17,6 +18,7 @@ export const CONFIG_SECTIONS = {
   cache: CacheConfig,
   auth: AuthConfig,
   aggregation: AggregationConfig,
+  resilience: ResilienceConfig,
   salesforce: SalesforceConfig,
   sap: SapConfig,
   servicenow: ServiceNowConfig,

@@ -1,5 +1,5 @@
 /** Why a source call failed, in terms the aggregation and the resilience layer act on. */
-export type ConnectorErrorKind = 'auth' | 'not_found' | 'rate_limited' | 'timeout' | 'unavailable' | 'bad_response' | 'bad_request' | 'conflict';
+export type ConnectorErrorKind = 'auth' | 'not_found' | 'rate_limited' | 'timeout' | 'unavailable' | 'bad_response' | 'bad_request' | 'conflict' | 'circuit_open';
 
 export class ConnectorError extends Error {
   constructor(

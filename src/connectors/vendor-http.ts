@@ -19,6 +19,12 @@ export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets 
   });
 }
 
+/** Closes an instance's keep-alive sockets (on shutdown). */
+export function destroyVendorHttp(http: AxiosInstance): void {
+  (http.defaults.httpAgent as HttpAgent | undefined)?.destroy();
+  (http.defaults.httpsAgent as HttpsAgent | undefined)?.destroy();
+}
+
 /** Sends a request; network-level failures become typed ConnectorErrors. */
 export async function send(source: string, http: AxiosInstance, config: AxiosRequestConfig): Promise<AxiosResponse<string>> {
   try {

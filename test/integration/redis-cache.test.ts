@@ -39,7 +39,7 @@ describe('with REDIS_URL set', () => {
 
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    const keys = (await probe.keys('*')).sort();
+    const keys = (await probe.keys('c360:v1:*')).sort();
     await probe.close();
     expect(keys).toEqual([`c360:v1:cust:${DEMO.healthy}:salesforce`, `c360:v1:cust:${DEMO.healthy}:sap`, `c360:v1:cust:${DEMO.healthy}:servicenow`]);
   });

@@ -3,6 +3,7 @@ import { DEMO } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { GENEROUS_LIMITS } from '../support/test-app.js';
 
 let redis: RedisServer;
 let sims: Simulators;
@@ -10,7 +11,11 @@ let replicas: ServiceProcess[] = [];
 
 beforeAll(async () => {
   [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
-  replicas = await Promise.all([1, 2, 3].map(() => spawnService(sandboxEnv(sims, { REDIS_URL: redis.url }))));
+  replicas = await Promise.all([1, 2, 3].map(() => spawnService(
+        // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
+        // replica whose lock attempt times out proceeds without it (fail open, by design)
+        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000' }),
+      ),));
 });
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.stop()));

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Resilient } from '../../resilience/resilient.decorator.js';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { CredentialsFactory } from '../../auth/credentials.factory.js';
 import type { TokenCache } from '../../auth/token-cache.js';
 import { ConnectorError } from '../connector.errors.js';
-import { createVendorHttp, parseJson, retryAfterMs, send, statusError } from '../vendor-http.js';
+import { createVendorHttp, destroyVendorHttp, parseJson, retryAfterMs, send, statusError } from '../vendor-http.js';
 import { SalesforceConfig } from './salesforce.config.js';
 import { errorCode, queryRecords, searchRecords } from './salesforce.mapper.js';
 
@@ -16,7 +17,7 @@ const MAX_PAGES = 10;
  * vendor's error array mapped to typed errors (403 REQUEST_LIMIT_EXCEEDED is rate limiting).
  */
 @Injectable()
-export class SalesforceClient {
+export class SalesforceClient implements OnApplicationShutdown {
   private readonly http: AxiosInstance;
   private readonly token: TokenCache;
 
@@ -35,6 +36,10 @@ export class SalesforceClient {
       classifyError: (response) => this.error(response),
     });
   }
+  onApplicationShutdown(): void {
+    destroyVendorHttp(this.http);
+  }
+
 
   /** Runs a SOQL query and follows `nextRecordsUrl` (bounded) to collect every record. */
   async query(soql: string, signal: AbortSignal): Promise<Record<string, unknown>[]> {
@@ -53,6 +58,7 @@ export class SalesforceClient {
     return searchRecords(await this.get(`/services/data/${this.config.apiVersion}/search/`, { q: sosl }, signal));
   }
 
+  @Resilient('salesforce')
   private async get(url: string, params: Record<string, string> | undefined, signal: AbortSignal): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token.get();

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Resilient } from '../../resilience/resilient.decorator.js';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { ConnectorError } from '../connector.errors.js';
 import { basicHeader } from '../../auth/credentials.factory.js';
-import { createVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
+import { createVendorHttp, destroyVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
 import { SapConfig } from './sap.config.js';
 
 const SOURCE = 'sap';
@@ -14,7 +15,7 @@ interface CsrfSession {
 
 /** SAP OData V2 I/O with Basic authentication; OData error envelopes mapped to typed errors. */
 @Injectable()
-export class SapClient {
+export class SapClient implements OnApplicationShutdown {
   private readonly http: AxiosInstance;
   private readonly authorization: string;
 
@@ -22,10 +23,15 @@ export class SapClient {
     this.http = createVendorHttp(config.baseUrl, config.timeoutMs);
     this.authorization = basicHeader(config.username, config.password);
   }
+  onApplicationShutdown(): void {
+    destroyVendorHttp(this.http);
+  }
+
 
   private csrf: CsrfSession | undefined;
 
   /** GETs a URL (path + query, already encoded) and returns the parsed body; 404 resolves to undefined. */
+  @Resilient('sap')
   async get(url: string, signal: AbortSignal): Promise<unknown> {
     const response = await send(SOURCE, this.http, { method: 'GET', url, signal, headers: { authorization: this.authorization, accept: 'application/json' } });
     if (response.status === 200) return parseJson(SOURCE, response);
@@ -38,6 +44,7 @@ export class SapClient {
    * `X-CSRF-Token: Fetch` read go with the write, with `If-Match` set to the ETag that read
    * returned; on `403 X-CSRF-Token: Required` the token is fetched again once and the write retried.
    */
+  @Resilient('sap', { idempotent: false })
   async patch(entityPath: string, body: Record<string, string>, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const { session, etag } = await this.fetchCsrf(entityPath, signal, attempt > 0 || this.csrf === undefined);

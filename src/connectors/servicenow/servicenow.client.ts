@@ -1,15 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Resilient } from '../../resilience/resilient.decorator.js';
 import type { AxiosInstance } from 'axios';
 import { basicHeader, CredentialsFactory } from '../../auth/credentials.factory.js';
 import type { TokenCache } from '../../auth/token-cache.js';
-import { createVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
+import { createVendorHttp, destroyVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
 import { ServiceNowConfig } from './servicenow.config.js';
 
 const SOURCE = 'servicenow';
 
 /** ServiceNow REST I/O: Basic or OAuth (client credentials, refreshed before expiry; a 401 re-authenticates once). */
 @Injectable()
-export class ServiceNowClient {
+export class ServiceNowClient implements OnApplicationShutdown {
   private readonly http: AxiosInstance;
   private readonly token: TokenCache | undefined;
   private readonly basic: string | undefined;
@@ -29,7 +30,12 @@ export class ServiceNowClient {
       this.basic = basicHeader(config.username, config.password);
     }
   }
+  onApplicationShutdown(): void {
+    destroyVendorHttp(this.http);
+  }
 
+
+  @Resilient('servicenow')
   async get(url: string, signal: AbortSignal): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = this.token ? await this.token.get() : undefined;

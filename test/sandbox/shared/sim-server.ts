@@ -28,6 +28,8 @@ export interface Faults {
   resetRate: number;
   /** Issued tokens stop working this many ms after issue; null means they never expire. */
   tokenTtlMs: number | null;
+  /** The next N affected calls fail with a 503 in the vendor's format (counts down to 0). */
+  failNext: number;
   /** Route names the faults apply to; empty means every route. */
   only: string[];
 }
@@ -41,6 +43,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   malformed: 'none',
   resetRate: 0,
   tokenTtlMs: null,
+  failNext: 0,
   only: [],
 });
 
@@ -101,6 +104,7 @@ export abstract class Simulator {
   protected readonly random: () => number;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly socketWaiters: Array<{ max: number; resolve: () => void }> = [];
   private stats: CallStats = emptyStats();
   private recorded: RecordedRequest[] = [];
   private window = { second: -1, count: 0 };
@@ -154,7 +158,15 @@ export abstract class Simulator {
     server.keepAliveTimeout = 65_000;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        for (const w of [...this.socketWaiters]) {
+          if (this.sockets.size <= w.max) {
+            this.socketWaiters.splice(this.socketWaiters.indexOf(w), 1);
+            w.resolve();
+          }
+        }
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -175,6 +187,12 @@ export abstract class Simulator {
   /** Number of open client connections (to prove sockets are freed after a timeout). */
   get openConnections(): number {
     return this.sockets.size;
+  }
+
+  /** Resolves once at most `max` client connections are open (an event, not polling). */
+  whenConnectionsAtMost(max: number): Promise<void> {
+    if (this.sockets.size <= max) return Promise.resolve();
+    return new Promise((resolve) => this.socketWaiters.push({ max, resolve }));
   }
 
   setFaults(partial: Partial<Faults>): Faults {
@@ -275,6 +293,11 @@ export abstract class Simulator {
         this.sendRateLimited(ctx, this.secondsToWindowEnd());
         return;
       }
+      if (this.faults.failNext > 0) {
+        this.faults.failNext--;
+        this.sendError(ctx, 503, 'Service temporarily unavailable');
+        return;
+      }
       if (this.faults.forcedStatus !== null) {
         this.sendError(ctx, this.faults.forcedStatus, 'Forced failure');
         return;
@@ -369,7 +392,7 @@ export function parseFaults(body: Buffer | string): Partial<Faults> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('faults must be a JSON object');
   for (const key of Object.keys(value)) if (!FAULT_KEYS.has(key)) throw new Error(`unknown fault "${key}"`);
   const v = value as Partial<Faults>;
-  for (const k of ['latencyMs', 'latencyJitterMs', 'errorRate', 'resetRate'] as const) {
+  for (const k of ['latencyMs', 'latencyJitterMs', 'errorRate', 'resetRate', 'failNext'] as const) {
     if (v[k] !== undefined && (typeof v[k] !== 'number' || v[k] < 0)) throw new Error(`${k} must be a number >= 0`);
   }
   if (v.malformed !== undefined && !['none', 'invalid-json', 'truncated'].includes(v.malformed)) {

@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CacheConfig } from '../cache/cache.config.js';
+import { REDIS, type Redis } from '../cache/redis.provider.js';
+import { ResilienceConfig } from './resilience.config.js';
+import { SharedRateLimiter } from './shared-rate-limiter.js';
+import { SourcePolicy, type BreakerState } from './source-policy.js';
+
+/** One policy per external system, built from configuration on first use. */
+@Injectable()
+export class PolicyRegistry {
+  private readonly policies = new Map<string, SourcePolicy>();
+
+  constructor(
+    private readonly config: ResilienceConfig,
+    private readonly cache: CacheConfig,
+    @Inject(REDIS) private readonly redis: Redis | null,
+  ) {}
+
+  get(source: string): SourcePolicy {
+    let policy = this.policies.get(source);
+    if (!policy) {
+      policy = new SourcePolicy({
+        source,
+        limiter: this.limiterFor(source),
+        breaker: { errorPercent: this.config.breakerErrorPercent, windowMs: this.config.breakerWindowMs, minCalls: this.config.breakerMinCalls, openMs: this.config.breakerOpenMs },
+        retry: { maxAttempts: this.config.retryMaxAttempts, baseMs: this.config.retryBaseMs },
+        bulkhead: { maxConcurrent: this.config.bulkheadMaxConcurrent, queue: this.config.bulkheadQueue },
+      });
+      this.policies.set(source, policy);
+    }
+    return policy;
+  }
+
+  /** Breaker state of every system called so far (for health and metrics). */
+  states(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.policies].map(([source, policy]) => [source, policy.state]));
+  }
+
+  private limiterFor(source: string): SharedRateLimiter | undefined {
+    const perSecond = this.config.ratePerSecond(source);
+    const perMinute = source === 'genesys' ? this.config.genesysRatePerMin : undefined;
+    if (perSecond === undefined && perMinute === undefined) return undefined;
+    return new SharedRateLimiter({
+      source,
+      points: perSecond ?? (perMinute as number),
+      durationSec: perSecond !== undefined ? 1 : 60,
+      redis: this.redis,
+      keyPrefix: this.cache.keyPrefix,
+      expectedReplicas: this.config.expectedReplicas,
+      maxWaitMs: this.config.rateLimitMaxWaitMs,
+      opTimeoutMs: this.cache.opTimeoutMs,
+      maxQueue: this.config.bulkheadQueue,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { Env } from '../config/env.decorator.js';
+
+/** Policies applied to every CRM call by @Resilient (per-source limits below; the rest shared). */
+export class ResilienceConfig {
+  @Env('SALESFORCE_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to Salesforce, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  salesforceRatePerSec = 5;
+
+  @Env('SAP_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to SAP, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  sapRatePerSec = 20;
+
+  @Env('SERVICENOW_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to ServiceNow, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  servicenowRatePerSec = 10;
+
+  @Env('GENESYS_RATE_LIMIT_PER_MIN', { doc: 'Platform API calls per minute per OAuth client (Genesys default 300)' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  genesysRatePerMin = 300;
+
+  @Env('RATE_LIMIT_MAX_WAIT_MS', { doc: 'Longest a call waits for a rate-limit slot (never past the request deadline) before the source is marked rate_limited' })
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  rateLimitMaxWaitMs = 250;
+
+  @Env('EXPECTED_REPLICAS', { doc: 'Replicas sharing the limits; without Redis each process allows limit ÷ this' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  expectedReplicas = 3;
+
+  @Env('BREAKER_ERROR_PERCENT', { doc: 'A CRM\'s breaker opens when this share of calls fails over the window' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  breakerErrorPercent = 50;
+
+  @Env('BREAKER_WINDOW_MS', { doc: 'Rolling window the error share is measured over' })
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  breakerWindowMs = 60_000;
+
+  @Env('BREAKER_MIN_CALLS', { doc: 'Calls needed in the window before the breaker may open' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  breakerMinCalls = 10;
+
+  @Env('BREAKER_OPEN_MS', { doc: 'How long an open breaker stays open before one trial call' })
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  breakerOpenMs = 30_000;
+
+  @Env('RETRY_MAX_ATTEMPTS', { doc: 'Attempts per idempotent read (1 = no retry); retries only within the deadline' })
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  retryMaxAttempts = 3;
+
+  @Env('RETRY_BASE_MS', { doc: 'Base of the jittered exponential backoff between attempts' })
+  @IsInt()
+  @Min(10)
+  @Max(10_000)
+  retryBaseMs = 50;
+
+  @Env('BULKHEAD_MAX_CONCURRENT', { doc: 'Most calls in flight to one CRM from one process' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  bulkheadMaxConcurrent = 32;
+
+  @Env('BULKHEAD_QUEUE', { doc: 'Calls that may queue for a bulkhead slot; beyond that a call is refused at once' })
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  bulkheadQueue = 256;
+
+  ratePerSecond(source: string): number | undefined {
+    switch (source) {
+      case 'salesforce':
+        return this.salesforceRatePerSec;
+      case 'sap':
+        return this.sapRatePerSec;
+      case 'servicenow':
+        return this.servicenowRatePerSec;
+      default:
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from '../cache/redis.provider.js';
+import { ConnectorError } from '../connectors/connector.errors.js';
+import { deadlineOf, sleep } from './deadline.js';
+
+export interface RateLimitOptions {
+  source: string;
+  points: number;
+  durationSec: number;
+  redis: Redis | null;
+  keyPrefix: string;
+  expectedReplicas: number;
+  maxWaitMs: number;
+  opTimeoutMs: number;
+  maxQueue: number;
+}
+
+/**
+ * One system's outbound budget, shared by every replica through Redis (fixed windows, so up to
+ * twice the rate can pass across a window edge). When Redis is down or slow each process falls
+ * back, loudly, to its share (limit ÷ expected replicas). A call waits briefly for a slot, never
+ * past its deadline; otherwise it is refused as rate limited, which the aggregation turns into a
+ * stale or `rate_limited` source rather than an error.
+ */
+export class SharedRateLimiter {
+  private readonly logger = new Logger(`RateLimit:${this.options.source}`);
+  private readonly limiter: RateLimiterAbstract;
+  private readonly key: string;
+  private waiting = 0;
+  private fallbackNoticed = false;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.key = options.source;
+    const local = new RateLimiterMemory({
+      points: options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points,
+      duration: options.durationSec,
+      keyPrefix: `${options.keyPrefix}:rl-local`,
+    });
+    if (!options.redis) {
+      this.limiter = local;
+      return;
+    }
+    const insurance = new RateLimiterMemory({ points: Math.max(1, Math.floor(options.points / options.expectedReplicas)), duration: options.durationSec });
+    const shared = new RateLimiterRedis({
+      storeClient: options.redis,
+      useRedisPackage: true, // node-redis v5: without this every call fails and silently falls to insurance
+      points: options.points,
+      duration: options.durationSec,
+      keyPrefix: `${options.keyPrefix}:rl`,
+      rejectIfRedisNotReady: true,
+    });
+    const onInsurance = () => this.noticeFallback();
+    this.limiter = new RLWrapperTimeouts({ limiter: shared, timeoutMs: options.opTimeoutMs, insuranceLimiter: wrapNotifying(insurance, onInsurance) });
+  }
+
+  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const deadline = deadlineOf(signal);
+    const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      try {
+        await this.limiter.consume(this.key, 1);
+        return;
+      } catch (res) {
+        if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+        const wait = res.msBeforeNext + Math.floor(Math.random() * 15);
+        if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
+          throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, res.msBeforeNext);
+        }
+        this.waiting++;
+        const slept = await sleep(wait, signal).finally(() => this.waiting--);
+        if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+      }
+    }
+  }
+
+  /** The system said "come back in ms": no replica calls it before then. */
+  async pause(ms: number): Promise<void> {
+    try {
+      await this.limiter.block(this.key, Math.max(1, Math.ceil(ms / 1000)));
+    } catch {
+      /* best effort: each replica still honours Retry-After through its own retry delay */
+    }
+  }
+
+  private noticeFallback(): void {
+    if (this.fallbackNoticed) return;
+    this.fallbackNoticed = true;
+    this.logger.warn({ msg: 'shared rate limit unavailable (Redis); using this process\'s share', share: Math.floor(this.options.points / this.options.expectedReplicas) });
+    setTimeout(() => (this.fallbackNoticed = false), 60_000).unref();
+  }
+}
+
+/** The insurance limiter, reporting each time it is used (so the fall-back is logged). */
+function wrapNotifying(limiter: RateLimiterMemory, notify: () => void): RateLimiterMemory {
+  const consume = limiter.consume.bind(limiter);
+  limiter.consume = (key, points, options) => {
+    notify();
+    return consume(key, points, options);
+  };
+  return limiter;
+}

@@ -1,0 +1,112 @@
+import { Logger } from '@nestjs/common';
+import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
+import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { deadlineOf, sleep } from './deadline.js';
+import type { SharedRateLimiter } from './shared-rate-limiter.js';
+
+export interface SourcePolicyOptions {
+  source: string;
+  limiter?: SharedRateLimiter;
+  breaker: { errorPercent: number; windowMs: number; minCalls: number; openMs: number };
+  retry: { maxAttempts: number; baseMs: number };
+  bulkhead: { maxConcurrent: number; queue: number };
+}
+
+/** Failures that say the system is unwell (not: throttling, unknown customer, our own bad request). */
+const COUNTS_AGAINST_BREAKER = new Set<ConnectorErrorKind>(['timeout', 'unavailable', 'bad_response', 'auth']);
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/**
+ * Everything that wraps one system's calls, outermost first: circuit breaker (fail fast while
+ * open) → retries for idempotent reads (jittered exponential backoff, Retry-After honoured,
+ * never past the deadline, never immediate) → bulkhead (bounded concurrency) → shared rate
+ * limit → the call.
+ */
+export class SourcePolicy {
+  private readonly logger: Logger;
+  readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
+
+  constructor(private readonly options: SourcePolicyOptions) {
+    this.logger = new Logger(`Resilience:${options.source}`);
+    const b = options.breaker;
+    this.breaker = circuitBreaker(
+      handleWhen((err) => isConnectorError(err) && COUNTS_AGAINST_BREAKER.has(err.kind)),
+      {
+        halfOpenAfter: b.openMs,
+        breaker: new SamplingBreaker({
+          // "opens at 50 %": SamplingBreaker opens above its threshold
+          threshold: Math.max(0, b.errorPercent / 100 - 0.001),
+          duration: b.windowMs,
+          minimumRps: b.minCalls / (b.windowMs / 1000),
+        }),
+      },
+    );
+    this.breaker.onBreak(() => this.logger.warn({ msg: 'circuit opened: calls stop, stale data is served', source: options.source, openMs: b.openMs }));
+    this.breaker.onHalfOpen(() => this.logger.log({ msg: 'circuit half-open: one trial call', source: options.source }));
+    this.breaker.onReset(() => this.logger.log({ msg: 'circuit closed: calls resume', source: options.source }));
+    this.bulkhead = bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.queue);
+  }
+
+  get state(): BreakerState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      case CircuitState.Isolated:
+        return 'isolated';
+    }
+  }
+
+  async execute<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
+    try {
+      return await this.breaker.execute(() => this.withRetries(call, signal, idempotent));
+    } catch (err) {
+      if (err instanceof BrokenCircuitError) throw new ConnectorError(this.options.source, 'circuit_open', 'circuit open');
+      throw err;
+    }
+  }
+
+  private async withRetries<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(call, signal);
+      } catch (err) {
+        if (!isConnectorError(err)) throw err;
+        if (err.kind === 'rate_limited' && err.status !== undefined && err.retryAfterMs !== undefined) {
+          await this.options.limiter?.pause(err.retryAfterMs); // the system said when: every replica waits
+        }
+        if (!idempotent || !err.transient || attempt >= this.options.retry.maxAttempts || signal?.aborted) throw err;
+        // a refusal from our own limiter already waited as long as the deadline allows
+        if (err.kind === 'rate_limited' && err.status === undefined) throw err;
+        const delay = this.backoff(attempt, err);
+        const deadline = deadlineOf(signal);
+        if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
+        if (!(await sleep(delay, signal))) throw err;
+      }
+    }
+  }
+
+  /** Full-jitter exponential backoff, or the system's Retry-After plus a little jitter; never zero. */
+  private backoff(attempt: number, err: ConnectorError): number {
+    if (err.retryAfterMs !== undefined) return err.retryAfterMs + Math.floor(Math.random() * 100);
+    const cap = this.options.retry.baseMs * 2 ** (attempt - 1);
+    return Math.max(10, Math.floor(Math.random() * cap));
+  }
+
+  private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await this.bulkhead.execute(async () => {
+        await this.options.limiter?.acquire(signal);
+        return call();
+      }, signal);
+    } catch (err) {
+      if (err instanceof BulkheadRejectedError) throw new ConnectorError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
+      throw err;
+    }
+  }
+}
