@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import type { DestinationStream, Logger } from 'pino';
+import helmet from '@fastify/helmet';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
@@ -44,6 +45,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     rawBody: true,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
   });
   app.enableShutdownHooks();
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

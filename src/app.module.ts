@@ -1,4 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
+import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -13,7 +17,25 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ResilienceModule, AuthModule, ConnectorsModule, AggregationModule, GenesysModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        ThrottlerModule.forRootAsync({
+          imports: [RedisModule],
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) => ({
+            throttlers: [{ ttl: config.server.throttleTtlMs, limit: config.server.throttleLimit }],
+            storage: redis ? new RedisThrottlerStorage(redis, config.cache.keyPrefix, config.cache.opTimeoutMs) : undefined,
+          }),
+        }),
+        ResilienceModule,
+        AuthModule,
+        ConnectorsModule,
+        AggregationModule,
+        GenesysModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { BadRequestException, Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Patch, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import { SapConnector } from '../connectors/sap/sap.connector.js';
 import { AggregationService } from './aggregation.service.js';
@@ -20,6 +21,7 @@ export class BillingController {
   ) {}
 
   @Patch(':customerId/billing')
+  @Authenticated('internal', 'customer:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Change billing data in SAP and return the refreshed Customer 360' })
   @ApiOkResponse({ type: Customer360 })

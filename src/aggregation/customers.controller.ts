@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, NotFoundException, Param, Query, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import type { ProfileResult } from './aggregation.service.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
@@ -8,6 +9,7 @@ import { CustomerIdParams, CustomerSearchQuery } from './dto/customer-lookup.dto
 
 /** The internal REST API: one consolidated customer view. */
 @ApiTags('customers')
+@Authenticated('internal', 'customer:read')
 @Controller({ path: 'customers', version: '1' })
 export class CustomersController {
   constructor(private readonly lookup: CustomerLookupService) {}

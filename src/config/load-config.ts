@@ -32,8 +32,19 @@ export function loadConfig(env: Environment, readFile: FileReader = (p) => readF
     }
     config[section] = instance;
   }
+  if (problems.length === 0) problems.push(...productionProblems(config as AppConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as AppConfig;
+}
+
+/** Settings that are fine in a sandbox but never in production. */
+function productionProblems(config: AppConfig): string[] {
+  if (config.server.mode !== 'production') return [];
+  const problems: string[] = [];
+  if (config.auth.genesysAuth.includes('none')) problems.push('GENESYS_AUTH must not include none when NODE_ENV=production');
+  if (config.auth.internalAuth === 'none') problems.push('INTERNAL_AUTH must not be none when NODE_ENV=production');
+  if (!config.auth.jwtSigningKey && config.auth.tokenClientId) problems.push('JWT_SIGNING_KEY is required when NODE_ENV=production and TOKEN_CLIENT_ID is set');
+  return problems;
 }
 
 function readRaw(binding: EnvBinding, env: Environment, readFile: FileReader, problems: string[]): string | undefined {

@@ -26,6 +26,18 @@ export class ServerConfig {
   @IsIn(LOG_LEVELS)
   logLevel: LogLevel = 'info';
 
+  @Env('THROTTLE_LIMIT', { doc: 'Inbound requests allowed per client address per THROTTLE_TTL_MS (shared across replicas with Redis)' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  throttleLimit = 2000;
+
+  @Env('THROTTLE_TTL_MS', { doc: 'Window of the inbound throttle' })
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  throttleTtlMs = 10_000;
+
   @Env('BODY_LIMIT_BYTES', { doc: 'Largest accepted request body' })
   @IsInt()
   @Min(1024)

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, ServiceUnavailableException, UseFilters, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CustomerLookupService } from '../aggregation/customer-lookup.service.js';
+import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import { dataActionDefinition } from './data-action.definition.js';
 import { CustomActionRequest, CustomActionResponse } from './dto/custom-action.dto.js';
@@ -19,6 +20,7 @@ export class CustomActionController {
   ) {}
 
   @Post('customer-lookup')
+  @Authenticated('genesys', 'genesys:action')
   @HttpCode(200)
   @ApiOperation({ summary: 'Genesys custom action: the caller\'s consolidated view by customerId or phone' })
   @ApiOkResponse({ type: CustomActionResponse })

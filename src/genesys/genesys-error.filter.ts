@@ -1,5 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
+import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
 import { toPublicError } from '../observability/public-error.js';
 
 /**
@@ -16,6 +18,10 @@ export class GenesysErrorFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const correlationId = String(request.id);
+    if (exception instanceof InvalidSignatureException || exception instanceof ForbiddenPolicyException) {
+      void reply.status(exception.getStatus()).header('cache-control', 'no-store').send(exception.getResponse());
+      return;
+    }
     const { status, body } = toPublicError(exception, correlationId);
     if (status < 500 && exception instanceof HttpException) {
       void reply.status(status).send({ status: 'error', message: body.message, ...(body.details ? { details: body.details } : {}), correlationId });

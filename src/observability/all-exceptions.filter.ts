@@ -1,6 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { ForbiddenPolicyException } from './forbidden.exception.js';
 import { InvalidSignatureException } from './invalid-signature.exception.js';
 import { toPublicError } from './public-error.js';
 
@@ -16,8 +17,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (exception instanceof InvalidSignatureException) {
-      void reply.status(401).header('cache-control', 'no-store').send(exception.getResponse());
+    if (exception instanceof InvalidSignatureException || exception instanceof ForbiddenPolicyException) {
+      void reply.status(exception.getStatus()).header('cache-control', 'no-store').send(exception.getResponse());
       return;
     }
     const { status, body } = toPublicError(exception, String(request.id));

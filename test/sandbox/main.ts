@@ -5,6 +5,7 @@
  */
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO } from './shared/seed.js';
 import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
 
@@ -15,6 +16,14 @@ async function main(): Promise<void> {
   const { app } = await createApp(config);
   await app.listen({ port: config.server.port, host: config.server.host });
   const base = `http://127.0.0.1:${config.server.port}`;
+  // a token for the internal API, from the service's own token endpoint (as Genesys would get one)
+  const issued = (await (
+    await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SANDBOX_INBOUND.clientId, client_secret: SANDBOX_INBOUND.clientSecret }).toString(),
+    })
+  ).json()) as { access_token: string; expires_in: number };
   process.stdout.write(`
 Customer 360 sandbox is running (cache: ${config.cache.redisUrl ? 'Redis' : 'in-memory'}).
 
@@ -24,10 +33,15 @@ Customer 360 sandbox is running (cache: ${config.cache.redisUrl ? 'Redis' : 'in-
   ServiceNow sim     ${sims.servicenow.url}
   Genesys Cloud sim  ${sims.genesys.url}
 
+Credentials (sandbox only):
+  internal API   export TOKEN=${issued.access_token}
+                 (valid ${issued.expires_in / 60} min; more from POST ${base}/oauth/token with client_id=${SANDBOX_INBOUND.clientId} client_secret=${SANDBOX_INBOUND.clientSecret})
+  Genesys action x-api-key: ${SANDBOX_INBOUND.apiKey}   (or the same Bearer token)
+
 Try:
-  curl -s ${base}/v1/customers/${DEMO.healthy}
-  curl -s '${base}/v1/customers?phone=%2B14155550100'
-  curl -s -X POST ${base}/genesys/v1/customer-lookup -H 'content-type: application/json' -d '{"phone":"+1 415-555-0100"}'
+  curl -s ${base}/v1/customers/${DEMO.healthy} -H "authorization: Bearer $TOKEN"
+  curl -s '${base}/v1/customers?phone=%2B14155550100' -H "authorization: Bearer $TOKEN"
+  curl -s -X POST ${base}/genesys/v1/customer-lookup -H 'content-type: application/json' -H 'x-api-key: ${SANDBOX_INBOUND.apiKey}' -d '{"phone":"+1 415-555-0100"}'
   curl -s ${base}/genesys/v1/data-action            # importable data action definition
   curl -s -X PUT ${sims.sap.url}/__sim/faults -d '{"latencyMs":2000}'   # make SAP slow
   curl -s -X DELETE ${sims.sap.url}/__sim/faults                      # and healthy again
@@ -48,7 +62,7 @@ Press Ctrl+C to stop.
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION)/.test(k)) out[k] = v;
+    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_)/.test(k)) out[k] = v;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { GenesysSimulator } from './genesys/genesys.simulator.js';
 import { SalesforceSimulator } from './salesforce/salesforce.simulator.js';
 import { SapSimulator } from './sap/sap.simulator.js';
 import { ServiceNowSimulator } from './servicenow/servicenow.simulator.js';
-import { SANDBOX_CREDENTIALS } from './shared/credentials.js';
+import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
 
 /** The four simulated systems, running. */
 export interface Simulators {
@@ -55,6 +55,12 @@ export function sandboxEnv(sims: Simulators, extra: Record<string, string | unde
     GENESYS_CLIENT_ID: c.genesys.clientId,
     GENESYS_CLIENT_SECRET: c.genesys.clientSecret,
     GENESYS_ORG_ID: c.genesys.orgId,
+    // inbound: Genesys may use the token endpoint (User Defined OAuth) or the API key
+    GENESYS_API_KEY: SANDBOX_INBOUND.apiKey,
+    TOKEN_CLIENT_ID: SANDBOX_INBOUND.clientId,
+    TOKEN_CLIENT_SECRET: SANDBOX_INBOUND.clientSecret,
+    TOKEN_CLIENT_SCOPES: 'genesys:action,customer:read,customer:write',
+    WEBHOOK_HMAC_SECRET: SANDBOX_INBOUND.webhookSecret,
     ...extra,
   };
 }

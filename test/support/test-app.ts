@@ -20,6 +20,9 @@ export interface TestService {
 /** Tests that are not about rate limits must not be shaped by the production defaults (Salesforce 5/s). */
 export const GENEROUS_LIMITS = { SALESFORCE_RATE_LIMIT_PER_SEC: '10000', SAP_RATE_LIMIT_PER_SEC: '10000', SERVICENOW_RATE_LIMIT_PER_SEC: '10000' } as const;
 
+/** Suites that are not about inbound authentication call the service without credentials. */
+export const OPEN_AUTH = { GENESYS_AUTH: 'none', INTERNAL_AUTH: 'none' } as const;
+
 export async function startService(options: { env?: Record<string, string | undefined>; sims?: Simulators } = {}): Promise<TestService> {
   const ownSims = options.sims === undefined;
   const sims = options.sims ?? (await startSimulators());
@@ -30,7 +33,7 @@ export async function startService(options: { env?: Record<string, string | unde
       done();
     },
   });
-  const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...GENEROUS_LIMITS, ...options.env }));
+  const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...GENEROUS_LIMITS, ...OPEN_AUTH, ...options.env }));
   const { app } = await createApp(config, { logDestination: destination });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const redis = app.get<Redis | null>(REDIS);

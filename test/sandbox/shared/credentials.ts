@@ -8,3 +8,11 @@ export const SANDBOX_CREDENTIALS = {
   servicenow: { username: 'sandbox.integration', password: 'sandbox-sn-password', clientId: 'sandbox-sn-client', clientSecret: 'sandbox-sn-secret' },
   genesys: { clientId: 'sandbox-genesys-client', clientSecret: 'sandbox-genesys-secret', orgId: '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01' },
 } as const;
+
+/** What callers of the sandbox service present (Genesys data actions, internal consumers, CRM webhooks). */
+export const SANDBOX_INBOUND = {
+  apiKey: 'sandbox-genesys-api-key-0123456789',
+  clientId: 'sandbox-genesys-data-actions',
+  clientSecret: 'sandbox-token-client-secret',
+  webhookSecret: 'sandbox-webhook-secret-0123456789',
+} as const;

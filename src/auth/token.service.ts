@@ -1,0 +1,76 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { AuthConfig } from './auth.config.js';
+import { SigningKeys } from './signing-keys.js';
+
+export interface IssuedAccessToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** Constant-time string equality (length is not secret here; content is). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Issues and verifies the service's short-lived JWTs (and, if configured, an external IdP's). */
+@Injectable()
+export class TokenService implements OnModuleInit {
+  private remote: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly keys: SigningKeys,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.config.jwtJwksUrl) this.remote = createRemoteJWKSet(new URL(this.config.jwtJwksUrl), { cooldownDuration: 30_000, timeoutDuration: 2_000 });
+  }
+
+  /** Client credentials → a token, or undefined when they are wrong (checked in constant time). */
+  async issue(clientId: string, clientSecret: string): Promise<IssuedAccessToken | undefined> {
+    const id = this.config.tokenClientId;
+    const secret = this.config.tokenClientSecret;
+    if (!id || !secret) return undefined;
+    const idOk = safeEqual(clientId, id);
+    const secretOk = safeEqual(clientSecret, secret);
+    if (!idOk || !secretOk) return undefined;
+    const key = this.keys.current;
+    const scope = this.config.tokenClientScopes.join(' ');
+    const token = await new SignJWT({ scope })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setIssuer(this.config.jwtIssuer)
+      .setAudience(this.config.jwtAudience)
+      .setSubject(clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${this.config.jwtTtlSeconds}s`)
+      .sign(key.privateKey);
+    return { access_token: token, token_type: 'Bearer', expires_in: this.config.jwtTtlSeconds, scope };
+  }
+
+  /** The token's claims when it is valid (signature, iss, aud, exp), else undefined. */
+  async verify(token: string): Promise<JWTPayload | undefined> {
+    const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: 5 };
+    try {
+      return (await jwtVerify(token, createLocalJWKSet({ keys: this.keys.published }), options)).payload;
+    } catch {
+      if (!this.remote) return undefined;
+      try {
+        return (await jwtVerify(token, this.remote, options)).payload;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+}
+
+export function scopesOf(payload: JWTPayload): Set<string> {
+  const scope = payload.scope ?? payload.scp;
+  const list = Array.isArray(scope) ? scope : typeof scope === 'string' ? scope.split(' ') : [];
+  return new Set(list.filter((s): s is string => typeof s === 'string' && s.length > 0));
+}

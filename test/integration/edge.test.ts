@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../sandbox/shared/seed.js';
+import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { startService, type TestService } from '../support/test-app.js';
+
+let sims: Simulators;
+let redis: RedisServer;
+const services: TestService[] = [];
+
+beforeAll(async () => {
+  [sims, redis] = await Promise.all([startSimulators(), RedisServer.start()]);
+});
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.close()));
+  await stopSimulators(sims);
+  await redis.stop();
+});
+
+async function service(env: Record<string, string>): Promise<TestService> {
+  const s = await startService({ sims, env });
+  services.push(s);
+  return s;
+}
+
+describe('security headers', () => {
+  it('sends CSP, HSTS, nosniff and frame protection, and never advertises the stack', async () => {
+    const s = await service({});
+    const res = await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=31536000');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('refuses a body over the size limit with 413 and a sanitized body', async () => {
+    const s = await service({ BODY_LIMIT_BYTES: '2048' });
+    const res = await s.post('/genesys/v1/customer-lookup', JSON.stringify({ phone: 'x'.repeat(4096) }));
+    expect(res.status).toBe(413);
+    expect(res.text).not.toMatch(/FST_|fastify/i);
+  });
+});
+
+describe('inbound throttling', () => {
+  it('answers 429 past the limit per client, and never throttles health probes', async () => {
+    const s = await service({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: '60000' });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await s.get(`/v1/customers/${DEMO.healthy}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    for (let i = 0; i < 5; i++) expect((await s.get('/health/ready')).status).toBe(200);
+  });
+
+  it('shares the count across replicas through Redis', async () => {
+    const env = { THROTTLE_LIMIT: '4', THROTTLE_TTL_MS: '60000', REDIS_URL: redis.url };
+    const a = await service(env);
+    const b = await service(env);
+    const statuses = [];
+    for (const s of [a, b, a, b, a, b]) statuses.push((await s.get(`/v1/customers/${DEMO.manyTickets}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+});
