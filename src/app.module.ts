@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
@@ -30,6 +31,7 @@ export class AppModule {
         }),
         ResilienceModule,
         AuthModule,
+        IpAllowlistModule,
         ConnectorsModule,
         AggregationModule,
         GenesysModule,

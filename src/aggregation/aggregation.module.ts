@@ -12,6 +12,6 @@ import { WebhooksController } from './webhooks.controller.js';
   imports: [ConnectorsModule, ProfileCacheModule],
   controllers: [CustomersController, BillingController, WebhooksController],
   providers: [AggregationService, DirectoryService, CustomerLookupService],
-  exports: [AggregationService, CustomerLookupService],
+  exports: [AggregationService, CustomerLookupService, DirectoryService],
 })
 export class AggregationModule {}

@@ -1,10 +1,12 @@
 import { AggregationConfig } from '../aggregation/aggregation.config.js';
 import { AuthConfig } from '../auth/auth.config.js';
+import { IpAllowlistConfig } from '../auth/ip-allowlist/ip-allowlist.config.js';
 import { CacheConfig } from '../cache/cache.config.js';
 import { SalesforceConfig } from '../connectors/salesforce/salesforce.config.js';
 import { SapConfig } from '../connectors/sap/sap.config.js';
 import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js';
 import { GenesysConfig } from '../genesys/genesys.config.js';
+import { GenesysPlatformConfig } from '../genesys/platform/genesys-platform.config.js';
 import { ResilienceConfig } from '../resilience/resilience.config.js';
 import { ServerConfig } from './server.config.js';
 
@@ -23,6 +25,8 @@ export const CONFIG_SECTIONS = {
   sap: SapConfig,
   servicenow: ServiceNowConfig,
   genesys: GenesysConfig,
+  genesysPlatform: GenesysPlatformConfig,
+  ipAllowlist: IpAllowlistConfig,
 } as const;
 
 export type SectionName = keyof typeof CONFIG_SECTIONS;

@@ -59,3 +59,19 @@ describe('inbound throttling', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 });
+
+describe('IP allowlist on the Genesys endpoint', () => {
+  it('refuses callers outside the configured ranges with a plain 403, whatever X-Forwarded-For says, and leaves /v1 alone', async () => {
+    const s = await service({ GENESYS_ALLOWED_CIDRS: '10.0.0.0/8,2001:db8::/32' });
+    const res = await s.post('/genesys/v1/customer-lookup', { customerId: DEMO.healthy }, { 'x-forwarded-for': '10.1.2.3' });
+    expect(res.status).toBe(403);
+    expect(res.text).toBe('{"error":"Forbidden"}');
+    expect((await s.get(`/v1/customers/${DEMO.healthy}`)).status).toBe(200);
+  });
+
+  it('trusts X-Forwarded-For only from a configured proxy', async () => {
+    const s = await service({ GENESYS_ALLOWED_CIDRS: '10.0.0.0/8', TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
+    expect((await s.post('/genesys/v1/customer-lookup', { customerId: DEMO.healthy }, { 'x-forwarded-for': '10.1.2.3' })).status).toBe(200);
+    expect((await s.post('/genesys/v1/customer-lookup', { customerId: DEMO.healthy }, { 'x-forwarded-for': '10.1.2.3, 192.0.2.7' })).status).toBe(403);
+  });
+});

@@ -6,7 +6,7 @@ import { startService, type TestService } from '../support/test-app.js';
 
 let s: TestService;
 beforeAll(async () => {
-  s = await startService({ env: { PUBLIC_BASE_URL: 'https://c360.example.com' } });
+  s = await startService({ env: { PUBLIC_BASE_URL: 'https://c360.example.com', GENESYS_API_MAX_RETRIES: '1', GENESYS_RETRY_BASE_MS: '10' } });
 });
 afterAll(async () => {
   await s.close();
@@ -66,7 +66,7 @@ describe('Genesys custom action', () => {
     expect(none.body).toMatchObject({ status: 'error', message: 'Invalid request', details: ['give customerId or phone'] });
     const wrongType = await s.post(ACTION, { customerId: DEMO.healthy, actionType: 'dropTables' });
     expect(wrongType.status).toBe(400);
-    expect(wrongType.body.details).toEqual(['actionType must be one of: customerLookup']);
+    expect(wrongType.body.details).toEqual(['actionType must be one of: customerLookup, clickToDial']);
     const extra = await s.post(ACTION, { customerId: DEMO.healthy, orgId: 'x' });
     expect(extra.status).toBe(400);
   });
@@ -117,5 +117,23 @@ describe('Genesys custom action', () => {
     const output = JSON.parse(successTemplate.replace(/\$\{(\w+)\}/g, (_, n: string) => values[n]));
     expect(ajv.validate(def.contract.output.successSchema, output)).toBe(true);
     expect(output).toMatchObject({ status: 'ok', customerId: DEMO.healthy, name: demoCustomer(DEMO.healthy).name });
+  });
+});
+
+describe('click-to-dial through the Genesys Platform API', () => {
+  it('places a call to the customer and returns the conversation id', async () => {
+    const c = demoCustomer(DEMO.healthy);
+    const res = await s.post(ACTION, { customerId: c.customerId, actionType: 'clickToDial' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', data: { customerView: null, conversationId: expect.any(String) } });
+    expect(s.sims.genesys.placedCalls.map((p) => p.phoneNumber)).toEqual([c.phone]);
+  });
+
+  it('gives the desktop a 503 for its fallback UI when Genesys keeps rejecting the token', async () => {
+    s.sims.genesys.setFaults({ forcedStatus: 401, only: ['createCall'] });
+    const res = await s.post(ACTION, { phone: '+1 415 555 0100', actionType: 'clickToDial' });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'error', message: 'Service temporarily unavailable' });
+    expect(s.sims.genesys.callCount('createCall')).toBe(1 + 1); // the call and one retry (GENESYS_API_MAX_RETRIES=1 here)
   });
 });

@@ -3,7 +3,7 @@ import { DEMO } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
-import { GENEROUS_LIMITS } from '../support/test-app.js';
+import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';
 
 let redis: RedisServer;
 let sims: Simulators;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   replicas = await Promise.all([1, 2, 3].map(() => spawnService(
         // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
         // replica whose lock attempt times out proceeds without it (fail open, by design)
-        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000' }),
+        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000' }),
       ),));
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { OPEN_AUTH, startService, type TestService } from '../support/test-app.js';
 
 let sims: Simulators;
 let svc: TestService | undefined;
@@ -97,7 +97,7 @@ describe('shared outbound rate limits across 3 processes', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     replicas = await Promise.all(
-      [1, 2, 3].map(() => spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, CACHE_FRESH_TTL_MS: '0', CACHE_OP_TIMEOUT_MS: '1000' }))),
+      [1, 2, 3].map(() => spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, CACHE_FRESH_TTL_MS: '0', CACHE_OP_TIMEOUT_MS: '1000', ...OPEN_AUTH }))),
     );
   });
   afterAll(async () => {

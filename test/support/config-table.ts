@@ -3,7 +3,8 @@ import { allBindings } from '../../src/config/load-config.js';
 /** The README's configuration table, generated from the config classes (`npm run config:table`). */
 export function configTable(): string {
   const rows = allBindings().map((b) => {
-    const def = b.defaultValue === undefined || b.defaultValue === '' ? '—' : `\`${String(b.defaultValue)}\``;
+    const empty = b.defaultValue === undefined || b.defaultValue === '' || (Array.isArray(b.defaultValue) && b.defaultValue.length === 0);
+    const def = empty ? '—' : `\`${String(b.defaultValue)}\``;
     return `| \`${b.name}\` | ${def} | ${b.secret ? 'yes (`_FILE` ok)' : ''} | ${b.doc} |`;
   });
   return ['| Variable | Default | Secret | Meaning |', '|---|---|---|---|', ...rows].join('\n');

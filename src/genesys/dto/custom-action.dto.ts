@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
 
-export const ACTION_TYPES = ['customerLookup'] as const;
+export const ACTION_TYPES = ['customerLookup', 'clickToDial'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /**
@@ -23,7 +23,7 @@ export class CustomActionRequest {
   @MaxLength(32, { message: 'phone must be at most 32 characters' })
   phone?: string;
 
-  @ApiProperty({ description: 'What to do', enum: ACTION_TYPES, default: 'customerLookup' })
+  @ApiProperty({ description: 'customerLookup: the caller\'s view; clickToDial: place a call to phone (or the customer\'s phone) through Genesys', enum: ACTION_TYPES, default: 'customerLookup' })
   @IsOptional()
   @IsIn(ACTION_TYPES, { message: `actionType must be one of: ${ACTION_TYPES.join(', ')}` })
   actionType?: ActionType;
@@ -62,6 +62,9 @@ export class CustomerView {
 export class CustomActionData {
   @ApiProperty({ type: CustomerView, nullable: true })
   customerView: CustomerView | null;
+
+  @ApiPropertyOptional({ description: 'clickToDial: the Genesys conversation that was created' })
+  conversationId?: string;
 }
 
 export class CustomActionResponse {
