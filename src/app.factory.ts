@@ -10,6 +10,7 @@ import helmet from '@fastify/helmet';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
+import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 
@@ -69,6 +70,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       exceptionFactory: (errors) => new BadRequestException({ message: flatten(errors) }),
     }),
   );
+  app.useGlobalInterceptors(new ErrorSanitizingInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter(logger));
 
   const fastify = app.getHttpAdapter().getInstance();
