@@ -14,7 +14,7 @@ beforeAll(async () => {
   replicas = await Promise.all([1, 2, 3].map(() => spawnService(
         // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
         // replica whose lock attempt times out proceeds without it (fail open, by design)
-        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000' }),
+        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000' }),
       ),));
 });
 afterAll(async () => {
@@ -45,7 +45,8 @@ describe('three service processes sharing one Redis', () => {
   it('a failure on the replica that made the call is shared, not retried by every waiter', async () => {
     sims.sap.setFaults({ latencyMs: 150, forcedStatus: 503 });
     const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(`${replicas[i % 3].url}/v1/customers/${DEMO.decimalTrap}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { sources: Record<string, { status: string }> } }))));
-    expect(responses.every((r) => r.status === 200 && r.body.sources.sap.status === 'unavailable')).toBe(true);
+    expect(responses.filter((r) => r.status !== 200)).toEqual([]);
+    expect(responses.filter((r) => r.body.sources.sap.status !== 'unavailable').map((r) => r.body.sources.sap.status)).toEqual([]);
     expect(sims.sap.callCount('openItems')).toBe(1);
   });
 });
