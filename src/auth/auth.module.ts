@@ -4,6 +4,7 @@ import { CredentialsFactory } from './credentials.factory.js';
 import { HmacSignatureGuard } from './hmac-signature.guard.js';
 import { InboundAuthGuard } from './inbound-auth.guard.js';
 import { ReplayStore } from './replay-store.js';
+import { SignatureVerifier } from './signature-verifier.js';
 import { SigningKeys } from './signing-keys.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
@@ -13,7 +14,7 @@ import { TokenService } from './token.service.js';
 @Module({
   imports: [RedisModule],
   controllers: [TokenController],
-  providers: [CredentialsFactory, ReplayStore, HmacSignatureGuard, SigningKeys, TokenService, InboundAuthGuard],
-  exports: [CredentialsFactory, ReplayStore, HmacSignatureGuard, SigningKeys, TokenService, InboundAuthGuard],
+  providers: [CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, InboundAuthGuard],
+  exports: [CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, InboundAuthGuard],
 })
 export class AuthModule {}

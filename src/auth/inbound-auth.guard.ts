@@ -7,8 +7,7 @@ import { GenesysConfig } from '../genesys/genesys.config.js';
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
 import { AuthConfig } from './auth.config.js';
-import { ReplayStore } from './replay-store.js';
-import { parseSignatureHeader, verify } from './signature.js';
+import { SignatureVerifier } from './signature-verifier.js';
 import { safeEqual, scopesOf, TokenService } from './token.service.js';
 
 const SURFACE = Symbol('auth-surface');
@@ -40,7 +39,7 @@ export class InboundAuthGuard implements CanActivate {
     private readonly config: AuthConfig,
     private readonly genesys: GenesysConfig,
     private readonly tokens: TokenService,
-    private readonly replays: ReplayStore,
+    private readonly signatures: SignatureVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -64,18 +63,8 @@ export class InboundAuthGuard implements CanActivate {
     }
     const key = request.headers['x-api-key'];
     if (modes.includes('apikey') && typeof key === 'string' && this.config.genesysApiKey && safeEqual(key, this.config.genesysApiKey)) return true;
-    if (modes.includes('hmac') && (await this.hmacOk(request))) return true;
+    if (modes.includes('hmac') && (await this.signatures.refusal(request)) === undefined) return true;
     return this.refuse(request, 'credentials', false);
-  }
-
-  private async hmacOk(request: RawBodyRequest<FastifyRequest>): Promise<boolean> {
-    const secrets = [this.config.webhookSecret, this.config.webhookSecretPrevious].filter((s): s is string => !!s);
-    const header = request.headers['x-signature'];
-    const parsed = parseSignatureHeader(typeof header === 'string' ? header : undefined);
-    if (secrets.length === 0 || !parsed) return false;
-    if (Math.abs(Date.now() / 1000 - parsed.timestamp) > this.config.signatureToleranceSeconds) return false;
-    if (!verify(secrets, parsed.timestamp, request.rawBody ?? Buffer.alloc(0), parsed.signatures)) return false;
-    return this.replays.firstUse(`${parsed.timestamp}.${parsed.signatures[0]}`, this.config.signatureToleranceSeconds * 2000);
   }
 
   private refuse(request: FastifyRequest, reason: string, policy: boolean): never {

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { RawBodyRequest } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AuthConfig } from './auth.config.js';
+import { ReplayStore } from './replay-store.js';
+import { parseSignatureHeader, verify } from './signature.js';
+
+/**
+ * Checks an `x-signature` over a request's raw body: a timestamp inside the tolerance, an
+ * HMAC-SHA256 made with the current or previous key (constant time), never seen before.
+ * Shared by the webhook guard and the inbound guard's `hmac` mechanism.
+ */
+@Injectable()
+export class SignatureVerifier {
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly replays: ReplayStore,
+  ) {}
+
+  /** Undefined when the signature is good (and now used up), else why it is not. */
+  async refusal(request: RawBodyRequest<FastifyRequest>): Promise<string | undefined> {
+    const secrets = [this.config.webhookSecret, this.config.webhookSecretPrevious].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    const header = request.headers['x-signature'];
+    const parsed = parseSignatureHeader(typeof header === 'string' ? header : undefined);
+    const tolerance = this.config.signatureToleranceSeconds;
+    if (secrets.length === 0) return 'no signing key configured';
+    if (!parsed) return 'missing or malformed signature header';
+    if (Math.abs(Date.now() / 1000 - parsed.timestamp) > tolerance) return 'timestamp outside tolerance';
+    if (!verify(secrets, parsed.timestamp, request.rawBody ?? Buffer.alloc(0), parsed.signatures)) return 'signature mismatch';
+    if (!(await this.replays.firstUse(`${parsed.timestamp}.${parsed.signatures[0]}`, tolerance * 2000))) return 'replayed';
+    return undefined;
+  }
+}
