@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
+import { MetricsModule } from './observability/metrics.js';
 import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -21,6 +22,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         RedisModule,
+        MetricsModule,
         ThrottlerModule.forRootAsync({
           imports: [RedisModule],
           inject: [REDIS],

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CacheConfig } from '../cache/cache.config.js';
 import { REDIS, type Redis } from '../cache/redis.provider.js';
+import { Metrics } from '../observability/metrics.js';
 import { ResilienceConfig } from './resilience.config.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { SourcePolicy, type BreakerState } from './source-policy.js';
@@ -14,6 +15,7 @@ export class PolicyRegistry {
     private readonly config: ResilienceConfig,
     private readonly cache: CacheConfig,
     @Inject(REDIS) private readonly redis: Redis | null,
+    private readonly metrics: Metrics,
   ) {}
 
   get(source: string): SourcePolicy {
@@ -25,7 +27,9 @@ export class PolicyRegistry {
         breaker: { errorPercent: this.config.breakerErrorPercent, windowMs: this.config.breakerWindowMs, minCalls: this.config.breakerMinCalls, openMs: this.config.breakerOpenMs },
         retry: { maxAttempts: this.config.retryMaxAttempts, baseMs: this.config.retryBaseMs },
         bulkhead: { maxConcurrent: this.config.bulkheadMaxConcurrent, queue: this.config.bulkheadQueue },
+        onTransition: (to) => this.metrics.breaker(source, to),
       });
+      this.metrics.breakerState.set({ source }, 0);
       this.policies.set(source, policy);
     }
     return policy;
@@ -50,6 +54,9 @@ export class PolicyRegistry {
       maxWaitMs: this.config.rateLimitMaxWaitMs,
       opTimeoutMs: this.cache.opTimeoutMs,
       maxQueue: this.config.bulkheadQueue,
+      onWait: () => this.metrics.rateLimitWaits.inc({ source }),
+      onRefuse: () => this.metrics.rateLimitRefusals.inc({ source }),
+      onFallback: () => this.metrics.rateLimitFallbacks.inc({ source }),
     });
   }
 }

@@ -14,6 +14,10 @@ export interface RateLimitOptions {
   maxWaitMs: number;
   opTimeoutMs: number;
   maxQueue: number;
+  /** Metrics hooks. */
+  onWait?: () => void;
+  onRefuse?: () => void;
+  onFallback?: () => void;
 }
 
 /**
@@ -66,8 +70,10 @@ export class SharedRateLimiter {
         if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
         const wait = res.msBeforeNext + Math.floor(Math.random() * 15);
         if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
+          this.options.onRefuse?.();
           throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, res.msBeforeNext);
         }
+        this.options.onWait?.();
         this.waiting++;
         const slept = await sleep(wait, signal).finally(() => this.waiting--);
         if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
@@ -85,6 +91,7 @@ export class SharedRateLimiter {
   }
 
   private noticeFallback(): void {
+    this.options.onFallback?.();
     if (this.fallbackNoticed) return;
     this.fallbackNoticed = true;
     this.logger.warn({ msg: 'shared rate limit unavailable (Redis); using this process\'s share', share: Math.floor(this.options.points / this.options.expectedReplicas) });

@@ -10,6 +10,8 @@ export interface SourcePolicyOptions {
   breaker: { errorPercent: number; windowMs: number; minCalls: number; openMs: number };
   retry: { maxAttempts: number; baseMs: number };
   bulkhead: { maxConcurrent: number; queue: number };
+  /** Told of every breaker transition (metrics). */
+  onTransition?: (to: BreakerState) => void;
 }
 
 /** Failures that say the system is unwell (not: throttling, unknown customer, our own bad request). */
@@ -43,9 +45,18 @@ export class SourcePolicy {
         }),
       },
     );
-    this.breaker.onBreak(() => this.logger.warn({ msg: 'circuit opened: calls stop, stale data is served', source: options.source, openMs: b.openMs }));
-    this.breaker.onHalfOpen(() => this.logger.log({ msg: 'circuit half-open: one trial call', source: options.source }));
-    this.breaker.onReset(() => this.logger.log({ msg: 'circuit closed: calls resume', source: options.source }));
+    this.breaker.onBreak(() => {
+      this.logger.warn({ msg: 'circuit opened: calls stop, stale data is served', source: options.source, openMs: b.openMs });
+      options.onTransition?.('open');
+    });
+    this.breaker.onHalfOpen(() => {
+      this.logger.log({ msg: 'circuit half-open: one trial call', source: options.source });
+      options.onTransition?.('half-open');
+    });
+    this.breaker.onReset(() => {
+      this.logger.log({ msg: 'circuit closed: calls resume', source: options.source });
+      options.onTransition?.('closed');
+    });
     this.bulkhead = bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.queue);
   }
 

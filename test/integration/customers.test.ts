@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
+import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
 import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
@@ -194,6 +195,20 @@ describe('GET /v1/customers/:customerId', () => {
     expect(res.body.openTickets).toBe(25);
     expect(sims.servicenow.callCount('token')).toBe(1);
     expect(sims.servicenow.requests('stats')[0]).toBeDefined();
+  });
+
+  it('authenticates to SAP with OAuth client credentials, and logs in again once when the token is refused', async () => {
+    const sap = SANDBOX_CREDENTIALS.sap;
+    const s = await service({ SAP_AUTH: 'oauth', SAP_TOKEN_URL: `${sims.sap.url}/oauth/token`, SAP_OAUTH_CLIENT_ID: sap.clientId, SAP_OAUTH_CLIENT_SECRET: sap.clientSecret, SAP_USERNAME: '', SAP_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
+    const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+    expect(first.body.sources.sap.status).toBe('ok');
+    expect(first.body.balance).toBe('0.30');
+    expect(sims.sap.callCount('token')).toBe(1);
+    expect(sims.sap.requests('openItems').every((r) => r.url.length > 0)).toBe(true);
+    sims.sap.oauthTokens.expireAll();
+    const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+    expect(second.body.sources.sap.status).toBe('ok');
+    expect(sims.sap.callCount('token')).toBe(2);
   });
 
   it('marks a disabled source as disabled and never calls it', async () => {

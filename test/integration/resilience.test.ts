@@ -40,6 +40,10 @@ describe('circuit breaker per CRM', () => {
     const ready = await s.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.sources).toMatchObject({ status: 'degraded', sap: 'open', salesforce: 'closed' });
+    const metrics = (await s.get('/metrics')).text;
+    expect(metrics).toContain('c360_breaker_state{source="sap"} 2');
+    expect(metrics).toContain('c360_breaker_state{source="salesforce"} 0');
+    expect(metrics).toContain('c360_breaker_transitions_total{source="sap",to="open"} 1');
 
     const cold = await s.get(`/v1/customers/${DEMO_CUSTOMERS[20].customerId}`);
     expect(cold.status).toBe(200);
@@ -54,6 +58,7 @@ describe('circuit breaker per CRM', () => {
     const trial = await s.get(`/v1/customers/${DEMO_CUSTOMERS[21].customerId}`);
     expect(trial.body.sources.sap.status).toBe('ok');
     expect((await s.get('/health/ready')).body.details.sources).toMatchObject({ status: 'up', sap: 'closed' });
+    expect((await s.get('/metrics')).text).toContain('c360_breaker_transitions_total{source="sap",to="closed"} 1');
   });
 });
 

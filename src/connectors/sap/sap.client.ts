@@ -2,7 +2,8 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Resilient } from '../../resilience/resilient.decorator.js';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { ConnectorError } from '../connector.errors.js';
-import { basicHeader } from '../../auth/credentials.factory.js';
+import { basicHeader, CredentialsFactory } from '../../auth/credentials.factory.js';
+import type { TokenCache } from '../../auth/token-cache.js';
 import { createVendorHttp, destroyVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
 import { SapConfig } from './sap.config.js';
 
@@ -17,11 +18,31 @@ interface CsrfSession {
 @Injectable()
 export class SapClient implements OnApplicationShutdown {
   private readonly http: AxiosInstance;
-  private readonly authorization: string;
+  private readonly basic: string | undefined;
+  private readonly token: TokenCache | undefined;
 
-  constructor(config: SapConfig) {
+  constructor(config: SapConfig, credentials: CredentialsFactory) {
     this.http = createVendorHttp(config.baseUrl, config.timeoutMs);
-    this.authorization = basicHeader(config.username, config.password);
+    if (config.authMode === 'oauth') {
+      // XSUAA takes the client credentials in a Basic header; the token URL is absolute
+      this.token = credentials.clientCredentials({ source: SOURCE, http: this.http, tokenPath: config.tokenUrl, clientId: config.oauthClientId, clientSecret: config.oauthClientSecret, style: 'basic' });
+    } else {
+      this.basic = basicHeader(config.username, config.password);
+    }
+  }
+
+  /** The Authorization header for the next request, and the token it carries (to drop it on a 401). */
+  private async authorization(): Promise<{ header: string; token?: string }> {
+    if (!this.token) return { header: this.basic as string };
+    const token = await this.token.get();
+    return { header: `Bearer ${token}`, token };
+  }
+
+  /** A 401 on a Bearer token: forget it so the retry logs in again (true when a retry makes sense). */
+  private rejected(status: number, token: string | undefined): boolean {
+    if (status !== 401 || token === undefined || !this.token) return false;
+    this.token.invalidate(token);
+    return true;
   }
   onApplicationShutdown(): void {
     destroyVendorHttp(this.http);
@@ -33,10 +54,14 @@ export class SapClient implements OnApplicationShutdown {
   /** GETs a URL (path + query, already encoded) and returns the parsed body; 404 resolves to undefined. */
   @Resilient('sap')
   async get(url: string, signal: AbortSignal): Promise<unknown> {
-    const response = await send(SOURCE, this.http, { method: 'GET', url, signal, headers: { authorization: this.authorization, accept: 'application/json' } });
-    if (response.status === 200) return parseJson(SOURCE, response);
-    if (response.status === 404) return undefined;
-    throw statusError(SOURCE, response);
+    for (let attempt = 0; ; attempt++) {
+      const auth = await this.authorization();
+      const response = await send(SOURCE, this.http, { method: 'GET', url, signal, headers: { authorization: auth.header, accept: 'application/json' } });
+      if (response.status === 200) return parseJson(SOURCE, response);
+      if (response.status === 404) return undefined;
+      if (attempt === 0 && this.rejected(response.status, auth.token)) continue;
+      throw statusError(SOURCE, response);
+    }
   }
 
   /**
@@ -47,14 +72,15 @@ export class SapClient implements OnApplicationShutdown {
   @Resilient('sap', { idempotent: false })
   async patch(entityPath: string, body: Record<string, string>, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const { session, etag } = await this.fetchCsrf(entityPath, signal, attempt > 0 || this.csrf === undefined);
+      const auth = await this.authorization();
+      const { session, etag } = await this.fetchCsrf(entityPath, signal, attempt > 0 || this.csrf === undefined, auth.header);
       const response = await send(SOURCE, this.http, {
         method: 'PATCH',
         url: entityPath,
         data: JSON.stringify(body),
         signal,
         headers: {
-          authorization: this.authorization,
+          authorization: auth.header,
           accept: 'application/json',
           'content-type': 'application/json',
           'x-csrf-token': session.token,
@@ -67,6 +93,7 @@ export class SapClient implements OnApplicationShutdown {
         this.csrf = undefined;
         continue;
       }
+      if (this.rejected(response.status, auth.token)) continue;
       if (response.status === 404) throw new ConnectorError(SOURCE, 'not_found', 'entity not found', 404);
       if (response.status === 412) throw new ConnectorError(SOURCE, 'conflict', 'changed by someone else (ETag mismatch)', 412);
       throw statusError(SOURCE, response);
@@ -75,8 +102,8 @@ export class SapClient implements OnApplicationShutdown {
   }
 
   /** Reads the entity with `X-CSRF-Token: Fetch` (reusing a known session unless `fresh`), returning the session and the ETag. */
-  private async fetchCsrf(entityPath: string, signal: AbortSignal, fresh: boolean): Promise<{ session: CsrfSession; etag?: string }> {
-    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
+  private async fetchCsrf(entityPath: string, signal: AbortSignal, fresh: boolean, authorization: string): Promise<{ session: CsrfSession; etag?: string }> {
+    const headers: Record<string, string> = { authorization, accept: 'application/json' };
     if (fresh || !this.csrf) headers['x-csrf-token'] = 'Fetch';
     else headers.cookie = this.csrf.cookie;
     const separator = entityPath.includes('?') ? '&' : '?';

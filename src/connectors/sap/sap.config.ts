@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { Env } from '../../config/env.decorator.js';
 
 export class SapConfig {
@@ -15,14 +15,35 @@ export class SapConfig {
   @Matches(/^\d{3}$/)
   sapClient = '100';
 
+  @Env('SAP_AUTH', { doc: 'basic (technical user) or oauth (client credentials, e.g. through SAP BTP / XSUAA)' })
+  @IsIn(['basic', 'oauth'])
+  authMode: 'basic' | 'oauth' = 'basic';
+
+  @Env('SAP_TOKEN_URL', { doc: 'OAuth token endpoint (oauth mode), e.g. https://<subaccount>.authentication.<region>.hana.ondemand.com/oauth/token' })
+  @ValidateIf((c: SapConfig) => c.enabled && c.authMode === 'oauth')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  tokenUrl = '';
+
+  @Env('SAP_OAUTH_CLIENT_ID', { doc: 'OAuth client id (oauth mode)' })
+  @ValidateIf((c: SapConfig) => c.enabled && c.authMode === 'oauth')
+  @IsString()
+  @MinLength(1)
+  oauthClientId = '';
+
+  @Env('SAP_OAUTH_CLIENT_SECRET', { doc: 'OAuth client secret (oauth mode)', secret: true })
+  @ValidateIf((c: SapConfig) => c.enabled && c.authMode === 'oauth')
+  @IsString()
+  @MinLength(1)
+  oauthClientSecret = '';
+
   @Env('SAP_USERNAME', { doc: 'Technical user for Basic authentication' })
-  @ValidateIf((c: SapConfig) => c.enabled)
+  @ValidateIf((c: SapConfig) => c.enabled && c.authMode === 'basic')
   @IsString()
   @MinLength(1)
   username = '';
 
   @Env('SAP_PASSWORD', { doc: 'Password of the technical user', secret: true })
-  @ValidateIf((c: SapConfig) => c.enabled)
+  @ValidateIf((c: SapConfig) => c.enabled && c.authMode === 'basic')
   @IsString()
   @MinLength(1)
   password = '';

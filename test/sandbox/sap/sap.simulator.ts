@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import type { DemoOpenItem } from '../shared/seed.js';
 import { DEMO_CUSTOMERS } from '../shared/seed.js';
-import { basicAuth, Simulator, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
+import { basicAuth, bearer, formBody, Simulator, TokenStore, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
 import {
   compareDecimal,
   filterPredicate,
@@ -74,6 +74,8 @@ class ODataRequestError extends Error {
 }
 
 export class SapSimulator extends Simulator {
+  /** OAuth access tokens (kept apart from CSRF tokens, so neither can stand in for the other). */
+  readonly oauthTokens = new TokenStore(() => this.now(), () => this.faults.tokenTtlMs);
   override readonly name = 'sap';
   readonly username: string;
   readonly password: string;
@@ -136,6 +138,12 @@ export class SapSimulator extends Simulator {
     });
     return [
       {
+        name: 'token',
+        method: 'POST',
+        path: /^\/oauth\/token$/,
+        handler: (ctx) => this.issueAccessToken(ctx),
+      },
+      {
         name: 'serviceRoot',
         method: ['GET', 'HEAD'],
         path: /^\/sap\/opu\/odata\/sap\/(?<service>API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)\/?$/,
@@ -172,6 +180,19 @@ export class SapSimulator extends Simulator {
     ];
   }
 
+  /** The XSUAA-style token endpoint: client credentials in a Basic header, form grant_type=client_credentials. */
+  private issueAccessToken(ctx: SimContext): void {
+    const auth = basicAuth(ctx.req);
+    const grant = formBody(ctx.body).get('grant_type');
+    if (!auth || auth.user !== SANDBOX_CREDENTIALS.sap.clientId || auth.pass !== SANDBOX_CREDENTIALS.sap.clientSecret) {
+      return this.sendJson(ctx, 401, { error: 'unauthorized', error_description: 'Bad credentials' });
+    }
+    if (grant !== 'client_credentials') return this.sendJson(ctx, 400, { error: 'unsupported_grant_type', error_description: `Unsupported grant type: ${grant ?? ''}` });
+    const { token } = this.oauthTokens.issue(auth.user);
+    const ttl = this.faults.tokenTtlMs;
+    this.sendJson(ctx, 200, { access_token: token, token_type: 'bearer', expires_in: ttl === null ? 43199 : Math.ceil(ttl / 1000), scope: 'uaa.resource', jti: token.slice(0, 16) });
+  }
+
   // ------------------------------------------------------------------------------ request guard
 
   /** sap-client, Basic auth, CSRF (fetch on reads, validation on writes), then the handler; OData errors on throw. */
@@ -181,8 +202,14 @@ export class SapSimulator extends Simulator {
       if (!/^\d{3}$/.test(client)) return this.odataError(ctx, 400, `Invalid value '${client}' for sap-client: a client is 3 digits`, '/IWFND/CM_CONSUMER/102');
       if (client !== this.sapClient) return this.odataError(ctx, 400, `Client ${client} is not available in this system`, '/IWFND/CM_CONSUMER/102');
     }
-    const auth = basicAuth(ctx.req);
-    if (!auth || auth.user !== this.username || auth.pass !== this.password) return this.sendLogonFailed(ctx);
+    const token = bearer(ctx.req);
+    if (token !== undefined) {
+      // OAuth 2.0 (as through SAP BTP / XSUAA): a valid access token stands in for Basic
+      if (this.oauthTokens.check(token) !== 'valid') return this.sendLogonFailed(ctx);
+    } else {
+      const auth = basicAuth(ctx.req);
+      if (!auth || auth.user !== this.username || auth.pass !== this.password) return this.sendLogonFailed(ctx);
+    }
 
     const csrfHeader = header(ctx, 'x-csrf-token');
     if (!write && csrfHeader?.toLowerCase() === 'fetch') this.issueCsrfToken(ctx);

@@ -4,7 +4,7 @@
  */
 export const SANDBOX_CREDENTIALS = {
   salesforce: { clientId: 'sandbox-sf-client', clientSecret: 'sandbox-sf-secret' },
-  sap: { username: 'SANDBOX_USER', password: 'sandbox-sap-password', sapClient: '100' },
+  sap: { username: 'SANDBOX_USER', password: 'sandbox-sap-password', sapClient: '100', clientId: 'sb-sandbox-sap-client', clientSecret: 'sandbox-sap-oauth-secret' },
   servicenow: { username: 'sandbox.integration', password: 'sandbox-sn-password', clientId: 'sandbox-sn-client', clientSecret: 'sandbox-sn-secret' },
   genesys: { clientId: 'sandbox-genesys-client', clientSecret: 'sandbox-genesys-secret', orgId: '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01' },
 } as const;
