@@ -22,6 +22,8 @@ export function safeEqual(a: string, b: string): boolean {
 @Injectable()
 export class TokenService implements OnModuleInit {
   private remote: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** Built once from our published keys (imported keys are cached inside it), not per request. */
+  private local: ReturnType<typeof createLocalJWKSet> | undefined;
 
   constructor(
     private readonly config: AuthConfig,
@@ -57,7 +59,8 @@ export class TokenService implements OnModuleInit {
   async verify(token: string): Promise<JWTPayload | undefined> {
     const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: 5 };
     try {
-      return (await jwtVerify(token, createLocalJWKSet({ keys: this.keys.published }), options)).payload;
+      this.local ??= createLocalJWKSet({ keys: this.keys.published });
+      return (await jwtVerify(token, this.local, options)).payload;
     } catch {
       if (!this.remote) return undefined;
       try {
