@@ -11,6 +11,7 @@ import { REDIS, type Redis } from '../cache/redis.provider.js';
 @Injectable()
 export class ReplayStore {
   private readonly local = new Map<string, number>();
+  private prunedAt = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
@@ -20,8 +21,13 @@ export class ReplayStore {
   /** True the first time `id` is seen within `ttlMs`; false for a replay. */
   async firstUse(id: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    for (const [key, expires] of this.local) if (expires <= now) this.local.delete(key);
-    if (this.local.has(id)) return false;
+    // expired entries are swept at most once a second, not on every call (the map can be large)
+    if (now - this.prunedAt >= 1000) {
+      this.prunedAt = now;
+      for (const [key, expires] of this.local) if (expires <= now) this.local.delete(key);
+    }
+    const seen = this.local.get(id);
+    if (seen !== undefined && seen > now) return false;
     this.local.set(id, now + ttlMs);
     if (!this.redis?.isReady) return true;
     try {
