@@ -43,4 +43,16 @@ export class ServerConfig {
   @Min(1024)
   @Max(10 * 1024 * 1024)
   bodyLimitBytes = 64 * 1024;
+
+  @Env('MANAGEMENT_PORT', { doc: 'Serve /health and /metrics on this separate port too (0 = only on PORT); keep it off the Genesys-facing ingress' })
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  managementPort = 0;
+
+  @Env('SHUTDOWN_GRACE_MS', { doc: 'On SIGTERM: readiness turns 503 at once, then in-flight requests get this long to finish before connections are closed' })
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  shutdownGraceMs = 20_000;
 }
