@@ -13,6 +13,9 @@ import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { runWithTrace, traceContextFrom } from './observability/trace-context.js';
+import { ShutdownState } from './health/shutdown.state.js';
 
 export interface CreateAppOptions {
   /** Where log lines go (tests capture them to prove secrets never appear). */
@@ -40,7 +43,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: (req: IncomingMessage) => correlationIdFrom(req.headers),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // while draining, requests already on an open connection are still served (see below), not refused
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
@@ -59,7 +63,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
     hsts: { maxAge: 31_536_000, includeSubDomains: true },
   });
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT are handled by installGracefulShutdown (main), which drains and exits 0
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
     new ValidationPipe({
@@ -74,11 +78,37 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalFilters(new AllExceptionsFilter(logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
+  const metrics = app.get(Metrics);
+  const shutdown = app.get(ShutdownState);
+  const COUNTED = Symbol('inFlight');
+  type Counted = { [COUNTED]?: boolean };
+  const done = (request: Counted) => {
+    if (request[COUNTED]) metrics.httpInFlight.dec();
+    request[COUNTED] = false;
+  };
+  fastify.addHook('onRequest', (request, reply, next) => {
+    metrics.httpInFlight.inc();
+    (request as Counted)[COUNTED] = true;
     void reply.header('x-correlation-id', request.id);
+    // everything downstream (guards, handlers, CRM calls, log lines) sees this request's trace
+    runWithTrace(traceContextFrom(request.headers, request.id), next);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    logger.info({ correlationId: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  // draining: every answer still goes out in full, and tells the client to take its next request
+  // elsewhere, so keep-alive connections close and the listener can finish closing
+  fastify.addHook('onSend', (request, reply, payload, next) => {
+    if (shutdown.draining && request.raw.httpVersionMajor === 1) void reply.header('connection', 'close');
+    next(null, payload);
+  });
+  fastify.addHook('onRequestAbort', (request, next) => {
+    done(request as Counted);
+    next();
+  });
+  fastify.addHook('onResponse', (request, reply, next) => {
+    done(request as Counted);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, code: reply.statusCode }, reply.elapsedTime / 1000);
+    logger.info({ correlationId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    next();
   });
   const document = SwaggerModule.createDocument(
     app as unknown as INestApplication,

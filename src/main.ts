@@ -1,6 +1,8 @@
 import { createApp } from './app.factory.js';
 import { ConfigError } from './config/config.errors.js';
 import { loadConfigFromProcess } from './config/process-env.js';
+import { installGracefulShutdown } from './health/graceful-shutdown.js';
+import { startManagementServer } from './health/management-server.js';
 
 async function main(): Promise<void> {
   let config;
@@ -14,8 +16,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const { app, logger } = await createApp(config);
-  await app.listen({ port: config.server.port, host: config.server.host });
-  logger.info({ port: config.server.port }, 'customer360 listening');
+  const { port, host, managementPort, shutdownGraceMs } = config.server;
+  await app.listen({ port, host });
+  const management = managementPort > 0 ? await startManagementServer(app, managementPort, host) : undefined;
+  installGracefulShutdown(app, { graceMs: shutdownGraceMs, logger, alsoClose: management ? [management] : [] });
+  logger.info({ port, managementPort: management ? managementPort : undefined }, 'customer360 listening');
 }
 
 main().catch((err: unknown) => {

@@ -3,6 +3,7 @@ import { ReplicaLock } from '../cache/replica-lock.js';
 import { SourceCache, type CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { Metrics } from '../observability/metrics.js';
 import { setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
@@ -29,6 +30,7 @@ export class AggregationService implements OnApplicationShutdown {
     private readonly cache: SourceCache,
     private readonly config: AggregationConfig,
     private readonly lock: ReplicaLock,
+    private readonly metrics: Metrics,
   ) {}
 
   get sourceNames(): string[] {
@@ -45,6 +47,7 @@ export class AggregationService implements OnApplicationShutdown {
     const outcomes = await this.withDeadline(deadlineAt, (deadline) =>
       Promise.all(this.connectors.map((c) => this.resolve(c, customerId, cached.get(c.source), deadline))),
     );
+    for (const o of outcomes) this.metrics.sourceResults.inc({ source: o.source, status: o.state.status });
     const view = mergeProfile(customerId, outcomes, new Date());
     return { verdict: verdict(outcomes), view };
   }
@@ -88,7 +91,11 @@ export class AggregationService implements OnApplicationShutdown {
     const source = connector.source;
     if (!connector.enabled) return { source, state: { status: 'disabled' } };
     const now = Date.now();
-    if (cached && this.cache.isFresh(cached, now)) return this.fromEntry(source, cached, 'ok', 0, 'hit');
+    if (cached && this.cache.isFresh(cached, now)) {
+      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      return this.fromEntry(source, cached, 'ok', 0, 'hit');
+    }
+    this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
 
     const started = now;
     let result: CachedSource | typeof DEADLINE;
@@ -139,6 +146,7 @@ export class AggregationService implements OnApplicationShutdown {
       }
     }
     // another replica is calling: wait for it (subscribe first, then look, so nothing is missed)
+    this.metrics.cacheLockWaits.inc({ source: connector.source });
     const waiter = await this.lock.subscribe(name);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -184,6 +192,7 @@ export class AggregationService implements OnApplicationShutdown {
 
   private failed(source: string, cached: CachedSource | undefined, status: SourceStatus, reason: string, latencyMs: number): SourceOutcome {
     if (cached?.found) {
+      this.metrics.cacheLookups.inc({ cache: 'source', result: 'stale' });
       const ageMs = Date.now() - cached.fetchedAt;
       this.logger.debug({ msg: 'serving stale', source, reason, ageMs });
       return { source, state: { status: 'stale', fetchedAt: new Date(cached.fetchedAt).toISOString(), ageMs, latencyMs, reason }, data: cached.data };

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics } from '../observability/metrics.js';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import { parseJson, send } from '../connectors/vendor-http.js';
@@ -28,11 +29,14 @@ export function basicHeader(user: string, password: string): string {
  */
 @Injectable()
 export class CredentialsFactory {
+  constructor(@Optional() private readonly metrics?: Metrics) {}
+
   clientCredentials(c: ClientCredentials, now?: () => number): TokenCache {
     return new TokenCache({
       now,
       refreshBeforeMs: c.refreshBeforeMs ?? 60_000,
       fetch: () => requestClientCredentialsToken(c),
+      onFetched: (outcome) => this.metrics?.tokenRefreshes.inc({ system: c.source, outcome }),
     });
   }
 }

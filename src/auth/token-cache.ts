@@ -18,6 +18,8 @@ export interface TokenCacheOptions {
   now?: () => number;
   /** Called when a background refresh fails (the current token is still used until it expires). */
   onRefreshError?: (err: unknown) => void;
+  /** Told of every token request's outcome (metrics). */
+  onFetched?: (outcome: 'ok' | 'error') => void;
 }
 
 interface Held {
@@ -66,7 +68,12 @@ export class TokenCache {
             expiresAt: issued.expiresInMs === undefined ? undefined : this.now() + issued.expiresInMs,
           };
           this.held = held;
+          this.options.onFetched?.('ok');
           return held;
+        })
+        .catch((err: unknown) => {
+          this.options.onFetched?.('error');
+          throw err;
         })
         .finally(() => {
           this.inflight = undefined;

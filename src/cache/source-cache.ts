@@ -1,7 +1,8 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { CustomerPartial } from '../connectors/connector.js';
+import { Metrics } from '../observability/metrics.js';
 import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 
@@ -31,6 +32,7 @@ export class SourceCache {
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     private readonly config: CacheConfig,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   key(customerId: string, source: string): string {
@@ -50,6 +52,7 @@ export class SourceCache {
         if (value && typeof value.fetchedAt === 'number') found.set(sources[i], value);
       });
     } catch (err) {
+      this.metrics?.cacheErrors.inc({ operation: 'read' });
       this.logger.warn({ msg: 'cache read failed; serving live', err: (err as Error).message });
     }
     return found;
@@ -63,6 +66,7 @@ export class SourceCache {
     try {
       await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);
     } catch (err) {
+      this.metrics?.cacheErrors.inc({ operation: 'write' });
       this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
     }
   }
@@ -86,14 +90,19 @@ export class SourceCache {
       const at = await bounded(this.cache.get<number>(this.invalidationKey(customerId)), this.config.opTimeoutMs);
       return typeof at === 'number' && at >= since;
     } catch {
+      this.metrics?.cacheErrors.inc({ operation: 'read' });
       return true;
     }
   }
 
   async getLookup(kind: 'phone' | 'email', value: string): Promise<string[] | undefined> {
     try {
-      return (await bounded(this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`), this.config.opTimeoutMs)) ?? undefined;
+      const ids = (await bounded(this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`), this.config.opTimeoutMs)) ?? undefined;
+      this.metrics?.cacheLookups.inc({ cache: kind, result: ids ? 'hit' : 'miss' });
+      return ids;
     } catch {
+      this.metrics?.cacheErrors.inc({ operation: 'read' });
+      this.metrics?.cacheLookups.inc({ cache: kind, result: 'miss' });
       return undefined;
     }
   }
@@ -102,7 +111,7 @@ export class SourceCache {
     try {
       await bounded(this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, customerIds, this.config.lookupTtlMs), this.config.opTimeoutMs);
     } catch {
-      /* a lost look-up cache write only costs a later SOSL call */
+      this.metrics?.cacheErrors.inc({ operation: 'write' }); // a lost look-up write only costs a later SOSL call
     }
   }
 }

@@ -1,11 +1,12 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import { outboundTraceparent } from '../observability/trace-context.js';
 import { ConnectorError } from './connector.errors.js';
 
 /** One axios instance per system, with keep-alive pools so a screen pop never pays a TCP/TLS handshake. */
 export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosInstance {
-  return axios.create({
+  const http = axios.create({
     baseURL,
     timeout: timeoutMs,
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 }),
@@ -17,6 +18,13 @@ export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets 
     maxRedirects: 0,
     maxContentLength: 5 * 1024 * 1024,
   });
+  // W3C trace context: the CRM sees the trace of the inbound request this call serves
+  http.interceptors.request.use((config) => {
+    const traceparent = outboundTraceparent();
+    if (traceparent) config.headers.set('traceparent', traceparent);
+    return config;
+  });
+  return http;
 }
 
 /** Closes an instance's keep-alive sockets (on shutdown). */

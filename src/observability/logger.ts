@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { allBindings } from '../config/load-config.js';
+import { traceLogFields } from './trace-context.js';
 
 /** Header and field paths that are always censored, whatever is logged. */
 const REDACT_PATHS = [
@@ -57,6 +58,8 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       formatters: { level: (label) => ({ level: label }) },
+      // every line written while serving a request carries its trace id, span id and correlation id
+      mixin: traceLogFields,
       hooks: scrub ? { streamWrite: (line: string) => line.replace(scrub, '[REDACTED]') } : undefined,
     },
     destination,

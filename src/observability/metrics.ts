@@ -1,7 +1,27 @@
 import { Controller, Get, Global, Header, Injectable, Module, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Latency buckets (seconds) for a screen pop: fine below 100 ms, then up to past any deadline. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5];
+
+/** Outcome label of one CRM call, from a connector error kind (or ok). */
+export type CallOutcome = 'ok' | 'not_found' | 'timeout' | 'rate_limited' | 'circuit_open' | 'error';
+
+export function callOutcome(kind: string | undefined): CallOutcome {
+  switch (kind) {
+    case undefined:
+      return 'ok';
+    case 'not_found':
+    case 'timeout':
+    case 'rate_limited':
+    case 'circuit_open':
+      return kind;
+    default:
+      return 'error';
+  }
+}
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -14,6 +34,15 @@ export class Metrics {
   readonly rateLimitWaits = new Counter({ name: 'c360_rate_limit_waits_total', help: 'Calls that waited for an outbound rate-limit slot', labelNames: ['source'], registers: [this.registry] });
   readonly rateLimitRefusals = new Counter({ name: 'c360_rate_limit_refusals_total', help: 'Calls refused by the outbound rate limit (source marked rate_limited)', labelNames: ['source'], registers: [this.registry] });
   readonly rateLimitFallbacks = new Counter({ name: 'c360_rate_limit_local_fallbacks_total', help: 'Times the shared limit fell back to the per-process share (Redis unavailable)', labelNames: ['source'], registers: [this.registry] });
+
+  readonly httpDuration = new Histogram({ name: 'c360_http_request_duration_seconds', help: 'Inbound request latency by route template, method and status code', labelNames: ['method', 'route', 'code'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly httpInFlight = new Gauge({ name: 'c360_http_requests_in_flight', help: 'Inbound requests being served now', registers: [this.registry] });
+  readonly crmCallDuration = new Histogram({ name: 'c360_crm_call_duration_seconds', help: 'One call to an external system (retries and rate-limit waits included) by outcome', labelNames: ['source', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly sourceResults = new Counter({ name: 'c360_source_results_total', help: 'Per-source status in the answers given (ok, stale, timeout, unavailable, …)', labelNames: ['source', 'status'], registers: [this.registry] });
+  readonly cacheLookups = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry] });
+  readonly cacheLockWaits = new Counter({ name: 'c360_cache_lock_waits_total', help: 'Source calls that waited for another replica already calling for the same customer (stampede protection)', labelNames: ['source'], registers: [this.registry] });
+  readonly cacheErrors = new Counter({ name: 'c360_cache_errors_total', help: 'Redis cache operations that failed or timed out (served without cache)', labelNames: ['operation'], registers: [this.registry] });
+  readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'c360_' });

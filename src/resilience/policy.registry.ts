@@ -28,6 +28,7 @@ export class PolicyRegistry {
         retry: { maxAttempts: this.config.retryMaxAttempts, baseMs: this.config.retryBaseMs },
         bulkhead: { maxConcurrent: this.config.bulkheadMaxConcurrent, queue: this.config.bulkheadQueue },
         onTransition: (to) => this.metrics.breaker(source, to),
+        onResult: (outcome, seconds) => this.metrics.crmCallDuration.observe({ source, outcome }, seconds),
       });
       this.metrics.breakerState.set({ source }, 0);
       this.policies.set(source, policy);

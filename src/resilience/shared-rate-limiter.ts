@@ -18,11 +18,14 @@ export interface RateLimitOptions {
   onWait?: () => void;
   onRefuse?: () => void;
   onFallback?: () => void;
+  /** Clock (tests). */
+  now?: () => number;
 }
 
 /**
- * One system's outbound budget, shared by every replica through Redis (fixed windows, so up to
- * twice the rate can pass across a window edge). When Redis is down or slow each process falls
+ * One system's outbound budget, shared by every replica through Redis. Windows are aligned to
+ * the clock (second N, minute N), as the vendors count, so no aligned second ever sees more than
+ * the limit — a free-running window would let up to twice the rate through across its edge. When Redis is down or slow each process falls
  * back, loudly, to its share (limit ÷ expected replicas). A call waits briefly for a slot, never
  * past its deadline; otherwise it is refused as rate limited, which the aggregation turns into a
  * stale or `rate_limited` source rather than an error.
@@ -33,9 +36,13 @@ export class SharedRateLimiter {
   private readonly key: string;
   private waiting = 0;
   private fallbackNoticed = false;
+  private readonly windowMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: RateLimitOptions) {
     this.key = options.source;
+    this.windowMs = options.durationSec * 1000;
+    this.now = options.now ?? Date.now;
     const local = new RateLimiterMemory({
       points: options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points,
       duration: options.durationSec,
@@ -63,12 +70,15 @@ export class SharedRateLimiter {
     const deadline = deadlineOf(signal);
     const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
+      const now = this.now();
       try {
-        await this.limiter.consume(this.key, 1);
+        await this.limiter.consume(this.windowKey(now), 1);
         return;
       } catch (res) {
         if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
-        const wait = res.msBeforeNext + Math.floor(Math.random() * 15);
+        // the next window opens at the boundary (the key's own expiry may run a little past it)
+        const untilNext = Math.min(res.msBeforeNext, this.windowMs - (now % this.windowMs));
+        const wait = untilNext + Math.floor(Math.random() * 15);
         if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
           this.options.onRefuse?.();
           throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, res.msBeforeNext);
@@ -81,13 +91,21 @@ export class SharedRateLimiter {
     }
   }
 
-  /** The system said "come back in ms": no replica calls it before then. */
+  /** The system said "come back in ms": no replica calls it before then (every window until then is spent). */
   async pause(ms: number): Promise<void> {
+    const now = this.now();
+    const until = now + ms;
     try {
-      await this.limiter.block(this.key, Math.max(1, Math.ceil(ms / 1000)));
+      for (let start = now - (now % this.windowMs); start < until; start += this.windowMs) {
+        await this.limiter.block(this.windowKey(start), Math.max(1, Math.ceil((Math.min(until, start + this.windowMs) - now) / 1000)));
+      }
     } catch {
       /* best effort: each replica still honours Retry-After through its own retry delay */
     }
+  }
+
+  private windowKey(at: number): string {
+    return `${this.key}:${Math.floor(at / this.windowMs)}`;
   }
 
   private noticeFallback(): void {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { callOutcome, type CallOutcome } from '../observability/metrics.js';
 import { deadlineOf, sleep } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
@@ -12,6 +13,8 @@ export interface SourcePolicyOptions {
   bulkhead: { maxConcurrent: number; queue: number };
   /** Told of every breaker transition (metrics). */
   onTransition?: (to: BreakerState) => void;
+  /** Told of every call's outcome and duration in seconds, retries and waits included (metrics). */
+  onResult?: (outcome: CallOutcome, seconds: number) => void;
 }
 
 /** Failures that say the system is unwell (not: throttling, unknown customer, our own bad request). */
@@ -74,11 +77,15 @@ export class SourcePolicy {
   }
 
   async execute<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
+    const started = performance.now();
     try {
-      return await this.breaker.execute(() => this.withRetries(call, signal, idempotent));
+      const result = await this.breaker.execute(() => this.withRetries(call, signal, idempotent));
+      this.options.onResult?.('ok', (performance.now() - started) / 1000);
+      return result;
     } catch (err) {
-      if (err instanceof BrokenCircuitError) throw new ConnectorError(this.options.source, 'circuit_open', 'circuit open');
-      throw err;
+      const failure = err instanceof BrokenCircuitError ? new ConnectorError(this.options.source, 'circuit_open', 'circuit open') : err;
+      this.options.onResult?.(callOutcome(isConnectorError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
+      throw failure;
     }
   }
 

@@ -23,8 +23,11 @@ async function connected(): Promise<Redis> {
   return client;
 }
 
-function limiter(client: Redis, points: number): SharedRateLimiter {
-  return new SharedRateLimiter({ source: 'salesforce', points, durationSec: 60, redis: client, keyPrefix: 'c360test', expectedReplicas: 3, maxWaitMs: 0, opTimeoutMs: 200, maxQueue: 10 });
+/** Half a minute into an aligned minute, so one test never straddles two windows. */
+const MID_WINDOW = Date.UTC(2026, 10, 23, 12, 0, 30);
+
+function limiter(client: Redis, points: number, options: { durationSec?: number; now?: () => number } = {}): SharedRateLimiter {
+  return new SharedRateLimiter({ source: 'salesforce', points, durationSec: options.durationSec ?? 60, redis: client, keyPrefix: 'c360test', expectedReplicas: 3, maxWaitMs: 0, opTimeoutMs: 200, maxQueue: 10, now: options.now ?? (() => MID_WINDOW) });
 }
 
 async function granted(l: SharedRateLimiter, attempts: number): Promise<number> {
@@ -48,6 +51,16 @@ describe('shared outbound rate limit', () => {
     await probe.connect();
     expect(await probe.keys('c360test:rl*')).toHaveLength(1); // the count really lives in Redis
     await probe.close();
+  });
+
+  it('counts in windows aligned to the clock, as the vendors do: a new second is a new budget, never a sliding one', async () => {
+    let now = Date.UTC(2026, 10, 23, 12, 0, 0) + 900; // 0.9 s into a second
+    const [a, b] = [limiter(await connected(), 2, { durationSec: 1, now: () => now }), limiter(await connected(), 2, { durationSec: 1, now: () => now })];
+    expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
+    now += 99; // still the same aligned second
+    expect(await granted(b, 1)).toBe(0);
+    now += 1; // the next second starts: a fresh budget at once, although its first call was only 100 ms ago
+    expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
   });
 
   it('falls back to limit ÷ expected replicas per process when Redis is down, and says so', async () => {

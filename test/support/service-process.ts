@@ -9,6 +9,8 @@ export interface ServiceProcess {
   url: string;
   child: ChildProcess;
   output: () => string;
+  /** Resolves when the process has written `text` (to stdout or stderr). */
+  whenOutput(text: string): Promise<void>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -20,18 +22,25 @@ export async function spawnService(env: Record<string, string | undefined>): Pro
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let waiters: { text: string; resolve: () => void }[] = [];
+  const append = (chunk: string) => {
+    output += chunk;
+    const due = waiters.filter((w) => output.includes(w.text));
+    waiters = waiters.filter((w) => !output.includes(w.text));
+    for (const w of due) w.resolve();
+  };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
-      output += d.toString();
+      append(d.toString());
       if (output.includes('customer360 listening')) {
         child.stdout?.off('data', onData);
-        child.stdout?.on('data', (more: Buffer) => (output += more.toString()));
+        child.stdout?.on('data', (more: Buffer) => append(more.toString()));
         resolve();
       }
     };
     child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => append(d.toString()));
     void exited.then((code) => reject(new Error(`service exited (${code}) before listening:\n${output}`)));
   });
   await ready;
@@ -39,6 +48,7 @@ export async function spawnService(env: Record<string, string | undefined>): Pro
     url: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
+    whenOutput: (text: string) => (output.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
     exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

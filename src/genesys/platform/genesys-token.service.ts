@@ -3,6 +3,7 @@ import type { AxiosInstance } from 'axios';
 import { requestClientCredentialsToken } from '../../auth/credentials.factory.js';
 import { TokenCache, type IssuedToken } from '../../auth/token-cache.js';
 import { ConnectorError, isConnectorError } from '../../connectors/connector.errors.js';
+import { Metrics } from '../../observability/metrics.js';
 import { createVendorHttp, destroyVendorHttp, retryAfterMs, statusError } from '../../connectors/vendor-http.js';
 import { sleep } from '../../resilience/deadline.js';
 import { GenesysConfig } from '../genesys.config.js';
@@ -44,6 +45,7 @@ export class GenesysTokenService implements OnApplicationShutdown {
     private readonly config: GenesysConfig,
     private readonly platform: GenesysPlatformConfig,
     @Optional() @Inject(GENESYS_PLATFORM_CLOCK) clock?: GenesysPlatformClock,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     this.now = clock?.now ?? Date.now;
     this.random = clock?.random ?? Math.random;
@@ -93,6 +95,7 @@ export class GenesysTokenService implements OnApplicationShutdown {
         now: this.now,
         refreshBeforeMs: this.platform.tokenRefreshBeforeMs,
         fetch: () => this.requestWithRetries(http, client),
+        onFetched: (outcome) => this.metrics?.tokenRefreshes.inc({ system: SOURCE, outcome }),
         onRefreshError: (err) =>
           this.logger.warn({ msg: 'background Genesys token refresh failed; the current token is used until it expires', source: SOURCE, clientId: client.clientId, kind: isConnectorError(err) ? err.kind : 'unknown' }),
       });

@@ -56,6 +56,8 @@ export interface RecordedRequest {
   /** The decoded query parameters. */
   query: Record<string, string>;
   body: string;
+  /** The W3C trace context the caller sent, if any. */
+  traceparent?: string;
 }
 
 export interface CallStats {
@@ -107,6 +109,7 @@ export abstract class Simulator {
   private readonly socketWaiters: Array<{ max: number; resolve: () => void }> = [];
   private stats: CallStats = emptyStats();
   private recorded: RecordedRequest[] = [];
+  private callWaiters: { n: number; route?: string; resolve: () => void }[] = [];
   private window = { second: -1, count: 0 };
   private readonly host: string;
   private readonly requestedPort: number;
@@ -193,6 +196,12 @@ export abstract class Simulator {
   whenConnectionsAtMost(max: number): Promise<void> {
     if (this.sockets.size <= max) return Promise.resolve();
     return new Promise((resolve) => this.socketWaiters.push({ max, resolve }));
+  }
+
+  /** Resolves once at least `n` calls (to `route`, or in all) have been received since the last reset (an event, not polling). */
+  whenCallsAtLeast(n: number, route?: string): Promise<void> {
+    if (this.callCount(route) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.callWaiters.push({ n, route, resolve }));
   }
 
   setFaults(partial: Partial<Faults>): Faults {
@@ -337,8 +346,14 @@ export abstract class Simulator {
       url: ctx.req.url ?? '/',
       query: Object.fromEntries(ctx.query.entries()),
       body: ctx.body.toString('utf8'),
+      traceparent: typeof ctx.req.headers.traceparent === 'string' ? ctx.req.headers.traceparent : undefined,
     });
     if (this.recorded.length > MAX_RECORDED) this.recorded.splice(0, this.recorded.length - MAX_RECORDED);
+    if (this.callWaiters.length > 0) {
+      const due = this.callWaiters.filter((w) => this.callCount(w.route) >= w.n);
+      this.callWaiters = this.callWaiters.filter((w) => this.callCount(w.route) < w.n);
+      for (const w of due) w.resolve();
+    }
   }
 
   /** The `/__sim/*` control API: faults, counters, recorded requests, token expiry, reset. */
