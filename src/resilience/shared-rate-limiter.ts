@@ -37,11 +37,14 @@ export class SharedRateLimiter {
   private waiting = 0;
   private fallbackNoticed = false;
   private readonly windowMs: number;
+  /** The end of each window in which nothing is granted (a tenth of it, at most 100 ms). */
+  private readonly guardMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: RateLimitOptions) {
     this.key = options.source;
     this.windowMs = options.durationSec * 1000;
+    this.guardMs = Math.min(100, this.windowMs / 10);
     this.now = options.now ?? Date.now;
     const local = new RateLimiterMemory({
       points: options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points,
@@ -70,24 +73,34 @@ export class SharedRateLimiter {
     const deadline = deadlineOf(signal);
     const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
-      const now = this.now();
-      try {
-        await this.limiter.consume(this.windowKey(now), 1);
-        return;
-      } catch (res) {
-        if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
-        // the next window opens at the boundary (the key's own expiry may run a little past it)
-        const untilNext = Math.min(res.msBeforeNext, this.windowMs - (now % this.windowMs));
-        const wait = untilNext + Math.floor(Math.random() * 15);
-        if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
-          this.options.onRefuse?.();
-          throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, res.msBeforeNext);
-        }
-        this.options.onWait?.();
-        this.waiting++;
-        const slept = await sleep(wait, signal).finally(() => this.waiting--);
-        if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+      const untilNext = await this.tryConsume();
+      if (untilNext === 0) return;
+      const wait = untilNext + Math.floor(Math.random() * 15);
+      if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
+        this.options.onRefuse?.();
+        throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
       }
+      this.options.onWait?.();
+      this.waiting++;
+      const slept = await sleep(wait, signal).finally(() => this.waiting--);
+      if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+    }
+  }
+
+  /** 0 when a slot was taken, else the ms until the next window opens. */
+  private async tryConsume(): Promise<number> {
+    const now = this.now();
+    const toBoundary = this.windowMs - (now % this.windowMs);
+    // nothing is granted just before a boundary: a call granted there could reach the system in
+    // its next second, on top of that second's full budget
+    if (toBoundary <= this.guardMs) return toBoundary;
+    try {
+      await this.limiter.consume(this.windowKey(now), 1);
+      return 0;
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      // the next window opens at the boundary (the key's own expiry may run a little past it)
+      return Math.max(1, Math.min(res.msBeforeNext, toBoundary));
     }
   }
 

@@ -54,13 +54,21 @@ describe('shared outbound rate limit', () => {
   });
 
   it('counts in windows aligned to the clock, as the vendors do: a new second is a new budget, never a sliding one', async () => {
-    let now = Date.UTC(2026, 10, 23, 12, 0, 0) + 900; // 0.9 s into a second
+    let now = Date.UTC(2026, 10, 23, 12, 0, 0) + 800; // 0.8 s into a second
     const [a, b] = [limiter(await connected(), 2, { durationSec: 1, now: () => now }), limiter(await connected(), 2, { durationSec: 1, now: () => now })];
     expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
     now += 99; // still the same aligned second
     expect(await granted(b, 1)).toBe(0);
-    now += 1; // the next second starts: a fresh budget at once, although its first call was only 100 ms ago
+    now += 101; // the next second starts: a fresh budget at once, although its first call was only 200 ms ago
     expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
+  });
+
+  it('grants nothing in the last 100 ms of a second, so a call cannot land in the next second on top of its budget', async () => {
+    let now = Date.UTC(2026, 10, 23, 12, 0, 5) + 950;
+    const l = limiter(await connected(), 5, { durationSec: 1, now: () => now });
+    expect(await granted(l, 1)).toBe(0); // budget left, but too close to the edge
+    now += 50;
+    expect(await granted(l, 5)).toBe(5);
   });
 
   it('falls back to limit ÷ expected replicas per process when Redis is down, and says so', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO } from '../sandbox/shared/seed.js';
+import { signatureHeader } from '../../src/auth/signature.js';
+import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
+import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
@@ -8,13 +10,15 @@ import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';
 let redis: RedisServer;
 let sims: Simulators;
 let replicas: ServiceProcess[] = [];
+/** Salesforce's budget for all three replicas together (the others are generous here). */
+const SALESFORCE_LIMIT = 5;
 
 beforeAll(async () => {
   [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
   replicas = await Promise.all([1, 2, 3].map(() => spawnService(
         // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
         // replica whose lock attempt times out proceeds without it (fail open, by design)
-        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000' }),
+        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, SALESFORCE_RATE_LIMIT_PER_SEC: String(SALESFORCE_LIMIT), RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000' }),
       ),));
 });
 afterAll(async () => {
@@ -48,5 +52,41 @@ describe('three service processes sharing one Redis', () => {
     expect(responses.filter((r) => r.status !== 200)).toEqual([]);
     expect(responses.filter((r) => r.body.sources.sap.status !== 'unavailable').map((r) => r.body.sources.sap.status)).toEqual([]);
     expect(sims.sap.callCount('openItems')).toBe(1);
+  });
+
+  it('behave as one: a shared cache, an invalidation seen by all, and one Salesforce budget for the three', async () => {
+    type Answer = { status: number; body: { sources: Record<string, { status: string; cache?: string }> } };
+    const get = (r: ServiceProcess, id: string): Promise<Answer> => fetch(`${r.url}/v1/customers/${id}`).then(async (res) => ({ status: res.status, body: (await res.json()) as Answer['body'] }));
+    const id = DEMO_CUSTOMERS[30].customerId;
+
+    // cache sharing: what one replica fetched, the others serve without calling
+    expect((await get(replicas[0], id)).body.sources.salesforce.cache).toBe('miss');
+    const perProfile = sims.salesforce.callCount('query');
+    for (const r of [replicas[1], replicas[2]]) {
+      const warm = await get(r, id);
+      expect(Object.values(warm.body.sources).map((s) => s.cache)).toEqual(['hit', 'hit', 'hit']);
+    }
+    expect(sims.salesforce.callCount('query')).toBe(perProfile);
+
+    // invalidation: a change notification on one replica is seen by another at its next read
+    const body = JSON.stringify({ customerId: id, event: 'account.updated' });
+    const notified = await fetch(`${replicas[1].url}/v1/webhooks/salesforce`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': signatureHeader(SANDBOX_INBOUND.webhookSecret, Math.floor(Date.now() / 1000), body) },
+      body,
+    });
+    expect(notified.status).toBe(202);
+    expect((await get(replicas[2], id)).body.sources.salesforce.cache).toBe('miss');
+    expect(sims.salesforce.callCount('query')).toBeGreaterThan(perProfile); // called again, not served from the dropped copy
+
+    // one budget: 60 distinct customers at once across the three never push Salesforce past its limit
+    sims.salesforce.resetCalls();
+    const answers = await Promise.all(DEMO_CUSTOMERS.map((c, i) => get(replicas[i % 3], c.customerId)));
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const perSecond = new Map<number, number>();
+    for (const r of sims.salesforce.requests('query')) perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(SALESFORCE_LIMIT);
+    // over budget is a marked source in a 200, never an error
+    expect(new Set(answers.map((a) => a.body.sources.salesforce.status))).toEqual(new Set(['ok', 'rate_limited']));
   });
 });
