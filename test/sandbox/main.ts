@@ -1,5 +1,7 @@
 /**
  * `npm run sandbox`: the four simulators on fixed ports and the service wired to them.
+ * `npm run sandbox -- --replicas 3`: the service as three processes (ports 3000–3002) sharing one
+ * Redis, as replicas do in Kubernetes.
  * The service's own settings can still be overridden with environment variables
  * (e.g. REDIS_URL=redis://127.0.0.1:6379 to cache in Redis instead of memory).
  */
@@ -7,14 +9,31 @@ import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO } from './shared/seed.js';
+import { startReplicas, type Replicas } from './replicas.js';
 import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
+
+/** `--replicas N` (1–9; default 1). */
+function replicaCount(argv: string[]): number {
+  const at = argv.indexOf('--replicas');
+  if (at < 0) return 1;
+  const n = Number(argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error('--replicas takes a number from 1 to 9');
+  return n;
+}
 
 async function main(): Promise<void> {
   const sims = await startSimulators(SANDBOX_PORTS);
   const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}` }), ...pick(process.env) };
   const config = loadConfig(env);
-  const { app } = await createApp(config);
-  await app.listen({ port: config.server.port, host: config.server.host });
+  const count = replicaCount(process.argv.slice(2));
+  let replicas: Replicas | undefined;
+  let app: Awaited<ReturnType<typeof createApp>>['app'] | undefined;
+  if (count > 1) {
+    replicas = await startReplicas(count, config.server.port, env);
+  } else {
+    app = (await createApp(config)).app;
+    await app.listen({ port: config.server.port, host: config.server.host });
+  }
   const base = `http://127.0.0.1:${config.server.port}`;
   // a token for the internal API, from the service's own token endpoint (as Genesys would get one)
   const issued = (await (
@@ -25,9 +44,9 @@ async function main(): Promise<void> {
     })
   ).json()) as { access_token: string; expires_in: number };
   process.stdout.write(`
-Customer 360 sandbox is running (cache: ${config.cache.redisUrl ? 'Redis' : 'in-memory'}).
+Customer 360 sandbox is running (cache: ${replicas ? `Redis ${replicas.redisUrl}, shared by ${count} replicas` : config.cache.redisUrl ? 'Redis' : 'in-memory'}).
 
-  Service            ${base}        (Swagger UI ${base}/docs)
+  Service            ${base}        (Swagger UI ${base}/docs)${replicas ? `\n  Replicas           ${replicas.urls.join('  ')}` : ''}
   Salesforce sim     ${sims.salesforce.url}
   SAP S/4HANA sim    ${sims.sap.url}
   ServiceNow sim     ${sims.servicenow.url}
@@ -50,7 +69,8 @@ Try:
 Press Ctrl+C to stop.
 `);
   const stop = async () => {
-    await app.close();
+    await app?.close();
+    await replicas?.stop();
     await stopSimulators(sims);
     process.exit(0);
   };

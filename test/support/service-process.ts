@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+// the built service, whether this file runs from test/ (vitest) or from dist/test/ (the sandbox, the bench)
+const MAIN = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../src/main.js' : '../../dist/src/main.js', import.meta.url));
 
 /** The compiled service as a separate OS process (a "replica"), ready when it says it listens. */
 export interface ServiceProcess {
@@ -15,16 +16,30 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnService(env: Record<string, string | undefined>): Promise<ServiceProcess> {
-  const port = await freePort();
+/** Kept output is bounded (a long-running sandbox must not grow without end). */
+const MAX_OUTPUT = 1024 * 1024;
+
+export interface SpawnOptions {
+  /** Fixed port (default: a free one). */
+  port?: number;
+  /** Also copy the process's output here (the sandbox shows its replicas' logs). */
+  echo?: NodeJS.WritableStream;
+}
+
+export async function spawnService(env: Record<string, string | undefined>, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [MAIN], {
+    // info at least: readiness is read from the "listening" line
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   let waiters: { text: string; resolve: () => void }[] = [];
+  let echoing = false; // start-up lines stay quiet; what follows "listening" is shown
   const append = (chunk: string) => {
+    if (echoing) options.echo?.write(chunk);
     output += chunk;
+    if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT / 2);
     const due = waiters.filter((w) => output.includes(w.text));
     waiters = waiters.filter((w) => !output.includes(w.text));
     for (const w of due) w.resolve();
@@ -36,6 +51,7 @@ export async function spawnService(env: Record<string, string | undefined>): Pro
       if (output.includes('customer360 listening')) {
         child.stdout?.off('data', onData);
         child.stdout?.on('data', (more: Buffer) => append(more.toString()));
+        echoing = true;
         resolve();
       }
     };
