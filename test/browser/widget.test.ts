@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Big from 'big.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
 import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
@@ -175,6 +176,20 @@ describe('agent side panel', () => {
     expect(view.name).toBe(want.c.name);
     expect(view.balance).toBe(want.money);
     expect(await page.locator('#customer-id').innerText()).toBe(want.c.customerId);
+  });
+
+  it('finds the caller from {{gcConversationId}} alone (Genesys conversation → ANI → customer), and says when the number is withheld', async () => {
+    const { page } = await openPage();
+    const want = expected(DEMO.apostrophe);
+    const template = { gcConversationId: DEMO_CONVERSATION.apostropheCaller, gcHostOrigin: desktop.origin, gcTargetEnv: 'prod' };
+    await page.goto(widgetUrl(template));
+    const view = await profileOf(page);
+    expect(view.name).toBe(want.c.name);
+    expect(view.tickets).toBe(want.tickets);
+
+    await page.goto(widgetUrl({ ...template, gcConversationId: DEMO_CONVERSATION.withheldNumber }));
+    const withheld = await noticeOf(page, 'not-found');
+    expect(withheld.text).toBe("The caller's number is withheld or not a phone number. Treat the caller as new.");
   });
 
   it('marks SAP unavailable and shows the balance as unavailable when SAP fails and no copy is kept', async () => {
