@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import Big from 'big.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ beforeAll(async () => {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -84,7 +85,7 @@ interface Panel {
 async function openPage(): Promise<Panel> {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 }, locale: LOCALE, timezoneId: 'UTC' });
   contexts.push(context);
-  context.setDefaultTimeout(10_000); // a missing element fails with its selector, before the test's own timeout
+  context.setDefaultTimeout(20_000); // a missing element fails with its selector, before the test's own timeout
   const page = await context.newPage();
   const console: string[] = [];
   page.on('console', (m) => console.push(m.text()));
@@ -134,11 +135,16 @@ function storedToken(page: Page): Promise<string | null> {
   return page.evaluate<string | null>("sessionStorage.getItem('c360.widget.accessToken')");
 }
 
+function artifact(name: string): string {
+  return fileURLToPath(new URL(name, ARTIFACTS));
+}
+
 function cspViolations(console: string[]): string[] {
   return console.filter((m) => /Content Security Policy/i.test(m));
 }
 
-describe('agent side panel', () => {
+// a real browser on a shared machine: more time than the suite's default 30 s per test
+describe('agent side panel', { timeout: 60_000 }, () => {
   it('renders the seed data of a demo customer, every source fresh, with its own CSP and the token out of the address bar', async () => {
     const { page, console } = await openPage();
     const want = expected(DEMO.healthy);
@@ -164,7 +170,7 @@ describe('agent side panel', () => {
     expect(await storedToken(page)).toBe(token);
     expect(await page.locator('#status').getAttribute('aria-live')).toBe('polite');
     expect(cspViolations(console)).toEqual([]);
-    await page.screenshot({ path: new URL('widget.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: artifact('widget.png'), fullPage: true });
   });
 
   it("finds the customer by the caller's phone and shows names as text", async () => {
@@ -203,7 +209,7 @@ describe('agent side panel', () => {
     expect(view.balance).toBe('Unavailable (SAP)');
     expect(view.tickets).toBe(want.tickets);
     expect(view.status).toContain('Partial data: SAP');
-    await page.screenshot({ path: new URL('widget-degraded-dark.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: artifact('widget-degraded-dark.png'), fullPage: true });
   });
 
   it('shows the kept copy marked stale with its age when SAP fails after a first load', async () => {
@@ -218,7 +224,7 @@ describe('agent side panel', () => {
     expect(view.badges.sap).toMatch(/^Stale · \d+ sec old$/);
     expect(view.balance).toBe(want.money);
     expect(view.tickets).toBe('25');
-    await page.screenshot({ path: new URL('widget-stale.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: artifact('widget-stale.png'), fullPage: true });
   });
 
   it('falls back to "continue without it" when the service answers 503, and recovers on Retry', async () => {
@@ -232,7 +238,7 @@ describe('agent side panel', () => {
     expect(notice.title).toBe('Customer data unavailable — continue without it');
     expect(notice.retry).toBe(true);
     expect(await page.locator('#profile').isHidden()).toBe(true);
-    await page.screenshot({ path: new URL('widget-unavailable.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: artifact('widget-unavailable.png'), fullPage: true });
 
     for (const source of SOURCES) sims[source].resetFaults();
     await page.locator('#retry').click();
