@@ -22,4 +22,13 @@ export default tseslint.config(
     files: ['src/config/process-env.ts', 'test/**/*.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  // the agent side panel's browser script: plain JavaScript, outside the TypeScript project
+  { ...tseslint.configs.disableTypeChecked, files: ['src/widget/public/**/*.js'] },
+  {
+    files: ['src/widget/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URLSearchParams: 'readonly' },
+    },
+  },
 );

@@ -13,6 +13,7 @@ import { ConnectorsModule } from './connectors/connectors.module.js';
 import { GenesysModule } from './genesys/genesys.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
+import { WidgetModule } from './widget/widget.module.js';
 
 @Module({})
 export class AppModule {
@@ -38,6 +39,7 @@ export class AppModule {
         AggregationModule,
         GenesysModule,
         HealthModule,
+        WidgetModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };

@@ -2,7 +2,7 @@ import { BadRequestException, Controller, Get, NotFoundException, Param, Query, 
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
-import type { ProfileResult } from './aggregation.service.js';
+import { customerAnswer } from './answer.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
 import { Customer360 } from './customer360.schema.js';
 import { CustomerIdParams, CustomerSearchQuery } from './dto/customer-lookup.dto.js';
@@ -21,7 +21,7 @@ export class CustomersController {
   @ApiNotFoundResponse({ description: 'No system knows this customer' })
   @ApiServiceUnavailableResponse({ description: 'No system could answer in time' })
   async byId(@Param() params: CustomerIdParams): Promise<Customer360> {
-    return answer(await this.lookup.byId(params.customerId));
+    return customerAnswer(await this.lookup.byId(params.customerId));
   }
 
   @Get()
@@ -36,16 +36,10 @@ export class CustomersController {
     try {
       const result = query.phone !== undefined ? await this.lookup.byPhone(query.phone) : await this.lookup.byEmail(query.email as string);
       if (!result) throw new NotFoundException('No customer matches that ' + (query.phone !== undefined ? 'phone number' : 'e-mail address'));
-      return answer(result);
+      return customerAnswer(result);
     } catch (err) {
       if (isConnectorError(err)) throw new ServiceUnavailableException();
       throw err;
     }
   }
-}
-
-function answer(result: ProfileResult): Customer360 {
-  if (result.verdict === 'not_found') throw new NotFoundException(`Customer ${result.view.customerId} is not known to any system`);
-  if (result.verdict === 'unavailable') throw new ServiceUnavailableException();
-  return result.view;
 }

@@ -20,7 +20,7 @@ export class TokenController {
 
   @Post('oauth/token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Client credentials → a short-lived JWT (for Genesys User Defined OAuth)' })
+  @ApiOperation({ summary: 'Client credentials → a short-lived JWT (for Genesys User Defined OAuth); an optional scope narrows it' })
   async token(@Body() body: Record<string, unknown> | undefined, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const form = body ?? {};
@@ -38,10 +38,18 @@ export class TokenController {
       void reply.status(400);
       return { error: 'unsupported_grant_type' };
     }
-    const issued = await this.tokens.issue(clientId, clientSecret);
-    if (!issued) {
+    if (form.scope !== undefined && typeof form.scope !== 'string') {
+      void reply.status(400);
+      return { error: 'invalid_scope' };
+    }
+    const issued = await this.tokens.issue(clientId, clientSecret, form.scope);
+    if (issued === 'invalid_client') {
       void reply.status(401).header('www-authenticate', 'Basic realm="customer360"');
       return { error: 'invalid_client' };
+    }
+    if (issued === 'invalid_scope') {
+      void reply.status(400);
+      return { error: 'invalid_scope' };
     }
     return issued;
   }

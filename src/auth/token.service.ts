@@ -34,16 +34,23 @@ export class TokenService implements OnModuleInit {
     if (this.config.jwtJwksUrl) this.remote = createRemoteJWKSet(new URL(this.config.jwtJwksUrl), { cooldownDuration: 30_000, timeoutDuration: 2_000 });
   }
 
-  /** Client credentials → a token, or undefined when they are wrong (checked in constant time). */
-  async issue(clientId: string, clientSecret: string): Promise<IssuedAccessToken | undefined> {
+  /**
+   * Client credentials → a token; 'invalid_client' when they are wrong (checked in constant time).
+   * `requestedScope` (RFC 6749 §3.3, space-separated) narrows the token to fewer of the client's
+   * scopes, e.g. a read-only token for the agent side panel; asking for more is 'invalid_scope'.
+   */
+  async issue(clientId: string, clientSecret: string, requestedScope?: string): Promise<IssuedAccessToken | 'invalid_client' | 'invalid_scope'> {
     const id = this.config.tokenClientId;
     const secret = this.config.tokenClientSecret;
-    if (!id || !secret) return undefined;
+    if (!id || !secret) return 'invalid_client';
     const idOk = safeEqual(clientId, id);
     const secretOk = safeEqual(clientSecret, secret);
-    if (!idOk || !secretOk) return undefined;
+    if (!idOk || !secretOk) return 'invalid_client';
+    const allowed = this.config.tokenClientScopes;
+    const requested = requestedScope?.split(' ').filter((s) => s.length > 0) ?? [];
+    if (requested.some((s) => !allowed.includes(s))) return 'invalid_scope';
     const key = this.keys.current;
-    const scope = this.config.tokenClientScopes.join(' ');
+    const scope = (requested.length > 0 ? allowed.filter((s) => requested.includes(s)) : allowed).join(' ');
     const token = await new SignJWT({ scope })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.config.jwtIssuer)

@@ -20,6 +20,9 @@ export interface CachedSource {
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v1';
 
+/** Remembered look-ups: phone or e-mail → customer numbers; a Genesys conversation → its caller's number. */
+export type LookupKind = 'phone' | 'email' | 'conversation';
+
 /**
  * Per-source profile parts, so a fresh Salesforce part can sit beside a stale SAP part. An
  * entry lives for fresh TTL + stale grace; freshness is judged from `fetchedAt`. Cache errors
@@ -95,7 +98,7 @@ export class SourceCache {
     }
   }
 
-  async getLookup(kind: 'phone' | 'email', value: string): Promise<string[] | undefined> {
+  async getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
     try {
       const ids = (await bounded(this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`), this.config.opTimeoutMs)) ?? undefined;
       this.metrics?.cacheLookups.inc({ cache: kind, result: ids ? 'hit' : 'miss' });
@@ -107,9 +110,9 @@ export class SourceCache {
     }
   }
 
-  async putLookup(kind: 'phone' | 'email', value: string, customerIds: string[]): Promise<void> {
+  async putLookup(kind: LookupKind, value: string, values: string[]): Promise<void> {
     try {
-      await bounded(this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, customerIds, this.config.lookupTtlMs), this.config.opTimeoutMs);
+      await bounded(this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, values, this.config.lookupTtlMs), this.config.opTimeoutMs);
     } catch {
       this.metrics?.cacheErrors.inc({ operation: 'write' }); // a lost look-up write only costs a later SOSL call
     }

@@ -8,6 +8,7 @@ import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js'
 import { GenesysConfig } from '../genesys/genesys.config.js';
 import { GenesysPlatformConfig } from '../genesys/platform/genesys-platform.config.js';
 import { ResilienceConfig } from '../resilience/resilience.config.js';
+import { WidgetConfig } from '../widget/widget.config.js';
 import { ServerConfig } from './server.config.js';
 
 /**
@@ -27,6 +28,7 @@ export const CONFIG_SECTIONS = {
   genesys: GenesysConfig,
   genesysPlatform: GenesysPlatformConfig,
   ipAllowlist: IpAllowlistConfig,
+  widget: WidgetConfig,
 } as const;
 
 export type SectionName = keyof typeof CONFIG_SECTIONS;

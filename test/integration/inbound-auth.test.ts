@@ -64,6 +64,21 @@ describe('token endpoint for Genesys User Defined (OAuth)', () => {
     const grant = await fetch(`${s.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ grant_type: 'password' }) });
     expect(grant.status).toBe(400);
   });
+
+  it('narrows a token to the scopes asked for (a read-only token for the side panel) and refuses more', async () => {
+    const ask = (scope: string) =>
+      fetch(`${s.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ grant_type: 'client_credentials', client_id: SANDBOX_INBOUND.clientId, client_secret: SANDBOX_INBOUND.clientSecret, scope }) });
+    const narrowed = await ask('customer:read');
+    expect(narrowed.status).toBe(200);
+    const body = (await narrowed.json()) as { access_token: string; scope: string };
+    expect(body.scope).toBe('customer:read');
+    expect(decodeJwt(body.access_token).scope).toBe('customer:read');
+    expect((await s.get(`/v1/customers/${DEMO.healthy}`, { authorization: `Bearer ${body.access_token}` })).status).toBe(200);
+    expect((await s.post(ACTION, { customerId: DEMO.healthy }, genesysHeaders({ authorization: `Bearer ${body.access_token}` }))).status).toBe(403);
+    const wider = await ask('customer:read customer:write');
+    expect(wider.status).toBe(400);
+    expect(await wider.json()).toEqual({ error: 'invalid_scope' });
+  });
 });
 
 describe('Genesys-facing endpoint', () => {

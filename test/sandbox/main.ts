@@ -8,8 +8,9 @@
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { SANDBOX_INBOUND } from './shared/credentials.js';
-import { DEMO } from './shared/seed.js';
+import { DEMO_CONVERSATION } from './genesys/genesys.data.js';
 import { startReplicas, type Replicas } from './replicas.js';
+import { DEMO, demoCustomer } from './shared/seed.js';
 import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
 
 /** `--replicas N` (1–9; default 1). */
@@ -35,14 +36,19 @@ async function main(): Promise<void> {
     await app.listen({ port: config.server.port, host: config.server.host });
   }
   const base = `http://127.0.0.1:${config.server.port}`;
-  // a token for the internal API, from the service's own token endpoint (as Genesys would get one)
-  const issued = (await (
-    await fetch(`${base}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SANDBOX_INBOUND.clientId, client_secret: SANDBOX_INBOUND.clientSecret }).toString(),
-    })
-  ).json()) as { access_token: string; expires_in: number };
+  // tokens from the service's own token endpoint (as Genesys would get one): one for the internal
+  // API, and a read-only one for the agent side panel, which carries it in the URL fragment
+  const mint = async (scope?: string) =>
+    (await (
+      await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SANDBOX_INBOUND.clientId, client_secret: SANDBOX_INBOUND.clientSecret, ...(scope ? { scope } : {}) }).toString(),
+      })
+    ).json()) as { access_token: string; expires_in: number };
+  const issued = await mint();
+  const widgetToken = (await mint('customer:read')).access_token;
+  const widget = (query: string) => `${base}/widget?${query}#access_token=${widgetToken}`;
   process.stdout.write(`
 Customer 360 sandbox is running (cache: ${replicas ? `Redis ${replicas.redisUrl}, shared by ${count} replicas` : config.cache.redisUrl ? 'Redis' : 'in-memory'}).
 
@@ -56,6 +62,11 @@ Credentials (sandbox only):
   internal API   export TOKEN=${issued.access_token}
                  (valid ${issued.expires_in / 60} min; more from POST ${base}/oauth/token with client_id=${SANDBOX_INBOUND.clientId} client_secret=${SANDBOX_INBOUND.clientSecret})
   Genesys action x-api-key: ${SANDBOX_INBOUND.apiKey}   (or the same Bearer token)
+
+Agent side panel (open in a browser; the read-only token rides in the #fragment, valid ${issued.expires_in / 60} min):
+  by customer id      ${widget(`customerId=${DEMO.healthy}`)}
+  by caller's phone   ${widget(`phone=${encodeURIComponent(demoCustomer(DEMO.apostrophe).phone)}`)}
+  by Genesys call     ${widget(`gcConversationId=${DEMO_CONVERSATION.healthyCaller}&gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.com&gcTargetEnv=prod`)}
 
 Try:
   curl -s ${base}/v1/customers/${DEMO.healthy} -H "authorization: Bearer $TOKEN"
@@ -82,7 +93,7 @@ Press Ctrl+C to stop.
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_)/.test(k)) out[k] = v;
+    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_|WIDGET_)/.test(k)) out[k] = v;
   }
   return out;
 }

@@ -15,8 +15,15 @@ export interface CreatedCall {
   conversationId: string;
 }
 
+/** The part of a Genesys conversation (`GET /api/v2/conversations/{id}`) this service reads. */
+export interface ConversationParticipants {
+  conversationId: string;
+  participants: Array<{ purpose?: string; ani?: string; address?: string }>;
+}
+
 /**
- * Genesys Cloud Platform API calls made by this service (click-to-dial).
+ * Genesys Cloud Platform API calls made by this service (click-to-dial, and reading a conversation
+ * to find the caller for the agent side panel).
  *
  * The vendor-specific part of resilience lives here, because the generic policy never retries a
  * write: a 401 means the token was not accepted (the call was not placed), so the token is
@@ -91,4 +98,43 @@ export class GenesysApiClient implements OnApplicationShutdown {
       if (!(await sleep(delay, signal))) throw cancelled(SOURCE, error);
     }
   }
+
+  /**
+   * A conversation's participants (`GET /api/v2/conversations/{id}`), or undefined when Genesys
+   * does not know the id. A read: the 'genesys' policy may retry it; a token Genesys rejects (401)
+   * is dropped and the call made once more with a new one.
+   */
+  @Resilient('genesys')
+  async getConversation(conversationId: string, signal?: AbortSignal): Promise<ConversationParticipants | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.tokens.getToken(signal);
+      const response = await send(SOURCE, this.http, {
+        method: 'GET',
+        url: `/api/v2/conversations/${encodeURIComponent(conversationId)}`,
+        signal,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      });
+      if (response.status === 200) {
+        const parsed = parseJson(SOURCE, response) as { participants?: unknown } | null;
+        const participants = parsed?.participants;
+        expectShape(SOURCE, Array.isArray(participants), 'participants');
+        return {
+          conversationId,
+          participants: participants
+            .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null)
+            .map((p) => ({ purpose: text(p.purpose), ani: text(p.ani), address: text(p.address) })),
+        };
+      }
+      if (response.status === 404) return undefined;
+      if (response.status === 401 && attempt === 0) {
+        this.tokens.invalidate(token);
+        continue;
+      }
+      throw statusError(SOURCE, response);
+    }
+  }
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

@@ -1,8 +1,10 @@
 /**
- * Static Genesys Cloud data the simulator serves. Genesys holds no customer records of ours, so the
- * only "seed" is the public IP-range list (`GET /api/v2/ipranges`) that a service uses to allow
- * Data Action traffic, plus the loopback ranges so sandbox calls from 127.0.0.1 / ::1 are allowed.
+ * Static Genesys Cloud data the simulator serves. Genesys holds no customer records of ours: the
+ * "seed" is the public IP-range list (`GET /api/v2/ipranges`) that a service uses to allow Data
+ * Action traffic, plus the loopback ranges so sandbox calls from 127.0.0.1 / ::1 are allowed, and
+ * a few live calls whose callers are demo customers (for the side panel's conversation look-up).
  */
+import { DEMO, demoCustomer } from '../shared/seed.js';
 
 export interface GenesysIpRange {
   cidr: string;
@@ -24,3 +26,34 @@ export const DEFAULT_IP_RANGES: readonly GenesysIpRange[] = Object.freeze([
   { cidr: '127.0.0.1/32', service: 'data-actions', region: 'us-east-1', direction: 'outbound' },
   { cidr: '::1/128', service: 'data-actions', region: 'us-east-1', direction: 'outbound' },
 ]);
+
+/** A call waiting for or talking to an agent, as `GET /api/v2/conversations/{id}` describes it. */
+export interface DemoConversation {
+  conversationId: string;
+  /** The caller as Genesys reports it: `tel:+E164`, or a SIP URI for a withheld number. */
+  ani: string;
+  /** The number the customer dialled. */
+  dnis: string;
+  startTime: string;
+}
+
+const DNIS = 'tel:+18005550199';
+
+/**
+ * Interactions the sandbox knows, for the side panel's `gcConversationId` path: callers who are
+ * demo customers (by their seeded phone numbers), an unknown number, and a withheld one.
+ */
+export const DEMO_CONVERSATIONS: readonly DemoConversation[] = Object.freeze([
+  { conversationId: '5b1f3c2e-8a4d-4e61-9b7a-2f0c1d3e4a01', ani: `tel:${demoCustomer(DEMO.healthy).phone}`, dnis: DNIS, startTime: '2026-11-01T12:00:00.000Z' },
+  { conversationId: '5b1f3c2e-8a4d-4e61-9b7a-2f0c1d3e4a02', ani: `tel:${demoCustomer(DEMO.apostrophe).phone}`, dnis: DNIS, startTime: '2026-11-01T12:01:00.000Z' },
+  { conversationId: '5b1f3c2e-8a4d-4e61-9b7a-2f0c1d3e4a03', ani: 'tel:+14155559999', dnis: DNIS, startTime: '2026-11-01T12:02:00.000Z' },
+  { conversationId: '5b1f3c2e-8a4d-4e61-9b7a-2f0c1d3e4a04', ani: 'sip:anonymous@anonymous.invalid', dnis: DNIS, startTime: '2026-11-01T12:03:00.000Z' },
+]);
+
+/** Well-known demo interactions, named for what they exercise. */
+export const DEMO_CONVERSATION = {
+  healthyCaller: DEMO_CONVERSATIONS[0].conversationId,
+  apostropheCaller: DEMO_CONVERSATIONS[1].conversationId,
+  unknownCaller: DEMO_CONVERSATIONS[2].conversationId,
+  withheldNumber: DEMO_CONVERSATIONS[3].conversationId,
+} as const;

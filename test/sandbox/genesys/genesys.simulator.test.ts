@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import { DEMO, demoCustomer } from '../shared/seed.js';
+import { DEMO_CONVERSATION } from './genesys.data.js';
 import { GenesysSimulator } from './genesys.simulator.js';
 
 const CREDS = SANDBOX_CREDENTIALS.genesys;
@@ -183,6 +185,36 @@ describe('POST /api/v2/conversations/calls', () => {
     const fresh = await accessToken();
     expect((await fetch(`${sim.url}/__sim/expire-tokens`, { method: 'POST' })).status).toBe(200);
     expect((await createCall(fresh, { phoneNumber: '+14155550100' })).status).toBe(401);
+  });
+});
+
+describe('GET /api/v2/conversations/{conversationId}', () => {
+  const get = (id: string, token: string | null) => fetch(`${sim.url}/api/v2/conversations/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it("describes a seeded inbound call: the caller as the customer participant with ani tel:+E164, then IVR, ACD and agent legs", async () => {
+    const res = await get(DEMO_CONVERSATION.healthyCaller, await accessToken());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; selfUri: string; participants: Array<Record<string, unknown>> };
+    expect(body.id).toBe(DEMO_CONVERSATION.healthyCaller);
+    expect(body.selfUri).toBe(`/api/v2/conversations/${DEMO_CONVERSATION.healthyCaller}`);
+    expect(body.participants.map((p) => p.purpose)).toEqual(['customer', 'ivr', 'acd', 'agent']);
+    const caller = body.participants[0];
+    expect(caller).toMatchObject({ participantType: 'External', ani: `tel:${demoCustomer(DEMO.healthy).phone}`, address: `tel:${demoCustomer(DEMO.healthy).phone}` });
+    expect(caller.id).toMatch(UUID);
+    expect((caller.calls as Array<Record<string, unknown>>)[0]).toMatchObject({ state: 'connected', direction: 'inbound' });
+    expect(body.participants[3]).toMatchObject({ userUri: `/api/v2/users/${body.participants[3].userId as string}` });
+  });
+
+  it('knows calls a test adds, needs a token, and answers an unknown id with 404 not.found', async () => {
+    const token = await accessToken();
+    sim.addConversation({ conversationId: '0f0e0d0c-0b0a-4908-8706-050403020100', ani: 'tel:+4420794600002', dnis: 'tel:+18005550199', startTime: '2026-11-20T09:00:00.000Z' });
+    expect(((await (await get('0f0e0d0c-0b0a-4908-8706-050403020100', token)).json()) as { participants: Array<{ ani: string }> }).participants[0].ani).toBe('tel:+4420794600002');
+    const anonymous = await get(DEMO_CONVERSATION.healthyCaller, null);
+    expect(anonymous.status).toBe(401);
+    expectGenesysError((await anonymous.json()) as Record<string, unknown>, 401, 'authentication.required');
+    const unknown = await get('11111111-2222-4333-8444-555555555555', token);
+    expect(unknown.status).toBe(404);
+    expectGenesysError((await unknown.json()) as Record<string, unknown>, 404, 'not.found');
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * Genesys Cloud as far as the middleware sees it: the login host's client-credentials token
- * endpoint, the public IP-range list, and placing an outbound call (`POST /api/v2/conversations/calls`),
- * with Genesys' error body, its `inin-*` headers on every response and its 429 format.
+ * endpoint, the public IP-range list, placing an outbound call (`POST /api/v2/conversations/calls`)
+ * and reading a conversation (`GET /api/v2/conversations/{id}`, for the side panel's caller
+ * look-up), with Genesys' error body, its `inin-*` headers on every response and its 429 format.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import {
@@ -15,7 +16,7 @@ import {
   type SimContext,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { DEFAULT_IP_RANGES, type GenesysIpRange } from './genesys.data.js';
+import { DEFAULT_IP_RANGES, DEMO_CONVERSATIONS, type DemoConversation, type GenesysIpRange } from './genesys.data.js';
 
 export interface GenesysSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -66,6 +67,7 @@ export class GenesysSimulator extends Simulator {
   private readonly tokenLifetimeSeconds: number;
   private readonly ipRanges: GenesysIpRange[];
   private calls_: PlacedCall[] = [];
+  private conversations = new Map<string, DemoConversation>();
   /** access token → issue time (enforces the client's lifetime; faults.tokenTtlMs is the TokenStore's). */
   private readonly issuedAt = new Map<string, number>();
   /** Per-request correlation id and rate-limit headers, fixed at the first response header computation. */
@@ -86,6 +88,7 @@ export class GenesysSimulator extends Simulator {
 
   override resetData(): void {
     this.calls_ = [];
+    this.conversations = new Map(DEMO_CONVERSATIONS.map((c) => [c.conversationId, { ...c }]));
     this.issuedAt.clear();
     this.minuteWindows.clear();
   }
@@ -95,11 +98,17 @@ export class GenesysSimulator extends Simulator {
     return this.calls_.map((c) => structuredClone(c));
   }
 
+  /** Adds a live call (a test's own caller); `GET /api/v2/conversations/{id}` then describes it. */
+  addConversation(conversation: DemoConversation): void {
+    this.conversations.set(conversation.conversationId, { ...conversation });
+  }
+
   protected override routes(): Route[] {
     return [
       { name: 'token', method: 'POST', path: /^\/oauth\/token\/?$/, handler: (ctx) => this.token(ctx) },
       { name: 'ipranges', method: 'GET', path: /^\/api\/v2\/ipranges\/?$/, handler: (ctx) => this.ipranges(ctx) },
       { name: 'createCall', method: 'POST', path: /^\/api\/v2\/conversations\/calls\/?$/, handler: (ctx) => this.createCall(ctx) },
+      { name: 'conversation', method: 'GET', path: /^\/api\/v2\/conversations\/(?<conversationId>[^/]+)\/?$/, handler: (ctx) => this.conversation(ctx) },
     ];
   }
 
@@ -231,4 +240,77 @@ export class GenesysSimulator extends Simulator {
     this.calls_.push(call);
     this.sendJson(ctx, 200, { conversationId });
   }
+
+  private conversation(ctx: SimContext): void {
+    if (!this.authenticated(ctx)) return;
+    const found = this.conversations.get(ctx.params.conversationId);
+    if (!found) {
+      this.sendError(ctx, 404, 'The requested resource could not be found.');
+      return;
+    }
+    this.sendJson(ctx, 200, conversationBody(found));
+  }
+}
+
+/** Stable ids derived from the conversation id, so the same call always looks the same. */
+function derivedId(conversationId: string, role: string): string {
+  const h = createHash('sha1').update(`${conversationId}:${role}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function later(iso: string, seconds: number): string {
+  return new Date(Date.parse(iso) + seconds * 1000).toISOString();
+}
+
+/** A number as the desktop shows it (the raw address without its URI scheme). */
+function raw(address: string): string {
+  return address.replace(/^(tel|sip):/, '');
+}
+
+const EMPTY_MEDIA = { callbacks: [], chats: [], cobrowsesessions: [], emails: [], messages: [], screenshares: [], socialExpressions: [], videos: [] };
+
+/**
+ * An inbound call in the Conversation shape of `GET /api/v2/conversations/{id}`: the caller
+ * (purpose "customer", ani/address `tel:+E164`), the IVR and ACD legs that routed it, and the
+ * agent who has it now.
+ */
+function conversationBody(c: DemoConversation): Record<string, unknown> {
+  const id = c.conversationId;
+  const userId = derivedId(id, 'user');
+  const queueId = derivedId('queue', 'customer-care');
+  const divisionId = derivedId('division', 'home');
+  const ivrEnd = later(c.startTime, 25);
+  const agentStart = later(c.startTime, 40);
+  const call = (role: string, state: string, self: string, other: string, connectedTime: string, disconnectedTime?: string) => ({
+    state,
+    id: derivedId(id, `call:${role}`),
+    direction: 'inbound',
+    recording: false,
+    recordingState: 'none',
+    muted: false,
+    confined: false,
+    held: false,
+    securePause: false,
+    self: { nameRaw: '', addressNormalized: self, addressRaw: raw(self), addressDisplayable: raw(self) },
+    other: { nameRaw: '', addressNormalized: other, addressRaw: raw(other), addressDisplayable: raw(other) },
+    provider: 'Edge',
+    connectedTime,
+    ...(disconnectedTime ? { disconnectedTime, disconnectType: 'transfer' } : {}),
+  });
+  const leg = (role: string, fields: Record<string, unknown>) => ({ id: derivedId(id, role), wrapupRequired: false, attributes: {}, ...EMPTY_MEDIA, evaluations: [], ...fields });
+  return {
+    id,
+    startTime: c.startTime,
+    address: c.dnis,
+    participants: [
+      leg('customer', { startTime: c.startTime, connectedTime: c.startTime, name: 'Caller', purpose: 'customer', participantType: 'External', address: c.ani, ani: c.ani, dnis: c.dnis, calls: [call('customer', 'connected', c.ani, c.dnis, c.startTime)] }),
+      leg('ivr', { startTime: c.startTime, endTime: ivrEnd, connectedTime: c.startTime, name: 'Customer Care IVR', purpose: 'ivr', participantType: 'Internal', address: c.dnis, ani: c.ani, dnis: c.dnis, calls: [call('ivr', 'disconnected', c.dnis, c.ani, c.startTime, ivrEnd)] }),
+      leg('acd', { startTime: ivrEnd, endTime: agentStart, connectedTime: ivrEnd, name: 'Customer Care', queueId, queueName: 'Customer Care', purpose: 'acd', participantType: 'Internal', address: c.dnis, ani: c.ani, dnis: c.dnis, calls: [call('acd', 'disconnected', c.dnis, c.ani, ivrEnd, agentStart)] }),
+      leg('agent', { startTime: agentStart, connectedTime: agentStart, name: 'Sandbox Agent', userUri: `/api/v2/users/${userId}`, userId, queueId, purpose: 'agent', participantType: 'Internal', address: `sip:${userId}@localhost`, ani: c.ani, dnis: c.dnis, wrapupRequired: true, alertingTimeoutMs: 8000, calls: [call('agent', 'connected', `sip:${userId}@localhost`, c.ani, agentStart)] }),
+    ],
+    recordingState: 'NONE',
+    state: 'connected',
+    divisions: [{ division: { id: divisionId, selfUri: `/api/v2/authorization/divisions/${divisionId}` }, entities: [{ id: userId, selfUri: `/api/v2/users/${userId}` }] }],
+    selfUri: `/api/v2/conversations/${id}`,
+  };
 }
