@@ -36,6 +36,12 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', service: 'customer360', customerId: '0010100001', msg: 'profile served' });
   });
 
+  it('starts and logs when no secret is configured at all (development)', () => {
+    const { logger, lines } = capture({ LOG_LEVEL: 'info', SALESFORCE_ENABLED: 'false', SAP_ENABLED: 'false', SERVICENOW_ENABLED: 'false' });
+    logger.info('hello');
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'hello' });
+  });
+
   it('scrubs secret values from free text and redacts authorization headers', () => {
     const { logger, text } = capture();
     logger.info({ headers: { authorization: `Bearer ${SF_SECRET}` } }, `login to SAP failed with password ${SAP_PW}`);

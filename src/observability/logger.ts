@@ -60,7 +60,8 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       formatters: { level: (label) => ({ level: label }) },
       // every line written while serving a request carries its trace id, span id and correlation id
       mixin: traceLogFields,
-      hooks: scrub ? { streamWrite: (line: string) => line.replace(scrub, '[REDACTED]') } : undefined,
+      // no secrets configured (development): no hook at all — pino rejects `hooks: undefined`
+      ...(scrub ? { hooks: { streamWrite: (line: string) => line.replace(scrub, '[REDACTED]') } } : {}),
     },
     destination,
   );
