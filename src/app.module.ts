@@ -1,6 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { AddressSet } from './auth/ip-allowlist/cidr.js';
+import { clientIp } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { MetricsModule } from './observability/metrics.js';
@@ -14,6 +17,14 @@ import { GenesysModule } from './genesys/genesys.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
+
+/** The inbound throttle's key: the client address as the IP allowlist sees it. */
+function throttleTracker(trusted: AddressSet) {
+  return (req: Record<string, any>): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const request = req as FastifyRequest;
+    return clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown';
+  };
+}
 
 @Module({})
 export class AppModule {
@@ -29,6 +40,8 @@ export class AppModule {
           inject: [REDIS],
           useFactory: (redis: Redis | null) => ({
             throttlers: [{ ttl: config.server.throttleTtlMs, limit: config.server.throttleLimit }],
+            // per real client: behind the ingress (TRUSTED_PROXY_CIDRS) the X-Forwarded-For hop, not the proxy pod
+            getTracker: throttleTracker(AddressSet.parse(config.ipAllowlist.trustedProxyCidrs)),
             storage: redis ? new RedisThrottlerStorage(redis, config.cache.keyPrefix, config.cache.opTimeoutMs) : undefined,
           }),
         }),

@@ -50,6 +50,18 @@ describe('inbound throttling', () => {
     for (let i = 0; i < 5; i++) expect((await s.get('/health/ready')).status).toBe(200);
   });
 
+  it('counts each real client behind a trusted proxy, not the proxy', async () => {
+    const s = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000', TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
+    const from = async (client: string) => (await s.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status;
+    expect([await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.1')]).toEqual([200, 200, 429]);
+    expect([await from('198.51.100.2'), await from('198.51.100.2')]).toEqual([200, 200]); // another caller, its own budget
+    // an untrusted peer's X-Forwarded-For is ignored: rotating it buys nothing
+    const direct = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000' });
+    const statuses = [];
+    for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) statuses.push((await direct.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('shares the count across replicas through Redis', async () => {
     const env = { THROTTLE_LIMIT: '4', THROTTLE_TTL_MS: '60000', REDIS_URL: redis.url };
     const a = await service(env);
