@@ -145,7 +145,7 @@ describe('PKCE sign-in (Code Authorization grant of a public client, as the side
   });
 
   it('refuses an unknown client or an unregistered redirect URI with 400, without redirecting', async () => {
-    for (const params of [{ client_id: 'someone-else' }, { redirect_uri: 'https://evil.example.com/widget' }, { redirect_uri: `${PANEL}/` }]) {
+    for (const params of [{ client_id: 'someone-else' }, { redirect_uri: 'https://evil.example.com/widget' }, { redirect_uri: `${PANEL}/` }] as Array<Record<string, string>>) {
       const res = await authorize(params);
       expect(res.status).toBe(400);
       expect(res.headers.get('location')).toBeNull();
@@ -154,7 +154,7 @@ describe('PKCE sign-in (Code Authorization grant of a public client, as the side
   });
 
   it('redirects back with error=invalid_request without an S256 code challenge, and unsupported_response_type for a token request', async () => {
-    for (const params of [{ code_challenge_method: 'plain' }, { code_challenge_method: '' }, { code_challenge: '' }, { code_challenge: 'short' }]) {
+    for (const params of [{ code_challenge_method: 'plain' }, { code_challenge_method: '' }, { code_challenge: '' }, { code_challenge: 'short' }] as Array<Record<string, string>>) {
       const res = await authorize(params);
       expect(res.status).toBe(302);
       const back = new URL(res.headers.get('location') ?? '').searchParams;
