@@ -1,4 +1,4 @@
-import { IsArray, Matches } from 'class-validator';
+import { IsArray, IsOptional, Matches } from 'class-validator';
 import { Env } from '../config/env.decorator.js';
 
 /** An origin a browser compares frame-ancestors with: https (optionally one leading wildcard label), or http on loopback for local tests. */
@@ -10,4 +10,11 @@ export class WidgetConfig {
   @IsArray()
   @Matches(FRAME_ANCESTOR_ORIGIN, { each: true, message: 'WIDGET_FRAME_ANCESTORS entries must be origins such as https://apps.mypurecloud.com (no path)' })
   frameAncestors: string[] = [];
+
+  @Env('WIDGET_OAUTH_CLIENT_ID', {
+    doc: "Client id (public, not a secret) of the Genesys Cloud OAuth client of grant type Code Authorization with PKCE, redirect URI <PUBLIC_BASE_URL>/widget, that the side panel signs the agent in with; the service then accepts only that client's agent tokens (needs genesys-agent in INTERNAL_AUTH). Empty: the panel needs a #access_token",
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,128}$/, { message: 'WIDGET_OAUTH_CLIENT_ID must be an OAuth client id (letters, digits, . _ -)' })
+  oauthClientId?: string;
 }
