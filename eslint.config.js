@@ -28,7 +28,7 @@ export default tseslint.config(
     files: ['src/widget/public/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URLSearchParams: 'readonly' },
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URLSearchParams: 'readonly', crypto: 'readonly', TextEncoder: 'readonly', btoa: 'readonly' },
     },
   },
 );

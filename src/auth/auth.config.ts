@@ -2,7 +2,7 @@ import { ArrayNotEmpty, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, 
 import { Env } from '../config/env.decorator.js';
 
 export const GENESYS_AUTH_MODES = ['jwt', 'apikey', 'hmac', 'none'] as const;
-export const INTERNAL_AUTH_MODES = ['jwt', 'none'] as const;
+export const INTERNAL_AUTH_MODES = ['jwt', 'genesys-agent', 'none'] as const;
 
 export class AuthConfig {
   @Env('GENESYS_AUTH', { doc: 'How Genesys-facing calls authenticate, any of: jwt (User Defined OAuth), apikey (User Defined), hmac, none (refused in production)', type: 'list' })
@@ -10,9 +10,13 @@ export class AuthConfig {
   @IsIn(GENESYS_AUTH_MODES, { each: true, message: `GENESYS_AUTH entries must be among: ${GENESYS_AUTH_MODES.join(', ')}` })
   genesysAuth: string[] = ['jwt', 'apikey'];
 
-  @Env('INTERNAL_AUTH', { doc: 'How /v1 consumers authenticate: jwt (scopes per route) or none (refused in production)' })
-  @IsIn(INTERNAL_AUTH_MODES)
-  internalAuth: 'jwt' | 'none' = 'jwt';
+  @Env('INTERNAL_AUTH', {
+    doc: "How /v1 consumers authenticate, any of: jwt (scopes per route), genesys-agent (an agent's Genesys Cloud token, e.g. the side panel's, verified with GET /api/v2/tokens/me, organization GENESYS_ORG_ID, customer:read only), none (refused in production)",
+    type: 'list',
+  })
+  @ArrayNotEmpty()
+  @IsIn(INTERNAL_AUTH_MODES, { each: true, message: `INTERNAL_AUTH entries must be among: ${INTERNAL_AUTH_MODES.join(', ')}` })
+  internalAuth: string[] = ['jwt'];
 
   @Env('GENESYS_API_KEY', { doc: 'Static key Genesys sends in x-api-key (User Defined credential)', secret: true })
   @IsOptional()

@@ -32,9 +32,18 @@ export function loadConfig(env: Environment, readFile: FileReader = (p) => readF
     }
     config[section] = instance;
   }
-  if (problems.length === 0) problems.push(...productionProblems(config as AppConfig));
+  if (problems.length === 0) problems.push(...crossSectionProblems(config as AppConfig), ...productionProblems(config as AppConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as AppConfig;
+}
+
+/** Settings of different sections that only make sense together. */
+function crossSectionProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  const agents = config.auth.internalAuth.includes('genesys-agent');
+  if (agents && !config.genesys.orgId) problems.push('INTERNAL_AUTH genesys-agent needs GENESYS_ORG_ID (the organization whose agents are accepted)');
+  if (config.widget.oauthClientId && !agents) problems.push('WIDGET_OAUTH_CLIENT_ID needs genesys-agent in INTERNAL_AUTH (the service must accept the tokens the side panel signs in with)');
+  return problems;
 }
 
 /** Settings that are fine in a sandbox but never in production. */
@@ -42,7 +51,7 @@ function productionProblems(config: AppConfig): string[] {
   if (config.server.mode !== 'production') return [];
   const problems: string[] = [];
   if (config.auth.genesysAuth.includes('none')) problems.push('GENESYS_AUTH must not include none when NODE_ENV=production');
-  if (config.auth.internalAuth === 'none') problems.push('INTERNAL_AUTH must not be none when NODE_ENV=production');
+  if (config.auth.internalAuth.includes('none')) problems.push('INTERNAL_AUTH must not be none when NODE_ENV=production');
   if (!config.auth.jwtSigningKey && config.auth.tokenClientId) problems.push('JWT_SIGNING_KEY is required when NODE_ENV=production and TOKEN_CLIENT_ID is set');
   return problems;
 }

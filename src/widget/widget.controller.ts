@@ -4,12 +4,13 @@ import type { FastifyReply } from 'fastify';
 import { GenesysConfig } from '../genesys/genesys.config.js';
 import { WidgetAssets } from './widget-assets.js';
 import { widgetCsp, widgetFrameAncestors } from './widget-csp.js';
-import { WidgetConfig } from './widget.config.js';
+import { panelSignIn, WidgetConfig } from './widget.config.js';
 
 /**
  * The agent side panel: a static page that Genesys Cloud frames as an Interaction Widget. The page
- * carries no data and needs no credentials; it fetches the customer through /v1 with the bearer
- * token it was given, under the same guards as every other consumer.
+ * carries no data and no secret; it signs the agent in to Genesys Cloud itself (PKCE, when
+ * WIDGET_OAUTH_CLIENT_ID is set) or takes a token from its URL fragment, and fetches the customer
+ * through /v1 with it, under the same guards as every other consumer.
  */
 @ApiExcludeController()
 @Controller({ path: 'widget', version: VERSION_NEUTRAL })
@@ -21,7 +22,8 @@ export class WidgetController {
     config: WidgetConfig,
     genesys: GenesysConfig,
   ) {
-    this.csp = widgetCsp(widgetFrameAncestors(config.frameAncestors, genesys.region));
+    const signIn = panelSignIn(config, genesys);
+    this.csp = widgetCsp(widgetFrameAncestors(config.frameAncestors, genesys.region), signIn ? [signIn.loginOrigin] : []);
   }
 
   @Get()

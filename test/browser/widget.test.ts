@@ -3,6 +3,7 @@
  * real service (real authentication) wired to the four simulators over HTTP. Screenshots land in
  * test-artifacts/ (not committed).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import Big from 'big.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
-import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
+import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
 import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
@@ -23,6 +24,8 @@ const SOURCES = ['salesforce', 'sap', 'servicenow'] as const;
 
 let sims: Simulators;
 let svc: TestService;
+/** The same service as production runs it for the panel: agents sign in with PKCE, /v1 accepts their Genesys tokens. */
+let agentSvc: TestService;
 let browser: Browser;
 /** A page of another origin that frames the panel, as the Genesys desktop does; allowed by WIDGET_FRAME_ANCESTORS. */
 let desktop: HostPage;
@@ -45,6 +48,19 @@ beforeAll(async () => {
     sims,
     env: { INTERNAL_AUTH: 'jwt', GENESYS_AUTH: 'jwt,apikey', CACHE_FRESH_TTL_MS: '0', BREAKER_MIN_CALLS: '1000', WIDGET_FRAME_ANCESTORS: desktop.origin },
   });
+  agentSvc = await startService({
+    sims,
+    env: {
+      INTERNAL_AUTH: 'jwt,genesys-agent',
+      WIDGET_OAUTH_CLIENT_ID: SANDBOX_CREDENTIALS.genesys.panelClientId,
+      GENESYS_AUTH: 'jwt,apikey',
+      CACHE_FRESH_TTL_MS: '0',
+      BREAKER_MIN_CALLS: '1000',
+      WIDGET_FRAME_ANCESTORS: desktop.origin,
+    },
+  });
+  // the panel's address, registered as the redirect URI of its OAuth client (exact match)
+  sims.genesys.allowRedirectUri(`${agentSvc.url}/widget`);
   token = await mintWidgetToken(svc.url);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -56,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await svc?.close();
+  await agentSvc?.close();
   if (sims) await stopSimulators(sims);
   await Promise.all([desktop?.close(), stranger?.close()]);
 });
@@ -283,6 +300,92 @@ describe('agent side panel', { timeout: 60_000 }, () => {
     const refused = other.page.waitForEvent('console', (m) => /frame-ancestors/.test(m.text()));
     await other.page.goto(stranger.framing(widgetUrl({ customerId: DEMO.healthy })));
     expect((await refused).text()).toMatch(new RegExp(`violates the following Content Security Policy directive: "frame-ancestors ${desktop.origin}".*blocked`));
+  });
+});
+
+// production's path: Genesys fills in only {{gc…}} parameters, never a token
+describe("agent side panel signing the agent in with Genesys Cloud (PKCE)", { timeout: 60_000 }, () => {
+  const CLIENT_ID = SANDBOX_CREDENTIALS.genesys.panelClientId;
+  const panelUrl = (query: Record<string, string>) => `${agentSvc.url}/widget?${new URLSearchParams(query).toString()}`;
+  const count = (route: string) => sims.genesys.callCount(route);
+  /** Code exchanges only (the service's own client-credentials requests share the route). */
+  const exchanges = () => sims.genesys.requests('token').filter((r) => new URLSearchParams(r.body).get('grant_type') === 'authorization_code');
+
+  it('opened by the desktop with only gc* parameters, signs in, exchanges the code, restores its address and renders the caller', async () => {
+    const { page, console } = await openPage();
+    const want = expected(DEMO.apostrophe);
+    const address = panelUrl({ gcConversationId: DEMO_CONVERSATION.apostropheCaller, gcHostOrigin: desktop.origin, gcTargetEnv: 'prod', gcLangTag: 'en-US' });
+    const before = { authorize: count('authorize'), exchanges: exchanges().length, tokensMe: count('tokensMe') };
+
+    await page.goto(desktop.framing(address));
+    const frame = page.frameLocator('iframe');
+    await frame.locator('#profile').waitFor({ state: 'visible' });
+    expect((await frame.locator('#customer-name').innerText()).trim()).toBe(want.c.name);
+    expect((await frame.locator('#balance').innerText()).trim()).toBe(want.money);
+
+    // one round trip, in Genesys's wire format: authorize with an S256 challenge, then the code and its verifier
+    expect(count('authorize')).toBe(before.authorize + 1);
+    expect(exchanges()).toHaveLength(before.exchanges + 1);
+    expect(count('tokensMe')).toBe(before.tokensMe + 1);
+    const authorize = sims.genesys.requests('authorize').at(-1)?.query ?? {};
+    expect(authorize).toMatchObject({ client_id: CLIENT_ID, response_type: 'code', redirect_uri: `${agentSvc.url}/widget`, code_challenge_method: 'S256' });
+    expect(authorize.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.state).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const exchange = Object.fromEntries(new URLSearchParams(exchanges().at(-1)?.body ?? ''));
+    expect(Object.keys(exchange).sort()).toEqual(['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri']);
+    expect(exchange).toMatchObject({ grant_type: 'authorization_code', client_id: CLIENT_ID, redirect_uri: `${agentSvc.url}/widget` });
+    expect(createHash('sha256').update(exchange.code_verifier).digest('base64url')).toBe(authorize.code_challenge);
+
+    // the panel's frame shows its original address again (no code, no state) and keeps the Genesys token for its session
+    const panel = page.frames().find((f) => f.url().startsWith(agentSvc.url));
+    expect(panel?.url()).toBe(address);
+    const kept = await panel?.evaluate<string | null>("sessionStorage.getItem('c360.widget.accessToken')");
+    expect(kept).toEqual(expect.any(String));
+    expect(kept).not.toContain('.'); // an opaque Genesys token, not one of our JWTs
+    expect(cspViolations(console)).toEqual([]);
+    await page.screenshot({ path: artifact('widget-pkce.png'), fullPage: true });
+
+    // the page may call the login host and nothing else besides itself; framing is unchanged
+    const csp = (await fetch(address)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain(`connect-src 'self' ${sims.genesys.url};`);
+    expect(csp).toContain(`frame-ancestors ${desktop.origin}`);
+    expect(csp).toContain("form-action 'none'");
+  });
+
+  it('replaces a kept Genesys token that stopped working by signing in again, once', async () => {
+    const { page } = await openPage();
+    await page.goto(`${agentSvc.url}/widget`); // no customer: the page says so and does not sign in
+    await noticeOf(page, 'invalid');
+    await page.evaluate("sessionStorage.setItem('c360.widget.accessToken', 'revoked-genesys-token-0123456789')");
+    const before = count('authorize');
+    await page.goto(panelUrl({ customerId: DEMO.healthy }));
+    expect((await profileOf(page)).name).toBe(demoCustomer(DEMO.healthy).name);
+    expect(count('authorize')).toBe(before + 1);
+    expect(await storedToken(page)).not.toBe('revoked-genesys-token-0123456789');
+    expect(page.url()).toBe(panelUrl({ customerId: DEMO.healthy }));
+  });
+
+  it('does not loop when the service refuses a token it has just signed in for', async () => {
+    const { page } = await openPage();
+    sims.genesys.setFaults({ forcedStatus: 401, only: ['tokensMe'] }); // Genesys no longer vouches for any token
+    const before = count('authorize');
+    await page.goto(panelUrl({ customerId: DEMO.healthy }));
+    const refused = await noticeOf(page, 'signin');
+    expect(refused.title).toBe('Sign-in not accepted');
+    expect(refused.retry).toBe(true);
+    expect(count('authorize')).toBe(before + 1);
+    expect(await storedToken(page)).toBeNull();
+  });
+
+  it('refuses a return it did not start (unknown state) without calling the token endpoint', async () => {
+    const { page } = await openPage();
+    const before = exchanges().length;
+    await page.goto(`${agentSvc.url}/widget?code=stolen-code&state=not-mine`);
+    const failed = await noticeOf(page, 'signin');
+    expect(failed.title).toBe('Sign-in failed');
+    expect(failed.text).toContain('not started by this panel');
+    expect(exchanges()).toHaveLength(before);
+    expect(page.url()).toBe(`${agentSvc.url}/widget`);
   });
 });
 

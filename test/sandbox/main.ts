@@ -7,7 +7,7 @@
  */
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { SANDBOX_INBOUND } from './shared/credentials.js';
+import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO_CONVERSATION } from './genesys/genesys.data.js';
 import { startReplicas, type Replicas } from './replicas.js';
 import { DEMO, demoCustomer } from './shared/seed.js';
@@ -24,9 +24,12 @@ function replicaCount(argv: string[]): number {
 
 async function main(): Promise<void> {
   const sims = await startSimulators(SANDBOX_PORTS);
-  const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}` }), ...pick(process.env) };
+  // the side panel signs the demo agent in with PKCE against the simulated login host
+  const panel = { INTERNAL_AUTH: 'jwt,genesys-agent', WIDGET_OAUTH_CLIENT_ID: SANDBOX_CREDENTIALS.genesys.panelClientId };
+  const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}`, ...panel }), ...pick(process.env) };
   const config = loadConfig(env);
   const count = replicaCount(process.argv.slice(2));
+  for (let i = 0; i < count; i++) sims.genesys.allowRedirectUri(`http://127.0.0.1:${config.server.port + i}/widget`);
   let replicas: Replicas | undefined;
   let app: Awaited<ReturnType<typeof createApp>>['app'] | undefined;
   if (count > 1) {
@@ -63,7 +66,9 @@ Credentials (sandbox only):
                  (valid ${issued.expires_in / 60} min; more from POST ${base}/oauth/token with client_id=${SANDBOX_INBOUND.clientId} client_secret=${SANDBOX_INBOUND.clientSecret})
   Genesys action x-api-key: ${SANDBOX_INBOUND.apiKey}   (or the same Bearer token)
 
-Agent side panel (open in a browser; the read-only token rides in the #fragment, valid ${issued.expires_in / 60} min):
+Agent side panel as Genesys opens it (no token in the link: the page signs the demo agent in with PKCE):
+  by Genesys call     ${base}/widget?gcConversationId=${DEMO_CONVERSATION.healthyCaller}&gcTargetEnv=prod&gcLangTag=en-US
+Or with a read-only token in the #fragment (valid ${issued.expires_in / 60} min), as a script would:
   by customer id      ${widget(`customerId=${DEMO.healthy}`)}
   by caller's phone   ${widget(`phone=${encodeURIComponent(demoCustomer(DEMO.apostrophe).phone)}`)}
   by Genesys call     ${widget(`gcConversationId=${DEMO_CONVERSATION.healthyCaller}&gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.com&gcTargetEnv=prod`)}

@@ -1,33 +1,59 @@
 /*
  * Customer 360 agent side panel, loaded by Genesys Cloud as an Interaction Widget (an iframe per
  * interaction). Plain script, no framework and no inline code: the page's Content-Security-Policy
- * allows only this file, its stylesheet and calls to this service.
+ * allows only this file, its stylesheet, calls to this service and (when it signs in) to the
+ * Genesys login host's token endpoint.
  *
  * Address:  /widget?customerId=…   or ?phone=…   or ?gcConversationId=…
- *           (+ gcLangTag, gcUseDarkTheme; gcHostOrigin and gcTargetEnv are accepted and unused)
- * Fragment: #access_token=…  a bearer token for the /v1 API. Fragments never reach a server or its
- *           logs; the token is kept in sessionStorage and removed from the address bar at once.
+ *           (+ gcLangTag, gcUseDarkTheme; gcHostOrigin is checked against the sign-in region)
+ * Sign-in:  when the service names a Genesys OAuth client (data-signin-* on <body>), the page signs
+ *           the agent in itself with the Code Authorization grant and PKCE (RFC 7636): it keeps a
+ *           random verifier and the panel's query in sessionStorage under a random state, goes to
+ *           <login>/oauth/authorize, and on its way back (?code=…&state=…) puts the original address
+ *           back, exchanges the code at <login>/oauth/token and sends that Genesys token to /v1.
+ * Fragment: #access_token=…  a bearer token for the /v1 API (scripts, the sandbox). Fragments never
+ *           reach a server or its logs; the token is kept in sessionStorage and removed from the
+ *           address bar at once.
  */
 'use strict';
 
 (function () {
   const TOKEN_KEY = 'c360.widget.accessToken';
+  const EXPIRES_KEY = 'c360.widget.tokenExpiresAt';
+  /** A sign-in under way, one entry per state (several panels share one sessionStorage). */
+  const SIGNIN_PREFIX = 'c360.widget.signin.';
+  const SIGNIN_MAX_AGE_MS = 10 * 60 * 1000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SOURCE_LABELS = { salesforce: 'Salesforce', sap: 'SAP', servicenow: 'ServiceNow' };
   /** Which system each shown field comes from, to say why a value is missing. */
   const FIELD_SOURCE = { accountName: 'salesforce', loyaltyTier: 'salesforce', lastInteractionDate: 'salesforce', balance: 'sap', openTickets: 'servicenow' };
 
-  const params = new URLSearchParams(window.location.search);
-  const locale = pickLocale(param('gcLangTag'));
   const el = (id) => document.getElementById(id);
-  let token = takeToken();
-  const target = targetFrom();
+  const signIn = signInSettings();
+  let params = new URLSearchParams(window.location.search);
+  let locale = 'en-US';
+  let target = null;
+  let token = null;
+  let tokenExpiresAt = null;
+  /** The token was just obtained by signing in and the service has not accepted it yet: a 401 then is final (no sign-in loop). */
+  let unproven = false;
   let generation = 0;
 
-  if (param('gcUseDarkTheme') === 'true') document.documentElement.classList.add('dark');
   el('retry').addEventListener('click', () => void load());
   el('refresh').addEventListener('click', () => void load());
-  void load();
+  void start();
+
+  async function start() {
+    const returned = takeSignInReturn();
+    params = new URLSearchParams(window.location.search);
+    locale = pickLocale(param('gcLangTag'));
+    target = targetFrom();
+    if (param('gcUseDarkTheme') === 'true') document.documentElement.classList.add('dark');
+    takeToken();
+    forgetStaleSignIns();
+    if (returned && !(await finishSignIn(returned))) return;
+    void load();
+  }
 
   /** A URL parameter, ignoring empty values and template placeholders Genesys left unfilled ("{{…}}"). */
   function param(name) {
@@ -35,23 +61,176 @@
     return value && !/^\{\{.*\}\}$/.test(value) ? value.trim() : null;
   }
 
+  function signInSettings() {
+    const data = document.body.dataset;
+    const loginUrl = (data.signinLoginUrl || '').replace(/\/+$/, '');
+    const clientId = data.signinClientId || '';
+    return loginUrl && clientId ? { loginUrl, clientId } : null;
+  }
+
+  // ------------------------------------------------------------------ the token
+
   function takeToken() {
     const fromFragment = new URLSearchParams(window.location.hash.slice(1)).get('access_token');
     if (fromFragment) {
-      try {
-        sessionStorage.setItem(TOKEN_KEY, fromFragment);
-      } catch {
-        // storage blocked (privacy settings): the token lives in memory for this page only
-      }
+      keepToken(fromFragment, null);
       history.replaceState(null, '', window.location.pathname + window.location.search);
-      return fromFragment;
+      return;
     }
+    token = stored(TOKEN_KEY);
+    const expires = Number(stored(EXPIRES_KEY));
+    tokenExpiresAt = expires > 0 ? expires : null;
+  }
+
+  function keepToken(value, expiresAt) {
+    token = value;
+    tokenExpiresAt = expiresAt;
+    store(TOKEN_KEY, value);
+    if (expiresAt) store(EXPIRES_KEY, String(expiresAt));
+    else unstore(EXPIRES_KEY);
+  }
+
+  function forgetToken() {
+    token = null;
+    tokenExpiresAt = null;
+    for (const key of [TOKEN_KEY, EXPIRES_KEY]) unstore(key);
+  }
+
+  // ------------------------------------------------------------------ signing in (PKCE)
+
+  /** The address Genesys sends the agent back to: this page without its query (registered as the OAuth client's redirect URI). */
+  function redirectUri() {
+    return window.location.origin + window.location.pathname;
+  }
+
+  async function beginSignIn() {
+    busy('Signing in to Genesys Cloud…');
+    const region = regionMismatch();
+    if (region) return notice('signin', 'Wrong Genesys Cloud region', 'This panel signs in at login.' + region.login + ' but was opened from the desktop of ' + region.desktop + '. Ask your administrator to check its region.', false);
+    if (!window.crypto || !crypto.subtle) return notice('signin', 'Cannot sign in here', 'This page needs a secure (HTTPS) address to sign in.', false);
+    const verifier = randomText(48);
+    const state = randomText(16);
+    const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    const redirect = redirectUri();
+    if (!store(SIGNIN_PREFIX + state, JSON.stringify({ verifier, search: window.location.search, redirectUri: redirect, at: Date.now() }))) {
+      return notice('signin', 'Cannot sign in here', 'The browser blocks the storage the sign-in needs. Allow site data for this address.', false);
+    }
+    const query = new URLSearchParams({ client_id: signIn.clientId, response_type: 'code', redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', state });
+    window.location.assign(signIn.loginUrl + '/oauth/authorize?' + query.toString());
+  }
+
+  /**
+   * Back from the login host (?code=…&state=… or ?error=…&state=…): takes the sign-in saved under
+   * that state (an unknown state has none) and puts the panel's original address back, so the
+   * code never stays in the address bar or history.
+   */
+  function takeSignInReturn() {
+    const query = new URLSearchParams(window.location.search);
+    const state = query.get('state');
+    if (!signIn || !state || !(query.has('code') || query.has('error'))) return null;
+    let saved;
     try {
-      return sessionStorage.getItem(TOKEN_KEY);
+      saved = JSON.parse(stored(SIGNIN_PREFIX + state) || 'null');
+    } catch {
+      saved = null;
+    }
+    unstore(SIGNIN_PREFIX + state);
+    history.replaceState(null, '', window.location.pathname + (saved && typeof saved.search === 'string' ? saved.search : ''));
+    return { code: query.get('code'), error: query.get('error'), saved };
+  }
+
+  async function finishSignIn(returned) {
+    const saved = returned.saved;
+    if (!saved || typeof saved.verifier !== 'string' || Date.now() - saved.at > SIGNIN_MAX_AGE_MS) {
+      return signInFailed('This sign-in was not started by this panel, or took too long.');
+    }
+    if (returned.error || !returned.code) return signInFailed('Genesys Cloud did not sign you in (' + (returned.error || 'no code') + ').');
+    busy('Signing in to Genesys Cloud…');
+    let response;
+    let body = null;
+    try {
+      response = await fetch(signIn.loginUrl + '/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: returned.code, redirect_uri: saved.redirectUri || redirectUri(), client_id: signIn.clientId, code_verifier: saved.verifier }).toString(),
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      body = await response.json().catch(() => null);
+    } catch {
+      response = null;
+    }
+    if (!response || !response.ok || !body || typeof body.access_token !== 'string') return signInFailed('Genesys Cloud did not complete the sign-in.');
+    keepToken(body.access_token, typeof body.expires_in === 'number' ? Date.now() + body.expires_in * 1000 : null);
+    unproven = true;
+    return true;
+  }
+
+  function signInFailed(text) {
+    notice('signin', 'Sign-in failed', text + ' Try again, or reopen the interaction.', true);
+    return false;
+  }
+
+  /** The desktop's region (gcHostOrigin https://apps.<region>) against the login host's (https://login.<region>), when both are known. */
+  function regionMismatch() {
+    const desktop = /^https:\/\/apps\.([a-z0-9.-]+)$/.exec(param('gcHostOrigin') || '');
+    const login = /^https:\/\/login\.([a-z0-9.-]+)$/.exec(signIn.loginUrl);
+    return desktop && login && desktop[1] !== login[1] ? { desktop: desktop[1], login: login[1] } : null;
+  }
+
+  function forgetStaleSignIns() {
+    try {
+      for (let i = sessionStorage.length - 1; i >= 0; i--) {
+        const key = sessionStorage.key(i);
+        if (!key || !key.startsWith(SIGNIN_PREFIX)) continue;
+        const at = Number((JSON.parse(sessionStorage.getItem(key) || '{}') || {}).at);
+        if (!(Date.now() - at <= SIGNIN_MAX_AGE_MS)) sessionStorage.removeItem(key);
+      }
+    } catch {
+      // storage blocked or an entry unreadable: nothing to tidy
+    }
+  }
+
+  function randomText(bytes) {
+    return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+  }
+
+  function base64url(data) {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  // ------------------------------------------------------------------ storage (may be blocked: the page then works for this load only)
+
+  function stored(key) {
+    try {
+      return sessionStorage.getItem(key);
     } catch {
       return null;
     }
   }
+
+  function store(key, value) {
+    try {
+      sessionStorage.setItem(key, value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function unstore(key) {
+    try {
+      sessionStorage.removeItem(key);
+    } catch {
+      // nothing stored
+    }
+  }
+
+  // ------------------------------------------------------------------ the customer
 
   function targetFrom() {
     const customerId = param('customerId');
@@ -66,7 +245,11 @@
   async function load() {
     const mine = ++generation;
     if (!target) return notice('invalid', 'No customer in the link', 'The panel address needs customerId, phone or gcConversationId.', false);
-    if (!token) return notice('signin', 'Not signed in', 'Open this panel from Genesys Cloud: its link carries the sign-in.', false);
+    if (token && tokenExpiresAt && tokenExpiresAt <= Date.now()) forgetToken();
+    if (!token) {
+      if (signIn) return beginSignIn();
+      return notice('signin', 'Not signed in', 'Open this panel from Genesys Cloud: its link carries the sign-in.', false);
+    }
     busy('Loading customer…');
     let response;
     let body = null;
@@ -84,17 +267,18 @@
     if (mine !== generation) return; // a newer load (retry, refresh) has started
     const status = response ? response.status : 0;
     const message = errorText(body);
-    if (status === 200 && body && typeof body.customerId === 'string') return render(body);
-    if (status === 400) return notice('invalid', "This panel's link is not valid", message || 'The customer reference could not be read.', false);
     if (status === 401) {
-      token = null;
-      try {
-        sessionStorage.removeItem(TOKEN_KEY);
-      } catch {
-        // nothing stored
-      }
+      const wasUnproven = unproven;
+      forgetToken();
+      // a kept token that stopped working is replaced once; one just signed in for is not (no loop)
+      if (signIn && !wasUnproven) return beginSignIn();
+      unproven = false;
+      if (signIn) return notice('signin', 'Sign-in not accepted', 'This service did not accept your Genesys Cloud sign-in. Try again, or ask your administrator.', true);
       return notice('signin', 'Sign-in expired', 'Reopen the interaction in Genesys Cloud to sign in again.', false);
     }
+    if (status !== 0 && status !== 503) unproven = false;
+    if (status === 200 && body && typeof body.customerId === 'string') return render(body);
+    if (status === 400) return notice('invalid', "This panel's link is not valid", message || 'The customer reference could not be read.', false);
     if (status === 403) return notice('forbidden', 'Not allowed', 'This sign-in may not read customer data.', false);
     if (status === 404) return notice('not-found', 'No customer record', (message ? message + '. ' : '') + 'Treat the caller as new.', false);
     if (status === 429) return notice('unavailable', 'Customer data unavailable — continue without it', 'Too many requests right now. Try again in a moment.', true);

@@ -2,7 +2,8 @@
  * Static Genesys Cloud data the simulator serves. Genesys holds no customer records of ours: the
  * "seed" is the public IP-range list (`GET /api/v2/ipranges`) that a service uses to allow Data
  * Action traffic, plus the loopback ranges so sandbox calls from 127.0.0.1 / ::1 are allowed, and
- * a few live calls whose callers are demo customers (for the side panel's conversation look-up).
+ * a few live calls whose callers are demo customers (for the side panel's conversation look-up),
+ * and the agent who signs in to the side panel.
  */
 import { DEMO, demoCustomer } from '../shared/seed.js';
 
@@ -57,3 +58,6 @@ export const DEMO_CONVERSATION = {
   unknownCaller: DEMO_CONVERSATIONS[2].conversationId,
   withheldNumber: DEMO_CONVERSATIONS[3].conversationId,
 } as const;
+
+/** The agent the simulated login host signs in: every authorization request is approved as this user, of the demo org. */
+export const DEMO_AGENT = Object.freeze({ id: 'a9c1e2d3-4b5f-4a6e-8d7c-0b1a2c3d4e5f', name: 'Sandbox Agent', organizationName: 'Customer 360 Sandbox' });

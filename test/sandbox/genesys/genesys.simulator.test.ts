@@ -1,7 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer } from '../shared/seed.js';
-import { DEMO_CONVERSATION } from './genesys.data.js';
+import { DEMO_AGENT, DEMO_CONVERSATION } from './genesys.data.js';
 import { GenesysSimulator } from './genesys.simulator.js';
 
 const CREDS = SANDBOX_CREDENTIALS.genesys;
@@ -101,6 +102,145 @@ describe('OAuth client credentials (login host)', () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.error).toBe('unsupported_grant_type');
     expect(typeof body.error_description).toBe('string');
+  });
+});
+
+describe('PKCE sign-in (Code Authorization grant of a public client, as the side panel uses it)', () => {
+  const PANEL = 'https://customer360.example.com/widget';
+  const PANEL_ORIGIN = 'https://customer360.example.com';
+  const verifier = randomBytes(48).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+
+  beforeEach(() => sim.allowRedirectUri(PANEL));
+
+  function authorize(params: Record<string, string>): Promise<Response> {
+    const query = new URLSearchParams({ client_id: CREDS.panelClientId, response_type: 'code', redirect_uri: PANEL, code_challenge: challenge, code_challenge_method: 'S256', state: 'st-1', ...params });
+    for (const [k, v] of Object.entries(params)) if (v === '') query.delete(k);
+    return fetch(`${sim.url}/oauth/authorize?${query.toString()}`, { redirect: 'manual' });
+  }
+
+  async function code(): Promise<string> {
+    const res = await authorize({});
+    expect(res.status).toBe(302);
+    return new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
+  }
+
+  function exchange(fields: Record<string, string>, origin = PANEL_ORIGIN): Promise<Response> {
+    return fetch(`${sim.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: CREDS.panelClientId, redirect_uri: PANEL, code_verifier: verifier, ...fields }).toString(),
+    });
+  }
+
+  it('approves at once as the demo agent: 302 to redirect_uri?code=…&state=…', async () => {
+    const res = await authorize({});
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(PANEL);
+    expect([...location.searchParams.keys()].sort()).toEqual(['code', 'state']);
+    expect(location.searchParams.get('state')).toBe('st-1');
+    expect(location.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(sim.callCount('authorize')).toBe(1);
+  });
+
+  it('refuses an unknown client or an unregistered redirect URI with 400, without redirecting', async () => {
+    for (const params of [{ client_id: 'someone-else' }, { redirect_uri: 'https://evil.example.com/widget' }, { redirect_uri: `${PANEL}/` }] as Array<Record<string, string>>) {
+      const res = await authorize(params);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.json()).toMatchObject({ error: 'invalid_request', error_description: 'OAuth client ID or redirect URI is invalid' });
+    }
+  });
+
+  it('redirects back with error=invalid_request without an S256 code challenge, and unsupported_response_type for a token request', async () => {
+    for (const params of [{ code_challenge_method: 'plain' }, { code_challenge_method: '' }, { code_challenge: '' }, { code_challenge: 'short' }] as Array<Record<string, string>>) {
+      const res = await authorize(params);
+      expect(res.status).toBe(302);
+      const back = new URL(res.headers.get('location') ?? '').searchParams;
+      expect(back.get('error')).toBe('invalid_request');
+      expect(back.get('state')).toBe('st-1');
+      expect(back.get('code')).toBeNull();
+    }
+    const implicit = new URL((await authorize({ response_type: 'token' })).headers.get('location') ?? '').searchParams;
+    expect(implicit.get('error')).toBe('unsupported_response_type');
+  });
+
+  it('exchanges the code with the verifier for a bearer token (the token JSON of every grant), once', async () => {
+    const c = await code();
+    const res = await exchange({ code: c });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+    expect(body).toMatchObject({ token_type: 'bearer', expires_in: 86399 });
+    const again = await exchange({ code: c });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses a wrong verifier, another redirect_uri, an expired code and an unknown client', async () => {
+    const wrong = await exchange({ code: await code(), code_verifier: randomBytes(48).toString('base64url') });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: 'invalid_grant', description: 'Code verification failed', error_description: 'Code verification failed' });
+    expect((await exchange({ code: await code(), redirect_uri: 'https://customer360.example.com/other' })).status).toBe(400);
+    const old = await code();
+    clock += 5 * 60_000;
+    expect(await (await exchange({ code: old })).json()).toMatchObject({ error: 'invalid_grant' });
+    const stranger = await exchange({ code: await code(), client_id: 'someone-else' });
+    expect(stranger.status).toBe(401);
+    expect(await stranger.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('lets the panel origin read the answer (CORS, errors included, and a preflight), no other origin', async () => {
+    const ok = await exchange({ code: await code() });
+    expect(ok.headers.get('access-control-allow-origin')).toBe(PANEL_ORIGIN);
+    expect(ok.headers.get('vary')).toBe('Origin');
+    const failed = await exchange({ code: 'nope' });
+    expect(failed.headers.get('access-control-allow-origin')).toBe(PANEL_ORIGIN);
+    const foreign = await exchange({ code: await code() }, 'https://evil.example.com');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${sim.url}/oauth/token`, { method: 'OPTIONS', headers: { origin: PANEL_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(PANEL_ORIGIN);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+    // the Platform API itself sends none
+    expect((await fetch(`${sim.url}/api/v2/ipranges`, { headers: { origin: PANEL_ORIGIN } })).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('GET /api/v2/tokens/me', () => {
+  const me = (token: string | null) => fetch(`${sim.url}/api/v2/tokens/me`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it("describes an agent token: the organization, home organization, OAuth client and when it idles", async () => {
+    const res = await me(sim.issueAgentToken());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(Object.keys(body).sort()).toEqual(['OAuthClient', 'authorizedScope', 'dateTokenIdles', 'homeOrganization', 'organization']);
+    expect(body.organization).toEqual({ id: CREDS.orgId, name: DEMO_AGENT.organizationName });
+    expect(body.homeOrganization).toEqual(body.organization);
+    expect(body.OAuthClient).toMatchObject({ id: CREDS.panelClientId, authorizedGrantType: 'CODE', state: 'active', organization: body.organization });
+    expect(Array.isArray(body.authorizedScope)).toBe(true);
+    expect(body.dateTokenIdles).toBe(new Date(clock + 86_399_000).toISOString());
+  });
+
+  it('tells the organization and client a token really belongs to (another org, a client-credentials token)', async () => {
+    const other = (await (await me(sim.issueAgentToken({ orgId: '0b0e0e0f-1111-4222-8333-444455556666' }))).json()) as { organization: { id: string } };
+    expect(other.organization.id).toBe('0b0e0e0f-1111-4222-8333-444455556666');
+    const service = (await (await me(await accessToken())).json()) as { OAuthClient: { id: string; authorizedGrantType: string } };
+    expect(service.OAuthClient).toMatchObject({ id: CREDS.clientId, authorizedGrantType: 'CLIENT-CREDENTIALS' });
+  });
+
+  it('answers an unknown, missing or expired token with 401 authentication.required', async () => {
+    const token = sim.issueAgentToken();
+    for (const t of ['made-up-token', null]) {
+      const res = await me(t);
+      expect(res.status).toBe(401);
+      expectGenesysError((await res.json()) as Record<string, unknown>, 401, 'authentication.required');
+    }
+    clock += 86_399_000;
+    const expired = await me(token);
+    expect(expired.status).toBe(401);
+    expectGenesysError((await expired.json()) as Record<string, unknown>, 401, 'authentication.required');
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * Genesys Cloud as far as the middleware sees it: the login host's client-credentials token
- * endpoint, the public IP-range list, placing an outbound call (`POST /api/v2/conversations/calls`)
- * and reading a conversation (`GET /api/v2/conversations/{id}`, for the side panel's caller
- * look-up), with Genesys' error body, its `inin-*` headers on every response and its 429 format.
+ * endpoint and its PKCE sign-in for the side panel (`GET /oauth/authorize`, auto-approved as the
+ * demo agent, then `POST /oauth/token` with `grant_type=authorization_code`, which a browser calls
+ * cross-origin), who a token belongs to (`GET /api/v2/tokens/me`), the public IP-range list,
+ * placing an outbound call (`POST /api/v2/conversations/calls`) and reading a conversation
+ * (`GET /api/v2/conversations/{id}`, for the side panel's caller look-up), with Genesys' error
+ * body, its `inin-*` headers on every response and its 429 format.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import {
@@ -16,7 +19,7 @@ import {
   type SimContext,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { DEFAULT_IP_RANGES, DEMO_CONVERSATIONS, type DemoConversation, type GenesysIpRange } from './genesys.data.js';
+import { DEFAULT_IP_RANGES, DEMO_AGENT, DEMO_CONVERSATIONS, type DemoConversation, type GenesysIpRange } from './genesys.data.js';
 
 export interface GenesysSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -26,7 +29,35 @@ export interface GenesysSimulatorOptions extends SimulatorOptions {
   tokenLifetimeSeconds?: number;
   /** Replaces the IP-range list served by /api/v2/ipranges. */
   ipRanges?: GenesysIpRange[];
+  /** The public (PKCE) OAuth client the side panel signs in with. */
+  panelClientId?: string;
+  /** Its registered redirect URIs (more with allowRedirectUri once a test knows its port). */
+  panelRedirectUris?: string[];
 }
+
+/** Who an issued access token belongs to, as `GET /api/v2/tokens/me` tells. */
+interface TokenOwner {
+  clientId: string;
+  orgId: string;
+  /** The signed-in user (PKCE tokens); client-credentials tokens have none. */
+  userId?: string;
+}
+
+/** An authorization code waiting to be exchanged (single use). */
+interface PendingCode {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  issuedAt: number;
+}
+
+/** How long an authorization code can be exchanged (the simulator's choice; Genesys's codes are short-lived too). */
+const AUTH_CODE_TTL_MS = 5 * 60_000;
+/** An S256 code challenge: BASE64URL(SHA-256(verifier)), 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+const OTHER_ORG_NAME = 'Another Organization';
 
 /** A call placed through `POST /api/v2/conversations/calls`. */
 export interface PlacedCall {
@@ -74,6 +105,11 @@ export class GenesysSimulator extends Simulator {
   private readonly perRequest = new WeakMap<IncomingMessage, Record<string, string>>();
   /** Fixed one-minute windows of the Platform API limit, per token (or 'anonymous'). */
   private readonly minuteWindows = new Map<string, { minute: number; count: number }>();
+  readonly panelClientId: string;
+  private readonly panelRedirectUris: Set<string>;
+  /** access token → its client, organization and user. */
+  private readonly owners = new Map<string, TokenOwner>();
+  private readonly codes = new Map<string, PendingCode>();
 
   constructor(options: GenesysSimulatorOptions = {}) {
     super(options);
@@ -83,6 +119,8 @@ export class GenesysSimulator extends Simulator {
     this.orgId = options.orgId ?? creds.orgId;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_399;
     this.ipRanges = (options.ipRanges ?? DEFAULT_IP_RANGES).map((r) => ({ ...r }));
+    this.panelClientId = options.panelClientId ?? creds.panelClientId;
+    this.panelRedirectUris = new Set(options.panelRedirectUris ?? []);
     this.resetData();
   }
 
@@ -91,6 +129,21 @@ export class GenesysSimulator extends Simulator {
     this.conversations = new Map(DEMO_CONVERSATIONS.map((c) => [c.conversationId, { ...c }]));
     this.issuedAt.clear();
     this.minuteWindows.clear();
+    this.owners.clear();
+    this.codes.clear();
+  }
+
+  /** Registers a redirect URI of the panel's OAuth client (exact match, as Genesys compares them); its origin may then call the token endpoint from a browser. */
+  allowRedirectUri(uri: string): void {
+    this.panelRedirectUris.add(uri);
+  }
+
+  /**
+   * A live agent token issued without the browser round trip (a test's shortcut), by default as
+   * the demo agent through the panel's client in the demo org; another org or client for refusals.
+   */
+  issueAgentToken(owner: Partial<TokenOwner> = {}): string {
+    return this.issueToken({ clientId: owner.clientId ?? this.panelClientId, orgId: owner.orgId ?? this.orgId, userId: owner.userId ?? DEMO_AGENT.id });
   }
 
   /** Calls placed so far (copies). */
@@ -105,7 +158,10 @@ export class GenesysSimulator extends Simulator {
 
   protected override routes(): Route[] {
     return [
+      { name: 'authorize', method: 'GET', path: /^\/oauth\/authorize\/?$/, handler: (ctx) => this.authorize(ctx) },
       { name: 'token', method: 'POST', path: /^\/oauth\/token\/?$/, handler: (ctx) => this.token(ctx) },
+      { name: 'tokenPreflight', method: 'OPTIONS', path: /^\/oauth\/token\/?$/, handler: (ctx) => this.send(ctx, 204, '') },
+      { name: 'tokensMe', method: 'GET', path: /^\/api\/v2\/tokens\/me\/?$/, handler: (ctx) => this.tokensMe(ctx) },
       { name: 'ipranges', method: 'GET', path: /^\/api\/v2\/ipranges\/?$/, handler: (ctx) => this.ipranges(ctx) },
       { name: 'createCall', method: 'POST', path: /^\/api\/v2\/conversations\/calls\/?$/, handler: (ctx) => this.createCall(ctx) },
       { name: 'conversation', method: 'GET', path: /^\/api\/v2\/conversations\/(?<conversationId>[^/]+)\/?$/, handler: (ctx) => this.conversation(ctx) },
@@ -127,13 +183,30 @@ export class GenesysSimulator extends Simulator {
       this.minuteWindows.set(key, w);
     }
     w.count++;
-    const headers = {
+    const headers: Record<string, string> = {
       'inin-correlation-id': randomUUID(),
       'inin-ratelimit-allowed': String(RATE_LIMIT_PER_MINUTE),
       'inin-ratelimit-count': String(w.count),
       'inin-ratelimit-reset': String(Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000))),
+      ...this.corsHeaders(ctx),
     };
     this.perRequest.set(ctx.req, headers);
+    return headers;
+  }
+
+  /**
+   * The token endpoint answers browsers (a PKCE client exchanges its code with fetch) whose origin is
+   * that of a registered redirect URI of the panel's client; every answer of that route says so,
+   * errors included. Other routes and origins get no CORS headers.
+   */
+  private corsHeaders(ctx: SimContext): Record<string, string> {
+    const origin = ctx.req.headers.origin;
+    if ((ctx.route !== 'token' && ctx.route !== 'tokenPreflight') || typeof origin !== 'string') return {};
+    if (![...this.panelRedirectUris].some((uri) => new URL(uri).origin === origin)) return {};
+    const headers: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin' };
+    if (ctx.route === 'tokenPreflight') {
+      Object.assign(headers, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+    }
     return headers;
   }
 
@@ -171,7 +244,89 @@ export class GenesysSimulator extends Simulator {
 
   // ------------------------------------------------------------------------------ login host
 
+  private issueToken(owner: TokenOwner): string {
+    const { token, issuedAt } = this.tokens.issue(owner.clientId);
+    this.issuedAt.set(token, issuedAt);
+    this.owners.set(token, owner);
+    return token;
+  }
+
+  /** The token response of every grant: `{access_token, token_type: "bearer", expires_in}`. */
+  private tokenResponse(token: string): Record<string, unknown> {
+    const ttl = this.faults.tokenTtlMs;
+    return { access_token: token, token_type: 'bearer', expires_in: ttl !== null ? Math.max(0, Math.ceil(ttl / 1000)) : this.tokenLifetimeSeconds };
+  }
+
+  private oauthError(ctx: SimContext, status: number, error: string, description: string): void {
+    this.sendJson(ctx, status, { error, description, error_description: description });
+  }
+
+  /**
+   * The authorization endpoint of the Code Authorization (PKCE) grant. A real login host shows its
+   * sign-in page; this one approves at once as the demo agent. An unknown client or a redirect URI
+   * that is not registered is answered here (400, never redirected to); every other problem is
+   * redirected back as `?error=…&error_description=…&state=…` (RFC 6749 §4.1.2.1).
+   */
+  private authorize(ctx: SimContext): void {
+    const q = ctx.query;
+    const clientId = q.get('client_id') ?? '';
+    const redirectUri = q.get('redirect_uri') ?? '';
+    if (clientId !== this.panelClientId || !this.panelRedirectUris.has(redirectUri)) {
+      this.oauthError(ctx, 400, 'invalid_request', 'OAuth client ID or redirect URI is invalid');
+      return;
+    }
+    const back = (params: Record<string, string>) => {
+      const state = q.get('state');
+      const target = new URL(redirectUri);
+      for (const [k, v] of Object.entries({ ...params, ...(state !== null ? { state } : {}) })) target.searchParams.set(k, v);
+      this.send(ctx, 302, '', { location: target.toString(), 'cache-control': 'no-store' });
+    };
+    if (q.get('response_type') !== 'code') {
+      back({ error: 'unsupported_response_type', error_description: 'response_type must be code' });
+      return;
+    }
+    const codeChallenge = q.get('code_challenge') ?? '';
+    if (q.get('code_challenge_method') !== 'S256' || !S256_CHALLENGE.test(codeChallenge)) {
+      back({ error: 'invalid_request', error_description: 'code_challenge with code_challenge_method=S256 is required' });
+      return;
+    }
+    const code = randomBytes(24).toString('base64url');
+    this.codes.set(code, { clientId, redirectUri, codeChallenge, issuedAt: this.now() });
+    back({ code });
+  }
+
+  /** `grant_type=authorization_code` (a public client: client_id in the form, no secret, the PKCE verifier instead). */
+  private authorizationCodeToken(ctx: SimContext, form: URLSearchParams): void {
+    const clientId = form.get('client_id') ?? '';
+    if (clientId !== this.panelClientId) {
+      this.oauthError(ctx, 401, 'invalid_client', 'Invalid client credentials');
+      return;
+    }
+    const code = form.get('code') ?? '';
+    const pending = this.codes.get(code);
+    this.codes.delete(code); // single use, whatever happens next
+    if (!pending || pending.clientId !== clientId || this.now() - pending.issuedAt >= AUTH_CODE_TTL_MS) {
+      this.oauthError(ctx, 400, 'invalid_grant', 'Invalid or expired authorization code');
+      return;
+    }
+    if (form.get('redirect_uri') !== pending.redirectUri) {
+      this.oauthError(ctx, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+      return;
+    }
+    const verifier = form.get('code_verifier') ?? '';
+    if (!CODE_VERIFIER.test(verifier) || createHash('sha256').update(verifier, 'ascii').digest('base64url') !== pending.codeChallenge) {
+      this.oauthError(ctx, 400, 'invalid_grant', 'Code verification failed');
+      return;
+    }
+    this.sendJson(ctx, 200, this.tokenResponse(this.issueToken({ clientId, orgId: this.orgId, userId: DEMO_AGENT.id })));
+  }
+
   private token(ctx: SimContext): void {
+    const form = formBody(ctx.body);
+    if (form.get('grant_type') === 'authorization_code' && basicAuth(ctx.req) === undefined) {
+      this.authorizationCodeToken(ctx, form);
+      return;
+    }
     const client = basicAuth(ctx.req);
     if (!client || client.user !== this.clientId || client.pass !== this.clientSecret) {
       this.sendJson(ctx, 401, {
@@ -181,34 +336,65 @@ export class GenesysSimulator extends Simulator {
       });
       return;
     }
-    const grant = formBody(ctx.body).get('grant_type');
+    const grant = form.get('grant_type');
     if (grant !== 'client_credentials') {
       const text = grant ? `Unsupported grant type: ${grant}` : 'Missing grant type';
       this.sendJson(ctx, 400, { error: 'unsupported_grant_type', description: text, error_description: text });
       return;
     }
-    const { token, issuedAt } = this.tokens.issue(client.user);
-    this.issuedAt.set(token, issuedAt);
-    const ttl = this.faults.tokenTtlMs;
-    this.sendJson(ctx, 200, {
-      access_token: token,
-      token_type: 'bearer',
-      expires_in: ttl !== null ? Math.max(0, Math.ceil(ttl / 1000)) : this.tokenLifetimeSeconds,
-    });
+    this.sendJson(ctx, 200, this.tokenResponse(this.issueToken({ clientId: client.user, orgId: this.orgId })));
   }
 
-  /** A live bearer token, or a 401 in Genesys' error shape (sent here). */
-  private authenticated(ctx: SimContext): boolean {
+  /** The live bearer token of the request, or undefined after a 401 in Genesys' error shape (sent here). */
+  private authenticatedToken(ctx: SimContext): string | undefined {
     const token = bearer(ctx.req);
     if (token !== undefined && this.tokens.check(token) === 'valid') {
       const at = this.issuedAt.get(token);
-      if (at !== undefined && this.now() - at < this.tokenLifetimeSeconds * 1000) return true;
+      if (at !== undefined && this.now() - at < this.tokenLifetimeSeconds * 1000) return token;
     }
     this.platformError(ctx, 401, 'Authentication failed', 'authentication.required');
-    return false;
+    return undefined;
+  }
+
+  private authenticated(ctx: SimContext): boolean {
+    return this.authenticatedToken(ctx) !== undefined;
+  }
+
+  /** When a token stops working: its client's lifetime, or sooner under faults.tokenTtlMs. */
+  private tokenEnd(token: string): number {
+    const at = this.issuedAt.get(token) ?? this.now();
+    const ttl = this.faults.tokenTtlMs;
+    return at + Math.min(this.tokenLifetimeSeconds * 1000, ttl ?? Infinity);
   }
 
   // ------------------------------------------------------------------------------ Platform API
+
+  /**
+   * TokenInfo of the caller's token: the organization it acts in (and its home organization),
+   * the OAuth client it was issued to, the scopes authorized, and `dateTokenIdles` (here: when the
+   * token ends).
+   */
+  private tokensMe(ctx: SimContext): void {
+    const token = this.authenticatedToken(ctx);
+    if (token === undefined) return;
+    const owner = this.owners.get(token) ?? { clientId: this.clientId, orgId: this.orgId };
+    const org = { id: owner.orgId, name: owner.orgId === this.orgId ? DEMO_AGENT.organizationName : OTHER_ORG_NAME };
+    const panel = owner.clientId === this.panelClientId;
+    this.sendJson(ctx, 200, {
+      organization: org,
+      homeOrganization: org,
+      authorizedScope: owner.userId ? ['conversations:readonly', 'users:readonly'] : [],
+      dateTokenIdles: new Date(this.tokenEnd(token)).toISOString(),
+      OAuthClient: {
+        id: owner.clientId,
+        name: panel ? 'Customer 360 side panel' : 'Customer 360 middleware',
+        dateCreated: '2026-01-05T10:00:00Z',
+        authorizedGrantType: owner.userId ? 'CODE' : 'CLIENT-CREDENTIALS',
+        state: 'active',
+        organization: org,
+      },
+    });
+  }
 
   private ipranges(ctx: SimContext): void {
     this.sendJson(ctx, 200, { entities: this.ipRanges.map((r) => ({ ...r })) });

@@ -6,7 +6,13 @@ export const SANDBOX_CREDENTIALS = {
   salesforce: { clientId: 'sandbox-sf-client', clientSecret: 'sandbox-sf-secret' },
   sap: { username: 'SANDBOX_USER', password: 'sandbox-sap-password', sapClient: '100', clientId: 'sb-sandbox-sap-client', clientSecret: 'sandbox-sap-oauth-secret' },
   servicenow: { username: 'sandbox.integration', password: 'sandbox-sn-password', clientId: 'sandbox-sn-client', clientSecret: 'sandbox-sn-secret' },
-  genesys: { clientId: 'sandbox-genesys-client', clientSecret: 'sandbox-genesys-secret', orgId: '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01' },
+  genesys: {
+    clientId: 'sandbox-genesys-client',
+    clientSecret: 'sandbox-genesys-secret',
+    orgId: '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01',
+    /** The side panel's public OAuth client (Code Authorization with PKCE: no secret). */
+    panelClientId: 'sandbox-genesys-panel-client',
+  },
 } as const;
 
 /** What callers of the sandbox service present (Genesys data actions, internal consumers, CRM webhooks). */

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { GenesysConfig } from '../genesys/genesys.config.js';
+import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from '../genesys/platform/genesys-backoff.js';
+import { GenesysTokenInfoClient } from '../genesys/platform/genesys-token-info.client.js';
+import { WidgetConfig } from '../widget/widget.config.js';
+import { safeEqual } from './token.service.js';
+
+/**
+ * What Genesys said about an agent token:
+ * - accepted: a live token of GENESYS_ORG_ID (and of WIDGET_OAUTH_CLIENT_ID, when set);
+ * - foreign: a live token, but of another organization or OAuth client (a policy refusal);
+ * - rejected: Genesys does not accept the token (unknown, expired, revoked).
+ */
+export type AgentVerdict = 'accepted' | 'foreign' | 'rejected';
+
+/** The only scope an agent token carries here: the side panel reads, nothing else. */
+export const AGENT_SCOPES: ReadonlySet<string> = new Set(['customer:read']);
+
+/** How long a verdict is kept. An accepted token is re-checked at least this often (sooner if Genesys says it idles sooner). */
+export const ACCEPTED_TTL_MS = 60_000;
+/** A token of another org or client stays foreign; kept as long as an accepted one. */
+export const FOREIGN_TTL_MS = 60_000;
+/** An unknown token is re-asked about soon (it may have been issued a moment ago on another Genesys node). */
+export const REJECTED_TTL_MS = 10_000;
+/** Bound of the in-process verdict cache (oldest entries go first). */
+export const MAX_CACHED_VERDICTS = 10_000;
+
+interface Cached {
+  verdict: AgentVerdict;
+  until: number;
+}
+
+/**
+ * Verifies opaque Genesys Cloud access tokens (an agent's, from the side panel's PKCE sign-in) by
+ * asking Genesys (`GET /api/v2/tokens/me` with the token) and comparing its organization with
+ * GENESYS_ORG_ID. Verdicts are cached in-process under the token's SHA-256 (the raw token is
+ * neither stored nor logged), bounded in size; concurrent checks of one token share one call.
+ * When Genesys cannot answer, `verify` throws (ConnectorError) and nothing is cached.
+ */
+@Injectable()
+export class GenesysAgentVerifier {
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<AgentVerdict>>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: GenesysTokenInfoClient,
+    private readonly genesys: GenesysConfig,
+    private readonly widget: WidgetConfig,
+    @Optional() @Inject(GENESYS_PLATFORM_CLOCK) clock?: GenesysPlatformClock,
+  ) {
+    this.now = clock?.now ?? Date.now;
+  }
+
+  /** Number of cached verdicts (for tests and health detail). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  async verify(token: string): Promise<AgentVerdict> {
+    const key = createHash('sha256').update(token, 'utf8').digest('base64url');
+    const cached = this.cache.get(key);
+    if (cached) {
+      if (cached.until > this.now()) return cached.verdict;
+      this.cache.delete(key);
+    }
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.ask(key, token).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async ask(key: string, token: string): Promise<AgentVerdict> {
+    const info = await this.client.tokenInfo(token);
+    const now = this.now();
+    let verdict: AgentVerdict;
+    let until: number;
+    if (!info) {
+      verdict = 'rejected';
+      until = now + REJECTED_TTL_MS;
+    } else if (!this.ours(info.organizationId, info.oauthClientId)) {
+      verdict = 'foreign';
+      until = now + FOREIGN_TTL_MS;
+    } else {
+      verdict = 'accepted';
+      until = Math.min(now + ACCEPTED_TTL_MS, info.idlesAt ?? Infinity);
+    }
+    if (until > now) this.remember(key, { verdict, until });
+    return verdict;
+  }
+
+  private ours(organizationId: string, oauthClientId: string | undefined): boolean {
+    const org = this.genesys.orgId;
+    if (!org || !safeEqual(organizationId, org)) return false;
+    const pinned = this.widget.oauthClientId;
+    return !pinned || (oauthClientId !== undefined && safeEqual(oauthClientId, pinned));
+  }
+
+  private remember(key: string, entry: Cached): void {
+    this.cache.delete(key);
+    while (this.cache.size >= MAX_CACHED_VERDICTS) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+    this.cache.set(key, entry);
+  }
+}
