@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
+import { BareRouteController } from './observability/bare-route.controller.js';
 import { MetricsModule } from './observability/metrics.js';
 import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         GenesysModule,
         HealthModule,
       ],
+      controllers: config.server.benchBareRoute ? [BareRouteController] : [],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };
   }
