@@ -43,8 +43,8 @@ export function resetSimulators(sims: Simulators): void {
   for (const sim of Object.values(sims)) sim.reset();
 }
 
-/** The service's environment for talking to these simulators with the demo credentials. */
-export function sandboxEnv(sims: Simulators, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+/** The service's environment for talking to these simulators (running here or in another process) with the demo credentials. */
+export function sandboxEnv(sims: { readonly [K in keyof Simulators]: { readonly url: string } }, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const c = SANDBOX_CREDENTIALS;
   return {
     NODE_ENV: 'sandbox',
