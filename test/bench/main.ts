@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, USAGE, type BenchOptions, type ScenarioName } from './args.js';
+import { parseArgs, RUN_ORDER, SCENARIOS, USAGE, type BenchOptions, type ScenarioName } from './args.js';
 import { profileReport, type CpuProfile } from './profile.js';
 import { Rig } from './rig.js';
 import { cacheHit } from './scenarios/cache-hit.js';
 import { cold } from './scenarios/cold.js';
-import { drills, GENESYS_TOKEN_LIFETIME_S } from './scenarios/drills.js';
-import { DEADLINE_MS, type Context, type ScenarioResult } from './scenarios/scenario.js';
+import { drills } from './scenarios/drills.js';
+import { DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type Context, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
 import { soak } from './scenarios/soak.js';
 import { shiftChange, stampede } from './scenarios/stampede.js';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   const usage: Array<{ name: string; wallS: number; cpu: CpuShare }> = [];
   try {
-    for (const name of options.scenarios) {
+    for (const name of RUN_ORDER.filter((s) => options.scenarios.includes(s))) {
       if (interrupted) break;
       const t0 = Date.now();
       const cpu0 = rig.cpu();
@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     await rig.close();
   }
 
+  results.sort((a, b) => SCENARIOS.indexOf(a.name) - SCENARIOS.indexOf(b.name));
+  usage.sort((a, b) => SCENARIOS.indexOf(a.name as ScenarioName) - SCENARIOS.indexOf(b.name as ScenarioName));
   const rows: Row[] = results.flatMap((r) => r.rows);
   const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${options.quick ? ' -- --quick' : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
   const markdown = resultsMarkdown(info, rows, notes);
@@ -147,7 +149,11 @@ function summarizeProfiles(dir: string, since: number, log: (m: string) => void)
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  // keep-alive sockets or a stray timer must not keep a finished bench alive
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

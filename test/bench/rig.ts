@@ -6,7 +6,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
@@ -205,6 +205,8 @@ export class Rig {
   ) {
     // one signing key for every replica, so a token from one is accepted by all (as in production)
     this.signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    // this run's service logs only (service-1.log, service-2.log, … in start order)
+    rmSync(join(options.outDir, 'logs'), { recursive: true, force: true });
     mkdirSync(join(options.outDir, 'logs'), { recursive: true });
     if (options.profile) mkdirSync(this.profileDir, { recursive: true });
   }

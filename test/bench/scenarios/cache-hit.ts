@@ -41,7 +41,7 @@ export async function cacheHit(ctx: Context): Promise<ScenarioResult> {
     const text = await probe.text();
     if (probe.status !== 200) throw new Error(`${s.label}: ${probe.status} ${text}`);
   }
-  const durationS = seconds(ctx, 8, 1.5);
+  const durationS = seconds(ctx, 8, 1);
   const warmupS = ctx.options.quick ? 0.5 : 2;
   const rounds = ctx.options.quick ? 2 : 3;
   const connections = ctx.options.connections;

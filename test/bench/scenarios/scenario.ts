@@ -47,6 +47,20 @@ export const FIXED_LATENCY: Readonly<Record<CrmName, number>> = { salesforce: 20
 /** One service process whose cache outlives any run (the cache-hit, cold, slow-SAP and soak scenarios). */
 export const SINGLE_REPLICA_ENV: Record<string, string> = { ...GENEROUS_LIMITS, CACHE_FRESH_TTL_MS: '3600000' };
 
+/**
+ * The 3-replica scenarios that are not about rate limits (stampede, shift change, drills) share one
+ * environment, so the replicas start once for all of them: limits lifted; a short freshness so the
+ * drills' look-ups keep calling the CRMs with a stale copy to fall back on; a 5 s shutdown grace;
+ * the Genesys token refreshed in the background 3 s after issue (the simulator's tokens live 600 s).
+ */
+export const GENESYS_TOKEN_LIFETIME_S = 600;
+export const MULTI_REPLICA_ENV: Record<string, string> = {
+  ...GENEROUS_LIMITS,
+  CACHE_FRESH_TTL_MS: '5000',
+  SHUTDOWN_GRACE_MS: '5000',
+  GENESYS_TOKEN_REFRESH_BEFORE_MS: String((GENESYS_TOKEN_LIFETIME_S - 3) * 1000),
+};
+
 export const HOT_CUSTOMER = '0010100001';
 export const HOT_PHONE = '+14155550100';
 

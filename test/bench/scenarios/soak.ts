@@ -28,8 +28,8 @@ export async function soak(ctx: Context): Promise<ScenarioResult> {
   const hot = ctx.customerIds.slice(0, 50); // the demo customers present in every system
   const pool = coldPool(ctx);
   const target = new Target(replica.url, 0);
-  for (const id of hot) await fetch(`${replica.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ customerId: id }) });
-  const durationS = ctx.options.soakS ?? (ctx.options.quick ? 20 : 180);
+  await Promise.all(hot.map((id) => fetch(`${replica.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ customerId: id }) }).then((r) => r.text())));
+  const durationS = ctx.options.soakS ?? (ctx.options.quick ? 12 : 180);
   const rate = ctx.options.quick ? 50 : 100;
   const everyS = durationS >= 120 ? 5 : 2;
   const samples: SoakSample[] = [];

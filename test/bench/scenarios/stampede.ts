@@ -7,7 +7,7 @@ import { Balancer, runPool, Target, type Sample } from '../load.js';
 import { CRM_NAMES } from '../sim-protocol.js';
 import { degradedSources } from '../stats.js';
 import { ms, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEADLINE_MS, FIXED_LATENCY, GENEROUS_LIMITS, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEADLINE_MS, FIXED_LATENCY, MULTI_REPLICA_ENV, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
 
 /** Calls one look-up makes to each CRM (SAP and ServiceNow read two endpoints concurrently). */
 export const CALLS_PER_LOOKUP: Readonly<Record<string, number>> = { salesforce: 1, sap: 2, servicenow: 2 };
@@ -16,7 +16,7 @@ const NOT_LOOKUPS = new Set(['token']);
 export const STAMPEDE_LATENCY_MS = 200;
 
 async function threeReplicas(ctx: Context): Promise<{ balancer: Balancer; token: string }> {
-  const replicas = await ctx.rig.useReplicas(3, GENEROUS_LIMITS);
+  const replicas = await ctx.rig.useReplicas(3, MULTI_REPLICA_ENV);
   await ctx.rig.reset();
   const token = await ctx.rig.token(replicas[0]);
   const balancer = new Balancer(replicas.map((r, i) => new Target(r.url, i)));

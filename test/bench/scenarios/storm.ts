@@ -23,7 +23,7 @@ export async function storm(ctx: Context): Promise<ScenarioResult> {
   for (const t of balancer.targets) await fetch(`${t.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ customerId: pool[pool.length - 1 - t.index] }) });
   await sleep(1100);
   await ctx.rig.sims.resetCalls();
-  const durationS = seconds(ctx, 30, 8);
+  const durationS = seconds(ctx, 30, 6);
   const rate = 60;
   const firstSecond = Math.floor(Date.now() / 1000);
   ctx.log(`  ${durationS} s at ${rate} distinct customers/s over 3 replicas`);
