@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, RUN_ORDER, SCENARIOS } from './args.js';
+import { parseArgs, SCENARIOS } from './args.js';
 
 describe('bench arguments', () => {
   it('runs every scenario by default, full length, into bench-results', () => {
@@ -23,10 +23,6 @@ describe('bench arguments', () => {
     expect(() => parseArgs(['--duration', 'x'])).toThrow(/--duration needs a positive number/);
     expect(() => parseArgs(['--duration'])).toThrow(/--duration/);
     expect(() => parseArgs(['--connections', '0'])).toThrow(/--connections/);
-  });
-
-  it('runs every scenario exactly once, grouped by the service processes they need', () => {
-    expect([...RUN_ORDER].sort()).toEqual([...SCENARIOS].sort());
   });
 
   it('asks for help', () => {

@@ -3,13 +3,6 @@
 export const SCENARIOS = ['cache-hit', 'cold', 'slow-sap', 'storm', 'stampede', 'shift-change', 'soak', 'drills'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/**
- * The order scenarios run in: grouped by the service processes they need (one process; a fresh one
- * for the soak; 3 with production limits; 3 with limits lifted), so replicas start as few times as
- * possible. Results are reported in the order of SCENARIOS.
- */
-export const RUN_ORDER: readonly ScenarioName[] = ['cache-hit', 'cold', 'slow-sap', 'soak', 'storm', 'stampede', 'shift-change', 'drills'];
-
 export interface BenchOptions {
   scenarios: ScenarioName[];
   quick: boolean;

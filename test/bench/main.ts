@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, RUN_ORDER, SCENARIOS, USAGE, type BenchOptions, type ScenarioName } from './args.js';
+import { parseArgs, USAGE, type BenchOptions, type ScenarioName } from './args.js';
 import { profileReport, type CpuProfile } from './profile.js';
 import { Rig } from './rig.js';
 import { cacheHit } from './scenarios/cache-hit.js';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   const usage: Array<{ name: string; wallS: number; cpu: CpuShare }> = [];
   try {
-    for (const name of RUN_ORDER.filter((s) => options.scenarios.includes(s))) {
+    for (const name of options.scenarios) {
       if (interrupted) break;
       const t0 = Date.now();
       const cpu0 = rig.cpu();
@@ -112,8 +112,6 @@ async function main(): Promise<void> {
     await rig.close();
   }
 
-  results.sort((a, b) => SCENARIOS.indexOf(a.name) - SCENARIOS.indexOf(b.name));
-  usage.sort((a, b) => SCENARIOS.indexOf(a.name as ScenarioName) - SCENARIOS.indexOf(b.name as ScenarioName));
   const rows: Row[] = results.flatMap((r) => r.rows);
   const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${options.quick ? ' -- --quick' : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
   const markdown = resultsMarkdown(info, rows, notes);

@@ -188,7 +188,6 @@ function tail(file: string): string {
 
 export class Rig {
   replicas: Replica[] = [];
-  private replicaKey = '';
   private replicaEnv: Record<string, string> = {};
   private started = 0;
   private readonly signingKey: string;
@@ -242,19 +241,16 @@ export class Rig {
   }
 
   /**
-   * Ensures exactly `count` replicas run with `env` on top of the base environment; restarts
-   * them when the count or environment differs (or `fresh` is asked for).
+   * Starts `count` new replicas with `env` on top of the base environment, after stopping any
+   * running ones. Always new processes: breakers, in-process single-flight and token caches live
+   * in memory, and one scenario's open breaker must not shape the next one's figures.
    */
-  async useReplicas(count: number, env: Record<string, string>, options: { fresh?: boolean } = {}): Promise<Replica[]> {
+  async startReplicas(count: number, env: Record<string, string>): Promise<Replica[]> {
     const full = { ...this.baseEnv(), ...env };
-    const key = `${count}\n${JSON.stringify(full)}`;
-    const alive = this.replicas.every((r) => r.child.exitCode === null && r.child.signalCode === null);
-    if (!options.fresh && key === this.replicaKey && alive && this.replicas.length === count) return this.replicas;
     await this.stopReplicas();
     this.tokens.clear();
-    this.replicas = await Promise.all(Array.from({ length: count }, (_, i) => this.spawnReplica(i, full)));
-    this.replicaKey = key;
     this.replicaEnv = full;
+    this.replicas = await Promise.all(Array.from({ length: count }, (_, i) => this.spawnReplica(i, full)));
     return this.replicas;
   }
 
@@ -279,7 +275,7 @@ export class Rig {
   }
 
   /** Stops a replica: SIGUSR2 when profiling (exits cleanly so the profile is written), else SIGTERM; SIGKILL after `timeoutMs`. */
-  async stopReplica(replica: Replica, timeoutMs = 30_000): Promise<void> {
+  async stopReplica(replica: Replica, timeoutMs = this.options.profile ? 30_000 : 3000): Promise<void> {
     if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
     replica.child.kill(this.options.profile ? 'SIGUSR2' : 'SIGTERM');
     const done = await Promise.race([replica.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
@@ -292,7 +288,6 @@ export class Rig {
   async stopReplicas(): Promise<void> {
     await Promise.all(this.replicas.map((r) => this.stopReplica(r)));
     this.replicas = [];
-    this.replicaKey = '';
   }
 
   /** A Bearer token from a replica's own token endpoint (as Genesys's User Defined OAuth credential gets one). */

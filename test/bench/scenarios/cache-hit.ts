@@ -22,7 +22,7 @@ interface Series {
 }
 
 export async function cacheHit(ctx: Context): Promise<ScenarioResult> {
-  const [replica] = await ctx.rig.useReplicas(1, SINGLE_REPLICA_ENV);
+  const [replica] = await ctx.rig.startReplicas(1, SINGLE_REPLICA_ENV);
   await ctx.rig.reset();
   const token = await ctx.rig.token(replica);
   const jwt = { authorization: `Bearer ${token}` };

@@ -15,7 +15,7 @@ const SCENARIO = '2. Cold path';
 export const ADDED_P50_GOAL_MS = 3;
 
 export async function cold(ctx: Context): Promise<ScenarioResult> {
-  const [replica] = await ctx.rig.useReplicas(1, SINGLE_REPLICA_ENV);
+  const [replica] = await ctx.rig.startReplicas(1, SINGLE_REPLICA_ENV);
   const token = await ctx.rig.token(replica);
   const pool = coldPool(ctx);
   const slowest = Math.max(...Object.values(FIXED_LATENCY));

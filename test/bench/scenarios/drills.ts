@@ -96,7 +96,7 @@ const DRILLS: Drill[] = [
 ];
 
 async function runDrill(ctx: Context, drill: Drill, durationS: number, rate: number): Promise<{ rows: Row[]; latency: LatencyBar[]; raw: Record<string, unknown> }> {
-  const replicas = await ctx.rig.useReplicas(3, MULTI_REPLICA_ENV);
+  const replicas = await ctx.rig.startReplicas(3, MULTI_REPLICA_ENV);
   await ctx.rig.reset();
   await ctx.rig.sims.setLatencies(FIXED_LATENCY);
   const token = await ctx.rig.token(replicas[0]);
@@ -178,7 +178,7 @@ async function drive(
 }
 
 export async function drills(ctx: Context): Promise<ScenarioResult> {
-  const durationS = seconds(ctx, 30, 6);
+  const durationS = seconds(ctx, 30, 5);
   const rate = ctx.options.quick ? 40 : 60;
   const rows: Row[] = [];
   const latency: LatencyBar[] = [];

@@ -44,14 +44,14 @@ export const DEADLINE_MS = 800;
 /** Fixed simulator latencies (no jitter) for runs that call the CRMs: the slowest, SAP, bounds an answer. */
 export const FIXED_LATENCY: Readonly<Record<CrmName, number>> = { salesforce: 20, sap: 50, servicenow: 35 };
 
-/** One service process whose cache outlives any run (the cache-hit, cold, slow-SAP and soak scenarios). */
+/** One service process whose cache entries outlive any run (the cache-hit, cold, slow-SAP and soak scenarios). */
 export const SINGLE_REPLICA_ENV: Record<string, string> = { ...GENEROUS_LIMITS, CACHE_FRESH_TTL_MS: '3600000' };
 
 /**
- * The 3-replica scenarios that are not about rate limits (stampede, shift change, drills) share one
- * environment, so the replicas start once for all of them: limits lifted; a short freshness so the
- * drills' look-ups keep calling the CRMs with a stale copy to fall back on; a 5 s shutdown grace;
- * the Genesys token refreshed in the background 3 s after issue (the simulator's tokens live 600 s).
+ * The 3-replica scenarios that are not about rate limits (stampede, shift change, drills): limits
+ * lifted; a short freshness so the drills' look-ups keep calling the CRMs with a stale copy to fall
+ * back on; a 5 s shutdown grace; the Genesys token refreshed in the background 3 s after issue
+ * (the simulator's tokens live 600 s).
  */
 export const GENESYS_TOKEN_LIFETIME_S = 600;
 export const MULTI_REPLICA_ENV: Record<string, string> = {

@@ -10,7 +10,7 @@ export const SAP_SLOW_MS = 2000;
 export const DEADLINE_SLACK_MS = 25;
 
 export async function slowSap(ctx: Context): Promise<ScenarioResult> {
-  const [replica] = await ctx.rig.useReplicas(1, SINGLE_REPLICA_ENV);
+  const [replica] = await ctx.rig.startReplicas(1, SINGLE_REPLICA_ENV);
   await ctx.rig.reset();
   const token = await ctx.rig.token(replica);
   await ctx.rig.sims.setLatencies({ ...FIXED_LATENCY, sap: SAP_SLOW_MS });
@@ -31,13 +31,15 @@ export async function slowSap(ctx: Context): Promise<ScenarioResult> {
   const summary = answeredLatency(samples);
   const sapMarked = samples.filter((s) => s.body !== undefined && degradedSources(s.body).includes('sap')).length;
   const late = samples.filter((s) => s.latencyMs > DEADLINE_MS + DEADLINE_SLACK_MS).length;
+  // answers that waited for SAP until the deadline, and those given at once because SAP's breaker was open
+  const waited = samples.filter((s) => s.latencyMs >= DEADLINE_MS - 50).length;
   return {
     name: 'slow-sap',
     rows: [
       {
         scenario: SCENARIO,
         measure: `screen pop p99 with SAP at ${SAP_SLOW_MS.toLocaleString('en-US')} ms (deadline ${DEADLINE_MS} ms)`,
-        result: `p99 ${ms(summary.p99)} (p50 ${ms(summary.p50)}, max ${ms(summary.max)}); ${late} of ${tally.sent} later than ${DEADLINE_MS + DEADLINE_SLACK_MS} ms; SAP marked in ${percent(sapMarked, tally.answered)}`,
+        result: `p99 ${ms(summary.p99)} (p50 ${ms(summary.p50)}, max ${ms(summary.max)}); ${late} of ${tally.sent} later than ${DEADLINE_MS + DEADLINE_SLACK_MS} ms; ${waited} waited for SAP until the deadline, the others were answered at once (SAP's breaker open); SAP marked in ${percent(sapMarked, tally.answered)}`,
         goal: `≤ ${DEADLINE_MS} ms deadline (+${DEADLINE_SLACK_MS} ms to answer)`,
         verdict: summary.p99 <= DEADLINE_MS + DEADLINE_SLACK_MS && tally.failed === 0 ? 'meets' : 'misses',
       },
@@ -45,8 +47,8 @@ export async function slowSap(ctx: Context): Promise<ScenarioResult> {
     ],
     latency: [{ group: SCENARIO, label: `SAP at ${SAP_SLOW_MS} ms, ${concurrency} concurrent`, summary }],
     notes: [
-      `Slow SAP: ${concurrency} concurrent cold screen pops for ${durationS} s; SAP ${SAP_SLOW_MS} ms, Salesforce ${FIXED_LATENCY.salesforce} ms, ServiceNow ${FIXED_LATENCY.servicenow} ms; AGGREGATION_DEADLINE_MS ${DEADLINE_MS} (default).`,
+      `Slow SAP: a fresh service process, ${concurrency} concurrent cold screen pops for ${durationS} s; SAP ${SAP_SLOW_MS} ms, Salesforce ${FIXED_LATENCY.salesforce} ms, ServiceNow ${FIXED_LATENCY.servicenow} ms; AGGREGATION_DEADLINE_MS ${DEADLINE_MS}, SAP_TIMEOUT_MS 700 and the breaker at their defaults, so SAP's breaker opens after its first timeouts and most answers then come at once.`,
     ],
-    raw: { durationS, concurrency, tally, latency: summary, sapMarked, late },
+    raw: { durationS, concurrency, tally, latency: summary, sapMarked, late, waitedForDeadline: waited },
   };
 }

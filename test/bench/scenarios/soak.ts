@@ -21,7 +21,7 @@ export interface SoakSample {
 }
 
 export async function soak(ctx: Context): Promise<ScenarioResult> {
-  const [replica] = await ctx.rig.useReplicas(1, SINGLE_REPLICA_ENV, { fresh: true });
+  const [replica] = await ctx.rig.startReplicas(1, SINGLE_REPLICA_ENV);
   await ctx.rig.reset();
   await ctx.rig.sims.setLatencies(FIXED_LATENCY);
   const token = await ctx.rig.token(replica);
@@ -29,7 +29,7 @@ export async function soak(ctx: Context): Promise<ScenarioResult> {
   const pool = coldPool(ctx);
   const target = new Target(replica.url, 0);
   await Promise.all(hot.map((id) => fetch(`${replica.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ customerId: id }) }).then((r) => r.text())));
-  const durationS = ctx.options.soakS ?? (ctx.options.quick ? 12 : 180);
+  const durationS = ctx.options.soakS ?? (ctx.options.quick ? 10 : 180);
   const rate = ctx.options.quick ? 50 : 100;
   const everyS = durationS >= 120 ? 5 : 2;
   const samples: SoakSample[] = [];

@@ -16,7 +16,7 @@ const NOT_LOOKUPS = new Set(['token']);
 export const STAMPEDE_LATENCY_MS = 200;
 
 async function threeReplicas(ctx: Context): Promise<{ balancer: Balancer; token: string }> {
-  const replicas = await ctx.rig.useReplicas(3, MULTI_REPLICA_ENV);
+  const replicas = await ctx.rig.startReplicas(3, MULTI_REPLICA_ENV);
   await ctx.rig.reset();
   const token = await ctx.rig.token(replicas[0]);
   const balancer = new Balancer(replicas.map((r, i) => new Target(r.url, i)));

@@ -13,7 +13,7 @@ import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEFAULT_LIMITS, FIXE
 const SCENARIO = '4. Rate-limit storm';
 
 export async function storm(ctx: Context): Promise<ScenarioResult> {
-  const replicas = await ctx.rig.useReplicas(3, {}); // production limits
+  const replicas = await ctx.rig.startReplicas(3, {}); // production limits
   await ctx.rig.reset();
   await ctx.rig.sims.setLatencies(FIXED_LATENCY);
   const token = await ctx.rig.token(replicas[0]);
