@@ -8,7 +8,7 @@ export interface BenchOptions {
   quick: boolean;
   /** Overrides each scenario's own length of a timed phase, in seconds. */
   durationS?: number;
-  /** Soak length in seconds (default 180, quick 20). */
+  /** Soak length in seconds (default 180, quick 10). */
   soakS?: number;
   out: string;
   /** Start the service processes with --cpu-prof (profiles in <out>/profiles). */
@@ -25,9 +25,9 @@ export const USAGE = `Usage: npm run bench -- [scenario ...] [options]
 Scenarios (default: all, in this order): ${SCENARIOS.join(' ')}
 
 Options:
-  --quick            shorter phases and smaller counts (the whole bench in about a minute or two)
+  --quick            shorter phases and smaller counts (the whole bench in about two minutes)
   --duration S       length of each timed phase in seconds (overrides the defaults)
-  --soak S           soak length in seconds (default 180; quick 20)
+  --soak S           soak length in seconds (default 180; quick 10)
   --connections N    concurrent connections of the cache-hit runs (default 10)
   --log-level L      LOG_LEVEL of the service processes (default info, as in production)
   --profile          run the services with --cpu-prof; profiles and their summary in <out>/profiles

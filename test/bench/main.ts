@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = results.flatMap((r) => r.rows);
-  const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${options.quick ? ' -- --quick' : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
+  const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
   const markdown = resultsMarkdown(info, rows, notes);
   const stormResult = results.find((r) => r.storm);
   const svg = benchSvg({
