@@ -6,6 +6,7 @@ import { AddressSet } from './auth/ip-allowlist/cidr.js';
 import { clientIp } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
+import { BareRouteController } from './observability/bare-route.controller.js';
 import { MetricsModule } from './observability/metrics.js';
 import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
@@ -54,6 +55,7 @@ export class AppModule {
         HealthModule,
         WidgetModule,
       ],
+      controllers: config.server.benchBareRoute ? [BareRouteController] : [],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };
   }

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 import { Env } from './env.decorator.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,4 +55,8 @@ export class ServerConfig {
   @Min(0)
   @Max(600_000)
   shutdownGraceMs = 20_000;
+
+  @Env('BENCH_BARE_ROUTE', { doc: 'Serve GET /__bench/bare, a route doing no work behind the same global guards, pipes and interceptors, as the baseline of npm run bench; keep off in production' })
+  @IsBoolean()
+  benchBareRoute = false;
 }

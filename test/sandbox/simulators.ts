@@ -3,6 +3,7 @@ import { SalesforceSimulator } from './salesforce/salesforce.simulator.js';
 import { SapSimulator } from './sap/sap.simulator.js';
 import { ServiceNowSimulator } from './servicenow/servicenow.simulator.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
+import type { DemoCustomer } from './shared/seed.js';
 
 /** The four simulated systems, running. */
 export interface Simulators {
@@ -15,12 +16,20 @@ export interface Simulators {
 /** Fixed ports of the sandbox (documented in the README); tests pass 0 for free ports. */
 export const SANDBOX_PORTS = { service: 3000, salesforce: 4101, sap: 4102, servicenow: 4103, genesys: 4104 } as const;
 
-export async function startSimulators(ports: Partial<Record<keyof Simulators, number>> = {}): Promise<Simulators> {
+export interface SimulatorsOptions {
+  /** The customers the three CRMs hold (default: the 60 demo customers; see `seededCustomers`). */
+  customers?: readonly DemoCustomer[];
+  /** Lifetime of the Genesys simulator's Platform API tokens (default 86399 s). */
+  genesysTokenLifetimeSeconds?: number;
+}
+
+export async function startSimulators(ports: Partial<Record<keyof Simulators, number>> = {}, options: SimulatorsOptions = {}): Promise<Simulators> {
+  const { customers } = options;
   const sims: Simulators = {
-    salesforce: new SalesforceSimulator({ port: ports.salesforce ?? 0 }),
-    sap: new SapSimulator({ port: ports.sap ?? 0 }),
-    servicenow: new ServiceNowSimulator({ port: ports.servicenow ?? 0 }),
-    genesys: new GenesysSimulator({ port: ports.genesys ?? 0 }),
+    salesforce: new SalesforceSimulator({ port: ports.salesforce ?? 0, customers }),
+    sap: new SapSimulator({ port: ports.sap ?? 0, customers }),
+    servicenow: new ServiceNowSimulator({ port: ports.servicenow ?? 0, customers }),
+    genesys: new GenesysSimulator({ port: ports.genesys ?? 0, tokenLifetimeSeconds: options.genesysTokenLifetimeSeconds }),
   };
   await Promise.all(Object.values(sims).map((s) => s.start()));
   return sims;
@@ -34,8 +43,8 @@ export function resetSimulators(sims: Simulators): void {
   for (const sim of Object.values(sims)) sim.reset();
 }
 
-/** The service's environment for talking to these simulators with the demo credentials. */
-export function sandboxEnv(sims: Simulators, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+/** The service's environment for talking to these simulators (running here or in another process) with the demo credentials. */
+export function sandboxEnv(sims: { readonly [K in keyof Simulators]: { readonly url: string } }, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const c = SANDBOX_CREDENTIALS;
   return {
     NODE_ENV: 'sandbox',

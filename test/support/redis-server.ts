@@ -24,6 +24,11 @@ export class RedisServer {
     return this.child !== undefined;
   }
 
+  /** The redis-server process id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts (or restarts after `kill`) the server on the same port and waits until it answers PING. */
   async resume(): Promise<void> {
     if (this.child) return;

@@ -37,6 +37,6 @@ export function accountFromCustomer(c: DemoCustomer): SRecord {
 }
 
 /** A fresh, mutable copy of the seeded Accounts (seed order). */
-export function seedAccounts(): SRecord[] {
-  return DEMO_CUSTOMERS.filter((c) => c.presentIn.salesforce).map(accountFromCustomer);
+export function seedAccounts(customers: readonly DemoCustomer[] = DEMO_CUSTOMERS): SRecord[] {
+  return customers.filter((c) => c.presentIn.salesforce).map(accountFromCustomer);
 }

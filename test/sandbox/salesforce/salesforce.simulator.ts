@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { basicAuth, bearer, formBody, Simulator, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
+import { DEMO_CUSTOMERS, type DemoCustomer } from '../shared/seed.js';
 import { ACCOUNT_SCHEMA, SCHEMAS, seedAccounts } from './salesforce.data.js';
 import { resolveSelectList, runSoql, SalesforceQueryError, type SObjectSchema, type SRecord } from './soql.js';
 import { runSosl } from './sosl.js';
@@ -16,6 +17,8 @@ export interface SalesforceSimulatorOptions extends SimulatorOptions {
   pageSize?: number;
   /** The API version in the paths, e.g. 'v66.0'. */
   apiVersion?: string;
+  /** The customers to hold (default: the 60 demo customers). */
+  customers?: readonly DemoCustomer[];
 }
 
 export const SALESFORCE_ORG_ID = '00D5g000004SiMuEAK';
@@ -38,6 +41,7 @@ export class SalesforceSimulator extends Simulator {
   readonly clientSecret: string;
   readonly pageSize: number;
   readonly apiVersion: string;
+  private readonly customers: readonly DemoCustomer[];
   private accounts: SRecord[] = [];
   private cursors = new Map<string, Cursor>();
   private locatorSeq = 0;
@@ -48,13 +52,14 @@ export class SalesforceSimulator extends Simulator {
     this.clientSecret = options.clientSecret ?? SANDBOX_CREDENTIALS.salesforce.clientSecret;
     this.pageSize = options.pageSize ?? 2000;
     this.apiVersion = options.apiVersion ?? 'v66.0';
+    this.customers = options.customers ?? DEMO_CUSTOMERS;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new Error('pageSize must be a positive integer');
     if (!/^v\d+\.\d+$/.test(this.apiVersion)) throw new Error(`apiVersion must look like v66.0, got ${this.apiVersion}`);
     this.resetData();
   }
 
   override resetData(): void {
-    this.accounts = seedAccounts();
+    this.accounts = seedAccounts(this.customers);
     this.cursors = new Map();
   }
 

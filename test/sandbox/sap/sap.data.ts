@@ -154,9 +154,9 @@ export interface SapState {
 }
 
 /** A fresh, mutable copy of the seed as SAP rows (only customers with presentIn.sap). */
-export function buildSapState(): SapState {
+export function buildSapState(customers: readonly DemoCustomer[] = DEMO_CUSTOMERS): SapState {
   const state: SapState = { partners: [], customers: [], addresses: [], phones: [], openItems: [], lastChange: new Map(), nextDocument: 1800000001 };
-  DEMO_CUSTOMERS.forEach((c, index) => {
+  customers.forEach((c, index) => {
     if (!c.presentIn.sap) return;
     const created = wireDate(FIRST_CREATION_MS + index * DAY_MS);
     state.partners.push({

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
-import type { DemoOpenItem } from '../shared/seed.js';
-import { DEMO_CUSTOMERS } from '../shared/seed.js';
+import { DEMO_CUSTOMERS, type DemoCustomer, type DemoOpenItem } from '../shared/seed.js';
 import { basicAuth, bearer, formBody, Simulator, TokenStore, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
 import {
   compareDecimal,
@@ -43,6 +42,8 @@ export interface SapSimulatorOptions extends SimulatorOptions {
   systemId?: string;
   /** Server-driven paging: collections longer than this end with `__next` ($skiptoken). Default: none. */
   serverPageSize?: number | null;
+  /** The customers to hold (default: the 60 demo customers). */
+  customers?: readonly DemoCustomer[];
 }
 
 const ROOT = '/sap/opu/odata/sap';
@@ -82,7 +83,8 @@ export class SapSimulator extends Simulator {
   readonly sapClient: string;
   readonly systemId: string;
   serverPageSize: number | null;
-  private state: SapState = buildSapState();
+  private readonly customers: readonly DemoCustomer[];
+  private state: SapState;
   /** CSRF: session id → token, and token → session id it is bound to. */
   private readonly sessionTokens = new Map<string, string>();
   private readonly tokenSessions = new Map<string, string>();
@@ -94,6 +96,8 @@ export class SapSimulator extends Simulator {
     this.sapClient = options.sapClient ?? SANDBOX_CREDENTIALS.sap.sapClient;
     this.systemId = options.systemId ?? 'S4H';
     this.serverPageSize = options.serverPageSize ?? null;
+    this.customers = options.customers ?? DEMO_CUSTOMERS;
+    this.state = buildSapState(this.customers);
     if (!/^\d{3}$/.test(this.sapClient)) throw new Error(`sapClient must be 3 digits, got "${this.sapClient}"`);
   }
 
@@ -103,7 +107,7 @@ export class SapSimulator extends Simulator {
   }
 
   override resetData(): void {
-    this.state = buildSapState();
+    this.state = buildSapState(this.customers);
     this.sessionTokens.clear();
     this.tokenSessions.clear();
   }
@@ -115,7 +119,7 @@ export class SapSimulator extends Simulator {
 
   /** Test hook: replace the receivables (open and cleared items) of one SAP customer. */
   setOpenItems(customerId: string, items: readonly DemoOpenItem[]): void {
-    const seed = DEMO_CUSTOMERS.find((c) => c.customerId === customerId && c.presentIn.sap);
+    const seed = this.customers.find((c) => c.customerId === customerId && c.presentIn.sap);
     if (!seed) throw new Error(`customer ${customerId} does not exist in SAP`);
     this.state.openItems = this.state.openItems.filter((r) => r.Customer !== customerId);
     for (const item of items) this.state.openItems.push(openItemRow(this.state, seed, item));

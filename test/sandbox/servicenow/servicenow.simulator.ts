@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import { DEMO_CUSTOMERS, type DemoCustomer } from '../shared/seed.js';
 import {
   basicAuth,
   bearer,
@@ -26,6 +27,8 @@ export interface ServiceNowSimulatorOptions extends SimulatorOptions {
   clientSecret?: string;
   /** Lifetime of an OAuth access token (ServiceNow's default: 1799 s). faults.tokenTtlMs overrides it. */
   tokenLifetimeSeconds?: number;
+  /** The customers to hold (default: the 60 demo customers). */
+  customers?: readonly DemoCustomer[];
 }
 
 /** The Table API's default page size when sysparm_limit is absent. */
@@ -52,6 +55,7 @@ export class ServiceNowSimulator extends Simulator {
   private readonly clientId: string;
   private readonly clientSecret: string;
   private readonly tokenLifetimeSeconds: number;
+  private readonly customers: readonly DemoCustomer[];
   private tables = new Map<string, SnRecord[]>();
   private bySysId = new Map<string, Map<string, SnRecord>>();
   /** access token → issue time (enforces the native lifetime; faults.tokenTtlMs is the TokenStore's). */
@@ -67,11 +71,12 @@ export class ServiceNowSimulator extends Simulator {
     this.clientId = options.clientId ?? creds.clientId;
     this.clientSecret = options.clientSecret ?? creds.clientSecret;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 1799;
+    this.customers = options.customers ?? DEMO_CUSTOMERS;
     this.resetData();
   }
 
   override resetData(): void {
-    this.tables = seedTables();
+    this.tables = seedTables(this.customers);
     this.bySysId = new Map([...this.tables].map(([name, rows]) => [name, new Map(rows.map((r) => [r.sys_id, r]))]));
     this.issuedAt.clear();
     this.refreshTokens.clear();

@@ -101,11 +101,11 @@ function amount(rand: () => number, currency: string): string {
 /** Fixed reference instant: all dates in the seed are relative to it, never to "now". */
 export const SEED_EPOCH_MS = Date.UTC(2026, 10, 1, 12, 0, 0);
 
-function buildCustomers(): DemoCustomer[] {
+function buildCustomers(count: number): DemoCustomer[] {
   const rand = stream(20261123);
   const customers: DemoCustomer[] = [];
   let ticketNo = 10001;
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < count; i++) {
     const place = PLACES[i % PLACES.length];
     const name = i === 7 ? "O'Neil & Sons" : `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / 2) % LAST.length]}${i >= 20 ? ` ${Math.floor(i / 20) + 1}` : ''}`;
     const customerId = `00101${String(i + 1).padStart(5, '0')}`;
@@ -164,7 +164,20 @@ function buildCustomers(): DemoCustomer[] {
 }
 
 /** The demo customers (60). Treat as read-only; simulators copy what they mutate. */
-export const DEMO_CUSTOMERS: readonly DemoCustomer[] = Object.freeze(buildCustomers());
+export const DEMO_CUSTOMERS: readonly DemoCustomer[] = Object.freeze(buildCustomers(60));
+
+/** Most customers `seededCustomers` makes (phone numbers stay unique and well-formed up to here). */
+export const MAX_SEEDED_CUSTOMERS = 9000;
+
+/**
+ * The demo customers followed by more made the same way, for load tests that need many distinct
+ * customers (`npm run bench`). Deterministic; the first 60 are exactly `DEMO_CUSTOMERS`, the
+ * others (`0010100061` …) exist in every system.
+ */
+export function seededCustomers(count: number): readonly DemoCustomer[] {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SEEDED_CUSTOMERS) throw new Error(`count must be 1..${MAX_SEEDED_CUSTOMERS}, got ${count}`);
+  return count <= DEMO_CUSTOMERS.length ? DEMO_CUSTOMERS.slice(0, count) : Object.freeze(buildCustomers(count));
+}
 
 /** A customer number that is valid in shape but exists in no system. */
 export const UNKNOWN_CUSTOMER_ID = '0099999999';

@@ -1,0 +1,112 @@
+/** What every scenario gets and gives back, and the settings they share. */
+import type { BenchOptions, ScenarioName } from '../args.js';
+import type { Call } from '../load.js';
+import type { Rig } from '../rig.js';
+import type { CrmName } from '../sim-protocol.js';
+import type { Tally } from '../stats.js';
+import { count, emptyTally, summarize, type LatencySummary } from '../stats.js';
+import type { LatencyBar, RateChart } from '../svg.js';
+import type { Row } from '../table.js';
+import type { Sample } from '../load.js';
+import { SANDBOX_INBOUND } from '../../sandbox/shared/credentials.js';
+
+export interface Context {
+  rig: Rig;
+  options: BenchOptions;
+  /** Customer numbers the simulators hold, in seed order (the first 60 are the demo customers). */
+  customerIds: readonly string[];
+  log: (message: string) => void;
+}
+
+export interface ScenarioResult {
+  name: ScenarioName;
+  rows: Row[];
+  latency: LatencyBar[];
+  storm?: RateChart[];
+  notes: string[];
+  /** Everything measured, for results.json. */
+  raw: Record<string, unknown>;
+}
+
+/** CRM rate limits high enough never to shape a run that is not about them. */
+export const GENEROUS_LIMITS: Record<string, string> = {
+  SALESFORCE_RATE_LIMIT_PER_SEC: '10000',
+  SAP_RATE_LIMIT_PER_SEC: '10000',
+  SERVICENOW_RATE_LIMIT_PER_SEC: '10000',
+};
+
+/** The production defaults (README "Resilience"), used by the storm. */
+export const DEFAULT_LIMITS: Readonly<Record<CrmName, number>> = { salesforce: 5, sap: 20, servicenow: 10 };
+
+/** The aggregation deadline the service runs with (its default). */
+export const DEADLINE_MS = 800;
+
+/** Fixed simulator latencies (no jitter) for runs that call the CRMs: the slowest, SAP, bounds an answer. */
+export const FIXED_LATENCY: Readonly<Record<CrmName, number>> = { salesforce: 20, sap: 50, servicenow: 35 };
+
+/** One service process whose cache entries outlive any run (the cache-hit, cold, slow-SAP and soak scenarios). */
+export const SINGLE_REPLICA_ENV: Record<string, string> = { ...GENEROUS_LIMITS, CACHE_FRESH_TTL_MS: '3600000' };
+
+/**
+ * The 3-replica scenarios that are not about rate limits (stampede, shift change, drills): limits
+ * lifted; a short freshness so the drills' look-ups keep calling the CRMs with a stale copy to fall
+ * back on; a 5 s shutdown grace; the Genesys token refreshed in the background 3 s after issue
+ * (the simulator's tokens live 600 s).
+ */
+export const GENESYS_TOKEN_LIFETIME_S = 600;
+export const MULTI_REPLICA_ENV: Record<string, string> = {
+  ...GENEROUS_LIMITS,
+  CACHE_FRESH_TTL_MS: '5000',
+  SHUTDOWN_GRACE_MS: '5000',
+  GENESYS_TOKEN_REFRESH_BEFORE_MS: String((GENESYS_TOKEN_LIFETIME_S - 3) * 1000),
+};
+
+export const HOT_CUSTOMER = '0010100001';
+export const HOT_PHONE = '+14155550100';
+
+export const CRM_TITLES: Readonly<Record<CrmName, string>> = { salesforce: 'Salesforce', sap: 'SAP S/4HANA', servicenow: 'ServiceNow' };
+
+/** A timed phase: --duration wins, else the scenario's full or quick default. */
+export function seconds(ctx: Context, full: number, quick: number): number {
+  return ctx.options.durationS ?? (ctx.options.quick ? quick : full);
+}
+
+/** Customers present in every system, for look-ups that must be cold (the generated ones after the 60 demo customers). */
+export function coldPool(ctx: Context): readonly string[] {
+  return ctx.customerIds.slice(60);
+}
+
+export function actionCall(token: string, body: Record<string, string>, kind = 'lookup'): Call {
+  return {
+    method: 'POST',
+    path: '/genesys/v1/customer-lookup',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+    kind,
+  };
+}
+
+export function apiKeyHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-api-key': SANDBOX_INBOUND.apiKey };
+}
+
+export function tallyOf(samples: readonly Sample[], kind?: string): Tally {
+  const tally = emptyTally();
+  for (const s of samples) if (kind === undefined || s.kind === kind) count(tally, s.outcome, s.status);
+  return tally;
+}
+
+/** Latency of the answered (200) requests. */
+export function answeredLatency(samples: readonly Sample[], kind?: string): LatencySummary {
+  return summarize(samples.filter((s) => (kind === undefined || s.kind === kind) && s.status === '200').map((s) => s.latencyMs));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** "1,000 sent · 1,000 × 200 (ok 990, degraded 10) · 0 failed" */
+export function tallyText(t: Tally): string {
+  const failed = t.failed === 0 ? '0 failed' : `${t.failed} failed (${Object.entries(t.byStatus).filter(([k]) => k !== '200').map(([k, v]) => `${k} ×${v}`).join(', ')})`;
+  return `${t.sent.toLocaleString('en-US')} sent · ${t.answered.toLocaleString('en-US')} × 200 (ok ${t.ok}, degraded ${t.degraded}${t.notFound ? `, not found ${t.notFound}` : ''}) · ${failed}`;
+}
