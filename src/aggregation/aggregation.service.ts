@@ -24,6 +24,8 @@ export class AggregationService implements OnApplicationShutdown {
   private readonly logger = new Logger(AggregationService.name);
   private readonly inflight = new Map<string, Promise<CachedSource>>();
   private readonly controllers = new Set<AbortController>();
+  /** Cache writes still running (answers do not wait for them). */
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(
     @Inject(CONNECTORS) private readonly connectors: CustomerConnector[],
@@ -68,7 +70,7 @@ export class AggregationService implements OnApplicationShutdown {
 
   /** Resolves once every source call running now (including late ones) has settled. */
   async whenIdle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    while (this.inflight.size > 0 || this.writes.size > 0) await Promise.allSettled([...this.inflight.values(), ...this.writes]);
   }
 
   onApplicationShutdown(): void {
@@ -137,8 +139,9 @@ export class AggregationService implements OnApplicationShutdown {
     const lease = await this.lock.acquire(name, this.budgetMs);
     if (lease !== 'held-elsewhere') {
       try {
-        const entry = await this.fetchAndStore(connector, customerId);
-        void lease.release('ok');
+        const { entry, stored } = await this.fetchAndStore(connector, customerId);
+        // the answer need not wait for the cache write; replicas waiting on the lock do
+        void stored.then(() => lease.release('ok'));
         return entry;
       } catch (err) {
         void lease.release(isConnectorError(err) ? err.kind : 'unavailable');
@@ -158,14 +161,15 @@ export class AggregationService implements OnApplicationShutdown {
       if (outcome !== 'ok' && outcome !== 'unknown') {
         throw new ConnectorError(connector.source, outcome as ConnectorErrorKind, 'failed on the replica that made the call');
       }
-      return await this.fetchAndStore(connector, customerId); // the holder vanished or the cache is down
+      return (await this.fetchAndStore(connector, customerId)).entry; // the holder vanished or the cache is down
     } finally {
       clearTimeout(timer);
       waiter.cancel();
     }
   }
 
-  private async fetchAndStore(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+  /** Calls the source; resolves with its entry as soon as it answers, and `stored` once the entry is cached. */
+  private async fetchAndStore(connector: CustomerConnector, customerId: string): Promise<{ entry: CachedSource; stored: Promise<void> }> {
     const controller = new AbortController();
     this.controllers.add(controller);
     const cutoff = setTimeout(() => controller.abort(), this.budgetMs);
@@ -175,13 +179,22 @@ export class AggregationService implements OnApplicationShutdown {
     try {
       const result = await connector.fetch(customerId, controller.signal);
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
-      // a write that happened while this call ran wins: its data may predate the write
-      if (!(await this.cache.invalidatedSince(customerId, startedAt))) await this.cache.put(customerId, connector.source, entry);
-      return entry;
+      const stored = this.store(customerId, connector.source, entry, startedAt);
+      return { entry, stored };
     } finally {
       clearTimeout(cutoff);
       this.controllers.delete(controller);
     }
+  }
+
+  /** Caches an entry unless the customer changed while it was being fetched (that write wins: our data may predate it). */
+  private store(customerId: string, source: string, entry: CachedSource, startedAt: number): Promise<void> {
+    const write = (async () => {
+      if (!(await this.cache.invalidatedSince(customerId, startedAt))) await this.cache.put(customerId, source, entry);
+    })();
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+    return write;
   }
 
   private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number, cache: 'hit' | 'miss' | 'wait'): SourceOutcome {

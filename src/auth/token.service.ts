@@ -18,10 +18,14 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+const VERIFIED_MAX = 10_000;
+const VERIFIED_TTL_MS = 60_000;
+
 /** Issues and verifies the service's short-lived JWTs (and, if configured, an external IdP's). */
 @Injectable()
 export class TokenService implements OnModuleInit {
   private remote: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
   /** Built once from our published keys (imported keys are cached inside it), not per request. */
   private local: ReturnType<typeof createLocalJWKSet> | undefined;
 
@@ -62,8 +66,26 @@ export class TokenService implements OnModuleInit {
     return { access_token: token, token_type: 'Bearer', expires_in: this.config.jwtTtlSeconds, scope };
   }
 
-  /** The token's claims when it is valid (signature, iss, aud, exp), else undefined. */
+  /**
+   * The token's claims when it is valid (signature, iss, aud, exp), else undefined. A token once
+   * verified is remembered until it expires (at most a minute, at most VERIFIED_MAX tokens): a
+   * signature check costs more CPU than a whole cached screen pop, and Genesys reuses its token
+   * for every call until it expires.
+   */
   async verify(token: string): Promise<JWTPayload | undefined> {
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known && known.until > now) return known.payload;
+    if (known) this.verified.delete(token);
+    const payload = await this.verifySignature(token);
+    if (payload && typeof payload.exp === 'number') {
+      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { payload, until: Math.min(payload.exp * 1000, now + VERIFIED_TTL_MS) });
+    }
+    return payload;
+  }
+
+  private async verifySignature(token: string): Promise<JWTPayload | undefined> {
     const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: 5 };
     try {
       this.local ??= createLocalJWKSet({ keys: this.keys.published });

@@ -25,7 +25,9 @@ export interface RateLimitOptions {
 /**
  * One system's outbound budget, shared by every replica through Redis. Windows are aligned to
  * the clock (second N, minute N), as the vendors count, so no aligned second ever sees more than
- * the limit — a free-running window would let up to twice the rate through across its edge. When Redis is down or slow each process falls
+ * the limit — a free-running window would let up to twice the rate through across its edge.
+ * A call granted in the last 100 ms of a window counts against the next one too, since it may
+ * land there. When Redis is down or slow each process falls
  * back, loudly, to its share (limit ÷ expected replicas). A call waits briefly for a slot, never
  * past its deadline; otherwise it is refused as rate limited, which the aggregation turns into a
  * stale or `rate_limited` source rather than an error.
@@ -37,7 +39,7 @@ export class SharedRateLimiter {
   private waiting = 0;
   private fallbackNoticed = false;
   private readonly windowMs: number;
-  /** The end of each window in which nothing is granted (a tenth of it, at most 100 ms). */
+  /** The end of each window in which a grant also counts against the next window (a tenth of it, at most 100 ms). */
   private readonly guardMs: number;
   private readonly now: () => number;
 
@@ -87,20 +89,28 @@ export class SharedRateLimiter {
     }
   }
 
-  /** 0 when a slot was taken, else the ms until the next window opens. */
+  /**
+   * 0 when a slot was taken, else the ms until a window with room opens. A call made in the last
+   * 100 ms of a window may reach the system in its next second, so it is charged to both windows:
+   * wherever it lands, that second's count includes it (no waiting, as a dead band would cost).
+   */
   private async tryConsume(): Promise<number> {
     const now = this.now();
     const toBoundary = this.windowMs - (now % this.windowMs);
-    // nothing is granted just before a boundary: a call granted there could reach the system in
-    // its next second, on top of that second's full budget
-    if (toBoundary <= this.guardMs) return toBoundary;
     try {
       await this.limiter.consume(this.windowKey(now), 1);
-      return 0;
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
       // the next window opens at the boundary (the key's own expiry may run a little past it)
       return Math.max(1, Math.min(res.msBeforeNext, toBoundary));
+    }
+    if (toBoundary > this.guardMs) return 0;
+    try {
+      await this.limiter.consume(this.windowKey(now + this.windowMs), 1);
+      return 0;
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      return toBoundary + this.windowMs; // the next second is already full: the one after
     }
   }
 
