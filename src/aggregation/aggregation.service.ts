@@ -79,13 +79,17 @@ export class AggregationService implements OnApplicationShutdown {
 
   private async withDeadline<T>(deadlineAt: number, run: (deadline: Promise<typeof DEADLINE>) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
     const deadline = new Promise<typeof DEADLINE>((resolve) => {
-      timer = setTimeout(() => resolve(DEADLINE), Math.max(0, deadlineAt - Date.now()));
+      // the verdict waits for the rest of the loop turn: an answer already in a socket (unread
+      // because a busy loop runs overdue timers first) still counts as arrived in time
+      timer = setTimeout(() => (immediate = setImmediate(() => resolve(DEADLINE))), Math.max(0, deadlineAt - Date.now()));
     });
     try {
       return await run(deadline);
     } finally {
       clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
     }
   }
 
@@ -153,7 +157,9 @@ export class AggregationService implements OnApplicationShutdown {
     const waiter = await this.lock.subscribe(name);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const already = await this.cache.get(customerId, connector.source);
+      const already = await this.cache.read(customerId, connector.source);
+      // the cache cannot be read: the holder's result could not be seen either, so call ourselves
+      if (already === 'unavailable') return (await this.fetchAndStore(connector, customerId)).entry;
       if (already && this.cache.isFresh(already, Date.now())) return { ...already, viaReplica: true };
       const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
       const landed = await this.cache.get(customerId, connector.source);

@@ -26,6 +26,7 @@ const VERIFIED_TTL_MS = 60_000;
 export class TokenService implements OnModuleInit {
   private remote: ReturnType<typeof createRemoteJWKSet> | undefined;
   private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
+  private readonly verifying = new Map<string, Promise<JWTPayload | undefined>>();
   /** Built once from our published keys (imported keys are cached inside it), not per request. */
   private local: ReturnType<typeof createLocalJWKSet> | undefined;
 
@@ -77,7 +78,13 @@ export class TokenService implements OnModuleInit {
     const known = this.verified.get(token);
     if (known && known.until > now) return known.payload;
     if (known) this.verified.delete(token);
-    const payload = await this.verifySignature(token);
+    // a burst of calls with one new token (a shift starting) checks its signature once
+    let pending = this.verifying.get(token);
+    if (!pending) {
+      pending = this.verifySignature(token).finally(() => this.verifying.delete(token));
+      if (this.verifying.size < VERIFIED_MAX) this.verifying.set(token, pending);
+    }
+    const payload = await pending;
     if (payload && typeof payload.exp === 'number') {
       if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(token, { payload, until: Math.min(payload.exp * 1000, now + VERIFIED_TTL_MS) });

@@ -65,6 +65,17 @@ export class SourceCache {
     return (await this.getAll(customerId, [source])).get(source);
   }
 
+  /** Like `get`, but says 'unavailable' when the cache could not be read (rather than calling that a miss). */
+  async read(customerId: string, source: string): Promise<CachedSource | undefined | 'unavailable'> {
+    try {
+      const value = await bounded(this.cache.get<CachedSource>(this.key(customerId, source)), this.config.opTimeoutMs);
+      return value && typeof value.fetchedAt === 'number' ? value : undefined;
+    } catch {
+      this.metrics?.cacheErrors.inc({ operation: 'read' });
+      return 'unavailable';
+    }
+  }
+
   async put(customerId: string, source: string, entry: CachedSource): Promise<void> {
     try {
       await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);

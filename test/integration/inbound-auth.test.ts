@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT, importPKCS8 } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signatureHeader } from '../../src/auth/signature.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
@@ -163,5 +163,23 @@ describe('production settings', () => {
     await token(SANDBOX_INBOUND.clientId, SANDBOX_INBOUND.clientSecret);
     const logs = s.logs.join('');
     for (const secret of [SANDBOX_INBOUND.apiKey, SANDBOX_INBOUND.clientSecret, SANDBOX_INBOUND.webhookSecret, KEY_NEW.split('\n')[1]]) expect(logs).not.toContain(secret);
+  });
+});
+
+describe('verified tokens are remembered, but never past their expiry', () => {
+  it('accepts a token until it expires, then refuses it although it was accepted before', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const kid = ((await s.get('/.well-known/jwks.json')).body as { keys: Array<{ kid: string }> }).keys[0].kid;
+    const shortLived = await new SignJWT({ scope: 'genesys:action' }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer('customer360').setAudience('customer360').setIssuedAt(now).setExpirationTime(now + 20).sign(await importPKCS8(KEY_NEW, 'ES256'));
+    const call = () => s.post(ACTION, { customerId: DEMO.healthy }, genesysHeaders({ authorization: `Bearer ${shortLived}` }));
+    const answers = await Promise.all([call(), call(), call()]); // a burst with one new token
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 30_000); // past exp (and the 5 s clock tolerance)
+      expect((await call()).status).toBe(401);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
