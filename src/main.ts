@@ -16,10 +16,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const { app, logger } = await createApp(config);
-  const { port, host, managementPort, shutdownGraceMs } = config.server;
+  const { port, host, managementPort, shutdownGraceMs, shutdownDelayMs } = config.server;
   await app.listen({ port, host });
   const management = managementPort > 0 ? await startManagementServer(app, managementPort, host) : undefined;
-  installGracefulShutdown(app, { graceMs: shutdownGraceMs, logger, alsoClose: management ? [management] : [] });
+  installGracefulShutdown(app, { graceMs: shutdownGraceMs, delayMs: shutdownDelayMs, logger, alsoClose: management ? [management] : [] });
   logger.info({ port, managementPort: management ? managementPort : undefined }, 'customer360 listening');
 }
 

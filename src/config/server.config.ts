@@ -50,6 +50,12 @@ export class ServerConfig {
   @Max(65535)
   managementPort = 0;
 
+  @Env('SHUTDOWN_DELAY_MS', { doc: 'On SIGTERM: keep accepting and serving this long after readiness turns 503, until load balancers have stopped sending (0 when a Kubernetes preStop sleep does that, as the chart does)' })
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  shutdownDelayMs = 0;
+
   @Env('SHUTDOWN_GRACE_MS', { doc: 'On SIGTERM: readiness turns 503 at once, then in-flight requests get this long to finish before connections are closed' })
   @IsInt()
   @Min(0)

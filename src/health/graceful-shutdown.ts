@@ -7,6 +7,8 @@ import { ShutdownState } from './shutdown.state.js';
 export interface GracefulShutdownOptions {
   /** How long requests in flight get to finish before their connections are closed. */
   graceMs: number;
+  /** How long to keep accepting after readiness turns 503 (load balancers catching up). */
+  delayMs?: number;
   logger: Logger;
   /** Listeners to close last (the management port, which reports readiness 503 meanwhile). */
   alsoClose?: Server[];
@@ -21,7 +23,8 @@ async function inFlight(app: NestFastifyApplication): Promise<number> {
 }
 
 /**
- * SIGTERM (or SIGINT): readiness turns 503 at once; the listener stops accepting connections;
+ * SIGTERM (or SIGINT): readiness turns 503 at once; for SHUTDOWN_DELAY_MS new connections are
+ * still accepted and served (load balancers catching up); then the listener stops accepting;
  * requests already received — and any that arrive on an open keep-alive connection — are served
  * and answered with `Connection: close`; after SHUTDOWN_GRACE_MS whatever is still open is
  * closed. Then Redis, the outbound keep-alive pools and the management port close, and the
@@ -41,7 +44,9 @@ export function installGracefulShutdown(app: NestFastifyApplication, options: Gr
     running = (async () => {
       app.get(ShutdownState).draining = true;
       const started = Date.now();
-      logger.info({ signal, inFlight: await inFlight(app), graceMs: options.graceMs }, 'shutdown: readiness 503, draining requests in flight');
+      logger.info({ signal, inFlight: await inFlight(app), graceMs: options.graceMs, delayMs: options.delayMs ?? 0 }, 'shutdown: readiness 503, draining requests in flight');
+      // still accepting: whatever a balancer sends before it notices readiness is served
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       const server = app.getHttpServer() as Server;
       const force = setTimeout(() => {
         void inFlight(app).then((left) => logger.warn({ inFlight: left }, 'shutdown: grace period over, closing the connections still open'));

@@ -75,6 +75,18 @@ describe('graceful shutdown', () => {
     expect(await stuck).toHaveProperty('error');
   });
 
+  it('with SHUTDOWN_DELAY_MS, keeps accepting new connections after readiness turns 503, then exits 0', async () => {
+    const { svc, management } = await start({ SHUTDOWN_DELAY_MS: '3000', SHUTDOWN_GRACE_MS: '5000' });
+    svc.child.kill('SIGTERM');
+    await svc.whenOutput('shutdown: readiness 503');
+    expect((await fetch(`${management}/health/ready`)).status).toBe(503);
+    // a balancer that has not noticed yet still gets its request served, on a new connection
+    const late = await fetch(`${svc.url}/v1/customers/${DEMO_CUSTOMERS[1].customerId}`, { headers: { connection: 'close' } });
+    expect(late.status).toBe(200);
+    expect(late.headers.get('connection')).toBe('close');
+    expect(await svc.exited).toBe(0);
+  });
+
   it('serves only probes and metrics on the management port', async () => {
     const { management } = await start({});
     expect((await fetch(`${management}/metrics`)).headers.get('content-type')).toContain('text/plain');

@@ -113,13 +113,14 @@ which would print large ones as 8.64e+07: whole numbers are printed as integers.
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: the preStop sleep, then SHUTDOWN_GRACE_MS (rounded up to whole
+terminationGracePeriodSeconds: the preStop sleep, then SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS (rounded up to whole
 seconds; the service's default when unset) for in-flight requests, then a margin for closing
 connections and Redis. Kubernetes sends SIGKILL only after all of it.
 */}}
 {{- define "customer360.terminationGracePeriodSeconds" -}}
 {{- $graceMs := include "customer360.settingValue" (.Values.config.SHUTDOWN_GRACE_MS | default 20000) | int }}
-{{- add .Values.shutdown.preStopSleepSeconds (div (add $graceMs 999) 1000) .Values.shutdown.extraGraceSeconds }}
+{{- $delayMs := include "customer360.settingValue" (.Values.config.SHUTDOWN_DELAY_MS | default 0) | int }}
+{{- add .Values.shutdown.preStopSleepSeconds (div (add $graceMs $delayMs 999) 1000) .Values.shutdown.extraGraceSeconds }}
 {{- end }}
 
 {{/*

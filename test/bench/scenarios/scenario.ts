@@ -50,14 +50,17 @@ export const SINGLE_REPLICA_ENV: Record<string, string> = { ...GENEROUS_LIMITS, 
 /**
  * The 3-replica scenarios that are not about rate limits (stampede, shift change, drills): limits
  * lifted; a short freshness so the drills' look-ups keep calling the CRMs with a stale copy to fall
- * back on; a 5 s shutdown grace; the Genesys token refreshed in the background 3 s after issue
- * (the simulator's tokens live 600 s).
+ * back on; a 5 s shutdown grace, after 1 s of still accepting once readiness is 503 (what the
+ * chart's preStop sleep does in Kubernetes, here for the bench's readiness-following balancer,
+ * which probes every 250 ms); the Genesys token refreshed in the background 3 s after issue (the
+ * simulator's tokens live 600 s).
  */
 export const GENESYS_TOKEN_LIFETIME_S = 600;
 export const MULTI_REPLICA_ENV: Record<string, string> = {
   ...GENEROUS_LIMITS,
   CACHE_FRESH_TTL_MS: '5000',
   SHUTDOWN_GRACE_MS: '5000',
+  SHUTDOWN_DELAY_MS: '1000',
   GENESYS_TOKEN_REFRESH_BEFORE_MS: String((GENESYS_TOKEN_LIFETIME_S - 3) * 1000),
 };
 
