@@ -168,7 +168,8 @@ async function waitUntilLive(url: string, exited: Promise<number | null>, logFil
   while (Date.now() < until) {
     if (gone !== undefined) throw new Error(`service exited (${gone}) before it was live; see ${logFile}:\n${tail(logFile)}`);
     try {
-      const response = await fetch(`${url}/health/live`);
+      // ready, not just live: with Redis, a process is ready once Redis has answered (as Kubernetes would route)
+      const response = await fetch(`${url}/health/ready`);
       if (response.status === 200) return;
     } catch {
       /* not listening yet */

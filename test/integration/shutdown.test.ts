@@ -96,3 +96,23 @@ describe('graceful shutdown', () => {
     expect(await other.text()).not.toContain(DEMO_CUSTOMERS[0].name);
   });
 });
+
+describe('readiness and Redis', () => {
+  it('a new process is not ready until Redis has answered once; afterwards an outage keeps it ready', async () => {
+    await redis.kill();
+    const { svc, management } = await start({});
+    const before = await fetch(`${management}/health/ready`);
+    expect(before.status).toBe(503);
+    expect(((await before.json()) as { details: Record<string, unknown> }).details.cache).toMatchObject({ status: 'down', redis: 'connecting' });
+    await redis.resume();
+    await svc.whenOutput('redis reachable again');
+    expect((await fetch(`${management}/health/ready`)).status).toBe(200);
+    const mark = svc.output().length;
+    await redis.kill();
+    await svc.whenOutput('redis unavailable', mark);
+    const during = await fetch(`${management}/health/ready`);
+    expect(during.status).toBe(200);
+    expect(((await during.json()) as { details: Record<string, unknown> }).details.cache).toMatchObject({ status: 'up', redis: 'unavailable (serving live)' });
+    await redis.resume();
+  });
+});

@@ -10,8 +10,8 @@ export interface ServiceProcess {
   url: string;
   child: ChildProcess;
   output: () => string;
-  /** Resolves when the process has written `text` (to stdout or stderr). */
-  whenOutput(text: string): Promise<void>;
+  /** Resolves when the process has written `text` (to stdout or stderr), at or after offset `from` of `output()`. */
+  whenOutput(text: string, from?: number): Promise<void>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -34,14 +34,14 @@ export async function spawnService(env: Record<string, string | undefined>, opti
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  let waiters: { text: string; resolve: () => void }[] = [];
+  let waiters: { text: string; from: number; resolve: () => void }[] = [];
   let echoing = false; // start-up lines stay quiet; what follows "listening" is shown
   const append = (chunk: string) => {
     if (echoing) options.echo?.write(chunk);
     output += chunk;
     if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT / 2);
-    const due = waiters.filter((w) => output.includes(w.text));
-    waiters = waiters.filter((w) => !output.includes(w.text));
+    const due = waiters.filter((w) => output.includes(w.text, w.from));
+    waiters = waiters.filter((w) => !output.includes(w.text, w.from));
     for (const w of due) w.resolve();
   };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -64,7 +64,7 @@ export async function spawnService(env: Record<string, string | undefined>, opti
     url: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
-    whenOutput: (text: string) => (output.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
+    whenOutput: (text: string, from = 0) => (output.includes(text, from) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, from, resolve }))),
     exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
