@@ -26,8 +26,8 @@ export interface RateLimitOptions {
  * One system's outbound budget, shared by every replica through Redis. Windows are aligned to
  * the clock (second N, minute N), as the vendors count, so no aligned second ever sees more than
  * the limit — a free-running window would let up to twice the rate through across its edge.
- * A call granted in the last 100 ms of a window counts against the next one too, since it may
- * land there. When Redis is down or slow each process falls
+ * A call granted in the last 250 ms of a window counts against the next one too, since it may
+ * land there (a busy process can take that long between the grant and the request leaving). When Redis is down or slow each process falls
  * back, loudly, to its share (limit ÷ expected replicas). A call waits briefly for a slot, never
  * past its deadline; otherwise it is refused as rate limited, which the aggregation turns into a
  * stale or `rate_limited` source rather than an error.
@@ -39,14 +39,14 @@ export class SharedRateLimiter {
   private waiting = 0;
   private fallbackNoticed = false;
   private readonly windowMs: number;
-  /** The end of each window in which a grant also counts against the next window (a tenth of it, at most 100 ms). */
+  /** The end of each window in which a grant also counts against the next window (a quarter of it, at most 250 ms). */
   private readonly guardMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: RateLimitOptions) {
     this.key = options.source;
     this.windowMs = options.durationSec * 1000;
-    this.guardMs = Math.min(100, this.windowMs / 10);
+    this.guardMs = Math.min(250, this.windowMs / 4);
     this.now = options.now ?? Date.now;
     const local = new RateLimiterMemory({
       points: options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points,
@@ -91,7 +91,7 @@ export class SharedRateLimiter {
 
   /**
    * 0 when a slot was taken, else the ms until a window with room opens. A call made in the last
-   * 100 ms of a window may reach the system in its next second, so it is charged to both windows:
+   * 250 ms of a window may reach the system in its next second, so it is charged to both windows:
    * wherever it lands, that second's count includes it (no waiting, as a dead band would cost).
    */
   private async tryConsume(): Promise<number> {

@@ -54,20 +54,20 @@ describe('shared outbound rate limit', () => {
   });
 
   it('counts in windows aligned to the clock, as the vendors do: a new second is a new budget, never a sliding one', async () => {
-    let now = Date.UTC(2026, 10, 23, 12, 0, 0) + 800; // 0.8 s into a second
+    let now = Date.UTC(2026, 10, 23, 12, 0, 0) + 600; // 0.6 s into a second
     const [a, b] = [limiter(await connected(), 2, { durationSec: 1, now: () => now }), limiter(await connected(), 2, { durationSec: 1, now: () => now })];
     expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
     now += 99; // still the same aligned second
     expect(await granted(b, 1)).toBe(0);
-    now += 101; // the next second starts: a fresh budget at once, although its first call was only 200 ms ago
+    now += 301; // the next second starts: a fresh budget at once, although its first call was only 400 ms ago
     expect((await granted(a, 2)) + (await granted(b, 2))).toBe(2);
   });
 
-  it('counts a call made in the last 100 ms of a second against the next second too, without making it wait', async () => {
-    let now = Date.UTC(2026, 10, 23, 12, 0, 5) + 950;
+  it('counts a call made in the last 250 ms of a second against the next second too, without making it wait', async () => {
+    let now = Date.UTC(2026, 10, 23, 12, 0, 5) + 800;
     const l = limiter(await connected(), 3, { durationSec: 1, now: () => now });
     expect(await granted(l, 1)).toBe(1); // granted at once, charged to this second and the next
-    now += 50; // the next second: it may have landed here, so only 2 are left
+    now += 200; // the next second: it may have landed here, so only 2 are left
     expect(await granted(l, 3)).toBe(2);
   });
 
