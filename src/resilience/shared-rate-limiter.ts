@@ -47,22 +47,26 @@ export class SharedRateLimiter {
     this.key = options.source;
     this.windowMs = options.durationSec * 1000;
     this.guardMs = Math.min(250, this.windowMs / 4);
+    // Each window has a key of its own; the key must outlive its window even when a call near the
+    // end of the previous window created it early (its expiry counts from creation), or the count
+    // would restart inside the window.
+    const keyLifetimeSec = options.durationSec * 2;
     this.now = options.now ?? Date.now;
     const local = new RateLimiterMemory({
       points: options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points,
-      duration: options.durationSec,
+      duration: keyLifetimeSec,
       keyPrefix: `${options.keyPrefix}:rl-local`,
     });
     if (!options.redis) {
       this.limiter = local;
       return;
     }
-    const insurance = new RateLimiterMemory({ points: Math.max(1, Math.floor(options.points / options.expectedReplicas)), duration: options.durationSec });
+    const insurance = new RateLimiterMemory({ points: Math.max(1, Math.floor(options.points / options.expectedReplicas)), duration: keyLifetimeSec });
     const shared = new RateLimiterRedis({
       storeClient: options.redis,
       useRedisPackage: true, // node-redis v5: without this every call fails and silently falls to insurance
       points: options.points,
-      duration: options.durationSec,
+      duration: keyLifetimeSec,
       keyPrefix: `${options.keyPrefix}:rl`,
       rejectIfRedisNotReady: true,
     });

@@ -67,6 +67,12 @@ describe('shared outbound rate limit', () => {
     let now = Date.UTC(2026, 10, 23, 12, 0, 5) + 800;
     const l = limiter(await connected(), 3, { durationSec: 1, now: () => now });
     expect(await granted(l, 1)).toBe(1); // granted at once, charged to this second and the next
+    // the next second's count was created 200 ms early: it must still live until that second ends
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    const nextWindow = Math.floor(now / 1000) + 1;
+    expect(await probe.pTTL(`c360test:rl:salesforce:${nextWindow}`)).toBeGreaterThan(1200);
+    await probe.close();
     now += 200; // the next second: it may have landed here, so only 2 are left
     expect(await granted(l, 3)).toBe(2);
   });
