@@ -1,29 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { serviceSuite } from '../support/service-suite.js';
 
 /** GET /v1/conversations/{id}/customer: the side panel's look-up from {{gcConversationId}} alone, against the Genesys simulator. */
-let sims: Simulators;
-let svc: TestService | undefined;
-
-beforeAll(async () => {
-  sims = await startSimulators();
-});
-afterAll(async () => {
-  await stopSimulators(sims);
-});
-beforeEach(() => resetSimulators(sims));
-afterEach(async () => {
-  await svc?.close();
-  svc = undefined;
-});
-
-async function service(env: Record<string, string> = {}): Promise<TestService> {
-  svc = await startService({ sims, env });
-  return svc;
-}
+const suite = serviceSuite();
+const service = (env?: Record<string, string>) => suite.service(env);
 
 const path = (conversationId: string) => `/v1/conversations/${conversationId}/customer`;
 
@@ -35,14 +17,14 @@ describe('GET /v1/conversations/:conversationId/customer', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ customerId: c.customerId, accountName: c.name, phone: c.phone });
     expect((await s.get(path(DEMO_CONVERSATION.healthyCaller))).status).toBe(200);
-    expect(sims.genesys.callCount('conversation')).toBe(1);
-    expect(sims.genesys.requests('conversation')[0].url).toBe(`/api/v2/conversations/${DEMO_CONVERSATION.healthyCaller}`);
+    expect(suite.sims.genesys.callCount('conversation')).toBe(1);
+    expect(suite.sims.genesys.requests('conversation')[0].url).toBe(`/api/v2/conversations/${DEMO_CONVERSATION.healthyCaller}`);
   });
 
   it('finds a caller added while the call is live', async () => {
     const s = await service();
     const c = demoCustomer(DEMO.apostrophe);
-    sims.genesys.addConversation({ conversationId: '9d8c7b6a-5f4e-4d3c-8b2a-190817161514', ani: `tel:${c.phone}`, dnis: 'tel:+18005550199', startTime: new Date().toISOString() });
+    suite.sims.genesys.addConversation({ conversationId: '9d8c7b6a-5f4e-4d3c-8b2a-190817161514', ani: `tel:${c.phone}`, dnis: 'tel:+18005550199', startTime: new Date().toISOString() });
     const res = await s.get(path('9d8c7b6a-5f4e-4d3c-8b2a-190817161514'));
     expect(res.status).toBe(200);
     expect(res.body.accountName).toBe(c.name);
@@ -66,20 +48,20 @@ describe('GET /v1/conversations/:conversationId/customer', () => {
     const res = await s.get(path('not-a-uuid'));
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual(['conversationId must be a Genesys conversation id (a UUID)']);
-    expect(sims.genesys.callCount('conversation')).toBe(0);
+    expect(suite.sims.genesys.callCount('conversation')).toBe(0);
   });
 
   it('gets a new token once when Genesys rejects the cached one', async () => {
     const s = await service();
     expect((await s.get(path(DEMO_CONVERSATION.healthyCaller))).status).toBe(200);
-    await fetch(`${sims.genesys.url}/__sim/expire-tokens`, { method: 'POST' });
+    await fetch(`${suite.sims.genesys.url}/__sim/expire-tokens`, { method: 'POST' });
     expect((await s.get(path(DEMO_CONVERSATION.apostropheCaller))).status).toBe(200);
-    expect(sims.genesys.callCount('token')).toBe(2);
+    expect(suite.sims.genesys.callCount('token')).toBe(2);
   });
 
   it('answers 503 when Genesys fails, and when no Genesys OAuth client is configured', async () => {
     const s = await service({ GENESYS_RETRY_BASE_MS: '10' });
-    sims.genesys.setFaults({ forcedStatus: 503, only: ['conversation'] });
+    suite.sims.genesys.setFaults({ forcedStatus: 503, only: ['conversation'] });
     const res = await s.get(path(DEMO_CONVERSATION.healthyCaller));
     expect(res.status).toBe(503);
     expect(res.text).not.toMatch(/genesys|127\.0\.0\.1/i);

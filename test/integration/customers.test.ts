@@ -1,29 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { serviceSuite } from '../support/service-suite.js';
 
-let sims: Simulators;
-let svc: TestService | undefined;
-
-beforeAll(async () => {
-  sims = await startSimulators();
-});
-afterAll(async () => {
-  await stopSimulators(sims);
-});
-beforeEach(() => resetSimulators(sims));
-afterEach(async () => {
-  await svc?.close();
-  svc = undefined;
-});
-
-async function service(env: Record<string, string> = {}): Promise<TestService> {
-  svc = await startService({ sims, env });
-  return svc;
-}
+const suite = serviceSuite();
+const service = (env?: Record<string, string>) => suite.service(env);
 
 function activeTickets(customerId: string): number {
   return demoCustomer(customerId).tickets.filter((t) => t.active).length;
@@ -79,12 +61,12 @@ describe('GET /v1/customers/:customerId', () => {
     const res = await s.get(`/v1/customers/${encodeURIComponent("1' OR '1'='1")}`);
     expect(res.status).toBe(400);
     expect(res.body.details.join(' ')).toContain('customerId');
-    expect(sims.salesforce.callCount() + sims.sap.callCount() + sims.servicenow.callCount()).toBe(0);
+    expect(suite.sims.salesforce.callCount() + suite.sims.sap.callCount() + suite.sims.servicenow.callCount()).toBe(0);
   });
 
   it('returns within the deadline with SAP marked timeout when SAP takes 2,000 ms', async () => {
     const s = await service({ AGGREGATION_DEADLINE_MS: '500', SAP_TIMEOUT_MS: '5000', AGGREGATION_LATE_COMPLETION_MS: '0' });
-    sims.sap.setFaults({ latencyMs: 2000 });
+    suite.sims.sap.setFaults({ latencyMs: 2000 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.status).toBe(200);
     expect(res.body.sources.sap).toMatchObject({ status: 'timeout', reason: 'timeout' });
@@ -94,19 +76,19 @@ describe('GET /v1/customers/:customerId', () => {
     expect(res.body.degraded).toBe(true);
     // the answer came while SAP was still sitting on the request: the call was cut at the deadline
     await s.app.get(AggregationService).whenIdle();
-    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(suite.sims.sap.callCount('openItems')).toBe(1);
   });
 
   it('lets a call that missed the deadline finish in the background and serves it next time', async () => {
     const s = await service({ AGGREGATION_DEADLINE_MS: '200', SAP_TIMEOUT_MS: '5000', AGGREGATION_LATE_COMPLETION_MS: '5000' });
-    sims.sap.setFaults({ latencyMs: 400 });
+    suite.sims.sap.setFaults({ latencyMs: 400 });
     const first = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(first.body.sources.sap.status).toBe('timeout');
     await s.app.get(AggregationService).whenIdle();
     const second = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(second.body.sources.sap).toMatchObject({ status: 'ok', latencyMs: 0 });
     expect(second.body.balance).not.toBeNull();
-    expect(sims.sap.callCount('openItems')).toBe(1);
+    expect(suite.sims.sap.callCount('openItems')).toBe(1);
   });
 
   it('serves a second request for the same customer from the cache', async () => {
@@ -114,25 +96,25 @@ describe('GET /v1/customers/:customerId', () => {
     await s.get(`/v1/customers/${DEMO.healthy}`);
     const again = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(again.status).toBe(200);
-    expect(sims.salesforce.callCount('query')).toBe(1);
-    expect(sims.sap.callCount('openItems')).toBe(1);
-    expect(sims.servicenow.callCount('stats')).toBe(1);
+    expect(suite.sims.salesforce.callCount('query')).toBe(1);
+    expect(suite.sims.sap.callCount('openItems')).toBe(1);
+    expect(suite.sims.servicenow.callCount('stats')).toBe(1);
   });
 
   it('coalesces concurrent requests for one cold customer into one call per source', async () => {
     const s = await service();
-    sims.salesforce.setFaults({ latencyMs: 100 });
+    suite.sims.salesforce.setFaults({ latencyMs: 100 });
     const answers = await Promise.all(Array.from({ length: 20 }, () => s.get(`/v1/customers/${DEMO.healthy}`)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(sims.salesforce.callCount('query')).toBe(1);
-    expect(sims.sap.callCount('openItems')).toBe(1);
-    expect(sims.servicenow.callCount('stats')).toBe(1);
+    expect(suite.sims.salesforce.callCount('query')).toBe(1);
+    expect(suite.sims.sap.callCount('openItems')).toBe(1);
+    expect(suite.sims.servicenow.callCount('stats')).toBe(1);
   });
 
   it('serves the stale copy, marked with its age, when a source fails after the data was fetched once', async () => {
     const s = await service({ CACHE_FRESH_TTL_MS: '0' });
     const fresh = await s.get(`/v1/customers/${DEMO.healthy}`);
-    sims.sap.setFaults({ forcedStatus: 503 });
+    suite.sims.sap.setFaults({ forcedStatus: 503 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.status).toBe(200);
     expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'unavailable' });
@@ -160,7 +142,7 @@ describe('GET /v1/customers/:customerId', () => {
     for (const c of cases) {
       it(`${c.name}: marks it ${c.status} and still answers with the others`, async () => {
         const s = await service({ AGGREGATION_DEADLINE_MS: '300', AGGREGATION_LATE_COMPLETION_MS: '0' });
-        sims[c.source].setFaults(c.faults);
+        suite.sims[c.source].setFaults(c.faults);
         const res = await s.get(`/v1/customers/${DEMO.healthy}`);
         expect(res.status).toBe(200);
         expect(res.body.sources[c.source]).toMatchObject({ status: c.status, reason: c.reason });
@@ -173,7 +155,7 @@ describe('GET /v1/customers/:customerId', () => {
 
   it('answers 503 (not 404) when every source fails', async () => {
     const s = await service();
-    for (const sim of [sims.salesforce, sims.sap, sims.servicenow]) sim.setFaults({ forcedStatus: 503 });
+    for (const sim of [suite.sims.salesforce, suite.sims.sap, suite.sims.servicenow]) sim.setFaults({ forcedStatus: 503 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.status).toBe(503);
     expect(res.text).not.toMatch(/sap|salesforce|servicenow|127\.0\.0\.1|Error:|at /i);
@@ -182,10 +164,10 @@ describe('GET /v1/customers/:customerId', () => {
   it('logs in to Salesforce again once when its session expires, without failing the request', async () => {
     const s = await service({ CACHE_FRESH_TTL_MS: '0' });
     await s.get(`/v1/customers/${DEMO.healthy}`);
-    await fetch(`${sims.salesforce.url}/__sim/expire-tokens`, { method: 'POST' });
+    await fetch(`${suite.sims.salesforce.url}/__sim/expire-tokens`, { method: 'POST' });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.salesforce.status).toBe('ok');
-    expect(sims.salesforce.callCount('token')).toBe(2);
+    expect(suite.sims.salesforce.callCount('token')).toBe(2);
   });
 
   it('authenticates to ServiceNow with OAuth client credentials when configured', async () => {
@@ -193,22 +175,22 @@ describe('GET /v1/customers/:customerId', () => {
     const res = await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(res.body.sources.servicenow.status).toBe('ok');
     expect(res.body.openTickets).toBe(25);
-    expect(sims.servicenow.callCount('token')).toBe(1);
-    expect(sims.servicenow.requests('stats')[0]).toBeDefined();
+    expect(suite.sims.servicenow.callCount('token')).toBe(1);
+    expect(suite.sims.servicenow.requests('stats')[0]).toBeDefined();
   });
 
   it('authenticates to SAP with OAuth client credentials, and logs in again once when the token is refused', async () => {
     const sap = SANDBOX_CREDENTIALS.sap;
-    const s = await service({ SAP_AUTH: 'oauth', SAP_TOKEN_URL: `${sims.sap.url}/oauth/token`, SAP_OAUTH_CLIENT_ID: sap.clientId, SAP_OAUTH_CLIENT_SECRET: sap.clientSecret, SAP_USERNAME: '', SAP_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
+    const s = await service({ SAP_AUTH: 'oauth', SAP_TOKEN_URL: `${suite.sims.sap.url}/oauth/token`, SAP_OAUTH_CLIENT_ID: sap.clientId, SAP_OAUTH_CLIENT_SECRET: sap.clientSecret, SAP_USERNAME: '', SAP_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
     const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
     expect(first.body.sources.sap.status).toBe('ok');
     expect(first.body.balance).toBe('0.30');
-    expect(sims.sap.callCount('token')).toBe(1);
-    expect(sims.sap.requests('openItems').every((r) => r.url.length > 0)).toBe(true);
-    sims.sap.oauthTokens.expireAll();
+    expect(suite.sims.sap.callCount('token')).toBe(1);
+    expect(suite.sims.sap.requests('openItems').every((r) => r.url.length > 0)).toBe(true);
+    suite.sims.sap.oauthTokens.expireAll();
     const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
     expect(second.body.sources.sap.status).toBe('ok');
-    expect(sims.sap.callCount('token')).toBe(2);
+    expect(suite.sims.sap.callCount('token')).toBe(2);
   });
 
   it('marks a disabled source as disabled and never calls it', async () => {
@@ -216,7 +198,7 @@ describe('GET /v1/customers/:customerId', () => {
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.sap).toEqual({ status: 'disabled' });
     expect(res.body.degraded).toBe(false);
-    expect(sims.sap.callCount()).toBe(0);
+    expect(suite.sims.sap.callCount()).toBe(0);
   });
 });
 
@@ -229,7 +211,7 @@ describe('GET /v1/customers?phone=|email=', () => {
     expect(res.body.customerId).toBe(c.customerId);
     const again = await s.get(`/v1/customers?phone=${encodeURIComponent(c.phone)}`);
     expect(again.body.customerId).toBe(c.customerId);
-    expect(sims.salesforce.callCount('search')).toBe(1);
+    expect(suite.sims.salesforce.callCount('search')).toBe(1);
   });
 
   it('finds a customer by e-mail', async () => {

@@ -1,23 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { serviceSuite } from '../support/service-suite.js';
 
-let sims: Simulators;
-let svc: TestService | undefined;
-
-beforeAll(async () => {
-  sims = await startSimulators();
-});
-afterAll(async () => {
-  await stopSimulators(sims);
-});
-beforeEach(() => resetSimulators(sims));
-afterEach(async () => {
-  vi.useRealTimers();
-  await svc?.close();
-  svc = undefined;
-});
+const suite = serviceSuite();
+const service = (env?: Record<string, string>) => suite.service(env);
 
 /** The value of one Prometheus sample whose labels include `labels` (undefined when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -34,10 +20,10 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('W3C trace context', () => {
   it('passes the caller\'s trace on to every CRM call and into the request\'s log lines', async () => {
-    svc = await startService({ sims, env: { LOG_LEVEL: 'debug' } });
+    const svc = await service({ LOG_LEVEL: 'debug' });
     const response = await svc.get(`/v1/customers/${DEMO.healthy}`, { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
     expect(response.status).toBe(200);
-    const sent = [sims.salesforce, sims.sap, sims.servicenow].flatMap((sim) => sim.requests().map((r) => r.traceparent));
+    const sent = [suite.sims.salesforce, suite.sims.sap, suite.sims.servicenow].flatMap((sim) => sim.requests().map((r) => r.traceparent));
     expect(sent.length).toBeGreaterThanOrEqual(3);
     const parents = new Set<string>();
     for (const header of sent) {
@@ -55,10 +41,10 @@ describe('W3C trace context', () => {
   });
 
   it('starts a trace of its own when the caller sends none or a malformed one, one per request', async () => {
-    svc = await startService({ sims });
+    const svc = await service();
     await svc.get(`/v1/customers/${DEMO_CUSTOMERS[2].customerId}`, { traceparent: 'not-a-trace' });
     await svc.get(`/v1/customers/${DEMO_CUSTOMERS[3].customerId}`);
-    const traces = sims.sap.requests().map((r) => /^00-([0-9a-f]{32})-/.exec(r.traceparent ?? '')?.[1]);
+    const traces = suite.sims.sap.requests().map((r) => /^00-([0-9a-f]{32})-/.exec(r.traceparent ?? '')?.[1]);
     expect(traces.length).toBeGreaterThanOrEqual(2);
     expect(traces.every((t) => t !== undefined)).toBe(true);
     expect(new Set(traces).size).toBe(2);
@@ -67,7 +53,7 @@ describe('W3C trace context', () => {
 
 describe('Prometheus metrics', () => {
   it('count requests by route and code, CRM calls by outcome, cache hits and misses, and token fetches', async () => {
-    svc = await startService({ sims });
+    const svc = await service();
     const id = DEMO.healthy;
     expect((await svc.get(`/v1/customers/${id}`)).status).toBe(200); // cold: three CRM calls
     expect((await svc.get(`/v1/customers/${id}`)).status).toBe(200); // warm: three cache hits
@@ -89,11 +75,11 @@ describe('Prometheus metrics', () => {
 
   it('count a failed call by its outcome and a stale serve', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    svc = await startService({ sims, env: { CACHE_FRESH_TTL_MS: '1000', RETRY_MAX_ATTEMPTS: '1' } });
+    const svc = await service({ CACHE_FRESH_TTL_MS: '1000', RETRY_MAX_ATTEMPTS: '1' });
     const id = DEMO.healthy;
     await svc.get(`/v1/customers/${id}`);
     vi.setSystemTime(Date.now() + 5_000); // only stale now
-    sims.sap.setFaults({ forcedStatus: 503 });
+    suite.sims.sap.setFaults({ forcedStatus: 503 });
     const stale = await svc.get(`/v1/customers/${id}`);
     expect(stale.body.sources.sap.status).toBe('stale');
     const text = (await svc.get('/metrics')).text;
@@ -103,8 +89,8 @@ describe('Prometheus metrics', () => {
   });
 
   it('count a failed token request', async () => {
-    sims.salesforce.setFaults({ forcedStatus: 503 });
-    svc = await startService({ sims, env: { RETRY_MAX_ATTEMPTS: '1' } });
+    suite.sims.salesforce.setFaults({ forcedStatus: 503 });
+    const svc = await service({ RETRY_MAX_ATTEMPTS: '1' });
     const answer = await svc.get(`/v1/customers/${DEMO.healthy}`);
     expect(answer.body.sources.salesforce.status).toBe('unavailable');
     const text = (await svc.get('/metrics')).text;

@@ -1,31 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
-import { OPEN_AUTH, startService, type TestService } from '../support/test-app.js';
+import { serviceSuite } from '../support/service-suite.js';
+import { OPEN_AUTH } from '../support/test-app.js';
 
-let sims: Simulators;
-let svc: TestService | undefined;
-
-beforeAll(async () => {
-  sims = await startSimulators();
-});
-afterAll(async () => {
-  await stopSimulators(sims);
-});
-beforeEach(() => resetSimulators(sims));
-afterEach(async () => {
-  vi.useRealTimers();
-  await svc?.close();
-  svc = undefined;
-});
-
-async function service(env: Record<string, string>): Promise<TestService> {
-  svc = await startService({ sims, env });
-  return svc;
-}
+const suite = serviceSuite();
+const service = (env?: Record<string, string>) => suite.service(env);
 
 describe('circuit breaker per CRM', () => {
   it('opens when SAP fails half its calls, stops calling it, serves stale, and closes after a good trial', async () => {
@@ -34,9 +17,9 @@ describe('circuit breaker per CRM', () => {
     const known = DEMO.healthy;
     await s.get(`/v1/customers/${known}`); // cached while SAP is healthy
     vi.setSystemTime(Date.now() + 5_000); // now only stale
-    sims.sap.setFaults({ forcedStatus: 500 });
+    suite.sims.sap.setFaults({ forcedStatus: 500 });
     for (const c of DEMO_CUSTOMERS.slice(10, 13)) await s.get(`/v1/customers/${c.customerId}`);
-    const callsWhenOpen = sims.sap.callCount();
+    const callsWhenOpen = suite.sims.sap.callCount();
     const ready = await s.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.sources).toMatchObject({ status: 'degraded', sap: 'open', salesforce: 'closed' });
@@ -51,9 +34,9 @@ describe('circuit breaker per CRM', () => {
     const warm = await s.get(`/v1/customers/${known}`);
     expect(warm.body.sources.sap).toMatchObject({ status: 'stale', reason: 'circuit_open' });
     expect(warm.body.balance).not.toBeNull();
-    expect(sims.sap.callCount()).toBe(callsWhenOpen); // nothing reached SAP while open
+    expect(suite.sims.sap.callCount()).toBe(callsWhenOpen); // nothing reached SAP while open
 
-    sims.sap.resetFaults();
+    suite.sims.sap.resetFaults();
     vi.setSystemTime(Date.now() + 30_001);
     const trial = await s.get(`/v1/customers/${DEMO_CUSTOMERS[21].customerId}`);
     expect(trial.body.sources.sap.status).toBe('ok');
@@ -65,34 +48,34 @@ describe('circuit breaker per CRM', () => {
 describe('retries and Retry-After', () => {
   it('a 429 with Retry-After is not retried sooner, and no other call goes to that CRM meanwhile', async () => {
     const s = await service({ RETRY_MAX_ATTEMPTS: '3' });
-    sims.servicenow.setFaults({ rateLimitPerSecond: 0 });
+    suite.sims.servicenow.setFaults({ rateLimitPerSecond: 0 });
     const first = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(first.body.sources.servicenow.status).toBe('rate_limited');
-    const afterFirst = sims.servicenow.callCount();
+    const afterFirst = suite.sims.servicenow.callCount();
     expect(afterFirst).toBeLessThanOrEqual(2); // the company read and the count, once each: no retry inside 1 s
     const second = await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(second.body.sources.servicenow).toMatchObject({ status: 'rate_limited' });
-    expect(sims.servicenow.callCount()).toBe(afterFirst);
+    expect(suite.sims.servicenow.callCount()).toBe(afterFirst);
   });
 
   it('retries a transient failure of a read and answers ok', async () => {
     const s = await service({ RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_MS: '20' });
-    sims.salesforce.setFaults({ failNext: 1, only: ['query'] });
+    suite.sims.salesforce.setFaults({ failNext: 1, only: ['query'] });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.salesforce.status).toBe('ok');
-    expect(sims.salesforce.callCount('query')).toBe(2);
+    expect(suite.sims.salesforce.callCount('query')).toBe(2);
   });
 });
 
 describe('timeouts', () => {
   it('cuts off a hung CRM at its timeout and frees the socket', async () => {
     const s = await service({ SAP_TIMEOUT_MS: '200', AGGREGATION_DEADLINE_MS: '500', AGGREGATION_LATE_COMPLETION_MS: '0', RETRY_MAX_ATTEMPTS: '1' });
-    sims.sap.setFaults({ latencyMs: 60_000 });
+    suite.sims.sap.setFaults({ latencyMs: 60_000 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.sap).toMatchObject({ status: 'timeout', reason: 'timeout' });
     await s.app.get(AggregationService).whenIdle();
-    await sims.sap.whenConnectionsAtMost(0); // resolves only once SAP's side saw every socket close
-    expect(sims.sap.openConnections).toBe(0);
+    await suite.sims.sap.whenConnectionsAtMost(0); // resolves only once SAP's side saw every socket close
+    expect(suite.sims.sap.openConnections).toBe(0);
   });
 });
 
@@ -102,7 +85,7 @@ describe('shared outbound rate limits across 3 processes', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     replicas = await Promise.all(
-      [1, 2, 3].map(() => spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, CACHE_FRESH_TTL_MS: '0', CACHE_OP_TIMEOUT_MS: '1000', ...OPEN_AUTH }))),
+      [1, 2, 3].map(() => spawnService(sandboxEnv(suite.sims, { REDIS_URL: redis.url, CACHE_FRESH_TTL_MS: '0', CACHE_OP_TIMEOUT_MS: '1000', ...OPEN_AUTH }))),
     );
   });
   afterAll(async () => {
@@ -120,7 +103,7 @@ describe('shared outbound rate limits across 3 processes', () => {
   }
 
   it('a storm of distinct-customer requests never pushes a CRM past its limit, and clients get no 5xx', async () => {
-    resetSimulators(sims);
+    resetSimulators(suite.sims);
     const statuses: number[] = [];
     // ~2.5 s of traffic: 10 waves of 30 concurrent requests spread over the 3 replicas
     for (let wave = 0; wave < 10; wave++) {
@@ -134,9 +117,9 @@ describe('shared outbound rate limits across 3 processes', () => {
     }
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     // fixed one-second windows: at most twice the limit can fall in one calendar second (window edge)
-    expect(maxPerSecond(sims.salesforce, ['query'])).toBeLessThanOrEqual(2 * 5);
-    expect(maxPerSecond(sims.servicenow, ['table', 'stats'])).toBeLessThanOrEqual(2 * 10);
-    expect(maxPerSecond(sims.sap, ['customer', 'openItems'])).toBeLessThanOrEqual(2 * 20);
-    expect(sims.salesforce.calls().rateLimited + sims.servicenow.calls().rateLimited).toBe(0); // we throttled ourselves first
+    expect(maxPerSecond(suite.sims.salesforce, ['query'])).toBeLessThanOrEqual(2 * 5);
+    expect(maxPerSecond(suite.sims.servicenow, ['table', 'stats'])).toBeLessThanOrEqual(2 * 10);
+    expect(maxPerSecond(suite.sims.sap, ['customer', 'openItems'])).toBeLessThanOrEqual(2 * 20);
+    expect(suite.sims.salesforce.calls().rateLimited + suite.sims.servicenow.calls().rateLimited).toBe(0); // we throttled ourselves first
   });
 });
