@@ -43,12 +43,26 @@
   el('refresh').addEventListener('click', () => void load());
   void start();
 
+  /** A fetch with a timeout, no cache and no cookies: { response, body } (response null when the network failed). */
+  async function fetchJson(url, init) {
+    try {
+      const response = await fetch(url, { ...init, cache: 'no-store', credentials: 'omit', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      return { response, body: await response.json().catch(() => null) };
+    } catch {
+      return { response: null, body: null };
+    }
+  }
+
   async function start() {
     const returned = takeSignInReturn();
     params = new URLSearchParams(window.location.search);
     locale = pickLocale(param('gcLangTag'));
     target = targetFrom();
-    if (param('gcUseDarkTheme') === 'true') document.documentElement.classList.add('dark');
+    // dark when Genesys says so or the system prefers it (one palette in the CSS, not two copies)
+    const prefersDark = window.matchMedia('(prefers-color-scheme: dark)');
+    const applyTheme = () => document.documentElement.classList.toggle('dark', param('gcUseDarkTheme') === 'true' || prefersDark.matches);
+    applyTheme();
+    prefersDark.addEventListener('change', applyTheme);
     takeToken();
     forgetStaleSignIns();
     if (returned && !(await finishSignIn(returned))) return;
@@ -146,21 +160,11 @@
     }
     if (returned.error || !returned.code) return signInFailed('Genesys Cloud did not sign you in (' + (returned.error || 'no code') + ').');
     busy('Signing in to Genesys Cloud…');
-    let response;
-    let body = null;
-    try {
-      response = await fetch(signIn.loginUrl + '/oauth/token', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: returned.code, redirect_uri: saved.redirectUri || redirectUri(), client_id: signIn.clientId, code_verifier: saved.verifier }).toString(),
-        cache: 'no-store',
-        credentials: 'omit',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      body = await response.json().catch(() => null);
-    } catch {
-      response = null;
-    }
+    const { response, body } = await fetchJson(signIn.loginUrl + '/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: returned.code, redirect_uri: saved.redirectUri || redirectUri(), client_id: signIn.clientId, code_verifier: saved.verifier }).toString(),
+    });
     if (!response || !response.ok || !body || typeof body.access_token !== 'string') return signInFailed('Genesys Cloud did not complete the sign-in.');
     keepToken(body.access_token, typeof body.expires_in === 'number' ? Date.now() + body.expires_in * 1000 : null);
     unproven = true;
@@ -251,19 +255,7 @@
       return notice('signin', 'Not signed in', 'Open this panel from Genesys Cloud: its link carries the sign-in.', false);
     }
     busy('Loading customer…');
-    let response;
-    let body = null;
-    try {
-      response = await fetch(target.path, {
-        headers: { authorization: 'Bearer ' + token, accept: 'application/json' },
-        cache: 'no-store',
-        credentials: 'omit',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      body = await response.json().catch(() => null);
-    } catch {
-      response = null;
-    }
+    const { response, body } = await fetchJson(target.path, { headers: { authorization: 'Bearer ' + token, accept: 'application/json' } });
     if (mine !== generation) return; // a newer load (retry, refresh) has started
     const status = response ? response.status : 0;
     const message = errorText(body);
