@@ -4,7 +4,7 @@ import { SourceCache, type CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
-import { setDeadline } from '../resilience/deadline.js';
+import { dueAfterPendingIo, setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
@@ -78,18 +78,15 @@ export class AggregationService implements OnApplicationShutdown {
   }
 
   private async withDeadline<T>(deadlineAt: number, run: (deadline: Promise<typeof DEADLINE>) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
+    let cancel: (() => void) | undefined;
+    // an answer already in a socket when the deadline comes due still counts as in time
     const deadline = new Promise<typeof DEADLINE>((resolve) => {
-      // the verdict waits for the rest of the loop turn: an answer already in a socket (unread
-      // because a busy loop runs overdue timers first) still counts as arrived in time
-      timer = setTimeout(() => (immediate = setImmediate(() => resolve(DEADLINE))), Math.max(0, deadlineAt - Date.now()));
+      cancel = dueAfterPendingIo(Math.max(0, deadlineAt - Date.now()), () => resolve(DEADLINE));
     });
     try {
       return await run(deadline);
     } finally {
-      clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
+      cancel?.();
     }
   }
 

@@ -62,7 +62,8 @@ export class SourceCache {
   }
 
   async get(customerId: string, source: string): Promise<CachedSource | undefined> {
-    return (await this.getAll(customerId, [source])).get(source);
+    const entry = await this.read(customerId, source);
+    return entry === 'unavailable' ? undefined : entry;
   }
 
   /** Like `get`, but says 'unavailable' when the cache could not be read (rather than calling that a miss). */

@@ -28,3 +28,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Calls `onDue` once `ms` have passed — but only after the I/O already waiting when the timer
+ * came due has been read (setImmediate runs after the poll phase). On a busy process an overdue
+ * timer runs before a socket's unread answer; judging then would call an answer that already
+ * arrived late. Returns a cancel function.
+ */
+export function dueAfterPendingIo(ms: number, onDue: () => void): () => void {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(onDue);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
