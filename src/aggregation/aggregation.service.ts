@@ -96,7 +96,7 @@ export class AggregationService implements OnApplicationShutdown {
     const now = Date.now();
     if (cached && this.cache.isFresh(cached, now)) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
-      return this.fromEntry(source, cached, 'ok', 0, 'hit');
+      return this.fromEntry(source, cached, 0, 'hit');
     }
     this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
 
@@ -112,7 +112,7 @@ export class AggregationService implements OnApplicationShutdown {
     }
     const latencyMs = Date.now() - started;
     if (result === DEADLINE) return this.failed(source, cached, 'timeout', 'timeout', latencyMs);
-    return this.fromEntry(source, result, result.found ? 'ok' : 'not_found', latencyMs, result.viaReplica ? 'wait' : 'miss');
+    return this.fromEntry(source, result, latencyMs, result.viaReplica ? 'wait' : 'miss');
   }
 
   /**
@@ -200,7 +200,9 @@ export class AggregationService implements OnApplicationShutdown {
     return write;
   }
 
-  private fromEntry(source: string, entry: CachedSource, status: SourceStatus, latencyMs: number, cache: 'hit' | 'miss' | 'wait'): SourceOutcome {
+  /** A source's answer, live or cached: its status is what the source said (found or not), wherever the entry came from. */
+  private fromEntry(source: string, entry: CachedSource, latencyMs: number, cache: 'hit' | 'miss' | 'wait'): SourceOutcome {
+    const status: SourceStatus = entry.found ? 'ok' : 'not_found';
     this.logger.debug({ msg: 'source resolved', source, status, cache, latencyMs });
     const state: SourceState = { status, fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs, cache };
     return entry.found ? { source, state, data: entry.data } : { source, state };

@@ -56,6 +56,27 @@ describe('GET /v1/customers/:customerId', () => {
     expect(res.body.correlationId).toEqual(expect.any(String));
   });
 
+  it('answers a cached unknown customer 404 again, from the cache (not 503)', async () => {
+    const s = await service();
+    expect((await s.get(`/v1/customers/${UNKNOWN_CUSTOMER_ID}`)).status).toBe(404);
+    const calls = suite.sims.salesforce.callCount() + suite.sims.sap.callCount() + suite.sims.servicenow.callCount();
+    const again = await s.get(`/v1/customers/${UNKNOWN_CUSTOMER_ID}`);
+    expect(again.status).toBe(404);
+    expect(suite.sims.salesforce.callCount() + suite.sims.sap.callCount() + suite.sims.servicenow.callCount()).toBe(calls);
+  });
+
+  it('keeps a source that does not know the customer not_found on a cached answer (never ok without data)', async () => {
+    const s = await service();
+    const first = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    const cached = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(cached.body.sources.sap).toMatchObject({ status: 'not_found', cache: 'hit' });
+    expect(cached.body.sources.salesforce).toMatchObject({ status: 'ok', cache: 'hit' });
+    const { lastUpdated: _a, sources: firstSources, ...firstView } = first.body;
+    const { lastUpdated: _b, sources: cachedSources, ...cachedView } = cached.body;
+    expect(cachedView).toEqual(firstView);
+    for (const source of ['salesforce', 'sap', 'servicenow']) expect(cachedSources[source].status).toBe(firstSources[source].status);
+  });
+
   it('answers 400 naming the field for an invalid customer number, and calls no system', async () => {
     const s = await service();
     const res = await s.get(`/v1/customers/${encodeURIComponent("1' OR '1'='1")}`);
