@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ReplicaLock } from '../cache/replica-lock.js';
-import { SourceCache, type CachedSource } from '../cache/source-cache.js';
+import { SourceCache, type CachedSource, type Generation } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
@@ -45,9 +45,9 @@ export class AggregationService implements OnApplicationShutdown {
   }
 
   async getProfile(customerId: string, deadlineAt: number = this.deadline()): Promise<ProfileResult> {
-    const cached = await this.cache.getAll(customerId, this.connectors.filter((c) => c.enabled).map((c) => c.source));
+    const { parts, generation } = await this.cache.getAll(customerId, this.connectors.filter((c) => c.enabled).map((c) => c.source));
     const outcomes = await this.withDeadline(deadlineAt, (deadline) =>
-      Promise.all(this.connectors.map((c) => this.resolve(c, customerId, cached.get(c.source), deadline))),
+      Promise.all(this.connectors.map((c) => this.resolve(c, customerId, parts.get(c.source), generation, deadline))),
     );
     for (const o of outcomes) this.metrics.sourceResults.inc({ source: o.source, status: o.state.status });
     const view = mergeProfile(customerId, outcomes, new Date());
@@ -90,7 +90,7 @@ export class AggregationService implements OnApplicationShutdown {
     }
   }
 
-  private async resolve(connector: CustomerConnector, customerId: string, cached: CachedSource | undefined, deadline: Promise<typeof DEADLINE>): Promise<SourceOutcome> {
+  private async resolve(connector: CustomerConnector, customerId: string, cached: CachedSource | undefined, generation: Generation, deadline: Promise<typeof DEADLINE>): Promise<SourceOutcome> {
     const source = connector.source;
     if (!connector.enabled) return { source, state: { status: 'disabled' } };
     const now = Date.now();
@@ -103,7 +103,7 @@ export class AggregationService implements OnApplicationShutdown {
     const started = now;
     let result: CachedSource | typeof DEADLINE;
     try {
-      result = await Promise.race([this.call(connector, customerId), deadline]);
+      result = await Promise.race([this.call(connector, customerId, generation), deadline]);
     } catch (err) {
       const latencyMs = Date.now() - started;
       const reason = isConnectorError(err) ? err.kind : 'unavailable';
@@ -120,11 +120,11 @@ export class AggregationService implements OnApplicationShutdown {
    * across replicas (Redis lock; the others wait for the holder's result). The result is cached
    * when it lands, even after the request's deadline, within the late-completion budget.
    */
-  private call(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+  private call(connector: CustomerConnector, customerId: string, generation: Generation): Promise<CachedSource> {
     const key = `${connector.source}\u0000${customerId}`;
     const running = this.inflight.get(key);
     if (running) return running;
-    const promise = this.singleFlight(connector, customerId).finally(() => this.inflight.delete(key));
+    const promise = this.singleFlight(connector, customerId, generation).finally(() => this.inflight.delete(key));
     // the request may have stopped waiting (deadline); a late failure is then only logged
     promise.catch(() => undefined);
     this.inflight.set(key, promise);
@@ -135,12 +135,12 @@ export class AggregationService implements OnApplicationShutdown {
     return this.config.deadlineMs + this.config.lateCompletionMs;
   }
 
-  private async singleFlight(connector: CustomerConnector, customerId: string): Promise<CachedSource> {
+  private async singleFlight(connector: CustomerConnector, customerId: string, generation: Generation): Promise<CachedSource> {
     const name = `${connector.source}:${customerId}`;
     const lease = await this.lock.acquire(name, this.budgetMs);
     if (lease !== 'held-elsewhere') {
       try {
-        const { entry, stored } = await this.fetchAndStore(connector, customerId);
+        const { entry, stored } = await this.fetchAndStore(connector, customerId, generation);
         // the answer need not wait for the cache write; replicas waiting on the lock do
         void stored.then(() => lease.release('ok'));
         return entry;
@@ -156,7 +156,7 @@ export class AggregationService implements OnApplicationShutdown {
     try {
       const already = await this.cache.read(customerId, connector.source);
       // the cache cannot be read: the holder's result could not be seen either, so call ourselves
-      if (already === 'unavailable') return (await this.fetchAndStore(connector, customerId)).entry;
+      if (already === 'unavailable') return (await this.fetchAndStore(connector, customerId, generation)).entry;
       if (already && this.cache.isFresh(already, Date.now())) return { ...already, viaReplica: true };
       const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
       const landed = await this.cache.get(customerId, connector.source);
@@ -164,7 +164,7 @@ export class AggregationService implements OnApplicationShutdown {
       if (outcome !== 'ok' && outcome !== 'unknown') {
         throw new ConnectorError(connector.source, outcome as ConnectorErrorKind, 'failed on the replica that made the call');
       }
-      return (await this.fetchAndStore(connector, customerId)).entry; // the holder vanished or the cache is down
+      return (await this.fetchAndStore(connector, customerId, generation)).entry; // the holder vanished or the cache is down
     } finally {
       clearTimeout(timer);
       waiter.cancel();
@@ -172,7 +172,7 @@ export class AggregationService implements OnApplicationShutdown {
   }
 
   /** Calls the source; resolves with its entry as soon as it answers, and `stored` once the entry is cached. */
-  private async fetchAndStore(connector: CustomerConnector, customerId: string): Promise<{ entry: CachedSource; stored: Promise<void> }> {
+  private async fetchAndStore(connector: CustomerConnector, customerId: string, generation: Generation): Promise<{ entry: CachedSource; stored: Promise<void> }> {
     const controller = new AbortController();
     this.controllers.add(controller);
     const cutoff = setTimeout(() => controller.abort(), this.budgetMs);
@@ -182,7 +182,7 @@ export class AggregationService implements OnApplicationShutdown {
     try {
       const result = await connector.fetch(customerId, controller.signal);
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
-      const stored = this.store(customerId, connector.source, entry, startedAt);
+      const stored = this.store(customerId, connector.source, entry, generation);
       return { entry, stored };
     } finally {
       clearTimeout(cutoff);
@@ -191,10 +191,8 @@ export class AggregationService implements OnApplicationShutdown {
   }
 
   /** Caches an entry unless the customer changed while it was being fetched (that write wins: our data may predate it). */
-  private store(customerId: string, source: string, entry: CachedSource, startedAt: number): Promise<void> {
-    const write = (async () => {
-      if (!(await this.cache.invalidatedSince(customerId, startedAt))) await this.cache.put(customerId, source, entry);
-    })();
+  private store(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
+    const write = this.cache.put(customerId, source, entry, generation);
     this.writes.add(write);
     void write.finally(() => this.writes.delete(write));
     return write;
@@ -208,12 +206,18 @@ export class AggregationService implements OnApplicationShutdown {
     return entry.found ? { source, state, data: entry.data } : { source, state };
   }
 
+  /**
+   * The source could not answer now: the copy kept from its last answer (within the grace period)
+   * stands in, marked with its age and why: `stale` data, or `not_found` when the source last said
+   * it does not know the customer. Without a copy, the failure itself.
+   */
   private failed(source: string, cached: CachedSource | undefined, status: SourceStatus, reason: string, latencyMs: number): SourceOutcome {
-    if (cached?.found) {
+    if (cached) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'stale' });
       const ageMs = Date.now() - cached.fetchedAt;
-      this.logger.debug({ msg: 'serving stale', source, reason, ageMs });
-      return { source, state: { status: 'stale', fetchedAt: new Date(cached.fetchedAt).toISOString(), ageMs, latencyMs, reason }, data: cached.data };
+      this.logger.debug({ msg: 'serving the last answer', source, reason, ageMs, found: cached.found });
+      const state: SourceState = { status: cached.found ? 'stale' : 'not_found', fetchedAt: new Date(cached.fetchedAt).toISOString(), ageMs, latencyMs, reason };
+      return cached.found ? { source, state, data: cached.data } : { source, state };
     }
     return { source, state: { status, latencyMs, reason } };
   }

@@ -1,4 +1,5 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { CustomerPartial } from '../connectors/connector.js';
@@ -16,6 +17,18 @@ export interface CachedSource {
   viaReplica?: boolean;
 }
 
+
+/**
+ * A customer's cache generation: a new one starts at each invalidation. NEVER_INVALIDATED when no
+ * invalidation is remembered; null when the cache could not be read.
+ */
+export type Generation = string | null;
+const NEVER_INVALIDATED = '';
+
+export interface CachedParts {
+  parts: Map<string, CachedSource>;
+  generation: Generation;
+}
 
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v1';
@@ -46,19 +59,25 @@ export class SourceCache {
     return now - entry.fetchedAt < this.config.freshTtlMs;
   }
 
-  async getAll(customerId: string, sources: string[]): Promise<Map<string, CachedSource>> {
-    const found = new Map<string, CachedSource>();
-    if (sources.length === 0) return found;
+  /**
+   * Every cached part of a customer still inside its grace period, and the customer's generation
+   * (what a fetch started now must still find when it writes; see `put`), in one round trip.
+   * `generation` is null when the cache could not be read: nothing fetched then is written.
+   */
+  async getAll(customerId: string, sources: string[]): Promise<CachedParts> {
+    const parts = new Map<string, CachedSource>();
     try {
-      const values = await bounded(this.cache.mget<CachedSource>(sources.map((s) => this.key(customerId, s))), this.config.opTimeoutMs);
+      const [generation, ...values] = await bounded(this.cache.mget<unknown>([this.generationKey(customerId), ...sources.map((s) => this.key(customerId, s))]), this.config.opTimeoutMs);
+      const now = Date.now();
       values.forEach((value, i) => {
-        if (value && typeof value.fetchedAt === 'number') found.set(sources[i], value);
+        if (this.isKept(value, now)) parts.set(sources[i], value);
       });
+      return { parts, generation: typeof generation === 'string' ? generation : NEVER_INVALIDATED };
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'read' });
       this.logger.warn({ msg: 'cache read failed; serving live', err: (err as Error).message });
+      return { parts, generation: null };
     }
-    return found;
   }
 
   async get(customerId: string, source: string): Promise<CachedSource | undefined> {
@@ -69,16 +88,23 @@ export class SourceCache {
   /** Like `get`, but says 'unavailable' when the cache could not be read (rather than calling that a miss). */
   async read(customerId: string, source: string): Promise<CachedSource | undefined | 'unavailable'> {
     try {
-      const value = await bounded(this.cache.get<CachedSource>(this.key(customerId, source)), this.config.opTimeoutMs);
-      return value && typeof value.fetchedAt === 'number' ? value : undefined;
+      const value = await bounded(this.cache.get<unknown>(this.key(customerId, source)), this.config.opTimeoutMs);
+      return this.isKept(value, Date.now()) ? value : undefined;
     } catch {
       this.metrics?.cacheErrors.inc({ operation: 'read' });
       return 'unavailable';
     }
   }
 
-  async put(customerId: string, source: string, entry: CachedSource): Promise<void> {
+  /**
+   * Stores a fetched part, unless the customer was invalidated since the fetch started (its
+   * generation changed): that change wins, as our data may predate it.
+   */
+  async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
+    if (generation === null) return;
     try {
+      const current = await bounded(this.cache.get<string>(this.generationKey(customerId)), this.config.opTimeoutMs);
+      if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return;
       await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'write' });
@@ -86,28 +112,24 @@ export class SourceCache {
     }
   }
 
-  private invalidationKey(customerId: string): string {
-    return `${this.config.keyPrefix}:${SCHEMA_VERSION}:inv:${customerId}`;
+  private generationKey(customerId: string): string {
+    return `${this.config.keyPrefix}:${SCHEMA_VERSION}:gen:${customerId}`;
   }
 
   /**
-   * Drops every cached part of a customer and remembers when, so that a fetch which started
-   * before the change cannot put the old data back (see `invalidatedSince`).
+   * Drops every cached part of a customer and starts a new generation, so that a fetch which
+   * started before the change cannot put the old data back (see `put`). The generation outlives
+   * any fetch that could still be running (`guardMs`).
    */
   async invalidate(customerId: string, sources: string[], guardMs: number): Promise<void> {
-    await this.cache.set(this.invalidationKey(customerId), Date.now(), Math.max(1000, guardMs));
+    await this.cache.set(this.generationKey(customerId), randomUUID(), Math.max(1000, guardMs));
     await this.cache.mdel(sources.map((s) => this.key(customerId, s)));
   }
 
-  /** Whether the customer was invalidated at or after `since` (epoch ms). A failed read says yes: better a miss than old data. */
-  async invalidatedSince(customerId: string, since: number): Promise<boolean> {
-    try {
-      const at = await bounded(this.cache.get<number>(this.invalidationKey(customerId)), this.config.opTimeoutMs);
-      return typeof at === 'number' && at >= since;
-    } catch {
-      this.metrics?.cacheErrors.inc({ operation: 'read' });
-      return true;
-    }
+  /** A stored value that is an entry still inside fresh time + grace, by this process's clock (whatever Redis's own expiry says). */
+  private isKept(value: unknown, now: number): value is CachedSource {
+    const entry = value as CachedSource | undefined;
+    return typeof entry === 'object' && entry !== null && typeof entry.fetchedAt === 'number' && now - entry.fetchedAt < this.config.freshTtlMs + this.config.staleTtlMs;
   }
 
   async getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
