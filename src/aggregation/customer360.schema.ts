@@ -4,7 +4,11 @@ export const SOURCE_STATUSES = ['ok', 'stale', 'timeout', 'rate_limited', 'unava
 export type SourceStatus = (typeof SOURCE_STATUSES)[number];
 
 export class SourceState {
-  @ApiProperty({ enum: SOURCE_STATUSES, description: 'ok: fresh data; stale: an older copy served because the source failed; the rest: no data from this source' })
+  @ApiProperty({
+    enum: SOURCE_STATUSES,
+    description:
+      'ok: fresh data; stale: an older copy served because the source failed now (with ageMs and reason); not_found: the source does not know the customer (when reason is set, that was its last answer, ageMs old, and it failed now); timeout, rate_limited, unavailable: no data from this source (reason says why); disabled: not configured',
+  })
   status: SourceStatus;
 
   @ApiPropertyOptional({ description: 'When the data shown from this source was fetched (ISO 8601)' })
@@ -57,7 +61,7 @@ export class Customer360 {
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SourceState' }, description: 'Per-source status, keyed by source name' })
   sources: Record<string, SourceState>;
 
-  @ApiProperty({ description: 'True when any enabled source is not ok' })
+  @ApiProperty({ description: 'True when any source could not give a current answer in this request (it has a reason); a source that does not know the customer is not a degradation' })
   degraded: boolean;
 
   @ApiProperty({ description: 'When this view was assembled (ISO 8601)' })

@@ -86,10 +86,15 @@ describe('mergeProfile', () => {
     ['one timeout', ['ok', 'ok', 'timeout'], true],
     ['one rate limited', ['rate_limited', 'ok', 'ok'], true],
     ['one unavailable', ['ok', 'unavailable', 'disabled'], true],
-    ['one not found', ['ok', 'not_found', 'ok'], true],
-  ])('degraded when any enabled source is not ok: %s → %s', (_what, statuses, degraded) => {
+    ['one not found (the source says so: an answer)', ['ok', 'not_found', 'ok'], false],
+  ])('degraded when any enabled source could not answer now: %s → %s', (_what, statuses, degraded) => {
     const outcomes = statuses.map((s, i): SourceOutcome => ({ source: `s${i}`, state: state(s), data: s === 'ok' || s === 'stale' ? { email: `${i}@x.example` } : undefined }));
     expect(mergeProfile('1', outcomes, NOW).degraded).toBe(degraded);
+  });
+
+  it('is degraded when a not_found stands in from the last answer because the source failed now', () => {
+    const outcomes: SourceOutcome[] = [sf({ accountName: 'A' }), { source: 'sap', state: state('not_found', { fetchedAt: '2026-10-21T07:00:00.000Z', ageMs: 60_000, reason: 'unavailable' }) }];
+    expect(mergeProfile('1', outcomes, NOW).degraded).toBe(true);
   });
 
   it('lists only sources with data (stale included), in order', () => {

@@ -35,7 +35,7 @@ export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now:
   const filled = view as unknown as Record<string, unknown>;
   for (const outcome of outcomes) {
     view.sources[outcome.source] = outcome.state;
-    if (outcome.state.status !== 'ok' && outcome.state.status !== 'disabled') view.degraded = true;
+    if (isDegraded(outcome.state)) view.degraded = true;
     if (!outcome.data) continue;
     view.sourceSystems.push(outcome.source);
     for (const field of FIELDS) {
@@ -46,6 +46,23 @@ export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now:
   // a balance without a currency is only meaningful when it is zero
   if (view.balance !== null && view.currency === null && !/^0(\.0+)?$/.test(view.balance)) view.balance = null;
   return view;
+}
+
+/**
+ * A source that could not give a current answer in this request (it failed, timed out or was
+ * throttled; a kept copy may stand in). `not_found` from the source itself is an answer, not a
+ * degradation.
+ */
+export function isDegraded(state: SourceState): boolean {
+  switch (state.status) {
+    case 'ok':
+    case 'disabled':
+      return false;
+    case 'not_found':
+      return state.reason !== undefined; // its last answer stands in: the source failed now
+    default:
+      return true;
+  }
 }
 
 /**

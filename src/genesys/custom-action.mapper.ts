@@ -1,4 +1,5 @@
 import type { ProfileResult } from '../aggregation/aggregation.service.js';
+import { isDegraded } from '../aggregation/merge.js';
 import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto.js';
 
 /**
@@ -9,7 +10,7 @@ export function toCustomActionResponse(result: ProfileResult | undefined): Custo
   if (!result || result.verdict === 'not_found') return { status: 'not_found', data: { customerView: null } };
   const v = result.view;
   const degraded = Object.entries(v.sources)
-    .filter(([, s]) => s.status !== 'ok' && s.status !== 'disabled')
+    .filter(([, s]) => isDegraded(s))
     .map(([name]) => name);
   const view: Partial<CustomerView> = {
     customerId: v.customerId,
