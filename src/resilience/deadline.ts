@@ -4,8 +4,8 @@
  */
 const deadlines = new WeakMap<AbortSignal, number>();
 
-export function setDeadline(signal: AbortSignal, at: number): AbortSignal {
-  deadlines.set(signal, at);
+export function setDeadline(signal: AbortSignal, at: number | undefined): AbortSignal {
+  if (at !== undefined) deadlines.set(signal, at);
   return signal;
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { deadlineOf, setDeadline } from '../../resilience/deadline.js';
 import type { CustomerConnector, FetchResult } from '../connector.js';
 
 /** Billing data an agent may change, in canonical terms. */
@@ -32,10 +33,16 @@ export class SapConnector implements CustomerConnector {
 
   async fetch(customerId: string, signal: AbortSignal): Promise<FetchResult> {
     assertIdentifier(this.source, 'customer number', customerId);
+    // the two reads fail together: when one fails, the other stops (no orphaned retries against a failing SAP)
+    const both = new AbortController();
+    const linked = setDeadline(AbortSignal.any([signal, both.signal]), deadlineOf(signal));
     const [customer, items] = await Promise.all([
-      this.client.get(customerUrl(customerId, this.config.sapClient), signal),
-      this.client.get(openItemsUrl(customerId, this.config.sapClient), signal),
-    ]);
+      this.client.get(customerUrl(customerId, this.config.sapClient), linked),
+      this.client.get(openItemsUrl(customerId, this.config.sapClient), linked),
+    ]).catch((err: unknown) => {
+      both.abort();
+      throw err;
+    });
     if (customer === undefined) return { found: false };
     return { found: true, data: toCustomerPartial(entity(customer), items === undefined ? [] : results(items)) };
   }
