@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
@@ -75,6 +75,32 @@ describe('GET /v1/customers/:customerId', () => {
     const { lastUpdated: _b, sources: cachedSources, ...cachedView } = cached.body;
     expect(cachedView).toEqual(firstView);
     for (const source of ['salesforce', 'sap', 'servicenow']) expect(cachedSources[source].status).toBe(firstSources[source].status);
+  });
+
+  it('keeps answering 404 for an unknown customer when a source fails after its "not found" went stale (the last answer stands in)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const s = await service({ CACHE_FRESH_TTL_MS: '30000' });
+    expect((await s.get(`/v1/customers/${UNKNOWN_CUSTOMER_ID}`)).status).toBe(404);
+    vi.setSystemTime(Date.now() + 31_000); // past fresh, inside the grace period
+    suite.sims.sap.setFaults({ forcedStatus: 503 });
+    expect((await s.get(`/v1/customers/${UNKNOWN_CUSTOMER_ID}`)).status).toBe(404);
+    const known = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(known.body.sources.sap).toMatchObject({ status: 'unavailable', reason: 'unavailable' });
+    await s.app.get(AggregationService).whenIdle();
+  });
+
+  it('shows a kept "not found" with its age and reason when the source fails, and calls that degraded', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const s = await service({ CACHE_FRESH_TTL_MS: '30000' });
+    const first = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(first.body.degraded).toBe(false); // not being in SAP is an answer, not a degradation
+    vi.setSystemTime(Date.now() + 31_000);
+    suite.sims.sap.setFaults({ forcedStatus: 503 });
+    const res = await s.get(`/v1/customers/${DEMO.missingFromSap}`);
+    expect(res.status).toBe(200);
+    expect(res.body.sources.sap).toMatchObject({ status: 'not_found', reason: 'unavailable', ageMs: 31_000, fetchedAt: first.body.sources.sap.fetchedAt });
+    expect(res.body.degraded).toBe(true);
+    await s.app.get(AggregationService).whenIdle();
   });
 
   it('answers 400 naming the field for an invalid customer number, and calls no system', async () => {

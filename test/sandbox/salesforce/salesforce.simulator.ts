@@ -68,6 +68,13 @@ export class SalesforceSimulator extends Simulator {
     return this.accounts.map((r) => ({ ...r }));
   }
 
+  /** Changes an Account as a Salesforce user would (tests: data that changes behind a cached copy). */
+  updateAccount(customerNumber: string, fields: Partial<Record<string, string>>): void {
+    const record = this.accounts.find((r) => r.Customer_Number__c === customerNumber);
+    if (!record) throw new Error(`no Account with customer number ${customerNumber}`);
+    Object.assign(record, fields);
+  }
+
   protected override routes(): Route[] {
     const data = `^/services/data/${escapeRegex(this.apiVersion)}`;
     return [
