@@ -125,8 +125,9 @@ describe('click-to-dial through the Genesys Platform API', () => {
     const c = demoCustomer(DEMO.healthy);
     const res = await s.post(ACTION, { customerId: c.customerId, actionType: 'clickToDial' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', data: { customerView: null, conversationId: expect.any(String) } });
     expect(s.sims.genesys.placedCalls.map((p) => p.phoneNumber)).toEqual([c.phone]);
+    // the `id` of Genesys's CreateCallResponse, still called conversationId towards the flow
+    expect(res.body).toEqual({ status: 'ok', data: { customerView: null, conversationId: s.sims.genesys.placedCalls[0].conversationId } });
   });
 
   it('gives the desktop a 503 for its fallback UI when Genesys keeps rejecting the token', async () => {

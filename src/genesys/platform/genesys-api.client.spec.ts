@@ -58,7 +58,8 @@ const rateLimited = (seconds: number): Reply => ({
   headers: { 'retry-after': String(seconds) },
   body: { message: `Rate limit exceeded the maximum. Retry the request in [${seconds}] seconds`, code: 'too.many.requests.retry.after', status: 429 },
 });
-const placed = (id = 'conv-1'): Reply => ({ status: 200, body: { conversationId: id } });
+/** Genesys's CreateCallResponse: the new conversation's id is `id`. */
+const placed = (id = 'conv-1'): Reply => ({ status: 200, body: { id, selfUri: `/api/v2/conversations/calls/${id}` } });
 
 /** A client whose API answers come from `replies` in order (the last one repeats), with a stub token service. */
 function harness(replies: Reply[], options: { platform?: Partial<GenesysPlatformConfig>; random?: () => number } = {}) {
@@ -227,8 +228,11 @@ describe('GenesysApiClient.createCall', () => {
   });
 
   it('a success without a conversation id is a bad_response', async () => {
-    const h = harness([{ status: 200, body: { id: 'x' } }]);
+    // the field is `id` (CreateCallResponse); a `conversationId` field is not Genesys's shape
+    const h = harness([{ status: 200, body: { conversationId: 'x' } }]);
     await expect(h.client.createCall('+1')).rejects.toMatchObject({ kind: 'bad_response' });
+    const empty = harness([{ status: 200, body: { id: '', selfUri: '/api/v2/conversations/calls/' } }]);
+    await expect(empty.client.createCall('+1')).rejects.toMatchObject({ kind: 'bad_response' });
     const broken = harness([{ status: 200, body: '<html>' }]);
     await expect(broken.client.createCall('+1')).rejects.toMatchObject({ kind: 'bad_response' });
   });

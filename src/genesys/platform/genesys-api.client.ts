@@ -12,6 +12,7 @@ import { GenesysTokenService } from './genesys-token.service.js';
 const SOURCE = 'genesys';
 
 export interface CreatedCall {
+  /** The placed call's conversation id (`id` of Genesys's CreateCallResponse). */
   conversationId: string;
 }
 
@@ -57,7 +58,7 @@ export class GenesysApiClient implements OnApplicationShutdown {
     return this.tokens.enabled;
   }
 
-  /** Places an outbound call to `phoneNumber` (`POST /api/v2/conversations/calls`). */
+  /** Places an outbound call to `phoneNumber` (`POST /api/v2/conversations/calls` → CreateCallResponse). */
   @Resilient('genesys', { idempotent: false })
   async createCall(phoneNumber: string, signal?: AbortSignal): Promise<CreatedCall> {
     const body = JSON.stringify({ phoneNumber });
@@ -71,9 +72,10 @@ export class GenesysApiClient implements OnApplicationShutdown {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
       });
       if (response.status >= 200 && response.status < 300) {
-        const parsed = parseJson(SOURCE, response) as { conversationId?: unknown } | null;
-        const conversationId = parsed?.conversationId;
-        expectShape(SOURCE, typeof conversationId === 'string' && conversationId !== '', 'conversationId');
+        // Genesys answers a CreateCallResponse {id, name?, selfUri}: `id` is the new conversation's id
+        const parsed = parseJson(SOURCE, response) as { id?: unknown } | null;
+        const conversationId = parsed?.id;
+        expectShape(SOURCE, typeof conversationId === 'string' && conversationId !== '', 'id');
         return { conversationId };
       }
 

@@ -263,16 +263,17 @@ describe('GET /api/v2/ipranges', () => {
 });
 
 describe('POST /api/v2/conversations/calls', () => {
-  it('places a call with a valid token: 200 {conversationId} and records it', async () => {
+  it('places a call with a valid token: 200 CreateCallResponse {id, selfUri} and records it', async () => {
     const token = await accessToken();
     const res = await createCall(token, { phoneNumber: '+14155550100', callFromQueueId: 'queue-1' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(Object.keys(body)).toEqual(['conversationId']);
-    expect(body.conversationId).toMatch(UUID);
+    expect(Object.keys(body)).toEqual(['id', 'selfUri']);
+    expect(body.id).toMatch(UUID);
+    expect(body.selfUri).toBe(`/api/v2/conversations/calls/${String(body.id)}`);
     expect(sim.placedCalls).toEqual([
       {
-        conversationId: body.conversationId,
+        conversationId: body.id,
         phoneNumber: '+14155550100',
         callFromQueueId: 'queue-1',
         body: { phoneNumber: '+14155550100', callFromQueueId: 'queue-1' },

@@ -3,7 +3,8 @@
  * endpoint and its PKCE sign-in for the side panel (`GET /oauth/authorize`, auto-approved as the
  * demo agent, then `POST /oauth/token` with `grant_type=authorization_code`, which a browser calls
  * cross-origin), who a token belongs to (`GET /api/v2/tokens/me`), the public IP-range list,
- * placing an outbound call (`POST /api/v2/conversations/calls`) and reading a conversation
+ * placing an outbound call (`POST /api/v2/conversations/calls`, answered with a CreateCallResponse
+ * `{id, selfUri}`) and reading a conversation
  * (`GET /api/v2/conversations/{id}`, for the side panel's caller look-up), with Genesys' error
  * body, its `inin-*` headers on every response and its 429 format.
  */
@@ -61,6 +62,7 @@ const OTHER_ORG_NAME = 'Another Organization';
 
 /** A call placed through `POST /api/v2/conversations/calls`. */
 export interface PlacedCall {
+  /** The `id` the CreateCallResponse gave. */
   conversationId: string;
   phoneNumber: string;
   callFromQueueId?: string;
@@ -424,7 +426,8 @@ export class GenesysSimulator extends Simulator {
     if (typeof request.callFromQueueId === 'string') call.callFromQueueId = request.callFromQueueId;
     if (typeof request.callUserId === 'string') call.callUserId = request.callUserId;
     this.calls_.push(call);
-    this.sendJson(ctx, 200, { conversationId });
+    // CreateCallResponse (the SDK's model): the conversation's id is `id`
+    this.sendJson(ctx, 200, { id: conversationId, selfUri: `/api/v2/conversations/calls/${conversationId}` });
   }
 
   private conversation(ctx: SimContext): void {

@@ -1,6 +1,7 @@
 /**
- * Salesforce REST API simulator: OAuth client-credentials token, SOQL query with paging, SOSL
- * search and single Account reads, in Salesforce's wire formats (see wire-formats.md).
+ * Salesforce REST API simulator: OAuth client-credentials token, SOQL query with paging (batches
+ * of 2,000, or `Sforce-Query-Options: batchSize=N` between 200 and 2,000), SOSL search and single
+ * Account reads, in Salesforce's wire formats (see wire-formats.md).
  */
 import { createHmac } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
@@ -13,7 +14,10 @@ import { runSosl } from './sosl.js';
 export interface SalesforceSimulatorOptions extends SimulatorOptions {
   clientId?: string;
   clientSecret?: string;
-  /** Records per query page before `nextRecordsUrl` (Salesforce: 2000). */
+  /**
+   * The most records a query page holds before `nextRecordsUrl` (Salesforce: 2000). A smaller
+   * batch asked for with `Sforce-Query-Options` wins; tests page small data sets with a small value.
+   */
   pageSize?: number;
   /** The API version in the paths, e.g. 'v66.0'. */
   apiVersion?: string;
@@ -25,10 +29,15 @@ export const SALESFORCE_ORG_ID = '00D5g000004SiMuEAK';
 export const SALESFORCE_USER_ID = '0055g00000SimUsAAC';
 const API_DAILY_LIMIT = 100_000;
 const MAX_CURSORS = 1000;
+/** Query batch sizes (REST API, Query Options header): default and maximum 2,000, minimum 200. */
+const MAX_BATCH = 2000;
+const MIN_BATCH = 200;
 
 interface Cursor {
   object: SObjectSchema;
   rows: Array<Record<string, unknown>>;
+  /** Records per page, fixed when the query ran. */
+  batch: number;
 }
 
 function escapeRegex(s: string): string {
@@ -183,13 +192,26 @@ export class SalesforceSimulator extends Simulator {
       this.sendQueryError(ctx, err);
       return;
     }
-    if (rows.length <= this.pageSize) {
+    const batch = this.batchSize(ctx);
+    if (rows.length <= batch) {
       this.sendJson(ctx, 200, { totalSize: rows.length, done: true, records: rows });
       return;
     }
     const locator = this.newLocator();
-    this.cursors.set(locator, { object, rows });
-    this.sendPage(ctx, locator, rows, 0);
+    this.cursors.set(locator, { object, rows, batch });
+    this.sendPage(ctx, locator, rows, 0, batch);
+  }
+
+  /**
+   * Records per page: `Sforce-Query-Options: batchSize=N` asks for N, kept within 200..2,000 (the
+   * documented range; Salesforce does not promise the exact size, here it is exact), never more than
+   * `pageSize`; without the header, 2,000.
+   */
+  private batchSize(ctx: SimContext): number {
+    const header = ctx.req.headers['sforce-query-options'];
+    const asked = /(?:^|[\s,;])batchSize\s*=\s*(\d{1,9})\b/i.exec(` ${Array.isArray(header) ? header.join(',') : (header ?? '')}`);
+    const batch = asked ? Math.min(MAX_BATCH, Math.max(MIN_BATCH, Number(asked[1]))) : MAX_BATCH;
+    return Math.min(batch, this.pageSize);
   }
 
   private newLocator(): string {
@@ -203,8 +225,8 @@ export class SalesforceSimulator extends Simulator {
     return locator;
   }
 
-  private sendPage(ctx: SimContext, locator: string, rows: Array<Record<string, unknown>>, offset: number): void {
-    const end = offset + this.pageSize;
+  private sendPage(ctx: SimContext, locator: string, rows: Array<Record<string, unknown>>, offset: number, batch: number): void {
+    const end = offset + batch;
     const done = end >= rows.length;
     const page = rows.slice(offset, end);
     if (done) {
@@ -228,7 +250,7 @@ export class SalesforceSimulator extends Simulator {
       this.sendJson(ctx, 400, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
       return;
     }
-    this.sendPage(ctx, m.groups.locator, cursor.rows, offset);
+    this.sendPage(ctx, m.groups.locator, cursor.rows, offset, cursor.batch);
   }
 
   private search(ctx: SimContext): void {

@@ -1,8 +1,9 @@
 /**
  * SAP S/4HANA simulator: OData V2 (JSON) for API_BUSINESS_PARTNER (business partners, customers,
  * addresses, phone numbers; customer billing data is writable) and the read-only receivables cube
- * API_OPLACCTGDOCITEMCUBE_SRV. Basic auth, `sap-client`, CSRF token + session cookie for writes,
- * weak ETags with If-Match, `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`.
+ * API_OPLACCTGDOCITEMCUBE_SRV. Basic auth, `sap-client`, CSRF token + session cookie for writes
+ * (fetched with GET or HEAD, as a gateway allows), weak ETags with If-Match, `$metadata`,
+ * `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`.
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
@@ -134,9 +135,11 @@ export class SapSimulator extends Simulator {
   // ------------------------------------------------------------------------------ routes
 
   protected override routes(): Route[] {
+    // A gateway answers HEAD like GET without a body (SAP's own client fetches CSRF tokens with
+    // HEAD on the entity URL); Node leaves the body out of HEAD answers and keeps its length.
     const get = (name: string, path: RegExp, handler: (ctx: SimContext) => void): Route => ({
       name,
-      method: 'GET',
+      method: ['GET', 'HEAD'],
       path,
       handler: (ctx) => this.run(ctx, false, () => handler(ctx)),
     });
@@ -153,6 +156,7 @@ export class SapSimulator extends Simulator {
         path: /^\/sap\/opu\/odata\/sap\/(?<service>API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)\/?$/,
         handler: (ctx) => this.run(ctx, false, () => this.serviceDocument(ctx)),
       },
+      get('metadata', /^\/sap\/opu\/odata\/sap\/(?<service>API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)\/\$metadata$/, (ctx) => this.metadata(ctx)),
       get('businessPartner', re(`${BP}/A_BusinessPartner\\((?<key>.*)\\)`), (ctx) => this.entity(ctx, BUSINESS_PARTNER, this.state.partners)),
       get('businessPartners', re(`${BP}/A_BusinessPartner`), (ctx) => this.collection(ctx, BUSINESS_PARTNER, this.state.partners)),
       get('customer', re(`${BP}/A_Customer\\((?<key>.*)\\)`), (ctx) => this.entity(ctx, CUSTOMER, this.state.customers)),
@@ -259,6 +263,13 @@ export class SapSimulator extends Simulator {
     const service = ctx.params.service;
     const sets = ENTITY_SETS.filter((s) => s.service === service).map((s) => s.name);
     this.sendJson(ctx, 200, { d: { EntitySets: sets } }, { dataserviceversion: '2.0' });
+  }
+
+  /** The service's EDMX: the entity types and sets the simulator serves, with their Edm types. */
+  private metadata(ctx: SimContext): void {
+    checkOptions(ctx, []);
+    const xml = edmx(ctx.params.service as EntitySetDef['service']);
+    this.send(ctx, 200, xml, { 'content-type': 'application/xml', dataserviceversion: '2.0' });
   }
 
   private entity(ctx: SimContext, def: EntitySetDef, rows: readonly Row[]): void {
@@ -447,8 +458,43 @@ export class SapSimulator extends Simulator {
 
 // ------------------------------------------------------------------------------ module helpers
 
+/** A resource path; a trailing slash is accepted as a gateway does (SAP's client sends one when it fetches a CSRF token). */
 function re(path: string): RegExp {
-  return new RegExp(`^${path}$`);
+  return new RegExp(`^${path}/?$`);
+}
+
+const EDM_TYPES: Record<EdmType, string> = {
+  string: 'Type="Edm.String"',
+  boolean: 'Type="Edm.Boolean"',
+  decimal: 'Type="Edm.Decimal" Precision="24" Scale="3"',
+  datetime: 'Type="Edm.DateTime" Precision="0" sap:display-format="Date"',
+};
+
+/** OData V2 `$metadata` (EDMX 1.0) of one service, generated from the entity sets the simulator serves. */
+export function edmx(service: EntitySetDef['service']): string {
+  const sets = ENTITY_SETS.filter((s) => s.service === service);
+  const types = sets.map((def) => {
+    const keys = def.keys.map((k) => `<PropertyRef Name="${k}"/>`).join('');
+    const props = Object.entries(def.props)
+      .map(([name, type]) => `<Property Name="${name}" ${EDM_TYPES[type]}${def.keys.includes(name) ? ' Nullable="false"' : ''}/>`)
+      .join('\n        ');
+    return `      <EntityType Name="${def.type.split('.').pop() ?? def.type}" sap:content-version="1">\n        <Key>${keys}</Key>\n        ${props}\n      </EntityType>`;
+  });
+  const entitySets = sets.map((def) => `        <EntitySet Name="${def.name}" EntityType="${def.type}" sap:content-version="1"/>`);
+  return [
+    '<?xml version="1.0" encoding="utf-8"?>',
+    '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns:sap="http://www.sap.com/Protocols/SAPData">',
+    '  <edmx:DataServices m:DataServiceVersion="2.0">',
+    `    <Schema Namespace="${service}" xml:lang="en" sap:schema-version="1" xmlns="http://schemas.microsoft.com/ado/2008/09/edm">`,
+    ...types,
+    `      <EntityContainer Name="${service}_Entities" m:IsDefaultEntityContainer="true" sap:supported-formats="atom json xlsx">`,
+    ...entitySets,
+    '      </EntityContainer>',
+    '    </Schema>',
+    '  </edmx:DataServices>',
+    '</edmx:Edmx>',
+    '',
+  ].join('\n');
 }
 
 function header(ctx: SimContext, name: string): string | undefined {

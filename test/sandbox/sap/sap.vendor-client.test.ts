@@ -1,0 +1,256 @@
+/**
+ * The SAP simulator checked by SAP's own client, the SAP Cloud SDK's `@sap-cloud-sdk/http-client`:
+ * `executeHttpRequest` with a destination pointing at the simulator reads, fetches a CSRF token
+ * its own way (`HEAD` on the entity URL, first with a trailing slash, then without), writes with
+ * `If-Match` and reads the change back. The simulator's `$metadata` is then held against what it
+ * sends: every property declared, with the Edm type's wire form.
+ */
+import { executeHttpRequest, type HttpResponse } from '@sap-cloud-sdk/http-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
+import { DEMO, SEED_EPOCH_MS } from '../shared/seed.js';
+import { formatStringLiteral } from './odata-filter.js';
+import { SapSimulator } from './sap.simulator.js';
+
+const { username, password, sapClient } = SANDBOX_CREDENTIALS.sap;
+const BP = '/sap/opu/odata/sap/API_BUSINESS_PARTNER';
+const CUBE = '/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV';
+const CUSTOMER = `${BP}/A_Customer('${DEMO.healthy}')`;
+
+let clock = SEED_EPOCH_MS;
+const sim = new SapSimulator({ now: () => clock });
+const destination = () => ({ url: sim.url, username, password, sapClient, authentication: 'BasicAuthentication' as const });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OData JSON, checked property by property
+type Json = Record<string, any>;
+
+beforeAll(async () => {
+  await sim.start();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(() => {
+  sim.reset();
+  clock = SEED_EPOCH_MS;
+});
+
+function read(url: string, params: Record<string, string> = { $format: 'json' }): Promise<HttpResponse> {
+  return executeHttpRequest(destination(), { method: 'get', url, params });
+}
+
+/** The HTTP status of a request the SDK rejected (it rejects with axios's error for a non-2xx). */
+async function failure(promise: Promise<unknown>): Promise<{ status: number; headers: Record<string, unknown>; data: unknown }> {
+  const err = (await promise.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (e: unknown) => e,
+  )) as { response?: { status: number; headers: Record<string, unknown>; data: unknown } };
+  if (!err.response) throw new Error(`no HTTP response in ${String(err)}`);
+  return err.response;
+}
+
+describe('@sap-cloud-sdk/http-client against the SAP simulator', () => {
+  it('reads a customer (GET, $format=json, sap-client from the destination): ETag header equal to __metadata.etag', async () => {
+    const res = await read(CUSTOMER);
+    expect(res.status).toBe(200);
+    const d = (res.data as Json).d;
+    expect(d.Customer).toBe(DEMO.healthy);
+    expect(d.__metadata.type).toBe('API_BUSINESS_PARTNER.A_CustomerType');
+    expect(res.headers.etag).toBe(sim.customerEtag(DEMO.healthy));
+    expect(d.__metadata.etag).toBe(res.headers.etag);
+  });
+
+  it('fetchCsrfToken: one HEAD on the entity URL with a trailing slash gets the token, the PATCH with If-Match changes the customer, a read shows it', async () => {
+    const before = await read(CUSTOMER);
+    const etag = String(before.headers.etag);
+    sim.resetCalls();
+    clock += 60_000;
+
+    const res = await executeHttpRequest(
+      destination(),
+      { method: 'patch', url: CUSTOMER, headers: { 'if-match': etag }, data: { CustomerFullName: 'Acme Renamed' } },
+      { fetchCsrfToken: true },
+    );
+    expect(res.status).toBe(204);
+    const newEtag = String(res.headers.etag);
+    expect(newEtag).not.toBe(etag);
+    // the SDK's CSRF fetch, then the write: nothing refused on the way
+    expect(sim.requests().map((r) => [r.method, r.route, decodeURIComponent(r.url).endsWith(')/')])).toEqual([
+      ['HEAD', 'customer', true],
+      ['PATCH', 'updateCustomer', false],
+    ]);
+
+    const after = await read(CUSTOMER);
+    expect((after.data as Json).d.CustomerFullName).toBe('Acme Renamed');
+    expect(after.headers.etag).toBe(newEtag);
+    expect((after.data as Json).d.__metadata.etag).toBe(newEtag);
+  });
+
+  it('a write with a stale ETag is refused with 412 in the OData error format, and changes nothing', async () => {
+    const stale = String((await read(CUSTOMER)).headers.etag);
+    clock += 60_000;
+    await executeHttpRequest(destination(), { method: 'patch', url: CUSTOMER, headers: { 'if-match': stale }, data: { PaymentTerms: '0002' } }, { fetchCsrfToken: true });
+    const refused = await failure(
+      executeHttpRequest(destination(), { method: 'patch', url: CUSTOMER, headers: { 'if-match': stale }, data: { PaymentTerms: '0003' } }, { fetchCsrfToken: true }),
+    );
+    expect(refused.status).toBe(412);
+    expect(refused.data).toMatchObject({ error: { code: '/IWBEP/CM_MGW_RT/058', message: { lang: 'en' } } });
+    expect(((await read(CUSTOMER)).data as Json).d.PaymentTerms).toBe('0002');
+  });
+
+  it('without a CSRF token the write is refused: 403 with X-CSRF-Token: Required', async () => {
+    const etag = String((await read(CUSTOMER)).headers.etag);
+    const refused = await failure(executeHttpRequest(destination(), { method: 'patch', url: CUSTOMER, headers: { 'if-match': etag }, data: { PaymentTerms: '0002' } }, { fetchCsrfToken: false }));
+    expect(refused.status).toBe(403);
+    expect(refused.headers['x-csrf-token']).toBe('Required');
+  });
+
+  it('HEAD is answered like GET without a body, on entities (with and without a trailing slash), collections and $metadata', async () => {
+    for (const url of [CUSTOMER, `${CUSTOMER}/`, `${BP}/A_Customer`, `${BP}/A_Customer/`, `${BP}/$metadata`, `${CUBE}/A_OperationalAcctgDocItemCube`]) {
+      const get = await executeHttpRequest(destination(), { method: 'get', url, headers: { 'x-csrf-token': 'Fetch' } });
+      const head = await executeHttpRequest(destination(), { method: 'head', url, headers: { 'x-csrf-token': 'Fetch' } });
+      expect(head.status, url).toBe(200);
+      expect(head.data, url).toBe('');
+      expect(head.headers['content-length'], url).toBe(get.headers['content-length']);
+      expect(head.headers['content-type'], url).toBe(get.headers['content-type']);
+      expect(head.headers['x-csrf-token'], url).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(head.headers['set-cookie'], url).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${sim.sessionCookieName}=`))]));
+    }
+    const missing = await failure(executeHttpRequest(destination(), { method: 'head', url: `${BP}/A_Customer('0099999999')/` }));
+    expect(missing.status).toBe(404);
+  });
+});
+
+// ---------------------------------------------------------------------------------- $metadata
+
+interface EdmProperty {
+  type: string;
+  nullable: boolean;
+  scale?: number;
+}
+interface EdmEntityType {
+  keys: string[];
+  properties: Map<string, EdmProperty>;
+}
+interface Edmx {
+  namespace: string;
+  types: Map<string, EdmEntityType>;
+  /** entity set → qualified entity type */
+  sets: Map<string, string>;
+}
+
+function attribute(text: string, name: string): string | undefined {
+  return new RegExp(`\\b${name}="([^"]*)"`).exec(text)?.[1];
+}
+
+/** The parts of an OData V2 EDMX this check needs (entity types, keys, properties, entity sets). */
+function parseEdmx(xml: string): Edmx {
+  const namespace = attribute(/<Schema\b[^>]*>/.exec(xml)?.[0] ?? '', 'Namespace');
+  if (!namespace) throw new Error('no Schema Namespace in $metadata');
+  const types = new Map<string, EdmEntityType>();
+  for (const m of xml.matchAll(/<EntityType\b([^>]*)>([\s\S]*?)<\/EntityType>/g)) {
+    const keys = [...m[2].matchAll(/<PropertyRef\b([^>]*)\/>/g)].map((k) => attribute(k[1], 'Name') ?? '');
+    const properties = new Map<string, EdmProperty>();
+    for (const p of m[2].matchAll(/<Property\b([^>]*)\/>/g)) {
+      const scale = attribute(p[1], 'Scale');
+      properties.set(attribute(p[1], 'Name') ?? '', { type: attribute(p[1], 'Type') ?? '', nullable: attribute(p[1], 'Nullable') !== 'false', ...(scale ? { scale: Number(scale) } : {}) });
+    }
+    types.set(`${namespace}.${attribute(m[1], 'Name') ?? ''}`, { keys, properties });
+  }
+  const sets = new Map<string, string>();
+  for (const m of xml.matchAll(/<EntitySet\b([^>]*)\/>/g)) sets.set(attribute(m[1], 'Name') ?? '', attribute(m[1], 'EntityType') ?? '');
+  return { namespace, types, sets };
+}
+
+/** Every way an entry of `set` departs from its entity type in `$metadata` (empty when it conforms). */
+function entryViolations(edmx: Edmx, set: string, entry: Json): string[] {
+  const typeName = edmx.sets.get(set);
+  const type = typeName === undefined ? undefined : edmx.types.get(typeName);
+  if (!type) return [`${set}: no entity set of that name in $metadata`];
+  const out: string[] = [];
+  const meta = entry.__metadata as Json | undefined;
+  if (meta?.type !== typeName) out.push(`${set}: __metadata.type ${String(meta?.type)} is not ${typeName}`);
+  const keyText = type.keys.length === 1 ? formatStringLiteral(String(entry[type.keys[0]])) : type.keys.map((k) => `${k}=${formatStringLiteral(String(entry[k]))}`).join(',');
+  if (typeof meta?.uri !== 'string' || !meta.uri.endsWith(`/${set}(${keyText})`)) out.push(`${set}: __metadata.uri ${String(meta?.uri)} does not address ${set}(${keyText})`);
+  for (const [name, value] of Object.entries(entry)) {
+    if (name === '__metadata') continue;
+    const prop = type.properties.get(name);
+    if (!prop) {
+      out.push(`${set}.${name}: not declared in $metadata`);
+      continue;
+    }
+    if (value === null) {
+      if (!prop.nullable) out.push(`${set}.${name}: null but Nullable="false"`);
+      continue;
+    }
+    const wrong = wireViolation(prop, value);
+    if (wrong) out.push(`${set}.${name}: ${wrong}`);
+  }
+  return out;
+}
+
+/** How OData V2 JSON carries each Edm type: Edm.Decimal as a string, Edm.DateTime as /Date(ms)/. */
+function wireViolation(prop: EdmProperty, value: unknown): string | undefined {
+  switch (prop.type) {
+    case 'Edm.String':
+      return typeof value === 'string' ? undefined : `Edm.String sent as ${typeof value}`;
+    case 'Edm.Boolean':
+      return typeof value === 'boolean' ? undefined : `Edm.Boolean sent as ${typeof value}`;
+    case 'Edm.Decimal': {
+      if (typeof value !== 'string' || !/^-?\d+(\.\d+)?$/.test(value)) return `Edm.Decimal must be a decimal string, got ${JSON.stringify(value)}`;
+      const decimals = value.split('.')[1]?.length ?? 0;
+      return prop.scale !== undefined && decimals > prop.scale ? `Edm.Decimal ${value} has more than Scale=${prop.scale} decimals` : undefined;
+    }
+    case 'Edm.DateTime':
+      return typeof value === 'string' && /^\/Date\(-?\d+\)\/$/.test(value) ? undefined : `Edm.DateTime must be "/Date(<ms>)/", got ${JSON.stringify(value)}`;
+    default:
+      return `unexpected Edm type ${prop.type}`;
+  }
+}
+
+describe('$metadata, read with the SDK, agrees with what the simulator sends', () => {
+  const services = [
+    { root: BP, namespace: 'API_BUSINESS_PARTNER' },
+    { root: CUBE, namespace: 'API_OPLACCTGDOCITEMCUBE_SRV' },
+  ];
+
+  for (const { root, namespace } of services) {
+    it(`${namespace}: every entity set's entries use only declared properties, in their Edm types' wire form`, async () => {
+      const res = await read(`${root}/$metadata`, {});
+      expect(res.status).toBe(200);
+      expect(String(res.headers['content-type'])).toMatch(/^application\/xml/);
+      const edmx = parseEdmx(String(res.data));
+      expect(edmx.namespace).toBe(namespace);
+
+      const serviceDocument = (await read(root)).data as Json;
+      expect([...edmx.sets.keys()].sort()).toEqual([...(serviceDocument.d.EntitySets as string[])].sort());
+
+      for (const set of edmx.sets.keys()) {
+        const entries = ((await read(`${root}/${set}`, { $format: 'json', $top: '25' })).data as Json).d.results as Json[];
+        expect(entries.length, set).toBeGreaterThan(0);
+        for (const entry of entries) expect(entryViolations(edmx, set, entry)).toEqual([]);
+      }
+    });
+  }
+
+  it('the ETag of every A_Customer entry, in a collection or alone, is the one the entity answers with', async () => {
+    const entries = ((await read(`${BP}/A_Customer`, { $format: 'json', $top: '5' })).data as Json).d.results as Json[];
+    for (const entry of entries) {
+      const single = await read(`${BP}/A_Customer(${formatStringLiteral(String(entry.Customer))})`);
+      expect(entry.__metadata.etag).toBe(single.headers.etag);
+      expect((single.data as Json).d.__metadata.etag).toBe(single.headers.etag);
+    }
+  });
+
+  it('the check finds what a gateway would never send (a Decimal as a number, a DateTime as ISO text, an undeclared property)', async () => {
+    const edmx = parseEdmx(String((await read(`${CUBE}/$metadata`, {})).data));
+    const entry = (((await read(`${CUBE}/A_OperationalAcctgDocItemCube`, { $format: 'json', $top: '1' })).data as Json).d.results as Json[])[0];
+    const set = 'A_OperationalAcctgDocItemCube';
+    expect(entryViolations(edmx, set, entry)).toEqual([]);
+    expect(entryViolations(edmx, set, { ...entry, AmountInCompanyCodeCurrency: 12.5 })).toEqual([`${set}.AmountInCompanyCodeCurrency: Edm.Decimal must be a decimal string, got 12.5`]);
+    expect(entryViolations(edmx, set, { ...entry, PostingDate: '2026-11-01' })).toEqual([`${set}.PostingDate: Edm.DateTime must be "/Date(<ms>)/", got "2026-11-01"`]);
+    expect(entryViolations(edmx, set, { ...entry, Amount: '1' })).toEqual([`${set}.Amount: not declared in $metadata`]);
+  });
+});
