@@ -40,7 +40,11 @@ export interface SapSimulatorOptions extends SimulatorOptions {
   sapClient?: string;
   /** System ID shown in the auth realm and the session cookie name; default 'S4H'. */
   systemId?: string;
-  /** Server-driven paging: collections longer than this end with `__next` ($skiptoken). Default: none. */
+  /**
+   * Server-driven paging, as a gateway pages: a collection read answers at most this many entries
+   * and ends with `__next` (the request's own URL with `$skiptoken`). Default 100 (what SAP's
+   * frameworks send when the client gives no `$top`); null turns paging off.
+   */
   serverPageSize?: number | null;
   /** The customers to hold (default: the 60 demo customers). */
   customers?: readonly DemoCustomer[];
@@ -50,6 +54,7 @@ const ROOT = '/sap/opu/odata/sap';
 const BP = `${ROOT}/API_BUSINESS_PARTNER`;
 const CUBE = `${ROOT}/API_OPLACCTGDOCITEMCUBE_SRV`;
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'];
+const DEFAULT_PAGE_SIZE = 100;
 
 /** Status → error code used by `sendError` when no more specific code applies. */
 const ERROR_CODES: Record<number, string> = {
@@ -95,7 +100,7 @@ export class SapSimulator extends Simulator {
     this.password = options.password ?? SANDBOX_CREDENTIALS.sap.password;
     this.sapClient = options.sapClient ?? SANDBOX_CREDENTIALS.sap.sapClient;
     this.systemId = options.systemId ?? 'S4H';
-    this.serverPageSize = options.serverPageSize ?? null;
+    this.serverPageSize = options.serverPageSize === undefined ? DEFAULT_PAGE_SIZE : options.serverPageSize;
     this.customers = options.customers ?? DEMO_CUSTOMERS;
     this.state = buildSapState(this.customers);
     if (!/^\d{3}$/.test(this.sapClient)) throw new Error(`sapClient must be 3 digits, got "${this.sapClient}"`);
@@ -297,11 +302,7 @@ export class SapSimulator extends Simulator {
 
     const d: Record<string, unknown> = { results: page.map((r) => this.toWire(ctx, def, r, select)) };
     if (inlineCount === 'allpages') d.__count = String(matched.length);
-    if (pageSize !== null && skipToken + pageSize < window.length) {
-      const next = new URL(ctx.url.href);
-      next.searchParams.set('$skiptoken', String(skipToken + pageSize));
-      d.__next = next.href;
-    }
+    if (pageSize !== null && skipToken + pageSize < window.length) d.__next = nextLink(ctx, skipToken + pageSize);
     this.sendJson(ctx, 200, { d }, { dataserviceversion: '2.0' });
   }
 
@@ -533,6 +534,15 @@ function compareValues(a: Row[string], b: Row[string], type: EdmType): number {
 
 function dateMs(wire: string): number {
   return Number(/-?\d+/.exec(wire)?.[0] ?? 0);
+}
+
+/** A gateway's next link: absolute, the request's own query as it was encoded, with `$skiptoken` set to where the next page starts. */
+function nextLink(ctx: SimContext, skipToken: number): string {
+  const kept = ctx.url.search
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '' && !/^(?:\$|%24)skiptoken=/i.test(part));
+  return `${ctx.url.origin}${ctx.url.pathname}?${[...kept, `$skiptoken=${skipToken}`].join('&')}`;
 }
 
 function nonNegative(ctx: SimContext, name: string): number | undefined {
