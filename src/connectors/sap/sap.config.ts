@@ -48,7 +48,7 @@ export class SapConfig {
   @MinLength(1)
   password = '';
 
-  @Env('SAP_OPEN_ITEMS_MAX_PAGES', { doc: 'Most pages of open items read for one customer (the gateway pages them, __next); a customer with more gets no balance (bad_response), never a partial one' })
+  @Env('SAP_OPEN_ITEMS_MAX_PAGES', { doc: 'Most pages of open items read for one customer (the gateway pages them); a customer with more gets no balance (SAP bad_response), never a partial one' })
   @IsInt()
   @Min(1)
   @Max(1000)
