@@ -54,10 +54,11 @@ export function openItemsUrl(customerNumber: string, sapClient: string): string 
 
 /**
  * The gateway's `__next` link → the request for the next page, or undefined when the link is not
- * a next page of the same query. Its query is kept (it is the gateway's to shape, with its
- * `$skiptoken`; only normalized by a URL parser), but only its path and query are used, against our own base URL: a gateway behind a
- * web dispatcher often names an internal host, and credentials never follow a link elsewhere. It
- * must address the open-items collection with the same `$filter` (the same customer) and this client.
+ * a next page of the same query. Its query is the gateway's to shape (its `$skiptoken` included) and
+ * is kept, only normalized by a URL parser; its host is not: the path and query are asked of our own
+ * base URL, since a gateway behind a web dispatcher often names an internal host, and credentials
+ * never follow a link elsewhere. It must address the open-items collection with the same `$filter`
+ * (the same customer) and this client.
  */
 export function nextOpenItemsUrl(next: string, customerNumber: string, sapClient: string): string | undefined {
   let url: URL;
