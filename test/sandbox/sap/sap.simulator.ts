@@ -2,7 +2,8 @@
  * SAP S/4HANA simulator: OData V2 (JSON) for API_BUSINESS_PARTNER (business partners, customers,
  * addresses, phone numbers; customer billing data is writable) and the read-only receivables cube
  * API_OPLACCTGDOCITEMCUBE_SRV. Basic auth, `sap-client`, CSRF token + session cookie for writes,
- * weak ETags with If-Match, `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`.
+ * weak ETags with If-Match, `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`, and
+ * server-driven paging of collections (`__next` with `$skiptoken`, 100 entries a page by default).
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
