@@ -11,7 +11,7 @@ export class SourceState {
   })
   status: SourceStatus;
 
-  @ApiPropertyOptional({ description: 'When the data shown from this source was fetched (ISO 8601)' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-20T14:03:11.000Z', description: 'When the data shown from this source was fetched: an ISO 8601 instant in UTC' })
   fetchedAt?: string;
 
   @ApiPropertyOptional({ description: 'Age of stale data in ms' })
@@ -27,6 +27,15 @@ export class SourceState {
   reason?: string;
 }
 
+/** One currency's part of the open balance. */
+export class Balance {
+  @ApiProperty({ example: '1250.50', description: "Exact decimal string in the currency's minor units (never \"-0.00\")" })
+  amount: string;
+
+  @ApiProperty({ example: 'USD', description: 'ISO 4217' })
+  currency: string;
+}
+
 export class Customer360 {
   @ApiProperty({ example: '0010100001', description: 'Enterprise customer number (the canonical id)' })
   customerId: string;
@@ -37,16 +46,29 @@ export class Customer360 {
   @ApiPropertyOptional({ example: 'Gold', nullable: true, type: String })
   loyaltyTier: string | null;
 
-  @ApiPropertyOptional({ example: '1250.50', nullable: true, type: String, description: 'Open balance, exact decimal string in the currency\'s minor units' })
+  @ApiPropertyOptional({
+    example: '1250.50',
+    nullable: true,
+    type: String,
+    description: 'The open balance when it is one amount: exact decimal string in the currency\'s minor units; "0" when nothing is open; null when the open items are in several currencies (see balances) or SAP gave no data',
+  })
   balance: string | null;
 
-  @ApiPropertyOptional({ example: 'USD', nullable: true, type: String, description: 'ISO 4217' })
+  @ApiPropertyOptional({ example: 'USD', nullable: true, type: String, description: 'ISO 4217 currency of balance; null when nothing is open, when there are several currencies, or SAP gave no data' })
   currency: string | null;
+
+  @ApiPropertyOptional({
+    type: [Balance],
+    nullable: true,
+    example: [{ amount: '1150.25', currency: 'EUR' }, { amount: '80.01', currency: 'USD' }],
+    description: 'The open balance, one exact amount per currency of the open items, ordered by currency code ([] when nothing is open; null when SAP gave no data)',
+  })
+  balances: Balance[] | null;
 
   @ApiPropertyOptional({ example: 3, nullable: true, type: Number })
   openTickets: number | null;
 
-  @ApiPropertyOptional({ example: '2026-10-12', nullable: true, type: String })
+  @ApiPropertyOptional({ example: '2026-10-12', nullable: true, type: String, format: 'date', description: 'ISO 8601 calendar date (YYYY-MM-DD) of the last recorded interaction' })
   lastInteractionDate: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String })
@@ -64,6 +86,6 @@ export class Customer360 {
   @ApiProperty({ description: 'True when any source could not give a current answer in this request (it has a reason); a source that does not know the customer is not a degradation' })
   degraded: boolean;
 
-  @ApiProperty({ description: 'When this view was assembled (ISO 8601)' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-20T14:03:11.000Z', description: 'When this view was assembled: an ISO 8601 instant in UTC' })
   lastUpdated: string;
 }

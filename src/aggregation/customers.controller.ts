@@ -1,14 +1,16 @@
 import { BadRequestException, Controller, Get, NotFoundException, Param, Query, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import { customerAnswer } from './answer.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
-import { Customer360 } from './customer360.schema.js';
+import { Customer360, SourceState } from './customer360.schema.js';
 import { CustomerIdParams, CustomerSearchQuery } from './dto/customer-lookup.dto.js';
 
 /** The internal REST API: one consolidated customer view. */
 @ApiTags('customers')
+// Customer360.sources refers to SourceState by $ref (a map), which the document only holds when registered
+@ApiExtraModels(SourceState)
 @Authenticated('internal', 'customer:read')
 @Controller({ path: 'customers', version: '1' })
 export class CustomersController {

@@ -18,7 +18,7 @@ describe('mergeProfile', () => {
       '0010100001',
       [
         sf({ accountName: 'Acme Corp', loyaltyTier: 'Gold', lastInteractionDate: '2026-10-12', email: 'c@acme.example', phone: '+14155550100' }),
-        sap({ accountName: 'ACME CORPORATION', balance: '1250.50', currency: 'USD' }),
+        sap({ accountName: 'ACME CORPORATION', balances: [{ amount: '1250.50', currency: 'USD' }] }),
         sn({ openTickets: 3 }),
       ],
       NOW,
@@ -29,6 +29,7 @@ describe('mergeProfile', () => {
       loyaltyTier: 'Gold',
       balance: '1250.50',
       currency: 'USD',
+      balances: [{ amount: '1250.50', currency: 'USD' }],
       openTickets: 3,
       lastInteractionDate: '2026-10-12',
       email: 'c@acme.example',
@@ -57,7 +58,7 @@ describe('mergeProfile', () => {
 
   it('fields nobody gave are null', () => {
     const view = mergeProfile('1', [sn({ openTickets: 1 })], NOW);
-    expect(view).toMatchObject({ accountName: null, loyaltyTier: null, balance: null, currency: null, email: null, phone: null, lastInteractionDate: null });
+    expect(view).toMatchObject({ accountName: null, loyaltyTier: null, balance: null, currency: null, balances: null, email: null, phone: null, lastInteractionDate: null });
   });
 
   it('copies each source state as given', () => {
@@ -70,7 +71,7 @@ describe('mergeProfile', () => {
       '1',
       [
         { source: 'salesforce', state: states.salesforce, data: { accountName: 'A' } },
-        { source: 'sap', state: states.sap, data: { balance: '1.00', currency: 'EUR' } },
+        { source: 'sap', state: states.sap, data: { balances: [{ amount: '1.00', currency: 'EUR' }] } },
         { source: 'servicenow', state: states.servicenow },
       ],
       NOW,
@@ -98,23 +99,37 @@ describe('mergeProfile', () => {
   });
 
   it('lists only sources with data (stale included), in order', () => {
-    const view = mergeProfile('1', [sf({ accountName: 'A' }), sap({ balance: '0' }, 'stale'), sn(undefined, 'timeout'), { source: 'x', state: state('disabled') }], NOW);
+    const view = mergeProfile('1', [sf({ accountName: 'A' }), sap({ balances: [] }, 'stale'), sn(undefined, 'timeout'), { source: 'x', state: state('disabled') }], NOW);
     expect(view.sourceSystems).toEqual(['salesforce', 'sap']);
   });
 
-  it('drops a non-zero balance that has no currency', () => {
-    expect(mergeProfile('1', [sap({ balance: '12.50' })], NOW).balance).toBeNull();
-    expect(mergeProfile('1', [sap({ balance: '-3' })], NOW).balance).toBeNull();
+  it('one currency: balance and currency say it, and balances holds it', () => {
+    expect(mergeProfile('1', [sap({ balances: [{ amount: '12.50', currency: 'EUR' }] })], NOW)).toMatchObject({
+      balance: '12.50',
+      currency: 'EUR',
+      balances: [{ amount: '12.50', currency: 'EUR' }],
+    });
   });
 
-  it('keeps a zero balance without a currency, and any balance with one', () => {
-    expect(mergeProfile('1', [sap({ balance: '0' })], NOW).balance).toBe('0');
-    expect(mergeProfile('1', [sap({ balance: '0.00' })], NOW).balance).toBe('0.00');
-    expect(mergeProfile('1', [sap({ balance: '12.50', currency: 'EUR' })], NOW)).toMatchObject({ balance: '12.50', currency: 'EUR' });
+  it('several currencies: one balance each in balances, no single balance or currency', () => {
+    const balances = [
+      { amount: '1150.25', currency: 'EUR' },
+      { amount: '12000', currency: 'JPY' },
+      { amount: '80.01', currency: 'USD' },
+    ];
+    expect(mergeProfile('1', [sap({ balances })], NOW)).toMatchObject({ balance: null, currency: null, balances });
+  });
+
+  it('nothing open: balances is empty, the balance zero without a currency', () => {
+    expect(mergeProfile('1', [sap({ balances: [] })], NOW)).toMatchObject({ balance: '0', currency: null, balances: [] });
+  });
+
+  it('no data from SAP: no balance of any kind (null, never zero)', () => {
+    expect(mergeProfile('1', [sf({ accountName: 'A' }), sap(undefined, 'timeout')], NOW)).toMatchObject({ balance: null, currency: null, balances: null });
   });
 
   it('does not change the outcomes it is given', () => {
-    const outcomes = [sf({ accountName: 'A' }), sap({ balance: '12.50' })];
+    const outcomes = [sf({ accountName: 'A' }), sap({ balances: [{ amount: '12.50', currency: 'EUR' }] })];
     const copy = structuredClone(outcomes);
     mergeProfile('1', outcomes, NOW);
     expect(outcomes).toEqual(copy);
@@ -123,7 +138,7 @@ describe('mergeProfile', () => {
 
 describe('verdict', () => {
   it('found when any source has data, even stale', () => {
-    expect(verdict([sf(undefined, 'not_found'), sap({ balance: '1.00', currency: 'EUR' }, 'stale'), sn(undefined, 'timeout')])).toBe('found');
+    expect(verdict([sf(undefined, 'not_found'), sap({ balances: [{ amount: '1.00', currency: 'EUR' }] }, 'stale'), sn(undefined, 'timeout')])).toBe('found');
   });
 
   it('not_found when every enabled source said not found (disabled ignored)', () => {

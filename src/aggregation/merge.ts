@@ -9,7 +9,7 @@ export interface SourceOutcome {
   data?: CustomerPartial;
 }
 
-const FIELDS: Array<keyof CustomerPartial> = ['accountName', 'loyaltyTier', 'balance', 'currency', 'openTickets', 'lastInteractionDate', 'email', 'phone'];
+const FIELDS: Array<keyof CustomerPartial> = ['accountName', 'loyaltyTier', 'balances', 'openTickets', 'lastInteractionDate', 'email', 'phone'];
 
 /**
  * Merges per-source outcomes into one view. Outcomes come in registration order, which is also
@@ -23,6 +23,7 @@ export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now:
     loyaltyTier: null,
     balance: null,
     currency: null,
+    balances: null,
     openTickets: null,
     lastInteractionDate: null,
     email: null,
@@ -43,8 +44,11 @@ export function mergeProfile(customerId: string, outcomes: SourceOutcome[], now:
       if (value !== undefined && filled[field] === null) filled[field] = value;
     }
   }
-  // a balance without a currency is only meaningful when it is zero
-  if (view.balance !== null && view.currency === null && !/^0(\.0+)?$/.test(view.balance)) view.balance = null;
+  // the balance as one amount where it is one: the single currency's, or zero when nothing is open
+  if (view.balances !== null && view.balances.length <= 1) {
+    view.balance = view.balances[0]?.amount ?? '0';
+    view.currency = view.balances[0]?.currency ?? null;
+  }
   return view;
 }
 

@@ -31,7 +31,7 @@ export interface CachedParts {
 }
 
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
-export const SCHEMA_VERSION = 'v1';
+export const SCHEMA_VERSION = 'v2';
 
 /** Remembered look-ups: phone or e-mail → customer numbers; a Genesys conversation → its caller's number. */
 export type LookupKind = 'phone' | 'email' | 'conversation';

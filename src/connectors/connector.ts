@@ -4,16 +4,24 @@
  * canonical form; the aggregation knows nothing else about it.
  */
 
+/** An exact amount of money. */
+export interface Money {
+  /** Decimal string (exact) in the currency's minor units, e.g. "1250.50" (never "-0.00"). */
+  amount: string;
+  /** ISO 4217 code, e.g. "USD". */
+  currency: string;
+}
+
 /** The canonical fields a source can contribute. Each source fills only what it owns. */
 export interface CustomerPartial {
   accountName?: string;
   loyaltyTier?: string;
+  /** ISO 8601 calendar date, `YYYY-MM-DD`. */
   lastInteractionDate?: string;
   email?: string;
   phone?: string;
-  /** Decimal string (exact), e.g. "1250.50". */
-  balance?: string;
-  currency?: string;
+  /** The open balance, one exact amount per currency, ordered by currency code; empty when nothing is open. */
+  balances?: Money[];
   openTickets?: number;
 }
 

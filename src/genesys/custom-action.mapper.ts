@@ -1,4 +1,5 @@
 import type { ProfileResult } from '../aggregation/aggregation.service.js';
+import type { Balance } from '../aggregation/customer360.schema.js';
 import { isDegraded } from '../aggregation/merge.js';
 import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto.js';
 
@@ -18,10 +19,28 @@ export function toCustomActionResponse(result: ProfileResult | undefined): Custo
     loyaltyTier: v.loyaltyTier ?? undefined,
     balance: v.balance ?? undefined,
     currency: v.currency ?? undefined,
+    balanceSummary: v.balances === null ? undefined : balanceSummary(v.balances),
+    balanceCurrencies: v.balances?.length,
     openTickets: v.openTickets ?? undefined,
     lastInteractionDate: v.lastInteractionDate ?? undefined,
     degradedSources: degraded.join(','),
     isDegraded: degraded.length > 0,
   };
   return { status: degraded.length > 0 ? 'degraded' : 'ok', data: { customerView: view as CustomerView } };
+}
+
+/**
+ * The open balance in one readable line: "1,150.25 EUR; 12,000 JPY; 80.01 USD" (the view's order,
+ * by currency code), "0" when nothing is open. Grouped with commas and the ISO code after the
+ * amount whatever the caller's locale, so a flow can show it, say it, or match on it.
+ */
+export function balanceSummary(balances: readonly Balance[]): string {
+  return balances.length === 0 ? '0' : balances.map((b) => `${grouped(b.amount)} ${b.currency}`).join('; ');
+}
+
+/** "-1250.50" → "-1,250.50": the decimal string is grouped as text, never turned into a float. */
+function grouped(amount: string): string {
+  const sign = amount.startsWith('-') ? '-' : '';
+  const [whole, fraction] = amount.slice(sign.length).split('.');
+  return `${sign}${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
 }

@@ -60,8 +60,30 @@ function profile(outcomes: SourceOutcome[]): ProfileResult {
 
 const FULL = profile([
   { source: 'salesforce', state: { status: 'ok' }, data: { accountName: 'Acme Corp', loyaltyTier: 'Gold', lastInteractionDate: '2026-10-12' } },
-  { source: 'sap', state: { status: 'ok' }, data: { balance: '1250.50', currency: 'USD' } },
+  { source: 'sap', state: { status: 'ok' }, data: { balances: [{ amount: '1250.50', currency: 'USD' }] } },
   { source: 'servicenow', state: { status: 'ok' }, data: { openTickets: 3 } },
+]);
+
+const MULTI_CURRENCY = profile([
+  { source: 'salesforce', state: { status: 'ok' }, data: { accountName: 'Acme Corp' } },
+  {
+    source: 'sap',
+    state: { status: 'ok' },
+    data: {
+      balances: [
+        { amount: '1150.25', currency: 'EUR' },
+        { amount: '-12000', currency: 'JPY' },
+        { amount: '80.01', currency: 'USD' },
+      ],
+    },
+  },
+  { source: 'servicenow', state: { status: 'ok' }, data: { openTickets: 0 } },
+]);
+
+const NOTHING_OPEN = profile([
+  { source: 'salesforce', state: { status: 'ok' }, data: { accountName: 'Acme Corp' } },
+  { source: 'sap', state: { status: 'ok' }, data: { balances: [] } },
+  { source: 'servicenow', state: { status: 'ok' }, data: { openTickets: 0 } },
 ]);
 
 const DEGRADED = profile([
@@ -121,6 +143,8 @@ describe('dataActionDefinition: contracts compile and mean something', () => {
   it('the output contract compiles and refuses wrong types', () => {
     const validate = compile(output);
     expect(validate({ status: 'ok', openTickets: 1.5 })).toBe(false);
+    expect(validate({ status: 'ok', balanceCurrencies: 1.5 })).toBe(false);
+    expect(validate({ status: 'ok', balanceSummary: 80.01 })).toBe(false);
     expect(validate({ status: 'ok', isDegraded: 'no' })).toBe(false);
   });
 });
@@ -154,6 +178,8 @@ describe('dataActionDefinition: the response translation', () => {
       loyaltyTier: 'Gold',
       balance: '1250.50',
       currency: 'USD',
+      balanceSummary: '1,250.50 USD',
+      balanceCurrencies: 1,
       openTickets: 3,
       lastInteractionDate: '2026-10-12',
       degradedSources: '',
@@ -164,7 +190,19 @@ describe('dataActionDefinition: the response translation', () => {
   it('a degraded profile with missing values falls back to the defaults and still validates', () => {
     const flat = translate(toCustomActionResponse(DEGRADED));
     expect(validate(flat)).toBe(true);
-    expect(flat).toMatchObject({ status: 'degraded', name: 'Acme Corp', balance: '', currency: '', openTickets: 0, degradedSources: 'sap,servicenow', isDegraded: true });
+    expect(flat).toMatchObject({ status: 'degraded', name: 'Acme Corp', balance: '', currency: '', balanceSummary: '', balanceCurrencies: -1, openTickets: 0, degradedSources: 'sap,servicenow', isDegraded: true });
+  });
+
+  it('several currencies: no single balance, a readable summary and the count, still valid', () => {
+    const flat = translate(toCustomActionResponse(MULTI_CURRENCY));
+    expect(validate(flat)).toBe(true);
+    expect(flat).toMatchObject({ status: 'ok', balance: '', currency: '', balanceSummary: '1,150.25 EUR; -12,000 JPY; 80.01 USD', balanceCurrencies: 3 });
+  });
+
+  it('nothing open: balance "0" with no currency, summary "0", no currencies', () => {
+    const flat = translate(toCustomActionResponse(NOTHING_OPEN));
+    expect(validate(flat)).toBe(true);
+    expect(flat).toMatchObject({ balance: '0', currency: '', balanceSummary: '0', balanceCurrencies: 0 });
   });
 
   it('a not-found answer validates too (everything defaulted)', () => {

@@ -22,7 +22,8 @@ function dtoProperties(cls: abstract new () => object): Array<{ name: string; me
 
 function jsonType(meta: SwaggerProperty, name: string): JsonType {
   const t = meta.type;
-  if (t === Number || t === 'number') return name === 'openTickets' ? 'integer' : 'number';
+  if (t === 'integer') return 'integer';
+  if (t === Number || t === 'number') return 'number';
   if (t === Boolean || t === 'boolean') return 'boolean';
   if (t === String || t === 'string' || meta.enum) return 'string';
   throw new Error(`property ${name} is not a primitive; Genesys contracts must be flat`);

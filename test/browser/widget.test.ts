@@ -135,14 +135,17 @@ async function noticeOf(page: Page, state: string) {
   return { title: (await box.locator('h1').innerText()).trim(), text: (await box.locator('p').innerText()).trim(), retry: await page.locator('#retry').isVisible() };
 }
 
+/** An amount as the panel shows it: the ISO code follows a symbol that does not name it ($ → "$9,213.04 USD", but "CHF 7,697.04"). */
+function shown(amount: Big, currency: string): string {
+  const decimals = currency === 'JPY' ? 0 : 2;
+  const formatted = new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).format(Number(amount.round(decimals, Big.roundHalfUp).toFixed(decimals)));
+  return formatted.includes(currency) ? formatted : `${formatted} ${currency}`;
+}
+
 /** What the seed says the panel must show for a customer (computed, not copied). */
 function expected(customerId: string) {
   const c = demoCustomer(customerId);
-  const decimals = c.currency === 'JPY' ? 0 : 2;
-  const balance = c.openItems.filter((i) => !i.cleared).reduce((sum, i) => sum.plus(i.amount), new Big(0)).toFixed(decimals);
-  const formatted = new Intl.NumberFormat(LOCALE, { style: 'currency', currency: c.currency }).format(Number(balance));
-  // the ISO code follows a symbol that does not name it ($ → "$9,213.04 USD", but "CHF 7,697.04")
-  const money = formatted.includes(c.currency) ? formatted : `${formatted} ${c.currency}`;
+  const money = shown(c.openItems.filter((i) => !i.cleared).reduce((sum, i) => sum.plus(i.amount), new Big(0)), c.currency);
   const date = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${c.lastInteractionDate}T00:00:00Z`));
   return { c, money, date, tickets: String(c.tickets.filter((t) => t.active).length) };
 }
@@ -199,6 +202,22 @@ describe('agent side panel', { timeout: 60_000 }, () => {
     expect(view.name).toBe(want.c.name);
     expect(view.balance).toBe(want.money);
     expect(await page.locator('#customer-id').innerText()).toBe(want.c.customerId);
+  });
+
+  it('shows one line per currency when the open items are in several, each exact in its own format', async () => {
+    const { page } = await openPage();
+    const c = demoCustomer(DEMO.multiCurrency);
+    await page.goto(widgetUrl({ customerId: c.customerId }));
+    const view = await profileOf(page);
+    expect(view.badges.sap).toBe('Fresh');
+    const sums = new Map<string, Big>();
+    for (const item of c.openItems.filter((i) => !i.cleared)) sums.set(item.currency ?? c.currency, (sums.get(item.currency ?? c.currency) ?? new Big(0)).plus(item.amount));
+    const currencies = [...sums.keys()].sort();
+    expect(currencies).toEqual(['EUR', 'JPY', 'USD']);
+    const lines = page.locator('#balance .balances li');
+    expect((await lines.allInnerTexts()).map((t) => t.trim())).toEqual(currencies.map((code) => shown(sums.get(code) as Big, code)));
+    expect(await Promise.all(currencies.map((_, i) => lines.nth(i).getAttribute('data-currency')))).toEqual(currencies);
+    await page.screenshot({ path: artifact('widget-multi-currency.png'), fullPage: true });
   });
 
   it('finds the caller from {{gcConversationId}} alone (Genesys conversation → ANI → customer), and says when the number is withheld', async () => {

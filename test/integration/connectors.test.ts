@@ -45,7 +45,7 @@ describe('each connector against its simulator, in canonical form', () => {
 
   it('SAP: exact balance of uncleared items in the currency minor units', async () => {
     const c = demoCustomer(DEMO.decimalTrap);
-    expect(await connectors.get('sap')?.fetch(c.customerId, signal())).toEqual({ found: true, data: { accountName: c.name, balance: '0.30', currency: c.currency } });
+    expect(await connectors.get('sap')?.fetch(c.customerId, signal())).toEqual({ found: true, data: { accountName: c.name, balances: [{ amount: '0.30', currency: c.currency }] } });
   });
 
   it('ServiceNow: the active incident count (sent as a string) as a number', async () => {

@@ -29,6 +29,8 @@ describe('Genesys custom action', () => {
           loyaltyTier: c.loyaltyTier,
           balance: expect.stringMatching(/^-?\d+\.\d{2}$/),
           currency: c.currency,
+          balanceSummary: expect.stringMatching(new RegExp(`^-?[\\d,]+\\.\\d{2} ${c.currency}$`)),
+          balanceCurrencies: 1,
           openTickets: c.tickets.filter((t) => t.active).length,
           lastInteractionDate: c.lastInteractionDate,
           degradedSources: '',

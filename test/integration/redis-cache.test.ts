@@ -39,9 +39,9 @@ describe('with REDIS_URL set', () => {
 
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    const keys = (await probe.keys('c360:v1:*')).sort();
+    const keys = (await probe.keys('c360:v2:*')).sort();
     await probe.close();
-    expect(keys).toEqual([`c360:v1:cust:${DEMO.healthy}:salesforce`, `c360:v1:cust:${DEMO.healthy}:sap`, `c360:v1:cust:${DEMO.healthy}:servicenow`]);
+    expect(keys).toEqual([`c360:v2:cust:${DEMO.healthy}:salesforce`, `c360:v2:cust:${DEMO.healthy}:sap`, `c360:v2:cust:${DEMO.healthy}:servicenow`]);
   });
 
   it('keeps answering from the CRMs while Redis is down, and caches again once it is back', async () => {

@@ -37,7 +37,7 @@ const SEED = process.env.MODEL_SEED === 'random' ? Date.now() : Number(process.e
 const PATH = process.env.MODEL_PATH;
 
 /** Customers covering every shape: everywhere, missing from one system, only in Salesforce, unknown. */
-const CUSTOMERS = [DEMO.healthy, DEMO.decimalTrap, DEMO.missingFromSalesforce, DEMO.missingFromSap, DEMO.missingFromServiceNow, DEMO.onlyInSalesforce, UNKNOWN_CUSTOMER_ID];
+const CUSTOMERS = [DEMO.healthy, DEMO.decimalTrap, DEMO.multiCurrency, DEMO.missingFromSalesforce, DEMO.missingFromSap, DEMO.missingFromServiceNow, DEMO.onlyInSalesforce, UNKNOWN_CUSTOMER_ID];
 const KNOWN = CUSTOMERS.filter((id) => id !== UNKNOWN_CUSTOMER_ID);
 const PHONES = [...KNOWN.map((id) => demoCustomer(id).phone), '+14155550999'];
 const EMAILS = [...KNOWN.map((id) => demoCustomer(id).email), 'nobody@unknown.example.com'];

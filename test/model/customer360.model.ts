@@ -20,7 +20,8 @@
  *   answer. The verdict: any data → found; every source not_found → not found; any source only
  *   throttled → found (a degraded view); else unavailable.
  */
-import type { CustomerPartial } from '../../src/connectors/connector.js';
+import type { CustomerPartial, Money } from '../../src/connectors/connector.js';
+import { balanceSummary } from '../../src/genesys/custom-action.mapper.js';
 
 export const SOURCES = ['salesforce', 'sap', 'servicenow'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -69,8 +70,8 @@ export interface ExpectedSource {
   data?: CustomerPartial;
 }
 
-const FIELDS = ['accountName', 'loyaltyTier', 'balance', 'currency', 'openTickets', 'lastInteractionDate', 'email', 'phone'] as const;
-export type ViewFields = Record<(typeof FIELDS)[number], string | number | null>;
+const FIELDS = ['accountName', 'loyaltyTier', 'balances', 'openTickets', 'lastInteractionDate', 'email', 'phone'] as const;
+export type ViewFields = Record<(typeof FIELDS)[number] | 'balance' | 'currency', string | number | Money[] | null>;
 
 export interface ExpectedProfile {
   customerId: string;
@@ -159,7 +160,7 @@ function keyOf(source: Source, customerId: string): string {
 
 /** The merged view and the verdict from the per-source answers. */
 function assemble(customerId: string, sources: Record<Source, ExpectedSource>): ExpectedProfile {
-  const fields = Object.fromEntries(FIELDS.map((f) => [f, null])) as ViewFields;
+  const fields = Object.fromEntries([...FIELDS, 'balance', 'currency'].map((f) => [f, null])) as ViewFields;
   const sourceSystems: Source[] = [];
   for (const source of SOURCES) {
     const data = sources[source].data;
@@ -167,8 +168,12 @@ function assemble(customerId: string, sources: Record<Source, ExpectedSource>): 
     sourceSystems.push(source);
     for (const field of FIELDS) if (fields[field] === null && data[field] !== undefined) fields[field] = data[field];
   }
-  // a balance without a currency is only meaningful when it is zero
-  if (fields.balance !== null && fields.currency === null && !/^0(\.0+)?$/.test(String(fields.balance))) fields.balance = null;
+  // one amount where there is one: the single currency's, or zero when nothing is open
+  const balances = fields.balances as Money[] | null;
+  if (balances !== null && balances.length <= 1) {
+    fields.balance = balances[0]?.amount ?? '0';
+    fields.currency = balances[0]?.currency ?? null;
+  }
   const states = SOURCES.map((s) => sources[s]);
   const verdict = sourceSystems.length > 0 ? 'found' : states.every((s) => s.status === 'not_found') ? 'not_found' : states.some((s) => s.status === 'rate_limited') ? 'found' : 'unavailable';
   return { customerId, verdict, sources, fields, sourceSystems, degraded: states.some((s) => s.reason !== undefined) };
@@ -190,6 +195,8 @@ export function customAction(p: ExpectedProfile | undefined): { httpStatus: 200;
     loyaltyTier: p.fields.loyaltyTier,
     balance: p.fields.balance,
     currency: p.fields.currency,
+    balanceSummary: p.fields.balances === null ? null : balanceSummary(p.fields.balances as Money[]),
+    balanceCurrencies: p.fields.balances === null ? null : (p.fields.balances as Money[]).length,
     openTickets: p.fields.openTickets,
     lastInteractionDate: p.fields.lastInteractionDate,
     degradedSources: degradedSources.join(','),

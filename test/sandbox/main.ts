@@ -71,6 +71,7 @@ Agent side panel as Genesys opens it (no token in the link: the page signs the d
 Or with a read-only token in the #fragment (valid ${issued.expires_in / 60} min), as a script would:
   by customer id      ${widget(`customerId=${DEMO.healthy}`)}
   by caller's phone   ${widget(`phone=${encodeURIComponent(demoCustomer(DEMO.apostrophe).phone)}`)}
+  three currencies    ${widget(`customerId=${DEMO.multiCurrency}`)}
   by Genesys call     ${widget(`gcConversationId=${DEMO_CONVERSATION.healthyCaller}&gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.com&gcTargetEnv=prod`)}
 
 Try:

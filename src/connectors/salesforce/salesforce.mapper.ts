@@ -1,4 +1,5 @@
 import type { CustomerPartial } from '../connector.js';
+import { isoDate } from '../dates.js';
 import { expectShape } from '../vendor-http.js';
 import type { AccountFields } from './salesforce.query.js';
 
@@ -20,12 +21,16 @@ export function searchRecords(body: unknown): SfRecord[] {
   return b.searchRecords as SfRecord[];
 }
 
-/** An Account record → the Salesforce part of the canonical profile. */
+/**
+ * An Account record → the Salesforce part of the canonical profile. The last-interaction field
+ * may be a Date (`2026-11-20`) or a DateTime (`2026-11-20T14:03:11.000+0000`, always UTC): either
+ * way the profile carries the ISO calendar date (a DateTime's date in UTC); an unreadable value is left out.
+ */
 export function toCustomerPartial(record: SfRecord, f: AccountFields): CustomerPartial {
   return {
     accountName: str(record.Name),
     loyaltyTier: str(record[f.loyaltyTierField]),
-    lastInteractionDate: str(record[f.lastInteractionField]),
+    lastInteractionDate: isoDate(record[f.lastInteractionField]),
     email: str(record[f.emailField]),
     phone: str(record.Phone),
   };

@@ -48,6 +48,12 @@ export class SapConfig {
   @MinLength(1)
   password = '';
 
+  @Env('SAP_OPEN_ITEMS_MAX_PAGES', { doc: 'Most pages of open items read for one customer (the gateway pages them); a customer with more gets no balance (SAP bad_response), never a partial one' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  openItemsMaxPages = 10;
+
   @Env('SAP_TIMEOUT_MS', { doc: 'Per-call timeout for SAP' })
   @IsInt()
   @Min(50)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filterPredicate, parseFilter, parseKeyPredicate, type EntitySchema } from '../../../test/sandbox/sap/odata-filter.js';
-import { BUSINESS_PARTNER_SERVICE, customerUrl, keyPredicate, odataString, OPEN_ITEMS_SERVICE, openItemsUrl, queryString } from './sap.query.js';
+import { BUSINESS_PARTNER_SERVICE, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsUrl, queryString } from './sap.query.js';
 
 /** Splits `path?query` and decodes each parameter strictly (a '+' would stay a '+', not a space). */
 function splitUrl(url: string): { path: string; params: Array<[string, string]> } {
@@ -70,15 +70,47 @@ describe('openItemsUrl', () => {
     expect(params).toEqual([
       ['$filter', "Customer eq '0010100001' and IsCleared eq false"],
       ['$select', 'AmountInCompanyCodeCurrency,CompanyCodeCurrency'],
+      ['$inlinecount', 'allpages'],
       ['$format', 'json'],
       ['sap-client', '100'],
     ]);
+    // no $top: a gateway would take it as a client limit and cut the list short without a next link
+    expect(url).not.toContain('$top');
   });
 
   it.each(HOSTILE)('percent-encodes %j: no raw spaces, no +, one parameter each', (value) => {
     const url = openItemsUrl(value, '100');
     expect(url).not.toMatch(/[ +\n\t#]/);
-    expect(splitUrl(url).params.map(([k]) => k)).toEqual(['$filter', '$select', '$format', 'sap-client']);
+    expect(splitUrl(url).params.map(([k]) => k)).toEqual(['$filter', '$select', '$inlinecount', '$format', 'sap-client']);
+  });
+});
+
+describe('nextOpenItemsUrl', () => {
+  const first = openItemsUrl('0010100001', '100');
+  const gateway = 'https://s4-internal.corp:44300';
+  // what a URL parser makes of it (quotes percent-encoded; the same query to the gateway)
+  const second = `${first.replaceAll("'", '%27')}&$skiptoken=100`;
+
+  it("follows the gateway's next link on our own base: its path and query, not its host", () => {
+    expect(nextOpenItemsUrl(`${gateway}${first}&$skiptoken=100`, '0010100001', '100')).toBe(second);
+    // a relative link, and one whose host adds a prefix path, resolve the same way
+    expect(nextOpenItemsUrl(`${first}&$skiptoken=100`, '0010100001', '100')).toBe(second);
+    expect(nextOpenItemsUrl(`${gateway}/proxy${first}&$skiptoken=100`, '0010100001', '100')).toBe(second);
+  });
+
+  it('keeps the query opaque (its parameters and spelling) and adds sap-client only when missing', () => {
+    const plus = `/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube?$filter=Customer+eq+'0010100001'+and+IsCleared+eq+false&$skiptoken=X1`;
+    expect(nextOpenItemsUrl(plus, '0010100001', '100')).toBe(`${plus.replaceAll("'", '%27')}&sap-client=100`);
+  });
+
+  it.each([
+    ['another customer', `${openItemsUrl('0010100002', '100')}&$skiptoken=100`],
+    ['no filter at all (the whole ledger)', '/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube?$skiptoken=100'],
+    ['another client', `${openItemsUrl('0010100001', '200')}&$skiptoken=100`],
+    ['another entity set', `${first.replace('A_OperationalAcctgDocItemCube', 'A_Customer')}&$skiptoken=100`],
+    ['not a URL', 'http://[::1'],
+  ])('refuses a next link to %s', (_what, next) => {
+    expect(nextOpenItemsUrl(next, '0010100001', '100')).toBeUndefined();
   });
 });
 

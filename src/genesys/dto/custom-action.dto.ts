@@ -40,16 +40,22 @@ export class CustomerView {
   @ApiProperty({ description: 'Loyalty tier', nullable: true, type: String })
   loyaltyTier: string | null;
 
-  @ApiProperty({ description: 'Open balance as an exact decimal string', nullable: true, type: String })
+  @ApiProperty({ description: 'Open balance as an exact decimal string when it is in one currency ("0" when nothing is open); empty when it is in several (see balanceSummary)', nullable: true, type: String })
   balance: string | null;
 
-  @ApiProperty({ description: 'ISO 4217 currency of the balance', nullable: true, type: String })
+  @ApiProperty({ description: 'ISO 4217 currency of the balance (one currency only)', nullable: true, type: String })
   currency: string | null;
 
-  @ApiProperty({ description: 'Open (active) tickets', nullable: true, type: Number })
+  @ApiProperty({ description: 'The open balance to show or read out, one "amount CODE" per currency, e.g. "1,150.25 EUR; 80.01 USD" ("0" when nothing is open)', nullable: true, type: String })
+  balanceSummary: string | null;
+
+  @ApiProperty({ description: 'Currencies the open balance is in: 0 nothing open, 1 see balance and currency, 2 or more see balanceSummary', nullable: true, type: 'integer' })
+  balanceCurrencies: number | null;
+
+  @ApiProperty({ description: 'Open (active) tickets', nullable: true, type: 'integer' })
   openTickets: number | null;
 
-  @ApiProperty({ description: 'Date of the last recorded interaction (YYYY-MM-DD)', nullable: true, type: String })
+  @ApiProperty({ description: 'Date of the last recorded interaction: ISO 8601 calendar date (YYYY-MM-DD)', nullable: true, type: String, format: 'date' })
   lastInteractionDate: string | null;
 
   @ApiProperty({ description: 'Comma-separated sources that did not answer fresh (empty when all did)' })

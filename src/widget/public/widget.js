@@ -315,7 +315,8 @@
     tier.textContent = view.loyaltyTier ? view.loyaltyTier + ' tier' : missing(view, 'loyaltyTier');
     tier.classList.toggle('missing', !view.loyaltyTier);
 
-    fill('balance', view, view.balance === null ? null : () => money(view.balance, view.currency));
+    const balances = Array.isArray(view.balances) ? view.balances : [];
+    fill('balance', view, view.balance === null && balances.length < 2 ? null : () => (balances.length < 2 ? money(view.balance, view.currency) : perCurrency(balances)));
     fill('tickets', view, view.openTickets === null ? null : () => String(view.openTickets));
     fill('last-interaction', view, view.lastInteractionDate === null ? null : () => interaction(view.lastInteractionDate));
 
@@ -365,6 +366,19 @@
     if (state.status === 'disabled') return label + ' not connected';
     if (state.status === 'ok' || state.status === 'stale') return 'Not recorded';
     return 'Unavailable (' + label + ')';
+  }
+
+  /** Open items in several currencies: one line per currency (never added together). */
+  function perCurrency(balances) {
+    const list = document.createElement('ul');
+    list.className = 'balances';
+    for (const b of balances) {
+      const line = document.createElement('li');
+      line.dataset.currency = b.currency;
+      line.append(money(b.amount, b.currency));
+      list.append(line);
+    }
+    return list;
   }
 
   /** The balance in its currency (exact: the decimal string is formatted, not a float); the ISO code added where the symbol is ambiguous ($, kr, ¥). */

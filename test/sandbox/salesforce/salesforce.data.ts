@@ -17,6 +17,8 @@ export const ACCOUNT_SCHEMA: SObjectSchema = Object.freeze({
     { name: 'Email__c', type: 'email' },
     { name: 'BillingCity', type: 'string' },
     { name: 'BillingCountry', type: 'string' },
+    { name: 'CreatedDate', type: 'datetime' },
+    { name: 'LastModifiedDate', type: 'datetime' },
   ] as const),
 });
 
@@ -33,8 +35,14 @@ export function accountFromCustomer(c: DemoCustomer): SRecord {
     Email__c: c.email,
     BillingCity: c.city,
     BillingCountry: c.country,
+    // DateTime fields as Salesforce sends them: UTC, milliseconds, an offset without a colon
+    CreatedDate: CREATED_DATE,
+    LastModifiedDate: `${c.lastInteractionDate}T14:03:11.000+0000`,
   };
 }
+
+/** When every seeded Account was created. */
+const CREATED_DATE = '2022-09-05T08:00:00.000+0000';
 
 /** A fresh, mutable copy of the seeded Accounts (seed order). */
 export function seedAccounts(customers: readonly DemoCustomer[] = DEMO_CUSTOMERS): SRecord[] {

@@ -193,3 +193,31 @@ describe('SOQL evaluation', () => {
     expect(errorOf('SELECT Id FROM Contact').errorCode).toBe('INVALID_TYPE');
   });
 });
+
+describe('SOQL DateTime fields', () => {
+  const schema: SObjectSchema = { name: 'Account', fields: [{ name: 'Name', type: 'string' }, { name: 'LastModifiedDate', type: 'datetime' }] };
+  // stored and returned as Salesforce sends them: UTC, milliseconds, an offset without a colon
+  const rows: SRecord[] = [
+    { Name: 'early', LastModifiedDate: '2026-11-20T08:00:00.000+0000' },
+    { Name: 'late', LastModifiedDate: '2026-11-20T14:03:11.000+0000' },
+  ];
+  const select = (where: string) => runSoql(`SELECT Name, LastModifiedDate FROM Account WHERE ${where}`, [schema], () => rows).records;
+
+  it('returns the value verbatim and compares datetime literals as instants, whatever their zone', () => {
+    expect(select('LastModifiedDate > 2026-11-20T12:00:00Z')).toEqual([{ Name: 'late', LastModifiedDate: '2026-11-20T14:03:11.000+0000' }]);
+    expect(select('LastModifiedDate = 2026-11-20T15:03:11+01:00').map((r) => r.Name)).toEqual(['late']);
+  });
+
+  it('refuses a date or a quoted string where a dateTime belongs', () => {
+    for (const where of ['LastModifiedDate > 2026-11-20', "LastModifiedDate > '2026-11-20T12:00:00Z'"]) {
+      let error: unknown;
+      try {
+        select(where);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, where).toBeInstanceOf(SalesforceQueryError);
+      expect((error as SalesforceQueryError).errorCode, where).toBe('INVALID_QUERY_FILTER_OPERATOR');
+    }
+  });
+});

@@ -17,7 +17,7 @@
  * Salesforce errorCode (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, INVALID_QUERY_FILTER_OPERATOR...).
  */
 
-export type SFieldType = 'id' | 'string' | 'phone' | 'email' | 'picklist' | 'date';
+export type SFieldType = 'id' | 'string' | 'phone' | 'email' | 'picklist' | 'date' | 'datetime';
 
 export interface SFieldDef {
   name: string;
@@ -29,7 +29,7 @@ export interface SObjectSchema {
   fields: readonly SFieldDef[];
 }
 
-/** A stored record: canonical field name → value (dates as 'YYYY-MM-DD'), null when empty. */
+/** A stored record: canonical field name → value (dates as 'YYYY-MM-DD', datetimes as Salesforce sends them: '2026-11-20T14:03:11.000+0000'), null when empty. */
 export type SRecord = Record<string, string | null>;
 
 /** A query-language error in Salesforce's terms; the simulator answers it as 400 [{message, errorCode}]. */
@@ -508,6 +508,9 @@ function checkLiteral(source: string, field: SFieldDef, lit: Literal): void {
   if (field.type === 'date' && lit.kind !== 'date') {
     throw filterError(source, lit.pos, `value of filter criterion for field '${field.name}' must be of type date and should not be enclosed in quotes`);
   }
+  if (field.type === 'datetime' && lit.kind !== 'datetime') {
+    throw filterError(source, lit.pos, `value of filter criterion for field '${field.name}' must be of type dateTime and should not be enclosed in quotes`);
+  }
 }
 
 function literalValue(lit: Literal): string | null {
@@ -527,6 +530,8 @@ function literalValue(lit: Literal): string | null {
 function norm(field: SFieldDef, value: string): string {
   if (field.type === 'id') return value.slice(0, 15);
   if (field.type === 'date') return value;
+  // stored '…+0000' and a literal '…Z' or '…+01:00' compare as instants
+  if (field.type === 'datetime') return new Date(value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')).toISOString();
   return value.toLowerCase();
 }
 

@@ -9,7 +9,8 @@
  *   name                → BusinessPartnerFullName, CustomerFullName, CustomerName (first 35 chars)
  *   phone (E.164)       → A_AddressPhoneNumber.InternationalPhoneNumber (PhoneNumber = national part)
  *   city, country       → A_BusinessPartnerAddress.CityName / Country, phone DestinationLocationCountry
- *   currency            → cube CompanyCodeCurrency
+ *   currency            → cube CompanyCodeCurrency (openItems[].currency, when set, books the item in a
+ *                         company code of that currency instead: one customer, several currencies)
  *   openItems[].amount  → AmountInCompanyCodeCurrency (verbatim), .cleared → IsCleared,
  *   openItems[].documentDate → PostingDate, DocumentDate (NetDueDate = +30 days)
  */
@@ -135,6 +136,8 @@ export const FIRST_CREATION_MS = 1662336000000;
 const FIRST_CHANGE_MS = Date.UTC(2025, 0, 15, 8, 30, 0);
 
 const COMPANY_CODES: Record<string, string> = { US: '1710', IE: '1310', GB: '1410', DE: '1010', JP: '1810', CH: '1110' };
+/** Company codes by their currency, for items booked outside the customer's home company code. */
+const CURRENCY_COMPANY_CODES: Record<string, string> = { USD: '1710', EUR: '1010', GBP: '1410', JPY: '1810', CHF: '1110' };
 const DIAL_CODES: Record<string, string> = { US: '1', IE: '353', GB: '44', DE: '49', JP: '81', CH: '41' };
 
 export function wireDate(ms: number): string {
@@ -228,8 +231,10 @@ function nationalNumber(e164: string, country: string): string {
 export function openItemRow(state: SapState, customer: Pick<DemoCustomer, 'customerId' | 'country' | 'currency'>, item: DemoOpenItem): Row {
   const doc = String(state.nextDocument++).padStart(10, '0');
   const credit = item.amount.trim().startsWith('-');
+  const currency = item.currency ?? customer.currency;
+  const companyCode = item.currency === undefined ? COMPANY_CODES[customer.country] : CURRENCY_COMPANY_CODES[item.currency];
   return {
-    CompanyCode: COMPANY_CODES[customer.country] ?? '1010',
+    CompanyCode: companyCode ?? '1010',
     AccountingDocument: doc,
     FiscalYear: String(new Date(item.documentDate).getUTCFullYear()),
     AccountingDocumentItem: '001',
@@ -237,7 +242,7 @@ export function openItemRow(state: SapState, customer: Pick<DemoCustomer, 'custo
     Customer: customer.customerId,
     DebitCreditCode: credit ? 'H' : 'S',
     AmountInCompanyCodeCurrency: item.amount,
-    CompanyCodeCurrency: customer.currency,
+    CompanyCodeCurrency: currency,
     IsCleared: item.cleared,
     PostingDate: wireDate(item.documentDate),
     DocumentDate: wireDate(item.documentDate),

@@ -3,7 +3,8 @@
  * addresses, phone numbers; customer billing data is writable) and the read-only receivables cube
  * API_OPLACCTGDOCITEMCUBE_SRV. Basic auth, `sap-client`, CSRF token + session cookie for writes
  * (fetched with GET or HEAD, as a gateway allows), weak ETags with If-Match, `$metadata`,
- * `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`.
+ * `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`, and server-driven paging
+ * of collections (`__next` with `$skiptoken`, 100 entries a page by default).
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
@@ -41,7 +42,11 @@ export interface SapSimulatorOptions extends SimulatorOptions {
   sapClient?: string;
   /** System ID shown in the auth realm and the session cookie name; default 'S4H'. */
   systemId?: string;
-  /** Server-driven paging: collections longer than this end with `__next` ($skiptoken). Default: none. */
+  /**
+   * Server-driven paging, as a gateway pages: a collection read answers at most this many entries
+   * and ends with `__next` (the request's own URL with `$skiptoken`). Default 100 (what SAP's
+   * frameworks send when the client gives no `$top`); null turns paging off.
+   */
   serverPageSize?: number | null;
   /** The customers to hold (default: the 60 demo customers). */
   customers?: readonly DemoCustomer[];
@@ -51,6 +56,7 @@ const ROOT = '/sap/opu/odata/sap';
 const BP = `${ROOT}/API_BUSINESS_PARTNER`;
 const CUBE = `${ROOT}/API_OPLACCTGDOCITEMCUBE_SRV`;
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE'];
+const DEFAULT_PAGE_SIZE = 100;
 
 /** Status → error code used by `sendError` when no more specific code applies. */
 const ERROR_CODES: Record<number, string> = {
@@ -96,7 +102,7 @@ export class SapSimulator extends Simulator {
     this.password = options.password ?? SANDBOX_CREDENTIALS.sap.password;
     this.sapClient = options.sapClient ?? SANDBOX_CREDENTIALS.sap.sapClient;
     this.systemId = options.systemId ?? 'S4H';
-    this.serverPageSize = options.serverPageSize ?? null;
+    this.serverPageSize = options.serverPageSize === undefined ? DEFAULT_PAGE_SIZE : options.serverPageSize;
     this.customers = options.customers ?? DEMO_CUSTOMERS;
     this.state = buildSapState(this.customers);
     if (!/^\d{3}$/.test(this.sapClient)) throw new Error(`sapClient must be 3 digits, got "${this.sapClient}"`);
@@ -308,11 +314,7 @@ export class SapSimulator extends Simulator {
 
     const d: Record<string, unknown> = { results: page.map((r) => this.toWire(ctx, def, r, select)) };
     if (inlineCount === 'allpages') d.__count = String(matched.length);
-    if (pageSize !== null && skipToken + pageSize < window.length) {
-      const next = new URL(ctx.url.href);
-      next.searchParams.set('$skiptoken', String(skipToken + pageSize));
-      d.__next = next.href;
-    }
+    if (pageSize !== null && skipToken + pageSize < window.length) d.__next = nextLink(ctx, skipToken + pageSize);
     this.sendJson(ctx, 200, { d }, { dataserviceversion: '2.0' });
   }
 
@@ -579,6 +581,15 @@ function compareValues(a: Row[string], b: Row[string], type: EdmType): number {
 
 function dateMs(wire: string): number {
   return Number(/-?\d+/.exec(wire)?.[0] ?? 0);
+}
+
+/** A gateway's next link: absolute, the request's own query as it was encoded, with `$skiptoken` set to where the next page starts. */
+function nextLink(ctx: SimContext, skipToken: number): string {
+  const kept = ctx.url.search
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '' && !/^(?:\$|%24)skiptoken=/i.test(part));
+  return `${ctx.url.origin}${ctx.url.pathname}?${[...kept, `$skiptoken=${skipToken}`].join('&')}`;
 }
 
 function nonNegative(ctx: SimContext, name: string): number | undefined {

@@ -25,6 +25,8 @@ export interface DemoOpenItem {
   amount: string;
   documentDate: number; // epoch ms, sent as /Date(ms)/
   cleared: boolean;
+  /** Company code currency when the item is booked in another country's company code (default: the customer's). */
+  currency?: string;
 }
 
 export interface DemoCustomer {
@@ -101,6 +103,33 @@ function amount(rand: () => number, currency: string): string {
 /** Fixed reference instant: all dates in the seed are relative to it, never to "now". */
 export const SEED_EPOCH_MS = Date.UTC(2026, 10, 1, 12, 0, 0);
 
+const DAY_MS = 86_400_000;
+const MULTI_CURRENCY_INDEX = 55;
+const MANY_ITEMS_INDEX = 56;
+/** More than two pages of a gateway's usual 100-entry page (so the third page is a partial one). */
+export const MANY_OPEN_ITEMS = 230;
+
+/** Receivables in three company codes (EUR, USD, JPY) plus a cleared GBP item that must not count. */
+function multiCurrencyItems(): DemoOpenItem[] {
+  return [
+    { amount: '1250.500', documentDate: SEED_EPOCH_MS - 10 * DAY_MS, cleared: false, currency: 'EUR' },
+    { amount: '-100.250', documentDate: SEED_EPOCH_MS - 5 * DAY_MS, cleared: false, currency: 'EUR' },
+    { amount: '80.000', documentDate: SEED_EPOCH_MS - 20 * DAY_MS, cleared: false, currency: 'USD' },
+    { amount: '0.005', documentDate: SEED_EPOCH_MS - 20 * DAY_MS, cleared: false, currency: 'USD' },
+    { amount: '12000', documentDate: SEED_EPOCH_MS - 30 * DAY_MS, cleared: false, currency: 'JPY' },
+    { amount: '999.990', documentDate: SEED_EPOCH_MS - 300 * DAY_MS, cleared: true, currency: 'GBP' },
+  ];
+}
+
+/** `count` open items with amounts of every shape (three decimals, some credits), none drawn from the random stream. */
+function manyOpenItems(count: number): DemoOpenItem[] {
+  return Array.from({ length: count }, (_, k) => {
+    const thousandths = ((k + 1) * 7919) % 1_000_000; // 0.000 … 999.999
+    const text = `${Math.floor(thousandths / 1000)}.${String(thousandths % 1000).padStart(3, '0')}`;
+    return { amount: k % 10 === 9 ? `-${text}` : text, documentDate: SEED_EPOCH_MS - (k % 90) * DAY_MS, cleared: k % 25 === 24 };
+  });
+}
+
 function buildCustomers(count: number): DemoCustomer[] {
   const rand = stream(20261123);
   const customers: DemoCustomer[] = [];
@@ -119,6 +148,9 @@ function buildCustomers(count: number): DemoCustomer[] {
     if (i % 4 === 0) openItems.push({ amount: amount(rand, place.currency), documentDate: SEED_EPOCH_MS - 200 * 86_400_000, cleared: true });
     // decimal-drift trap: 0.1 + 0.2 must be 0.300
     if (i === 2) openItems.splice(0, openItems.length, { amount: '0.100', documentDate: SEED_EPOCH_MS, cleared: false }, { amount: '0.200', documentDate: SEED_EPOCH_MS, cleared: false });
+    // (these replace the drawn items and draw nothing, so every other customer stays as it was)
+    if (i === MULTI_CURRENCY_INDEX) openItems.splice(0, openItems.length, ...multiCurrencyItems());
+    if (i === MANY_ITEMS_INDEX) openItems.splice(0, openItems.length, ...manyOpenItems(MANY_OPEN_ITEMS));
 
     const ticketCount = i === 5 ? 25 : Math.floor(rand() * 4);
     const closedCount = Math.floor(rand() * 3);
@@ -198,6 +230,10 @@ export const DEMO = {
   manyTickets: '0010100006',
   /** Name with an apostrophe and ampersand. */
   apostrophe: '0010100008',
+  /** Open items in EUR, USD and JPY (and a cleared GBP one): one balance per currency. */
+  multiCurrency: '0010100056',
+  /** 230 items (some cleared): more than two pages of the SAP gateway's server-driven paging. */
+  manyOpenItems: '0010100057',
   missingFromSalesforce: '0010100051',
   missingFromSap: '0010100052',
   missingFromServiceNow: '0010100053',
