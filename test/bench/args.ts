@@ -1,4 +1,5 @@
 /** `npm run bench -- [scenario…|all] [--quick] [--duration S] [--out DIR] [--profile] …` */
+import { parseArgs as parseCommandLine, type ParseArgsConfig } from 'node:util';
 
 export const SCENARIOS = ['cache-hit', 'cold', 'slow-sap', 'storm', 'stampede', 'shift-change', 'soak', 'drills'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -34,61 +35,57 @@ Options:
   --out DIR          where results.md, results.json and bench.svg go (default bench-results)
   --help             this text`;
 
-function positive(name: string, raw: string | undefined): number {
-  const value = Number(raw);
-  if (raw === undefined || !Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number, got ${raw ?? 'nothing'}`);
+/** The options USAGE lists, for node:util's parser (values stay strings until checked below). */
+const OPTIONS = {
+  quick: { type: 'boolean', default: false },
+  duration: { type: 'string' },
+  soak: { type: 'string' },
+  connections: { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+  profile: { type: 'boolean', default: false },
+  out: { type: 'string', default: 'bench-results' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+function positive(name: string, raw: string | undefined, round: (n: number) => number = (n) => n): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = round(Number(raw));
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number, got ${raw === '' ? 'nothing' : raw}`);
   return value;
 }
 
+function nonEmpty(raw: string, message: string): string {
+  if (raw === '') throw new Error(message);
+  return raw;
+}
+
+/**
+ * Reads the bench's command line. Unknown options, a missing value and a value given to a switch
+ * are refused by node:util's strict parser (its message names the option); numbers, directories
+ * and scenario names are checked here.
+ */
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { scenarios: [], quick: false, out: 'bench-results', profile: false, connections: 10, logLevel: 'info', help: false };
+  const { values, positionals } = parseCommandLine({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
   const picked = new Set<ScenarioName>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--quick':
-        options.quick = true;
-        break;
-      case '--profile':
-        options.profile = true;
-        break;
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
-      case '--duration':
-        options.durationS = positive('--duration', value());
-        break;
-      case '--soak':
-        options.soakS = positive('--soak', value());
-        break;
-      case '--connections':
-        options.connections = Math.round(positive('--connections', value()));
-        break;
-      case '--out': {
-        const out = value();
-        if (!out) throw new Error('--out needs a directory');
-        options.out = out;
-        break;
-      }
-      case '--log-level': {
-        const level = value();
-        if (!level) throw new Error('--log-level needs a level');
-        options.logLevel = level;
-        break;
-      }
-      case 'all':
-        for (const s of SCENARIOS) picked.add(s);
-        break;
-      default:
-        if (flag.startsWith('-')) throw new Error(`unknown option ${flag}`);
-        if (!(SCENARIOS as readonly string[]).includes(flag)) throw new Error(`unknown scenario "${flag}" (one of: ${SCENARIOS.join(', ')}, all)`);
-        picked.add(flag as ScenarioName);
-    }
+  for (const name of positionals) {
+    if (name === 'all') SCENARIOS.forEach((s) => picked.add(s));
+    else if ((SCENARIOS as readonly string[]).includes(name)) picked.add(name as ScenarioName);
+    else throw new Error(`unknown scenario "${name}" (one of: ${SCENARIOS.join(', ')}, all)`);
   }
-  // run in the documented order, whatever order they were named in
-  options.scenarios = picked.size === 0 ? [...SCENARIOS] : SCENARIOS.filter((s) => picked.has(s));
+  const connections = positive('--connections', values.connections, Math.round);
+  const options: BenchOptions = {
+    // run in the documented order, whatever order they were named in
+    scenarios: picked.size === 0 ? [...SCENARIOS] : SCENARIOS.filter((s) => picked.has(s)),
+    quick: values.quick,
+    out: nonEmpty(values.out, '--out needs a directory'),
+    profile: values.profile,
+    connections: connections ?? 10,
+    logLevel: nonEmpty(values['log-level'], '--log-level needs a level'),
+    help: values.help,
+  };
+  const durationS = positive('--duration', values.duration);
+  const soakS = positive('--soak', values.soak);
+  if (durationS !== undefined) options.durationS = durationS;
+  if (soakS !== undefined) options.soakS = soakS;
   return options;
 }
