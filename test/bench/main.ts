@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
   const markdown = resultsMarkdown(info, rows, notes);
   const stormResult = results.find((r) => r.storm);
-  const svg = benchSvg({
+  const svg = await benchSvg({
     title: 'Customer 360 middleware — npm run bench',
     subtitle: machineLine(info),
     latency: results.flatMap((r) => r.latency),
