@@ -1,13 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { HmacSignatureGuard } from '../auth/hmac-signature.guard.js';
 import { AggregationService } from './aggregation.service.js';
 import { ChangeNotificationDto, WebhookSourceParams } from './dto/change-notification.dto.js';
 
-/** Change notifications from the CRMs: the customer's cached profile is dropped on every replica. */
+/** Change notifications from the CRMs: the customer's cached profile is dropped on every replica. Throttled per client like every route. */
 @ApiTags('webhooks')
-@SkipThrottle()
 @Controller({ path: 'webhooks', version: '1' })
 export class WebhooksController {
   constructor(private readonly aggregation: AggregationService) {}
