@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_GUARD } from '@nestjs/core';
@@ -27,6 +28,15 @@ function throttleTracker(trusted: AddressSet) {
   };
 }
 
+/**
+ * The throttle's storage key: the client alone (hashed, so no address is stored in Redis), not
+ * the route. @nestjs/throttler's default key includes the controller and handler, which gave each
+ * client a separate budget per route instead of the one budget per client the README promises.
+ */
+export function throttleKey(_context: unknown, tracker: string, throttlerName: string): string {
+  return createHash('sha256').update(`${throttlerName}\u0000${tracker}`).digest('base64url');
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -43,6 +53,7 @@ export class AppModule {
             throttlers: [{ ttl: config.server.throttleTtlMs, limit: config.server.throttleLimit }],
             // per real client: behind the ingress (TRUSTED_PROXY_CIDRS) the X-Forwarded-For hop, not the proxy pod
             getTracker: throttleTracker(AddressSet.parse(config.ipAllowlist.trustedProxyCidrs)),
+            generateKey: throttleKey,
             storage: redis ? new RedisThrottlerStorage(redis, config.cache.keyPrefix, config.cache.opTimeoutMs) : undefined,
           }),
         }),
