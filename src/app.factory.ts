@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { BadRequestException, ValidationPipe, VersioningType, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +12,7 @@ import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
+import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { runWithTrace, traceContextFrom } from './observability/trace-context.js';
@@ -50,6 +51,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     rawBody: true,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,
+  });
+  // every JSON body: nesting bounded on the raw bytes first, so a hostile body (10,000 nested
+  // arrays) is a 400 before the recursive parts of parsing, transformation and validation run
+  const jsonParser = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', { bodyLimit: config.server.bodyLimitBytes }, (request, body, done) => {
+    if (nestedDeeperThan(body, config.server.bodyMaxDepth)) done(new BodyTooDeepException(config.server.bodyMaxDepth), undefined);
+    else void jsonParser(request, body as unknown as string, done);
   });
   await app.register(helmet, {
     contentSecurityPolicy: {

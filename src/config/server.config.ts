@@ -44,6 +44,12 @@ export class ServerConfig {
   @Max(10 * 1024 * 1024)
   bodyLimitBytes = 64 * 1024;
 
+  @Env('BODY_MAX_DEPTH', { doc: 'Deepest nesting of arrays and objects accepted in a JSON body (checked on the raw bytes before parsing; 400 beyond)' })
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  bodyMaxDepth = 16;
+
   @Env('MANAGEMENT_PORT', { doc: 'Serve /health and /metrics on this separate port too (0 = only on PORT); keep it off the Genesys-facing ingress' })
   @IsInt()
   @Min(0)
