@@ -21,7 +21,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       void reply.status(exception.getStatus()).header('cache-control', 'no-store').send(exception.getResponse());
       return;
     }
-    const { status, body } = toPublicError(exception, String(request.id));
+    // no route matched: the router's 404 names the path, which is never echoed
+    const { status, body } = toPublicError(exception, String(request.id), { routed: request.routeOptions?.url !== undefined });
     if (status >= 500) this.logger.error({ err: exception, correlationId: request.id, url: request.routeOptions?.url }, 'request failed');
     else this.logger.debug({ correlationId: request.id, status, message: body.message }, 'request rejected');
     void reply.status(status).header('cache-control', 'no-store').send(body);
