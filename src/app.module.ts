@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AddressSet } from './auth/ip-allowlist/cidr.js';
-import { clientIp } from './auth/ip-allowlist/client-ip.js';
+import { clientBudgetKey, clientIp } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { BareRouteController } from './observability/bare-route.controller.js';
@@ -20,11 +20,11 @@ import { HealthModule } from './health/health.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
 
-/** The inbound throttle's key: the client address as the IP allowlist sees it. */
+/** The inbound throttle's key: the client address as the IP allowlist sees it (an IPv6 client's /64). */
 function throttleTracker(trusted: AddressSet) {
   return (req: Record<string, any>): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const request = req as FastifyRequest;
-    return clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown';
+    return clientBudgetKey(clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted));
   };
 }
 

@@ -79,6 +79,14 @@ export class AuthConfig {
   @Max(86_400)
   jwtMaxLifetimeSeconds = 5400;
 
+  @Env('AGENT_TOKEN_REFUSALS_PER_MIN', {
+    doc: 'genesys-agent: opaque tokens one client address may have checked with Genesys per minute without one being accepted (per replica); beyond, unknown tokens from it get 429 without asking Genesys',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  agentTokenRefusalsPerMin = 20;
+
   @Env('WEBHOOK_HMAC_SECRET', { doc: 'Key for HMAC-SHA256 signatures on change webhooks (x-signature: t=…,v1=…); unset refuses every webhook', secret: true })
   @IsOptional()
   @IsString()

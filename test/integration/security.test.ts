@@ -203,6 +203,15 @@ describe('4. the inbound throttle counts per client across all routes', () => {
   }
 });
 
+describe('4. (and an IPv6 client is its /64: rotating addresses inside it buys nothing)', () => {
+  it('counts 2001:db8:1:2::1, ::2 and ::3 as one client, another /64 as another', async () => {
+    const s = await suite.service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000', TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
+    const from = async (client: string) => (await s.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status;
+    expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2::2'), await from('2001:db8:1:2:ffff::3')]).toEqual([200, 200, 429]);
+    expect(await from('2001:db8:1:3::1')).toBe(200);
+  });
+});
+
 describe('5. /metrics on the public port needs credentials', () => {
   it('is not served on the public port without METRICS_TOKEN', async () => {
     const s = await suite.service();
