@@ -2,6 +2,7 @@ import { BadRequestException, HttpException, InternalServerErrorException, NotFo
 import { ThrottlerException } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
 import { reasonPhrase, toPublicError } from './public-error.js';
+import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 const CID = 'corr-7f3a-42';
 
@@ -102,6 +103,11 @@ describe('toPublicError', () => {
     const router = new NotFoundException('Cannot GET /v1/<script>');
     expect(toPublicError(router, CID, { routed: false }).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Not Found', correlationId: CID });
     expect(toPublicError(new NotFoundException('No such file'), CID, { routed: true }).body.message).toBe('No such file');
+  });
+
+  it('shows the statement of a StatedUnavailableException (written for the caller), and no other 5xx text', () => {
+    expect(toPublicError(new StatedUnavailableException('Written to SAP; the view refreshes shortly'), CID).body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Written to SAP; the view refreshes shortly', correlationId: CID });
+    expect(toPublicError(new ServiceUnavailableException('redis at 10.0.0.5 down'), CID).body.message).toBe('The service could not complete the request');
   });
 
   it('always carries the given correlation id', () => {

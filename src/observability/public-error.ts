@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
+import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 /** The only error shape any client ever sees. */
 export interface PublicErrorBody {
@@ -73,6 +74,7 @@ export interface PublicErrorContext {
 export function toPublicError(exception: unknown, correlationId: string, context: PublicErrorContext = {}): { status: number; body: PublicErrorBody } {
   const plain = (status: number, message: string) => ({ status, body: { statusCode: status, error: reasonPhrase(status), message, correlationId } });
   if (exception instanceof ThrottlerException) return plain(HttpStatus.TOO_MANY_REQUESTS, TOO_MANY_REQUESTS);
+  if (exception instanceof StatedUnavailableException) return plain(HttpStatus.SERVICE_UNAVAILABLE, exception.statement);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status < 500 && isFrameworkError(exception.cause)) return plain(status, knownFrameworkError(exception.cause)?.message ?? reasonPhrase(status));

@@ -6,7 +6,7 @@
  * Real redis-server processes (killed with SIGKILL, or frozen with SIGSTOP), real simulators.
  */
 import { createClient } from '@redis/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/auth/signature.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { SCHEMA_VERSION } from '../../src/cache/source-cache.js';
@@ -18,13 +18,23 @@ import type { TestService } from '../support/test-app.js';
 
 const suite = serviceSuite();
 let redis: RedisServer;
-beforeEach(async () => {
+beforeAll(async () => {
   redis = await RedisServer.start();
 });
-afterEach(async () => {
+// one server for the file, stopped after the services (which close after each test) are gone
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(async () => {
+  if (!redis.running) await redis.resume();
+  const probe = createClient({ url: redis.url });
+  await probe.connect();
+  await probe.flushDb();
+  await probe.close();
+});
+afterEach(() => {
   const pid = redis.pid;
   if (pid !== undefined) process.kill(pid, 'SIGCONT'); // never leave a frozen server behind
-  await redis.stop();
 });
 
 /** No request may hang: a call that is not answered within this bound fails the test. */
