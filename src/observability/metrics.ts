@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Global, Header, Headers, Injectable, Module, NotFoundException, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Global, Header, Headers, Injectable, Module, NotFoundException, Optional, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ServerConfig } from '../config/server.config.js';
@@ -74,14 +74,15 @@ function sameSecret(given: string, expected: string): boolean {
 export class MetricsController {
   constructor(
     private readonly metrics: Metrics,
-    private readonly server: ServerConfig,
+    // optional: modules assembled without the configuration (tests of one module) serve no /metrics here
+    @Optional() private readonly server?: ServerConfig,
   ) {}
 
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('cache-control', 'no-store')
   scrape(@Headers('authorization') authorization: string | undefined): Promise<string> {
-    const token = this.server.metricsToken;
+    const token = this.server?.metricsToken;
     if (!token) throw new NotFoundException();
     const presented = typeof authorization === 'string' && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
     if (!sameSecret(presented, token)) throw new InvalidSignatureException();
