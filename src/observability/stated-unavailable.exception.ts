@@ -1,4 +1,4 @@
-import { HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { ServiceUnavailableException } from '@nestjs/common';
 
 /**
  * A 503 whose message is written for the caller (what was done, what to expect) and is shown as
@@ -7,9 +7,5 @@ import { HttpStatus, ServiceUnavailableException } from '@nestjs/common';
 export class StatedUnavailableException extends ServiceUnavailableException {
   constructor(readonly statement: string) {
     super(statement);
-  }
-
-  override getStatus(): number {
-    return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }
