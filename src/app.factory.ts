@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { BadRequestException, ValidationPipe, VersioningType, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +12,8 @@ import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
+import { clientErrorHandler, HELMET_OPTIONS } from './observability/security-headers.js';
+import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { runWithTrace, traceContextFrom } from './observability/trace-context.js';
@@ -27,9 +29,16 @@ export interface App {
   logger: Logger;
 }
 
+/** Constraint messages that come from Nest rather than our DTOs, in our words. */
+function constraintMessages(e: ValidationError, prefix: string): string[] {
+  // the ValidationPipe's own check that a body (or query) is an object at all
+  if (!prefix && e.constraints?.isObject && e.children?.length === 0 && Object.keys(e.constraints).length === 1) return [`the ${e.property} must be a JSON object`];
+  return Object.values(e.constraints ?? {}).map((m) => (prefix ? `${prefix}.${m}` : m));
+}
+
 function flatten(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((e) => [
-    ...Object.values(e.constraints ?? {}).map((m) => (prefix ? `${prefix}.${m}` : m)),
+    ...constraintMessages(e, prefix),
     ...flatten(e.children ?? [], prefix ? `${prefix}.${e.property}` : e.property),
   ]);
 }
@@ -45,24 +54,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     requestIdHeader: false,
     // while draining, requests already on an open connection are still served (see below), not refused
     return503OnClosing: false,
+    // what Node's HTTP parser refuses (431 and the like) answers in our shape, with our headers
+    clientErrorHandler: clientErrorHandler(logger.child({ component: 'http' })),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  // every JSON body: nesting bounded on the raw bytes first, so a hostile body (10,000 nested
+  // arrays) is a 400 before the recursive parts of parsing, transformation and validation run
+  const jsonParser = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', { bodyLimit: config.server.bodyLimitBytes }, (request, body, done) => {
+    if (nestedDeeperThan(body, config.server.bodyMaxDepth)) done(new BodyTooDeepException(config.server.bodyMaxDepth), undefined);
+    else void jsonParser(request, body as unknown as string, done);
   });
+  await app.register(helmet, HELMET_OPTIONS);
   // SIGTERM/SIGINT are handled by installGracefulShutdown (main), which drains and exits 0
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
@@ -97,6 +104,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // elsewhere, so keep-alive connections close and the listener can finish closing
   fastify.addHook('onSend', (request, reply, payload, next) => {
     if (shutdown.draining && request.raw.httpVersionMajor === 1) void reply.header('connection', 'close');
+    // answers carry customer data: nothing is cached on the way unless a route says otherwise (the side panel's assets)
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     next(null, payload);
   });
   fastify.addHook('onRequestAbort', (request, next) => {

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AddressSet } from './auth/ip-allowlist/cidr.js';
-import { clientIp } from './auth/ip-allowlist/client-ip.js';
+import { clientBudgetKey, clientIp } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { BareRouteController } from './observability/bare-route.controller.js';
@@ -19,12 +20,21 @@ import { HealthModule } from './health/health.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
 
-/** The inbound throttle's key: the client address as the IP allowlist sees it. */
+/** The inbound throttle's key: the client address as the IP allowlist sees it (an IPv6 client's /64). */
 function throttleTracker(trusted: AddressSet) {
   return (req: Record<string, any>): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const request = req as FastifyRequest;
-    return clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown';
+    return clientBudgetKey(clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted));
   };
+}
+
+/**
+ * The throttle's storage key: the client alone (hashed, so no address is stored in Redis), not
+ * the route. @nestjs/throttler's default key includes the controller and handler, which gave each
+ * client a separate budget per route instead of the one budget per client the README promises.
+ */
+export function throttleKey(_context: unknown, tracker: string, throttlerName: string): string {
+  return createHash('sha256').update(`${throttlerName}\u0000${tracker}`).digest('base64url');
 }
 
 @Module({})
@@ -43,6 +53,7 @@ export class AppModule {
             throttlers: [{ ttl: config.server.throttleTtlMs, limit: config.server.throttleLimit }],
             // per real client: behind the ingress (TRUSTED_PROXY_CIDRS) the X-Forwarded-For hop, not the proxy pod
             getTracker: throttleTracker(AddressSet.parse(config.ipAllowlist.trustedProxyCidrs)),
+            generateKey: throttleKey,
             storage: redis ? new RedisThrottlerStorage(redis, config.cache.keyPrefix, config.cache.opTimeoutMs) : undefined,
           }),
         }),

@@ -1,16 +1,21 @@
 import { BadRequestException, Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Patch, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/inbound-auth.guard.js';
+import { InvalidationDeferred } from '../cache/source-cache.js';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import { SapConnector } from '../connectors/sap/sap.connector.js';
+import { StatedUnavailableException } from '../observability/stated-unavailable.exception.js';
 import { AggregationService } from './aggregation.service.js';
 import { Customer360 } from './customer360.schema.js';
 import { CustomerIdParams } from './dto/customer-lookup.dto.js';
 import { UpdateBillingDto } from './dto/update-billing.dto.js';
 
+const WRITTEN_NOT_REFRESHED = 'The change was written to SAP, but the cached view could not be refreshed yet; it is refreshed automatically, reload shortly';
+
 /**
  * Write-through: billing changes go to SAP first; only when SAP accepted them is the
- * customer's cached profile dropped on every replica, and the fresh view is returned.
+ * customer's cached profile dropped on every replica, and the fresh view is returned. When the
+ * cache cannot be cleared (Redis down or stalled) the answer is a 503 saying the change is in SAP.
  */
 @ApiTags('customers')
 @Controller({ path: 'customers', version: '1' })
@@ -27,6 +32,7 @@ export class BillingController {
   @ApiOkResponse({ type: Customer360 })
   @ApiBadRequestResponse({ description: 'Invalid fields, or none given' })
   @ApiConflictResponse({ description: 'Changed in SAP by someone else meanwhile; reload and retry' })
+  @ApiServiceUnavailableResponse({ description: 'SAP unavailable (nothing written), or written to SAP but the cached view not refreshed yet (the message says which)' })
   async update(@Param() params: CustomerIdParams, @Body() body: UpdateBillingDto): Promise<Customer360> {
     if (body.billingName === undefined && body.paymentTerms === undefined && body.billingBlocked === undefined) {
       throw new BadRequestException({ message: ['give at least one of billingName, paymentTerms, billingBlocked'] });
@@ -40,7 +46,13 @@ export class BillingController {
       if (isConnectorError(err) && err.kind === 'bad_request') throw new BadRequestException('SAP refused the change');
       throw new ServiceUnavailableException();
     }
-    await this.aggregation.invalidate(params.customerId);
+    try {
+      await this.aggregation.invalidate(params.customerId);
+    } catch (err) {
+      // SAP has the change; only the cache is behind (and is brought up to date in the background)
+      if (err instanceof InvalidationDeferred) throw new StatedUnavailableException(WRITTEN_NOT_REFRESHED);
+      throw err;
+    }
     return (await this.aggregation.getProfile(params.customerId)).view;
   }
 }

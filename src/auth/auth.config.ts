@@ -71,6 +71,22 @@ export class AuthConfig {
   @Max(86_400)
   jwtTtlSeconds = 900;
 
+  @Env('JWT_MAX_LIFETIME_SECONDS', {
+    doc: "Longest lifetime an accepted token may have (exp − iat, and exp − now): a token without exp, living longer, or issued in the future is refused. 5400 admits Microsoft Entra ID's default 60–90 min; at least JWT_TTL_SECONDS",
+  })
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  jwtMaxLifetimeSeconds = 5400;
+
+  @Env('AGENT_TOKEN_REFUSALS_PER_MIN', {
+    doc: 'genesys-agent: opaque tokens one client address may have checked with Genesys per minute without one being accepted (per replica); beyond, unknown tokens from it get 429 without asking Genesys',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  agentTokenRefusalsPerMin = 20;
+
   @Env('WEBHOOK_HMAC_SECRET', { doc: 'Key for HMAC-SHA256 signatures on change webhooks (x-signature: t=…,v1=…); unset refuses every webhook', secret: true })
   @IsOptional()
   @IsString()

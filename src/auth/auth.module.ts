@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { RedisModule } from '../cache/redis.provider.js';
 import { GenesysPlatformModule } from '../genesys/platform/genesys-platform.module.js';
+import { AgentCheckBudget } from './agent-check-budget.js';
 import { CredentialsFactory } from './credentials.factory.js';
 import { GenesysAgentVerifier } from './genesys-agent.verifier.js';
 import { HmacSignatureGuard } from './hmac-signature.guard.js';
@@ -16,7 +17,7 @@ import { TokenService } from './token.service.js';
 @Module({
   imports: [RedisModule, GenesysPlatformModule],
   controllers: [TokenController],
-  providers: [CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, GenesysAgentVerifier, InboundAuthGuard],
-  exports: [CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, GenesysAgentVerifier, InboundAuthGuard],
+  providers: [AgentCheckBudget, CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, GenesysAgentVerifier, InboundAuthGuard],
+  exports: [AgentCheckBudget, CredentialsFactory, ReplayStore, SignatureVerifier, HmacSignatureGuard, SigningKeys, TokenService, GenesysAgentVerifier, InboundAuthGuard],
 })
 export class AuthModule {}

@@ -26,6 +26,11 @@ export const REJECTED_TTL_MS = 10_000;
 /** Bound of the in-process verdict cache (oldest entries go first). */
 export const MAX_CACHED_VERDICTS = 10_000;
 
+/** A token is kept and looked up under its SHA-256 only. */
+function keyOf(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
 interface Cached {
   verdict: AgentVerdict;
   until: number;
@@ -58,8 +63,15 @@ export class GenesysAgentVerifier {
     return this.cache.size;
   }
 
+  /** Whether `verify(token)` would be answered without a new call to Genesys (a live verdict, or a check already running). */
+  knows(token: string): boolean {
+    const key = keyOf(token);
+    const cached = this.cache.get(key);
+    return (cached !== undefined && cached.until > this.now()) || this.inflight.has(key);
+  }
+
   async verify(token: string): Promise<AgentVerdict> {
-    const key = createHash('sha256').update(token, 'utf8').digest('base64url');
+    const key = keyOf(token);
     const cached = this.cache.get(key);
     if (cached) {
       if (cached.until > this.now()) return cached.verdict;

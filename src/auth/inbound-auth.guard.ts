@@ -1,13 +1,17 @@
-import { Injectable, Logger, ServiceUnavailableException, SetMetadata, applyDecorators, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, Logger, ServiceUnavailableException, SetMetadata, applyDecorators, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectorError } from '../connectors/connector.errors.js';
 import { GenesysConfig } from '../genesys/genesys.config.js';
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
+import { AgentCheckBudget } from './agent-check-budget.js';
 import { AuthConfig } from './auth.config.js';
+import { AddressSet } from './ip-allowlist/cidr.js';
+import { clientBudgetKey, clientIp } from './ip-allowlist/client-ip.js';
+import { IpAllowlistConfig } from './ip-allowlist/ip-allowlist.config.js';
 import { AGENT_SCOPES, GenesysAgentVerifier, type AgentVerdict } from './genesys-agent.verifier.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { safeEqual, scopesOf, TokenService } from './token.service.js';
@@ -56,6 +60,7 @@ export const Authenticated = (surface: 'genesys' | 'internal', scope?: string) =
 @Injectable()
 export class InboundAuthGuard implements CanActivate {
   private readonly logger = new Logger('InboundAuth');
+  private readonly trustedProxies: AddressSet;
 
   constructor(
     private readonly reflector: Reflector,
@@ -64,7 +69,11 @@ export class InboundAuthGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly signatures: SignatureVerifier,
     private readonly agents: GenesysAgentVerifier,
-  ) {}
+    private readonly agentChecks: AgentCheckBudget,
+    ipAllowlist: IpAllowlistConfig,
+  ) {
+    this.trustedProxies = AddressSet.parse(ipAllowlist.trustedProxyCidrs);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [context.getHandler(), context.getClass()]);
@@ -87,7 +96,7 @@ export class InboundAuthGuard implements CanActivate {
         return true;
       }
     } else if (bearer !== undefined && modes.includes('genesys-agent') && GENESYS_TOKEN.test(bearer)) {
-      const verdict = await this.agentVerdict(request, bearer);
+      const verdict = await this.agentVerdict(request, context.switchToHttp().getResponse<FastifyReply>(), bearer);
       if (verdict === 'foreign') return this.refuse(request, 'organization', true);
       if (verdict === 'accepted') {
         if (meta.scope && !AGENT_SCOPES.has(meta.scope)) return this.refuse(request, 'scope', true);
@@ -100,11 +109,27 @@ export class InboundAuthGuard implements CanActivate {
     return this.refuse(request, 'credentials', false);
   }
 
-  /** Genesys's verdict on an agent token; when Genesys cannot answer, a 503 (never a 401: the token may be fine, and the panel would sign in again for nothing). */
-  private async agentVerdict(request: FastifyRequest, token: string): Promise<AgentVerdict> {
+  /**
+   * Genesys's verdict on an agent token; when Genesys cannot answer, a 503 (never a 401: the token
+   * may be fine, and the panel would sign in again for nothing). A token not judged before takes
+   * one unit of the client's check budget first (given back when accepted): a client whose tokens
+   * Genesys keeps refusing gets a 429 without Genesys being asked.
+   */
+  private async agentVerdict(request: FastifyRequest, reply: FastifyReply, token: string): Promise<AgentVerdict> {
+    const client = this.agents.knows(token) ? undefined : clientBudgetKey(clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], this.trustedProxies));
+    if (client !== undefined) {
+      const waitSeconds = await this.agentChecks.take(client);
+      if (waitSeconds !== undefined) {
+        this.logger.warn({ msg: 'agent token checks exhausted for this client; not asking Genesys', correlationId: request.id, route: request.routeOptions?.url });
+        void reply.header('retry-after', String(waitSeconds));
+        throw new HttpException('Too many requests; retry later', HttpStatus.TOO_MANY_REQUESTS);
+      }
+    }
+    let verdict: AgentVerdict;
     try {
-      return await this.agents.verify(token);
+      verdict = await this.agents.verify(token);
     } catch (err) {
+      if (client !== undefined) await this.agentChecks.giveBack(client);
       this.logger.warn({
         msg: 'Genesys Cloud could not verify an agent token',
         source: 'genesys',
@@ -115,6 +140,8 @@ export class InboundAuthGuard implements CanActivate {
       });
       throw new ServiceUnavailableException();
     }
+    if (client !== undefined && verdict === 'accepted') await this.agentChecks.giveBack(client);
+    return verdict;
   }
 
   private refuse(request: FastifyRequest, reason: string, policy: boolean): never {

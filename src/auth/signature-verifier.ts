@@ -3,7 +3,7 @@ import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthConfig } from './auth.config.js';
 import { ReplayStore } from './replay-store.js';
-import { parseSignatureHeader, verify } from './signature.js';
+import { parseSignatureHeader, signedContentId, verify } from './signature.js';
 
 /**
  * Checks an `x-signature` over a request's raw body: a timestamp inside the tolerance, an
@@ -26,8 +26,11 @@ export class SignatureVerifier {
     if (secrets.length === 0) return 'no signing key configured';
     if (!parsed) return 'missing or malformed signature header';
     if (Math.abs(Date.now() / 1000 - parsed.timestamp) > tolerance) return 'timestamp outside tolerance';
-    if (!verify(secrets, parsed.timestamp, request.rawBody ?? Buffer.alloc(0), parsed.signatures)) return 'signature mismatch';
-    if (!(await this.replays.firstUse(`${parsed.timestamp}.${parsed.signatures[0]}`, tolerance * 2000))) return 'replayed';
+    const body = request.rawBody ?? Buffer.alloc(0);
+    if (!verify(secrets, parsed.timestamp, body, parsed.signatures)) return 'signature mismatch';
+    // the replay key is what was signed (timestamp and body), not one of the values the header lists:
+    // adding, reordering or dropping v1 values does not make a captured request new
+    if (!(await this.replays.firstUse(signedContentId(parsed.timestamp, body), tolerance * 2000))) return 'replayed';
     return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * The signature header format: `x-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
@@ -13,19 +13,39 @@ export function signatureHeader(secret: string, timestamp: number, rawBody: Buff
   return `t=${timestamp},v1=${sign(secret, timestamp, rawBody)}`;
 }
 
+/** At most this many v1 values: one per key a sender may sign with during a rotation (current and previous). */
+export const MAX_SIGNATURES = 2;
+
+const TIMESTAMP = /^\d{1,12}$/;
+const SIGNATURE = /^[0-9a-f]{64}$/;
+
+/**
+ * Parses the header strictly: comma-separated `key=value` items (spaces around an item allowed),
+ * exactly one `t`, one to MAX_SIGNATURES distinct `v1` values of 64 lower-case hex digits, and
+ * nothing else (no other keys, no empty items, no value containing '='). Anything else is
+ * undefined: a header is either exactly what a sender writes or refused.
+ */
 export function parseSignatureHeader(header: string | undefined): { timestamp: number; signatures: string[] } | undefined {
   if (!header || header.length > 1024) return undefined;
   let timestamp: number | undefined;
   const signatures: string[] = [];
-  for (const part of header.split(',')) {
-    const [key, value] = part.trim().split('=', 2);
-    if (key === 't' && value !== undefined && /^\d{1,12}$/.test(value)) timestamp = Number(value);
-    else if (key === 'v1' && value !== undefined && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
+  for (const item of header.split(',')) {
+    const parts = item.trim().split('=');
+    if (parts.length !== 2) return undefined;
+    const [key, value] = parts;
+    if (key === 't' && timestamp === undefined && TIMESTAMP.test(value)) timestamp = Number(value);
+    else if (key === 'v1' && SIGNATURE.test(value) && !signatures.includes(value) && signatures.length < MAX_SIGNATURES) signatures.push(value);
+    else return undefined;
   }
   return timestamp === undefined || signatures.length === 0 ? undefined : { timestamp, signatures };
 }
 
-/** Constant-time: does any given signature match any accepted secret? */
+/** What a signature covers, as a replay key: the same content is one use, however the header lists its signatures. */
+export function signedContentId(timestamp: number, rawBody: Buffer | string): string {
+  return createHash('sha256').update(`${timestamp}.`).update(rawBody).digest('base64url');
+}
+
+/** Constant-time: does any given signature match any accepted secret? Every value is compared with every secret. */
 export function verify(secrets: string[], timestamp: number, rawBody: Buffer, signatures: string[]): boolean {
   let ok = false;
   for (const secret of secrets) {

@@ -20,6 +20,24 @@ export function safeEqual(a: string, b: string): boolean {
 
 const VERIFIED_MAX = 10_000;
 const VERIFIED_TTL_MS = 60_000;
+/** Clock skew allowed between the token's issuer and this service, in seconds. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * Why a correctly signed token still lives too long to be accepted, or undefined when it does not:
+ * "a stolen token must expire soon". `exp` is required; `iat`, when present, must not lie in the
+ * future (beyond the clock tolerance) and `exp − iat` must stay within the maximum lifetime; and
+ * whatever `iat` says, `exp` must not lie further ahead than the maximum lifetime.
+ */
+export function lifetimeRefusal(payload: JWTPayload, nowSeconds: number, maxLifetimeSeconds: number, toleranceSeconds = CLOCK_TOLERANCE_SECONDS): string | undefined {
+  if (typeof payload.exp !== 'number') return 'no exp';
+  if (typeof payload.iat === 'number') {
+    if (payload.iat > nowSeconds + toleranceSeconds) return 'issued in the future';
+    if (payload.exp - payload.iat > maxLifetimeSeconds) return 'lifetime too long';
+  }
+  if (payload.exp - nowSeconds > maxLifetimeSeconds + toleranceSeconds) return 'expires too late';
+  return undefined;
+}
 
 /** Issues and verifies the service's short-lived JWTs (and, if configured, an external IdP's). */
 @Injectable()
@@ -68,7 +86,8 @@ export class TokenService implements OnModuleInit {
   }
 
   /**
-   * The token's claims when it is valid (signature, iss, aud, exp), else undefined. A token once
+   * The token's claims when it is valid (signature, iss, aud, exp required, lifetime within
+   * JWT_MAX_LIFETIME_SECONDS, not issued in the future), else undefined. A token once
    * verified is remembered until it expires (at most a minute, at most VERIFIED_MAX tokens): a
    * signature check costs more CPU than a whole cached screen pop, and Genesys reuses its token
    * for every call until it expires.
@@ -93,18 +112,20 @@ export class TokenService implements OnModuleInit {
   }
 
   private async verifySignature(token: string): Promise<JWTPayload | undefined> {
-    const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: 5 };
+    const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp'] };
+    let payload: JWTPayload | undefined;
     try {
       this.local ??= createLocalJWKSet({ keys: this.keys.published });
-      return (await jwtVerify(token, this.local, options)).payload;
+      payload = (await jwtVerify(token, this.local, options)).payload;
     } catch {
       if (!this.remote) return undefined;
       try {
-        return (await jwtVerify(token, this.remote, options)).payload;
+        payload = (await jwtVerify(token, this.remote, options)).payload;
       } catch {
         return undefined;
       }
     }
+    return lifetimeRefusal(payload, Math.floor(Date.now() / 1000), this.config.jwtMaxLifetimeSeconds) === undefined ? payload : undefined;
   }
 }
 

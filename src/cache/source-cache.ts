@@ -1,6 +1,6 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { CustomerPartial } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
@@ -33,6 +33,22 @@ export interface CachedParts {
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v2';
 
+/**
+ * An invalidation the cache could not apply now (Redis down, or slower than CACHE_OP_TIMEOUT_MS):
+ * it has been logged and is retried in the background until Redis takes it.
+ */
+export class InvalidationDeferred extends Error {
+  constructor(readonly customerId: string) {
+    super('cache invalidation deferred');
+  }
+}
+
+/** Deferred invalidations are retried after this, doubling up to INVALIDATION_RETRY_MAX_MS. */
+const INVALIDATION_RETRY_FIRST_MS = 250;
+const INVALIDATION_RETRY_MAX_MS = 2_000;
+/** Most customers with a deferred invalidation kept at once (the oldest is dropped, with an error log). */
+const MAX_DEFERRED_INVALIDATIONS = 10_000;
+
 /** Remembered look-ups: phone or e-mail → customer numbers; a Genesys conversation → its caller's number. */
 export type LookupKind = 'phone' | 'email' | 'conversation';
 
@@ -42,7 +58,7 @@ export type LookupKind = 'phone' | 'email' | 'conversation';
  * never fail a request: a read that fails is a miss, a write that fails is skipped.
  */
 @Injectable()
-export class SourceCache {
+export class SourceCache implements OnApplicationShutdown {
   private readonly logger = new Logger(SourceCache.name);
 
   constructor(
@@ -118,12 +134,96 @@ export class SourceCache {
 
   /**
    * Drops every cached part of a customer and starts a new generation, so that a fetch which
-   * started before the change cannot put the old data back (see `put`). The generation outlives
-   * any fetch that could still be running (`guardMs`).
+   * started before the change cannot put the old data back (see `put`); the generation outlives any
+   * fetch that could still be running (`guardMs`) and any part. Bounded like every
+   * Redis operation: when it cannot be applied now it is logged, retried in the background until
+   * Redis takes it, and the caller gets InvalidationDeferred (to answer accordingly), never a hang.
    */
   async invalidate(customerId: string, sources: string[], guardMs: number): Promise<void> {
-    await this.cache.set(this.generationKey(customerId), randomUUID(), Math.max(1000, guardMs));
-    await this.cache.mdel(sources.map((s) => this.key(customerId, s)));
+    if (await this.applyInvalidation(customerId, sources, guardMs)) {
+      this.deferred.delete(customerId);
+      return;
+    }
+    this.metrics?.cacheErrors.inc({ operation: 'invalidate' });
+    this.logger.warn({ msg: 'cache invalidation deferred; retried in the background until Redis takes it', customerId });
+    this.defer(customerId, { sources, guardMs });
+    throw new InvalidationDeferred(customerId);
+  }
+
+  private readonly deferred = new Map<string, { sources: string[]; guardMs: number }>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = INVALIDATION_RETRY_FIRST_MS;
+  private closed = false;
+
+  /**
+   * One attempt: the new generation, then the deletes, each bounded. The store under cache-manager
+   * reports no error on a failed write (it returns false, which cache-manager drops), so success is
+   * read back in one round trip: the generation is there and no part older than it is.
+   */
+  private async applyInvalidation(customerId: string, sources: string[], guardMs: number): Promise<boolean> {
+    const at = Date.now();
+    const generation = randomUUID();
+    const mark = this.generationKey(customerId);
+    const parts = sources.map((s) => this.key(customerId, s));
+    try {
+      // kept as long as a part can be: a fetch that began under the old generation can never find it
+      // gone and mistake that for "never invalidated" (it would then write), nor lose a write needlessly
+      await bounded(this.cache.set(mark, generation, Math.max(1000, guardMs, this.config.freshTtlMs + this.config.staleTtlMs)), this.config.opTimeoutMs);
+      await bounded(this.cache.mdel(parts), this.config.opTimeoutMs);
+      const [seenMark, ...seenParts] = await bounded(this.cache.mget<unknown>([mark, ...parts]), this.config.opTimeoutMs);
+      const newer = (part: unknown) => part === undefined || part === null || (typeof (part as CachedSource).fetchedAt === 'number' && (part as CachedSource).fetchedAt >= at);
+      return seenMark === generation && seenParts.every(newer);
+    } catch {
+      return false;
+    }
+  }
+
+  private defer(customerId: string, job: { sources: string[]; guardMs: number }): void {
+    this.deferred.delete(customerId);
+    if (this.deferred.size >= MAX_DEFERRED_INVALIDATIONS) {
+      const oldest = this.deferred.keys().next().value as string;
+      this.deferred.delete(oldest);
+      this.logger.error({ msg: 'deferred cache invalidation dropped (too many pending); that customer may be served from an old cached copy until it expires', customerId: oldest });
+    }
+    this.deferred.set(customerId, job);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.closed || this.deferred.size === 0) return;
+    this.retryTimer = setTimeout(() => void this.retryDeferred(), this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private async retryDeferred(): Promise<void> {
+    for (const [customerId, job] of [...this.deferred]) {
+      if (this.closed) return;
+      if (!(await this.applyInvalidation(customerId, job.sources, job.guardMs))) {
+        this.retryTimer = undefined;
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, INVALIDATION_RETRY_MAX_MS);
+        this.scheduleRetry();
+        return;
+      }
+      if (this.deferred.get(customerId) === job) this.deferred.delete(customerId);
+      this.logger.log({ msg: 'deferred cache invalidation applied', customerId });
+    }
+    this.retryTimer = undefined;
+    this.retryDelayMs = INVALIDATION_RETRY_FIRST_MS;
+    for (const wake of this.appliedWaiters.splice(0)) wake();
+    this.scheduleRetry(); // any deferred meanwhile
+  }
+
+  /** Resolves once no invalidation is waiting for Redis (at once when none is). */
+  async whenInvalidationsApplied(): Promise<void> {
+    while (this.deferred.size > 0 && !this.closed) await new Promise<void>((resolve) => this.appliedWaiters.push(resolve));
+  }
+
+  private readonly appliedWaiters: Array<() => void> = [];
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.deferred.size > 0) this.logger.warn({ msg: 'cache invalidations still deferred at shutdown; those customers may be served from old cached copies until they expire', count: this.deferred.size });
   }
 
   /** A stored value that is an entry still inside fresh time + grace, by this process's clock (whatever Redis's own expiry says). */

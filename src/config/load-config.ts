@@ -43,6 +43,9 @@ function crossSectionProblems(config: AppConfig): string[] {
   const agents = config.auth.internalAuth.includes('genesys-agent');
   if (agents && !config.genesys.orgId) problems.push('INTERNAL_AUTH genesys-agent needs GENESYS_ORG_ID (the organization whose agents are accepted)');
   if (config.widget.oauthClientId && !agents) problems.push('WIDGET_OAUTH_CLIENT_ID needs genesys-agent in INTERNAL_AUTH (the service must accept the tokens the side panel signs in with)');
+  if (config.auth.jwtTtlSeconds > config.auth.jwtMaxLifetimeSeconds) {
+    problems.push(`JWT_TTL_SECONDS (${config.auth.jwtTtlSeconds}) must not exceed JWT_MAX_LIFETIME_SECONDS (${config.auth.jwtMaxLifetimeSeconds}): the service would refuse its own tokens`);
+  }
   return problems;
 }
 

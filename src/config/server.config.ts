@@ -1,4 +1,4 @@
-import { IsBoolean, IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { Env } from './env.decorator.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,11 +44,23 @@ export class ServerConfig {
   @Max(10 * 1024 * 1024)
   bodyLimitBytes = 64 * 1024;
 
-  @Env('MANAGEMENT_PORT', { doc: 'Serve /health and /metrics on this separate port too (0 = only on PORT); keep it off the Genesys-facing ingress' })
+  @Env('BODY_MAX_DEPTH', { doc: 'Deepest nesting of arrays and objects accepted in a JSON body (checked on the raw bytes before parsing; 400 beyond)' })
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  bodyMaxDepth = 16;
+
+  @Env('MANAGEMENT_PORT', { doc: 'Serve /health and /metrics (without credentials) on this separate port too (0 = none); keep it off the Genesys-facing ingress' })
   @IsInt()
   @Min(0)
   @Max(65535)
   managementPort = 0;
+
+  @Env('METRICS_TOKEN', { doc: 'Bearer token a scraper must send for /metrics on PORT; unset = /metrics is served on MANAGEMENT_PORT only (always open there)', secret: true })
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'METRICS_TOKEN must be at least 24 characters' })
+  metricsToken?: string;
 
   @Env('SHUTDOWN_DELAY_MS', { doc: 'On SIGTERM: keep accepting and serving this long after readiness turns 503, until load balancers have stopped sending (0 when a Kubernetes preStop sleep does that, as the chart does)' })
   @IsInt()

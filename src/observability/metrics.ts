@@ -1,7 +1,9 @@
-import { Controller, Get, Global, Header, Injectable, Module, VERSION_NEUTRAL } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Global, Header, Headers, Injectable, Module, NotFoundException, Optional, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ServerConfig } from '../config/server.config.js';
+import { InvalidSignatureException } from './invalid-signature.exception.js';
 
 /** Latency buckets (seconds) for a screen pop: fine below 100 ms, then up to past any deadline. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5];
@@ -54,16 +56,36 @@ export class Metrics {
   }
 }
 
+/** Constant-time comparison of two secrets (their digests, so neither content nor length shows in the timing). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * /metrics on the public port (PORT). It tells the Node version, route counters and breaker
+ * states, so it is served here only to a scraper presenting METRICS_TOKEN (constant-time), else a
+ * plain 401; without METRICS_TOKEN it is not served here at all (404). The management port
+ * (MANAGEMENT_PORT, kept off the ingress) always serves it without credentials. Throttled per
+ * client like every public route.
+ */
 @ApiExcludeController()
-@SkipThrottle()
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
 export class MetricsController {
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    // optional: modules assembled without the configuration (tests of one module) serve no /metrics here
+    @Optional() private readonly server?: ServerConfig,
+  ) {}
 
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('cache-control', 'no-store')
-  scrape(): Promise<string> {
+  scrape(@Headers('authorization') authorization: string | undefined): Promise<string> {
+    const token = this.server?.metricsToken;
+    if (!token) throw new NotFoundException();
+    const presented = typeof authorization === 'string' && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
+    if (!sameSecret(presented, token)) throw new InvalidSignatureException();
     return this.metrics.registry.metrics();
   }
 }

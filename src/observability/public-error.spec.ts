@@ -1,6 +1,8 @@
 import { BadRequestException, HttpException, InternalServerErrorException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
 import { reasonPhrase, toPublicError } from './public-error.js';
+import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 const CID = 'corr-7f3a-42';
 
@@ -90,6 +92,22 @@ describe('toPublicError', () => {
 
   it.each([[503], [302], ['400'], [399]])('a non-HttpException with statusCode %j is a plain 500', (statusCode) => {
     expect(toPublicError(Object.assign(new Error('x'), { statusCode }), CID).status).toBe(500);
+  });
+
+  it("words the libraries' own HTTP errors itself: the throttler, Fastify's errors as Nest wraps them, the router's 404", () => {
+    expect(toPublicError(new ThrottlerException(), CID).body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Too many requests; retry later', correlationId: CID });
+    const wrapped = new HttpException("Body is not valid JSON but content-type is set to 'application/json'", 400, { cause: Object.assign(fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'x'), { name: 'FastifyError' }) });
+    expect(toPublicError(wrapped, CID).body.message).toBe('Request body is not valid JSON');
+    const unknownFastify = new HttpException('Route /x/y cannot be parsed', 400, { cause: Object.assign(new Error('Route /x/y cannot be parsed'), { name: 'FastifyError', code: 'FST_ERR_NEW' }) });
+    expect(toPublicError(unknownFastify, CID).body.message).toBe('Bad Request');
+    const router = new NotFoundException('Cannot GET /v1/<script>');
+    expect(toPublicError(router, CID, { routed: false }).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Not Found', correlationId: CID });
+    expect(toPublicError(new NotFoundException('No such file'), CID, { routed: true }).body.message).toBe('No such file');
+  });
+
+  it('shows the statement of a StatedUnavailableException (written for the caller), and no other 5xx text', () => {
+    expect(toPublicError(new StatedUnavailableException('Written to SAP; the view refreshes shortly'), CID).body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Written to SAP; the view refreshes shortly', correlationId: CID });
+    expect(toPublicError(new ServiceUnavailableException('redis at 10.0.0.5 down'), CID).body.message).toBe('The service could not complete the request');
   });
 
   it('always carries the given correlation id', () => {

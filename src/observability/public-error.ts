@@ -1,4 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 /** The only error shape any client ever sees. */
 export interface PublicErrorBody {
@@ -21,6 +23,7 @@ const REASONS: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -39,18 +42,43 @@ const FASTIFY_CODES: Record<string, { status: number; message: string }> = {
   FST_ERR_BAD_URL: { status: 400, message: 'Malformed URL' },
 };
 
+/** Our wording for HTTP errors that libraries raise with their own text. */
+const TOO_MANY_REQUESTS = 'Too many requests; retry later';
+
 export function reasonPhrase(status: number): string {
   return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
 }
 
+/** A framework error code we have our own wording for (Fastify's body and URL errors). */
+function knownFrameworkError(error: unknown): { status: number; message: string } | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
+}
+
+/** An error raised by Fastify itself (Nest wraps the 4xx ones in an HttpException carrying Fastify's message). */
+function isFrameworkError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'FastifyError' || knownFrameworkError(error) !== undefined);
+}
+
+export interface PublicErrorContext {
+  /** False when no route matched: the framework's 404 text names the path, so only the reason phrase is given. */
+  routed?: boolean;
+}
+
 /**
  * Turns any thrown value into a status and a body that reveal nothing internal: our own
- * HttpExceptions keep their (deliberately written) messages, framework client errors get a
- * fixed wording, everything else is a plain 500.
+ * HttpExceptions keep their (deliberately written) messages; errors raised by the libraries
+ * (the throttler, Fastify's body parsing, the router's 404) get our fixed wording whatever they
+ * carry; everything else is a plain 500.
  */
-export function toPublicError(exception: unknown, correlationId: string): { status: number; body: PublicErrorBody } {
+export function toPublicError(exception: unknown, correlationId: string, context: PublicErrorContext = {}): { status: number; body: PublicErrorBody } {
+  const plain = (status: number, message: string) => ({ status, body: { statusCode: status, error: reasonPhrase(status), message, correlationId } });
+  if (exception instanceof ThrottlerException) return plain(HttpStatus.TOO_MANY_REQUESTS, TOO_MANY_REQUESTS);
+  if (exception instanceof StatedUnavailableException) return plain(HttpStatus.SERVICE_UNAVAILABLE, exception.statement);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    if (status < 500 && isFrameworkError(exception.cause)) return plain(status, knownFrameworkError(exception.cause)?.message ?? reasonPhrase(status));
+    if (status < 500 && context.routed === false) return plain(status, reasonPhrase(status));
     const response = exception.getResponse();
     let message = status >= 500 ? 'The service could not complete the request' : reasonPhrase(status);
     let details: string[] | undefined;
@@ -67,15 +95,9 @@ export function toPublicError(exception: unknown, correlationId: string): { stat
     }
     return { status, body: { statusCode: status, error: reasonPhrase(status), message, ...(details ? { details } : {}), correlationId } };
   }
-  const code = (exception as { code?: unknown } | null)?.code;
-  const known = typeof code === 'string' ? FASTIFY_CODES[code] : undefined;
-  if (known) return { status: known.status, body: { statusCode: known.status, error: reasonPhrase(known.status), message: known.message, correlationId } };
+  const known = knownFrameworkError(exception);
+  if (known) return plain(known.status, known.message);
   const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return { status: statusCode, body: { statusCode, error: reasonPhrase(statusCode), message: reasonPhrase(statusCode), correlationId } };
-  }
-  return {
-    status: HttpStatus.INTERNAL_SERVER_ERROR,
-    body: { statusCode: 500, error: 'Internal Server Error', message: 'The service could not complete the request', correlationId },
-  };
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return plain(statusCode, reasonPhrase(statusCode));
+  return plain(HttpStatus.INTERNAL_SERVER_ERROR, 'The service could not complete the request');
 }

@@ -139,6 +139,9 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/** What the bench's replicas require for /metrics on their public port (the soak scenario scrapes it). */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-scrape-token-0123456789';
+
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
 /** CPU seconds (user + system) a process has used so far, from /proc (undefined once it has gone). */
@@ -234,6 +237,9 @@ export class Rig {
       REDIS_URL: this.redis.url,
       JWT_SIGNING_KEY: this.signingKey,
       JWT_TTL_SECONDS: '86400',
+      JWT_MAX_LIFETIME_SECONDS: '86400',
+      // the soak scenario scrapes /metrics on the public port
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       BENCH_BARE_ROUTE: 'true',
       // the inbound throttle still runs on every request (a Redis round trip), but never refuses here
       THROTTLE_LIMIT: '10000000',

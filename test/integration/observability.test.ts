@@ -3,7 +3,10 @@ import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
 import { serviceSuite } from '../support/service-suite.js';
 
 const suite = serviceSuite();
-const service = (env?: Record<string, string>) => suite.service(env);
+/** /metrics on the public port needs METRICS_TOKEN (the management port is not started in-process). */
+const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
+const SCRAPE = { authorization: `Bearer ${METRICS_TOKEN}` };
+const service = (env?: Record<string, string>) => suite.service({ METRICS_TOKEN, ...env });
 
 /** The value of one Prometheus sample whose labels include `labels` (undefined when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -58,7 +61,7 @@ describe('Prometheus metrics', () => {
     expect((await svc.get(`/v1/customers/${id}`)).status).toBe(200); // cold: three CRM calls
     expect((await svc.get(`/v1/customers/${id}`)).status).toBe(200); // warm: three cache hits
     expect((await svc.get('/v1/customers/%20bad')).status).toBe(400);
-    const text = (await svc.get('/metrics')).text;
+    const text = (await svc.get('/metrics', SCRAPE)).text;
 
     expect(sample(text, 'c360_http_request_duration_seconds_count', { route: '/v1/customers/:customerId', method: 'GET', code: '200' })).toBe(2);
     expect(sample(text, 'c360_http_request_duration_seconds_count', { route: '/v1/customers/:customerId', code: '400' })).toBe(1);
@@ -82,7 +85,7 @@ describe('Prometheus metrics', () => {
     suite.sims.sap.setFaults({ forcedStatus: 503 });
     const stale = await svc.get(`/v1/customers/${id}`);
     expect(stale.body.sources.sap.status).toBe('stale');
-    const text = (await svc.get('/metrics')).text;
+    const text = (await svc.get('/metrics', SCRAPE)).text;
     expect(sample(text, 'c360_crm_call_duration_seconds_count', { source: 'sap', outcome: 'error' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'c360_cache_lookups_total', { cache: 'source', result: 'stale' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'c360_source_results_total', { source: 'sap', status: 'stale' })).toBe(1);
@@ -93,7 +96,7 @@ describe('Prometheus metrics', () => {
     const svc = await service({ RETRY_MAX_ATTEMPTS: '1' });
     const answer = await svc.get(`/v1/customers/${DEMO.healthy}`);
     expect(answer.body.sources.salesforce.status).toBe('unavailable');
-    const text = (await svc.get('/metrics')).text;
+    const text = (await svc.get('/metrics', SCRAPE)).text;
     expect(sample(text, 'c360_token_refreshes_total', { system: 'salesforce', outcome: 'error' })).toBe(1);
     expect(sample(text, 'c360_token_refreshes_total', { system: 'salesforce', outcome: 'ok' })).toBeUndefined();
   });

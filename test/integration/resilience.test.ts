@@ -8,7 +8,10 @@ import { serviceSuite } from '../support/service-suite.js';
 import { OPEN_AUTH } from '../support/test-app.js';
 
 const suite = serviceSuite();
-const service = (env?: Record<string, string>) => suite.service(env);
+/** /metrics on the public port needs METRICS_TOKEN (the management port is not started in-process). */
+const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
+const SCRAPE = { authorization: `Bearer ${METRICS_TOKEN}` };
+const service = (env?: Record<string, string>) => suite.service({ METRICS_TOKEN, ...env });
 
 describe('circuit breaker per CRM', () => {
   it('opens when SAP fails half its calls, stops calling it, serves stale, and closes after a good trial', async () => {
@@ -23,7 +26,7 @@ describe('circuit breaker per CRM', () => {
     const ready = await s.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.sources).toMatchObject({ status: 'degraded', sap: 'open', salesforce: 'closed' });
-    const metrics = (await s.get('/metrics')).text;
+    const metrics = (await s.get('/metrics', SCRAPE)).text;
     expect(metrics).toContain('c360_breaker_state{source="sap"} 2');
     expect(metrics).toContain('c360_breaker_state{source="salesforce"} 0');
     expect(metrics).toContain('c360_breaker_transitions_total{source="sap",to="open"} 1');
@@ -41,7 +44,7 @@ describe('circuit breaker per CRM', () => {
     const trial = await s.get(`/v1/customers/${DEMO_CUSTOMERS[21].customerId}`);
     expect(trial.body.sources.sap.status).toBe('ok');
     expect((await s.get('/health/ready')).body.details.sources).toMatchObject({ status: 'up', sap: 'closed' });
-    expect((await s.get('/metrics')).text).toContain('c360_breaker_transitions_total{source="sap",to="closed"} 1');
+    expect((await s.get('/metrics', SCRAPE)).text).toContain('c360_breaker_transitions_total{source="sap",to="closed"} 1');
   });
 });
 

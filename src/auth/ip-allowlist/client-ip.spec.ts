@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSet } from './cidr.js';
-import { clientIp, forwardedAddress } from './client-ip.js';
+import { clientBudgetKey, clientIp, forwardedAddress } from './client-ip.js';
 
 const NONE = AddressSet.EMPTY;
 /** A load balancer (127.0.0.1) in front of an ingress tier (10.0.0.0/8). */
@@ -101,5 +101,14 @@ describe('forwardedAddress', () => {
 
   it.each(['[1.2.3.4]', '[1.2.3.4]:80', '1.2.3.4:', '1.2.3.4:123456', '[::1', '::1]:80', 'unknown', ''])('refuses %j', (entry) => {
     expect(forwardedAddress(entry)).toBeUndefined();
+  });
+});
+
+describe('clientBudgetKey', () => {
+  it('is the address for IPv4, the /64 for IPv6, and one shared key when the client is unknown', () => {
+    expect(clientBudgetKey('198.51.100.7')).toBe('198.51.100.7');
+    expect(clientBudgetKey('2001:db8:1:2::1')).toBe(clientBudgetKey('2001:db8:1:2:ffff:ffff:ffff:ffff'));
+    expect(clientBudgetKey('2001:db8:1:2::1')).not.toBe(clientBudgetKey('2001:db8:1:3::1'));
+    expect(clientBudgetKey(undefined)).toBe('unknown');
   });
 });

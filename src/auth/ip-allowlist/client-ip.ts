@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { DEFAULT_IPV6_SUBNET_PREFIX, normalizeIp } from '@nestjs/throttler';
 import { type AddressSet, normalizeAddress } from './cidr.js';
 
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
@@ -48,4 +49,13 @@ export function clientIp(remoteAddress: string | undefined, xForwardedFor: strin
     hop = next;
   }
   return hop;
+}
+
+/**
+ * The key a client's budgets (the inbound throttle, agent-token checks) are counted under: its
+ * address, and for IPv6 its /64, the prefix one subscriber gets, so rotating addresses inside it
+ * buys nothing. 'unknown' when the client cannot be known (those share one budget).
+ */
+export function clientBudgetKey(address: string | undefined): string {
+  return address === undefined ? 'unknown' : normalizeIp(address, DEFAULT_IPV6_SUBNET_PREFIX);
 }

@@ -3,7 +3,7 @@
  * and 20 % new ones (cold) — sampling its RSS (/proc) and event-loop delay (its /metrics).
  */
 import { runPaced, Target } from '../load.js';
-import { rssBytes } from '../rig.js';
+import { BENCH_METRICS_TOKEN, rssBytes } from '../rig.js';
 import { metricValue, summarize } from '../stats.js';
 import { mib, ms, num } from '../table.js';
 import { actionCall, answeredLatency, coldPool, FIXED_LATENCY, SINGLE_REPLICA_ENV, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
@@ -37,7 +37,7 @@ export async function soak(ctx: Context): Promise<ScenarioResult> {
   const sample = async (atS: number) => {
     const s: SoakSample = { atS, rssBytes: rssBytes(replica.pid) };
     try {
-      const text = await (await fetch(`${replica.url}/metrics`)).text();
+      const text = await (await fetch(`${replica.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } })).text();
       const p99 = metricValue(text, 'c360_nodejs_eventloop_lag_p99_seconds');
       s.eventLoopP99Ms = p99 === undefined ? undefined : p99 * 1000;
       s.heapUsedBytes = metricValue(text, 'c360_nodejs_heap_size_used_bytes');
