@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis, type Redis } from '../../src/cache/redis.provider.js';
 import { SharedRateLimiter } from '../../src/resilience/shared-rate-limiter.js';
 import { Logger } from '@nestjs/common';
@@ -14,6 +14,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) if (c.isOpen) c.destroy();
   await redis.stop();
+});
+// each test counts from zero (the tests share fixed instants, hence window keys), with Redis up
+beforeEach(async () => {
+  await redis.flush();
 });
 
 async function connected(): Promise<Redis> {
