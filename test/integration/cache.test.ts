@@ -56,7 +56,7 @@ describe('fresh and stale tiers', () => {
 
   it('serves a stale part beside fresh parts when one source fails after the fresh TTL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
+    const s = await replica({ CACHE_FRESH_TTL_MS: '30000', RETRY_MAX_ATTEMPTS: '1' }); // no retry left running with Date frozen
     const first = await s.get(`/v1/customers/${DEMO.healthy}`);
     await written(s);
     vi.setSystemTime(Date.now() + 60_000);
@@ -161,7 +161,7 @@ describe('change webhooks', () => {
 
 describe('Redis outages fail open', () => {
   it('Redis killed in the middle of a burst: no request fails, and caching resumes when it returns', async () => {
-    const s = await replica();
+    const s = await replica({ AGGREGATION_DEADLINE_MS: '10000' }); // about Redis, not speed: no deadline a busy machine reaches
     const ids = DEMO_CUSTOMERS.slice(0, 40).map((c) => c.customerId);
     const first = await Promise.all(ids.slice(0, 20).map((id) => s.get(`/v1/customers/${id}`)));
     const killed = redis.kill();
@@ -180,7 +180,9 @@ describe('Redis outages fail open', () => {
   });
 
   it('handles a shift-change burst of 300 concurrent requests over the 60 demo customers: each answered with its own customer', async () => {
-    const s = await replica();
+    // a deadline no busy test machine reaches: this is about losing or mixing no answer, not about speed
+    // (past the deadline an answer with no source in time is a 503 by design)
+    const s = await replica({ AGGREGATION_DEADLINE_MS: '10000' });
     const ids = Array.from({ length: 300 }, (_, i) => DEMO_CUSTOMERS[i % DEMO_CUSTOMERS.length].customerId);
     const results = await Promise.all(ids.map((id) => s.get(`/v1/customers/${id}`)));
     expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
