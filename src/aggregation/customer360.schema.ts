@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export const SOURCE_STATUSES = ['ok', 'stale', 'timeout', 'rate_limited', 'unavailable', 'not_found', 'disabled'] as const;
 export type SourceStatus = (typeof SOURCE_STATUSES)[number];
@@ -36,6 +36,7 @@ export class Balance {
   currency: string;
 }
 
+@ApiExtraModels(SourceState) // `sources` refers to it by $ref: without this the document names a schema it lacks
 export class Customer360 {
   @ApiProperty({ example: '0010100001', description: 'Enterprise customer number (the canonical id)' })
   customerId: string;

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signatureHeader } from '../../src/auth/signature.js';
+import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
 import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
@@ -20,18 +21,17 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   resetSimulators(sims);
-  if (!redis.running) await redis.resume();
+  // every test starts from an empty Redis, running (only our own keys exist in this private server)
+  await redis.flush();
 });
 afterEach(async () => {
   vi.useRealTimers();
   await Promise.all(services.map((s) => s.close()));
   services = [];
-  // every test starts from an empty Redis (only our own keys exist in this private server)
-  const probe = (await import('@redis/client')).createClient({ url: redis.url });
-  await probe.connect();
-  await probe.flushDb();
-  await probe.close();
 });
+
+/** Answers do not wait for their cache write; a test that expects the next read to hit waits for it. */
+const written = (s: TestService) => s.app.get(AggregationService).whenIdle();
 
 async function replica(env: Record<string, string> = {}): Promise<TestService> {
   const s = await startService({ sims, env: { REDIS_URL: redis.url, WEBHOOK_HMAC_SECRET: SECRET, ...env } });
@@ -44,6 +44,7 @@ describe('fresh and stale tiers', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
     await s.get(`/v1/customers/${DEMO.healthy}`);
+    await written(s);
     vi.setSystemTime(Date.now() + 29_000);
     expect((await s.get(`/v1/customers/${DEMO.healthy}`)).body.sources.sap.latencyMs).toBe(0);
     expect(sims.sap.callCount('openItems')).toBe(1);
@@ -55,13 +56,14 @@ describe('fresh and stale tiers', () => {
 
   it('serves a stale part beside fresh parts when one source fails after the fresh TTL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
+    const s = await replica({ CACHE_FRESH_TTL_MS: '30000', RETRY_MAX_ATTEMPTS: '1' }); // no retry left running with Date frozen
     const first = await s.get(`/v1/customers/${DEMO.healthy}`);
+    await written(s);
     vi.setSystemTime(Date.now() + 60_000);
     sims.sap.setFaults({ rateLimitPerSecond: 0 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'rate_limited' });
-    expect(res.body.sources.sap.ageMs).toBeGreaterThanOrEqual(60_000);
+    expect(res.body.sources.sap).toMatchObject({ ageMs: 60_000, fetchedAt: first.body.sources.sap.fetchedAt });
     expect(res.body.sources.salesforce.status).toBe('ok');
     expect(res.body.balance).toBe(first.body.balance);
   });
@@ -83,13 +85,16 @@ describe('write-through', () => {
   it('fetches the CSRF token and session cookie, and fetches again once when SAP says the token is stale', async () => {
     const s = await replica();
     const id = DEMO.healthy;
-    expect((await s.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { paymentTerms: 'NT10' } })).statusCode).toBe(200);
+    const patch = (paymentTerms: string) => s.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { paymentTerms } });
+    expect((await patch('NT10')).statusCode).toBe(200);
+    expect(sims.sap.requests('updateCustomer')).toHaveLength(1);
     sims.sap.expireCsrfTokens();
-    expect((await s.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { paymentTerms: 'NT20' } })).statusCode).toBe(200);
-    const writes = sims.sap.requests('updateCustomer');
-    expect(writes).toHaveLength(3); // ok, refused (stale token), ok after a refetch
-    const fetches = sims.sap.requests('customer').filter((r) => r.url.includes('$format=json') && !r.url.includes('$select'));
-    expect(fetches.length).toBeGreaterThanOrEqual(2);
+    sims.sap.resetCalls();
+    expect((await patch('NT20')).statusCode).toBe(200);
+    // the entity read before the write, the write refused (stale token), one fetch of a new token, the write again
+    const writePath = sims.sap.requests().filter((r) => r.route === 'updateCustomer' || (r.route === 'customer' && !r.url.includes('$select')));
+    expect(writePath.map((r) => `${r.method} ${r.route}`)).toEqual(['GET customer', 'PATCH updateCustomer', 'GET customer', 'PATCH updateCustomer']);
+    expect(writePath[3].body).toContain('NT20');
   });
 
   it('validates the billing body and refuses unknown customers', async () => {
@@ -156,28 +161,32 @@ describe('change webhooks', () => {
 
 describe('Redis outages fail open', () => {
   it('Redis killed in the middle of a burst: no request fails, and caching resumes when it returns', async () => {
-    const s = await replica();
+    const s = await replica({ AGGREGATION_DEADLINE_MS: '10000' }); // about Redis, not speed: no deadline a busy machine reaches
     const ids = DEMO_CUSTOMERS.slice(0, 40).map((c) => c.customerId);
     const first = await Promise.all(ids.slice(0, 20).map((id) => s.get(`/v1/customers/${id}`)));
     const killed = redis.kill();
     const during = await Promise.all(ids.slice(20).map((id) => s.get(`/v1/customers/${id}`)));
     await killed;
     const afterKill = await Promise.all(ids.map((id) => s.get(`/v1/customers/${id}`)));
-    expect([...first, ...during, ...afterKill].filter((r) => r.status >= 500)).toEqual([]);
+    expect([...first, ...during, ...afterKill].filter((r) => r.status !== 200)).toEqual([]);
     await redis.resume();
     const client = s.app.get<Redis>(REDIS);
     if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
     sims.salesforce.resetCalls();
     await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    await written(s);
     await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(sims.salesforce.callCount('query')).toBe(1);
   });
 
-  it('handles a shift-change burst of 300 concurrent distinct customers without errors', async () => {
-    const s = await replica();
+  it('handles a shift-change burst of 300 concurrent requests over the 60 demo customers: each answered with its own customer', async () => {
+    // a deadline no busy test machine reaches: this is about losing or mixing no answer, not about speed
+    // (past the deadline an answer with no source in time is a 503 by design)
+    const s = await replica({ AGGREGATION_DEADLINE_MS: '10000' });
     const ids = Array.from({ length: 300 }, (_, i) => DEMO_CUSTOMERS[i % DEMO_CUSTOMERS.length].customerId);
     const results = await Promise.all(ids.map((id) => s.get(`/v1/customers/${id}`)));
-    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
+    expect(results.map((r) => r.body.customerId)).toEqual(ids);
   });
 });
 

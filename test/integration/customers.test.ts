@@ -152,20 +152,23 @@ describe('GET /v1/customers/:customerId', () => {
     const s = await service();
     suite.sims.salesforce.setFaults({ latencyMs: 100 });
     const answers = await Promise.all(Array.from({ length: 20 }, () => s.get(`/v1/customers/${DEMO.healthy}`)));
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(suite.sims.salesforce.callCount('query')).toBe(1);
     expect(suite.sims.sap.callCount('openItems')).toBe(1);
     expect(suite.sims.servicenow.callCount('stats')).toBe(1);
   });
 
   it('serves the stale copy, marked with its age, when a source fails after the data was fetched once', async () => {
-    const s = await service({ CACHE_FRESH_TTL_MS: '0' });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // one attempt: with Date frozen, a retry of SAP's other request would think its deadline never comes
+    // and could still reach SAP after this test (reported: a sibling request outlives its failed call)
+    const s = await service({ CACHE_FRESH_TTL_MS: '1000', RETRY_MAX_ATTEMPTS: '1' });
     const fresh = await s.get(`/v1/customers/${DEMO.healthy}`);
+    vi.setSystemTime(Date.now() + 7_000);
     suite.sims.sap.setFaults({ forcedStatus: 503 });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.status).toBe(200);
-    expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'unavailable' });
-    expect(res.body.sources.sap.ageMs).toEqual(expect.any(Number));
+    expect(res.body.sources.sap).toMatchObject({ status: 'stale', reason: 'unavailable', ageMs: 7_000, fetchedAt: fresh.body.sources.sap.fetchedAt });
     expect(res.body.balance).toBe(fresh.body.balance);
     expect(res.body.sources.salesforce.status).toBe('ok');
   });
@@ -217,13 +220,20 @@ describe('GET /v1/customers/:customerId', () => {
     expect(suite.sims.salesforce.callCount('token')).toBe(2);
   });
 
-  it('authenticates to ServiceNow with OAuth client credentials when configured', async () => {
-    const s = await service({ SERVICENOW_AUTH: 'oauth', SERVICENOW_CLIENT_ID: 'sandbox-sn-client', SERVICENOW_CLIENT_SECRET: 'sandbox-sn-secret', SERVICENOW_USERNAME: '', SERVICENOW_PASSWORD: '' });
+  it('authenticates to ServiceNow with OAuth client credentials when configured: its token opens the data calls, and a refused one is replaced once', async () => {
+    const s = await service({ SERVICENOW_AUTH: 'oauth', SERVICENOW_CLIENT_ID: 'sandbox-sn-client', SERVICENOW_CLIENT_SECRET: 'sandbox-sn-secret', SERVICENOW_USERNAME: '', SERVICENOW_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
     const res = await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(res.body.sources.servicenow.status).toBe('ok');
     expect(res.body.openTickets).toBe(25);
+    // one token, and each data call accepted at the first try (no Basic user exists to fall back on)
     expect(suite.sims.servicenow.callCount('token')).toBe(1);
-    expect(suite.sims.servicenow.requests('stats')[0]).toBeDefined();
+    expect(suite.sims.servicenow.callCount('stats')).toBe(1);
+    expect(new URLSearchParams(suite.sims.servicenow.requests('token')[0].body).get('grant_type')).toBe('client_credentials');
+    // the token is what opens the data calls: once ServiceNow forgets it, the next look-up needs a new one
+    suite.sims.servicenow.tokens.expireAll();
+    const again = await s.get(`/v1/customers/${DEMO.manyTickets}`);
+    expect(again.body.sources.servicenow).toMatchObject({ status: 'ok', cache: 'miss' });
+    expect(suite.sims.servicenow.callCount('token')).toBe(2);
   });
 
   it('authenticates to SAP with OAuth client credentials, and logs in again once when the token is refused', async () => {
@@ -232,11 +242,12 @@ describe('GET /v1/customers/:customerId', () => {
     const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
     expect(first.body.sources.sap.status).toBe('ok');
     expect(first.body.balance).toBe('0.30');
+    // one token, and the open-items read accepted at the first try (no Basic user exists to fall back on)
     expect(suite.sims.sap.callCount('token')).toBe(1);
-    expect(suite.sims.sap.requests('openItems').every((r) => r.url.length > 0)).toBe(true);
+    expect(suite.sims.sap.callCount('openItems')).toBe(1);
     suite.sims.sap.oauthTokens.expireAll();
     const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
-    expect(second.body.sources.sap.status).toBe('ok');
+    expect(second.body.sources.sap).toMatchObject({ status: 'ok', cache: 'miss' });
     expect(suite.sims.sap.callCount('token')).toBe(2);
   });
 

@@ -356,7 +356,7 @@ describe('chart templates (a lint without helm)', () => {
     expect(container).toMatchObject({ runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     const resources = values.resources as { requests: Tree; limits: Tree };
     expect(Object.keys(resources.requests).sort()).toEqual(['cpu', 'memory']);
-    expect(resources.limits.memory).toBeDefined();
+    expect(resources.limits.memory, 'a memory limit (a leak restarts the pod instead of starving the node)').toMatch(/^\d+(Mi|Gi)$/);
   });
 
   it('keeps health and metrics off the public paths: management Service, ServiceMonitor and NetworkPolicy use the management port', () => {

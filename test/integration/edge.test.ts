@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startService, type TestService } from '../support/test-app.js';
 
@@ -12,9 +12,15 @@ beforeAll(async () => {
   [sims, redis] = await Promise.all([startSimulators(), RedisServer.start()]);
 });
 afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
   await stopSimulators(sims);
   await redis.stop();
+});
+beforeEach(async () => {
+  resetSimulators(sims);
+  await redis.flush(); // no throttle count left by another test
+});
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
 async function service(env: Record<string, string>): Promise<TestService> {

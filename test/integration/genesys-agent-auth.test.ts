@@ -143,12 +143,20 @@ describe('an agent token (genesys-agent)', () => {
   });
 
   it('never writes a token, code or verifier to the logs, and says when Genesys could not verify one', async () => {
+    // its own secrets, each through a path that logs: accepted, refused by org, unknown, unverifiable
+    const { token, code, verifier } = await signIn();
+    expect((await s.get(CUSTOMER, bearer(token))).status).toBe(200);
+    const foreign = agentToken({ orgId: OTHER_ORG });
+    expect((await s.get(CUSTOMER, bearer(foreign))).status).toBe(403);
+    const unknown = 'q7Zr2W-never-issued-token-9876543210';
+    expect((await s.get(CUSTOMER, bearer(unknown))).status).toBe(401);
     sims.genesys.setFaults({ forcedStatus: 503, only: ['tokensMe'] });
-    expect((await s.get(CUSTOMER, bearer(agentToken()))).status).toBe(503);
+    const unverifiable = agentToken();
+    expect((await s.get(CUSTOMER, bearer(unverifiable))).status).toBe(503);
     const logs = s.logs.join('');
     expect(logs).toContain('Genesys Cloud could not verify an agent token');
-    expect(used.length).toBeGreaterThan(8);
-    for (const secret of used) expect(logs).not.toContain(secret);
+    // these, and every token the other tests of this file used
+    for (const secret of new Set([token, code, verifier, foreign, unknown, unverifiable, ...used])) expect(logs).not.toContain(secret);
   });
 });
 

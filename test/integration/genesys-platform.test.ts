@@ -1,6 +1,6 @@
 import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheConfig } from '../../src/cache/cache.config.js';
 import { ConnectorError } from '../../src/connectors/connector.errors.js';
 import { GenesysConfig } from '../../src/genesys/genesys.config.js';
@@ -67,7 +67,6 @@ async function build(platform: Partial<GenesysPlatformConfig> = {}, genesys: Par
 }
 
 const signal = () => AbortSignal.timeout(10_000);
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
 
 describe('GenesysTokenService against the simulator', () => {
   it('gets a token with Basic client credentials and keeps it for expires_in (refreshing 5 min before the end)', async () => {
@@ -83,10 +82,14 @@ describe('GenesysTokenService against the simulator', () => {
 
     shift += 2000; // 299 s left: served at once, refreshed in the background
     expect(await tokens.getToken(signal())).toBe(t1);
-    await settle();
-    expect(sim.callCount('token')).toBe(2);
-    const t2 = await tokens.getToken(signal());
-    expect(t2).not.toBe(t1);
+    await sim.whenCallsAtLeast(2, 'token'); // the background refresh reached Genesys
+    // once its answer is taken in, the new token is served (bounded wait: nothing announces that moment)
+    const t2 = await vi.waitFor(async () => {
+      const token = await tokens.getToken(signal());
+      expect(token).not.toBe(t1);
+      return token;
+    });
+    expect(sim.tokens.check(t2)).toBe('valid');
     expect(sim.callCount('token')).toBe(2);
   });
 
@@ -135,11 +138,9 @@ describe('GenesysApiClient.createCall against the simulator', () => {
     const expired = await fetch(`${sim.url}/__sim/expire-tokens`, { method: 'POST' });
     expect(expired.status).toBe(200);
 
-    const started = Date.now();
     const { conversationId } = await api.createCall('+14155550102', signal());
-    expect(Date.now() - started).toBeGreaterThanOrEqual(50); // backed off before retrying
-    expect(sim.callCount('token')).toBe(2);
-    expect(sim.callCount('createCall')).toBe(3); // ok, 401, ok
+    // in this order: the call, the refused call, a new token, the call again (the backoff's length is the unit spec's)
+    expect(sim.requests().map((r) => r.route)).toEqual(['token', 'createCall', 'createCall', 'token', 'createCall']);
     expect(sim.placedCalls.map((c) => c.conversationId)).toContain(conversationId);
     expect(sim.placedCalls).toHaveLength(2);
   });
@@ -153,15 +154,20 @@ describe('GenesysApiClient.createCall against the simulator', () => {
     expect(sim.placedCalls).toHaveLength(0);
   });
 
-  it("429 with Genesys' Retry-After: waits, retries, succeeds", async () => {
+  it("429 with Genesys' Retry-After: waits for the next window, retries once with the same token, succeeds", async () => {
     const { api } = await build();
-    sim.setFaults({ rateLimitPerSecond: 1, only: ['createCall'] });
-    const started = Date.now();
-    const results = await Promise.all([api.createCall('+14155550110', signal()), api.createCall('+14155550111', signal())]);
-    expect(new Set(results.map((r) => r.conversationId)).size).toBe(2);
-    expect(sim.calls().rateLimited).toBeGreaterThanOrEqual(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // Retry-After is at least 1 s (the window's end)
-    expect(sim.placedCalls).toHaveLength(2);
+    sim.setFaults({ rateLimitPerSecond: 0, only: ['createCall'] }); // the call is refused…
+    const call = api.createCall('+14155550110', signal());
+    await sim.whenCallsAtLeast(1, 'createCall');
+    sim.setFaults({ rateLimitPerSecond: null }); // …and the next window has room
+    const { conversationId } = await call;
+    expect(sim.placedCalls.map((c) => c.conversationId)).toEqual([conversationId]);
+    const [refused, retried] = sim.requests('createCall');
+    expect(sim.requests('createCall')).toHaveLength(2);
+    expect(sim.calls().rateLimited).toBe(1); // it waited instead of hammering
+    // Retry-After pointed past the refusal's one-second window: the retry lands in a later one
+    expect(Math.floor(retried.at / 1000)).toBeGreaterThan(Math.floor(refused.at / 1000));
+    expect(sim.callCount('token')).toBe(1);
   });
 
   it('token endpoint down (503): the token request is retried, then the call fails as unavailable', async () => {

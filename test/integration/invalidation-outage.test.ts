@@ -82,7 +82,7 @@ async function untilKey(key: string, exists: boolean): Promise<void> {
 }
 
 const sapPart = `c360:${SCHEMA_VERSION}:cust:${ID}:sap`;
-const invalidationMark = `c360:${SCHEMA_VERSION}:inv:${ID}`;
+const invalidationMark = `c360:${SCHEMA_VERSION}:gen:${ID}`;
 
 describe('billing write while Redis is down', () => {
   it('Redis killed: a clear 503 saying the change is in SAP, logged; the invalidation is applied once Redis is back', async () => {

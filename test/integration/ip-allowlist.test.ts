@@ -11,6 +11,7 @@ import { IpRangesRefresher } from '../../src/auth/ip-allowlist/ip-ranges.refresh
 import { GenesysConfig } from '../../src/genesys/genesys.config.js';
 import { AllExceptionsFilter } from '../../src/observability/all-exceptions.filter.js';
 import { GenesysSimulator } from '../sandbox/genesys/genesys.simulator.js';
+import { freePort } from '../support/free-port.js';
 
 @Controller('probe')
 @UseGuards(IpAllowlistGuard)
@@ -61,7 +62,13 @@ interface Probe {
 const started: NestFastifyApplication[] = [];
 
 /** A minimal Nest app (Fastify, the real exception filter) with one guarded route, on 127.0.0.1. */
-async function startProbe(settings: Partial<IpAllowlistConfig>, genesysApiUrl = 'http://127.0.0.1:9'): Promise<Probe> {
+/** A Genesys API address nobody listens on (a port the OS just handed out and took back), for probes that never refresh. */
+async function nowhere(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
+}
+
+async function startProbe(settings: Partial<IpAllowlistConfig>, genesysApiUrl?: string): Promise<Probe> {
+  genesysApiUrl ??= await nowhere();
   const allowlist = Object.assign(new IpAllowlistConfig(), settings);
   const genesys = Object.assign(new GenesysConfig(), { apiUrl: genesysApiUrl, timeoutMs: 2000 });
   const moduleRef = await Test.createTestingModule({

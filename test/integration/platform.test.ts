@@ -22,7 +22,12 @@ describe('health, docs and logs', () => {
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/customers/{customerId}', '/v1/customers', '/genesys/v1/customer-lookup', '/health/ready']));
-    expect(doc.body.components.schemas.Customer360.properties.sources).toBeDefined();
+    expect(doc.body.components.schemas.Customer360.properties.sources).toMatchObject({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SourceState' } });
+    expect(doc.body.components.schemas.SourceState.properties.status.enum).toEqual(['ok', 'stale', 'timeout', 'rate_limited', 'unavailable', 'not_found', 'disabled']);
+    // every $ref names a schema the document has
+    const refs = [...doc.text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((name) => !(name in doc.body.components.schemas))).toEqual([]);
     expect(doc.text).not.toContain('sandbox-sf-secret');
     expect((await s.get('/docs')).status).toBe(200);
   });

@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis, type Redis } from '../../src/cache/redis.provider.js';
 import { SharedRateLimiter } from '../../src/resilience/shared-rate-limiter.js';
 import { Logger } from '@nestjs/common';
@@ -9,11 +9,16 @@ let redis: RedisServer;
 const clients: Redis[] = [];
 
 beforeAll(async () => {
+  Logger.overrideLogger(false); // the clients' "redis unavailable" lines when a test kills Redis (the test reads them itself)
   redis = await RedisServer.start();
 });
 afterAll(async () => {
   for (const c of clients) if (c.isOpen) c.destroy();
   await redis.stop();
+});
+// each test counts from zero (the tests share fixed instants, hence window keys), with Redis up
+beforeEach(async () => {
+  await redis.flush();
 });
 
 async function connected(): Promise<Redis> {

@@ -54,8 +54,9 @@ describe('retries and Retry-After', () => {
     suite.sims.servicenow.setFaults({ rateLimitPerSecond: 0 });
     const first = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(first.body.sources.servicenow.status).toBe('rate_limited');
+    // the company read and the count go out together, once each: neither is retried inside the Retry-After second
+    expect(suite.sims.servicenow.requests().map((r) => r.route).sort()).toEqual(['stats', 'table']);
     const afterFirst = suite.sims.servicenow.callCount();
-    expect(afterFirst).toBeLessThanOrEqual(2); // the company read and the count, once each: no retry inside 1 s
     const second = await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(second.body.sources.servicenow).toMatchObject({ status: 'rate_limited' });
     expect(suite.sims.servicenow.callCount()).toBe(afterFirst);
@@ -118,7 +119,7 @@ describe('shared outbound rate limits across 3 processes', () => {
       );
       statuses.push(...batch);
     }
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]); // every demo customer is known somewhere: a 200, degraded at worst
     // fixed one-second windows: at most twice the limit can fall in one calendar second (window edge)
     expect(maxPerSecond(suite.sims.salesforce, ['query'])).toBeLessThanOrEqual(2 * 5);
     expect(maxPerSecond(suite.sims.servicenow, ['table', 'stats'])).toBeLessThanOrEqual(2 * 10);

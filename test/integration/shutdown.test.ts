@@ -17,7 +17,10 @@ afterAll(async () => {
   await stopSimulators(sims);
   await redis.stop();
 });
-beforeEach(() => resetSimulators(sims));
+beforeEach(async () => {
+  resetSimulators(sims);
+  await redis.flush(); // up (a test that kills it may have failed half way) and empty
+});
 afterEach(async () => {
   await service?.stop('SIGKILL');
   service = undefined;

@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import { createClient } from '@redis/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisServer } from './redis-server.js';
 
@@ -27,6 +28,19 @@ describe('private redis-server for tests', () => {
     await redis.kill();
     expect(await ping(redis.port)).toBe('ECONNREFUSED');
     await redis.resume();
+    expect(await ping(redis.port)).toBe('+PONG');
+  });
+
+  it('flush empties the database, and brings a killed server back first', async () => {
+    redis ??= await RedisServer.start();
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    await client.set('left-over', '1');
+    await redis.flush();
+    expect(await client.dbSize()).toBe(0);
+    await client.close();
+    await redis.kill();
+    await redis.flush();
     expect(await ping(redis.port)).toBe('+PONG');
   });
 });

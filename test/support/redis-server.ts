@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createClient } from '@redis/client';
 import { freePort } from './free-port.js';
 
 /**
@@ -56,6 +57,21 @@ export class RedisServer {
     child.once('exit', () => {
       if (this.child === child) this.child = undefined;
     });
+  }
+
+  /**
+   * Empties the database (starting it first if a test left it down), so that a test starts from no
+   * cached parts, locks, rate-limit counts or replay marks whatever ran before it.
+   */
+  async flush(): Promise<void> {
+    await this.resume();
+    const client = createClient({ url: this.url });
+    await client.connect();
+    try {
+      await client.flushDb();
+    } finally {
+      await client.close();
+    }
   }
 
   /** Kills the server abruptly (SIGKILL): an outage, not a clean shutdown. */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../../test/support/free-port.js';
 import { ConnectorError } from '../../connectors/connector.errors.js';
 import { GenesysConfig } from '../../genesys/genesys.config.js';
 import { formatCidr } from './cidr.js';
@@ -33,6 +34,11 @@ describe('rangesFromResponse', () => {
 });
 
 describe('IpRangesRefresher lifecycle', () => {
+  /** A Genesys API address nobody listens on: a port the OS just handed out and took back. */
+  let closedUrl: string;
+  beforeAll(async () => {
+    closedUrl = `http://127.0.0.1:${await freePort()}`;
+  });
   afterEach(() => {
     vi.useRealTimers();
     vi.restoreAllMocks();
@@ -40,7 +46,7 @@ describe('IpRangesRefresher lifecycle', () => {
 
   function refresher(refreshMs: number): IpRangesRefresher {
     const config = Object.assign(new IpAllowlistConfig(), { iprangesRefreshMs: refreshMs });
-    const genesys = Object.assign(new GenesysConfig(), { apiUrl: 'http://127.0.0.1:9' });
+    const genesys = Object.assign(new GenesysConfig(), { apiUrl: closedUrl });
     return new IpRangesRefresher(config, genesys);
   }
 
@@ -74,7 +80,7 @@ describe('IpRangesRefresher lifecycle', () => {
     expect(r.snapshot()).toMatchObject({ cidrs: [], lastError: expect.stringContaining('connection failed') });
     expect(r.snapshot().lastFailureAt).toBeTypeOf('number');
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(JSON.stringify(warn.mock.calls)).not.toContain('127.0.0.1:9');
+    expect(JSON.stringify(warn.mock.calls)).not.toContain(closedUrl.slice('http://'.length));
     r.onApplicationShutdown();
   });
 

@@ -1,0 +1,174 @@
+import { Logger } from '@nestjs/common';
+import { createClient } from '@redis/client';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RedisServer } from '../../test/support/redis-server.js';
+import { CacheConfig } from './cache.config.js';
+import { createRedis, type Redis } from './redis.provider.js';
+import { ReplicaLock, type Lease } from './replica-lock.js';
+
+/**
+ * The lock is Redis semantics through and through (SET NX PX, a compare-and-delete script, pub/sub),
+ * so it runs against a real redis-server: a fake would only restate what the test assumes Redis does.
+ * Two ReplicaLock instances on two connections stand for two replicas.
+ */
+
+const config = Object.assign(new CacheConfig(), { keyPrefix: 'c360', opTimeoutMs: 1000 });
+const KEY = 'c360:lock:sap:0010100001';
+const CHANNEL = 'c360:landed:sap:0010100001';
+
+let redis: RedisServer;
+let probe: ReturnType<typeof createClient>;
+const opened: Redis[] = [];
+const locks: ReplicaLock[] = [];
+
+beforeAll(async () => {
+  Logger.overrideLogger(false);
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(async () => {
+  await redis.flush();
+  probe = createClient({ url: redis.url });
+  probe.on('error', () => undefined); // some tests kill Redis under it
+  await probe.connect();
+});
+afterEach(async () => {
+  for (const lock of locks.splice(0)) await lock.onApplicationShutdown();
+  for (const client of opened.splice(0)) if (client.isOpen) client.destroy();
+  if (probe.isOpen) probe.destroy();
+});
+
+/** A replica's lock on its own connection, ready. */
+async function replica(options: Partial<CacheConfig> = {}): Promise<ReplicaLock> {
+  const client = createRedis(redis.url, new Logger('test'));
+  opened.push(client);
+  if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  const lock = new ReplicaLock(client, Object.assign(new CacheConfig(), config, options));
+  locks.push(lock);
+  return lock;
+}
+
+function isLease(x: Lease | 'held-elsewhere'): x is Lease {
+  return x !== 'held-elsewhere';
+}
+
+describe('ReplicaLock against Redis', () => {
+  it('one holder at a time: the first replica gets the lease, the others hear "held-elsewhere"', async () => {
+    const [a, b] = [await replica(), await replica()];
+    expect(a.enabled).toBe(true);
+    const lease = await a.acquire('sap:0010100001', 60_000);
+    expect(isLease(lease)).toBe(true);
+    expect(await b.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere');
+    expect(await a.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere'); // not re-entrant either
+    expect(isLease(await b.acquire('sap:0010100002', 60_000))).toBe(true); // another customer, another lock
+  });
+
+  it('the lock expires by itself after the time asked for (a holder that dies frees it)', async () => {
+    const a = await replica();
+    await a.acquire('sap:0010100001', 60_000);
+    const ttl = await probe.pTTL(KEY);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('release deletes the lock and tells the waiting replicas how the call ended', async () => {
+    const [holder, waiter] = [await replica(), await replica()];
+    const lease = await holder.acquire('sap:0010100001', 60_000);
+    if (!isLease(lease)) throw new Error('expected the lease');
+    const wait = await waiter.subscribe('sap:0010100001');
+    await lease.release('rate_limited');
+    expect(await wait.landed).toBe('rate_limited');
+    expect(await probe.exists(KEY)).toBe(0);
+    wait.cancel();
+    expect(isLease(await waiter.acquire('sap:0010100001', 60_000))).toBe(true);
+  });
+
+  it('every waiter of a replica hears the message, on one subscription per channel', async () => {
+    const [holder, waiter] = [await replica(), await replica()];
+    const lease = await holder.acquire('sap:0010100001', 60_000);
+    if (!isLease(lease)) throw new Error('expected the lease');
+    const waits = await Promise.all([1, 2, 3].map(() => waiter.subscribe('sap:0010100001')));
+    expect(await probe.pubSubNumSub(CHANNEL)).toEqual({ [CHANNEL]: 1 });
+    await lease.release('ok');
+    expect(await Promise.all(waits.map((w) => w.landed))).toEqual(['ok', 'ok', 'ok']);
+    for (const w of waits) w.cancel();
+  });
+
+  it('release is compare-and-delete: a holder whose lock expired cannot delete the next holder\'s lock', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const stale = await a.acquire('sap:0010100001', 60_000);
+    if (!isLease(stale)) throw new Error('expected the lease');
+    await probe.del(KEY); // a's lock expired (as if its call outlived the budget)
+    const fresh = await b.acquire('sap:0010100001', 60_000);
+    expect(isLease(fresh)).toBe(true);
+    const bToken = await probe.get(KEY);
+    await stale.release('ok');
+    expect(await probe.get(KEY)).toBe(bToken); // b still holds it
+    expect(await a.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere');
+  });
+
+  it('cancel leaves the channel once the last waiter of the replica is gone', async () => {
+    const waiter = await replica();
+    const [first, second] = [await waiter.subscribe('sap:0010100001'), await waiter.subscribe('sap:0010100001')];
+    first.cancel();
+    expect(await probe.pubSubNumSub(CHANNEL)).toEqual({ [CHANNEL]: 1 });
+    second.cancel();
+    // the UNSUBSCRIBE travels on the replica's own connection: wait (bounded) until Redis has it
+    await vi.waitFor(async () => expect(await probe.pubSubNumSub(CHANNEL)).toEqual({ [CHANNEL]: 0 }), { timeout: 5000, interval: 10 });
+  });
+
+  it('a message that lands for a channel nobody waits on wakes nobody', async () => {
+    const waiter = await replica();
+    const wait = await waiter.subscribe('sap:0010100001');
+    let outcome: string | undefined;
+    void wait.landed.then((o) => (outcome = o));
+    await probe.publish('c360:landed:sap:0010100002', 'ok');
+    await probe.publish(CHANNEL, 'timeout'); // sent after, on the same connection: it arrives after
+    await wait.landed;
+    expect(outcome).toBe('timeout');
+    wait.cancel();
+  });
+
+  it('shutdown closes the subscriber connection', async () => {
+    const waiter = await replica();
+    const wait = await waiter.subscribe('sap:0010100001');
+    const before = ((await probe.clientList()) as Array<unknown>).length;
+    await waiter.onApplicationShutdown();
+    await vi.waitFor(async () => expect(((await probe.clientList()) as Array<unknown>).length).toBe(before - 1), { timeout: 5000, interval: 10 });
+    wait.cancel();
+  });
+});
+
+describe('ReplicaLock fails open', () => {
+  it('without Redis (REDIS_URL unset): disabled, every acquire is a lease, a wait ends at once as "unknown"', async () => {
+    const lock = new ReplicaLock(null, config);
+    expect(lock.enabled).toBe(false);
+    const [a, b] = [await lock.acquire('sap:1', 1000), await lock.acquire('sap:1', 1000)];
+    expect(isLease(a) && isLease(b)).toBe(true);
+    await expect(isLease(a) ? a.release('ok') : undefined).resolves.toBeUndefined();
+    expect(await (await lock.subscribe('sap:1')).landed).toBe('unknown');
+  });
+
+  it('with Redis down: every replica proceeds (a lease that releases quietly)', async () => {
+    const [a, b] = [await replica(), await replica()];
+    await redis.kill();
+    const [la, lb] = [await a.acquire('sap:0010100001', 60_000), await b.acquire('sap:0010100001', 60_000)];
+    expect(isLease(la) && isLease(lb)).toBe(true);
+    await expect(isLease(la) ? la.release('ok') : undefined).resolves.toBeUndefined();
+  });
+
+  it('with Redis too slow to answer within CACHE_OP_TIMEOUT_MS: proceeds without the lock', async () => {
+    const a = await replica({ opTimeoutMs: 50 });
+    const blocker = createClient({ url: redis.url });
+    await blocker.connect();
+    let redisAwake = false;
+    const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '1']).then(() => (redisAwake = true));
+    const lease = await a.acquire('sap:0010100001', 60_000);
+    expect(redisAwake).toBe(false); // decided while Redis was still blocked
+    expect(isLease(lease)).toBe(true);
+    await sleeping;
+    await blocker.close();
+  });
+});

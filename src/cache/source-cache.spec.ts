@@ -1,0 +1,289 @@
+import KeyvRedis from '@keyv/redis';
+import { Logger } from '@nestjs/common';
+import { createCache, type Cache } from 'cache-manager';
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RedisServer } from '../../test/support/redis-server.js';
+import { Metrics } from '../observability/metrics.js';
+import { CacheConfig } from './cache.config.js';
+import { createRedis, type Redis } from './redis.provider.js';
+import { InvalidationDeferred, SourceCache, type CachedSource } from './source-cache.js';
+
+/**
+ * SourceCache over real cache-manager: an in-memory Keyv store for the logic (the store the service
+ * uses without REDIS_URL), a store that fails or never answers for the error paths, and the
+ * production Redis store on a real redis-server for an outage (what Redis does when it is gone is
+ * not something a fake should decide).
+ */
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+/** The generation of a customer never invalidated (what getAll reads for it). */
+const NEVER = '';
+const SAP_PART: CachedSource = { found: true, data: { balances: [{ amount: '12.50', currency: 'EUR' }], accountName: 'Acme' }, fetchedAt: T0 };
+
+function config(overrides: Partial<CacheConfig> = {}): CacheConfig {
+  return Object.assign(new CacheConfig(), { freshTtlMs: 30_000, staleTtlMs: 86_400_000, lookupTtlMs: 300_000, opTimeoutMs: 100, keyPrefix: 'c360' }, overrides);
+}
+
+function memoryCache(): Cache {
+  return createCache({ stores: [new Keyv()] });
+}
+
+/** A store that fails every operation (what cache-manager sees when its backend errors). */
+function failingStore(): KeyvStoreAdapter {
+  const fail = () => Promise.reject(new Error('store down'));
+  return { opts: {}, namespace: undefined, get: fail, set: fail, delete: fail, clear: fail, getMany: fail, deleteMany: fail, has: fail, on: () => undefined } as unknown as KeyvStoreAdapter;
+}
+
+/** A cache whose every operation hangs (a blocked Redis). */
+function stalledCache(): Cache {
+  const never = () => new Promise<never>(() => undefined);
+  return { get: never, mget: never, set: never, mdel: never, del: never } as unknown as Cache;
+}
+
+async function counted(metrics: Metrics, operation: 'read' | 'write'): Promise<number> {
+  return (await metrics.cacheErrors.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0;
+}
+
+async function lookups(metrics: Metrics, cache: string, result: string): Promise<number> {
+  return (await metrics.cacheLookups.get()).values.find((v) => v.labels.cache === cache && v.labels.result === result)?.value ?? 0;
+}
+
+beforeAll(() => {
+  Logger.overrideLogger(false);
+});
+
+describe('SourceCache over an in-memory store', () => {
+  let store: Cache;
+  let metrics: Metrics;
+  let cache: SourceCache;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    store = memoryCache();
+    metrics = new Metrics();
+    cache = new SourceCache(store, config(), metrics);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keys each part by prefix, schema version, customer and source', () => {
+    expect(cache.key('0010100001', 'sap')).toBe('c360:v2:cust:0010100001:sap');
+    expect(new SourceCache(store, config({ keyPrefix: 'blue' })).key('7', 'salesforce')).toBe('blue:v2:cust:7:salesforce');
+  });
+
+  it('gives back what was put, without the in-process viaReplica mark, and a "not found" as not found', async () => {
+    await cache.put('0010100001', 'sap', { ...SAP_PART, viaReplica: true }, NEVER);
+    await cache.put('0010100001', 'servicenow', { found: false, fetchedAt: T0 }, NEVER);
+    expect(await store.get('c360:v2:cust:0010100001:sap')).toEqual({ found: true, data: SAP_PART.data, fetchedAt: T0 });
+    expect(await cache.get('0010100001', 'sap')).toEqual(SAP_PART);
+    expect(await cache.read('0010100001', 'servicenow')).toEqual({ found: false, fetchedAt: T0 });
+    expect(await cache.get('0010100001', 'salesforce')).toBeUndefined();
+  });
+
+  it('reads several parts at once and leaves out what is missing or not an entry', async () => {
+    await cache.put('0010100001', 'sap', SAP_PART, NEVER);
+    await store.set('c360:v2:cust:0010100001:salesforce', { found: true, data: {} }); // no fetchedAt: not ours
+    const { parts, generation } = await cache.getAll('0010100001', ['salesforce', 'sap', 'servicenow']);
+    expect([...parts.entries()]).toEqual([['sap', SAP_PART]]);
+    expect(generation).toBe(NEVER);
+    expect((await cache.getAll('0010100001', [])).parts.size).toBe(0);
+  });
+
+  it('judges freshness from fetchedAt: fresh for exactly CACHE_FRESH_TTL_MS', () => {
+    expect(cache.isFresh(SAP_PART, T0 + 29_999)).toBe(true);
+    expect(cache.isFresh(SAP_PART, T0 + 30_000)).toBe(false);
+  });
+
+  it('keeps a part for fresh TTL + stale grace, then forgets it', async () => {
+    const short = new SourceCache(store, config({ freshTtlMs: 1_000, staleTtlMs: 5_000 }));
+    await short.put('0010100001', 'sap', SAP_PART, NEVER);
+    vi.setSystemTime(T0 + 5_999);
+    expect(await short.get('0010100001', 'sap')).toEqual(SAP_PART); // stale, still kept
+    vi.setSystemTime(T0 + 6_001);
+    expect(await short.get('0010100001', 'sap')).toBeUndefined();
+  });
+
+  it('invalidation drops every part of the customer and starts a new generation', async () => {
+    for (const source of ['salesforce', 'sap', 'servicenow']) await cache.put('0010100001', source, SAP_PART, NEVER);
+    await cache.put('0010100002', 'sap', SAP_PART, NEVER);
+    vi.setSystemTime(T0 + 10_000);
+    await cache.invalidate('0010100001', ['salesforce', 'sap', 'servicenow'], 6_000);
+    const after = await cache.getAll('0010100001', ['salesforce', 'sap', 'servicenow']);
+    expect(after.parts.size).toBe(0);
+    expect(after.generation).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await cache.get('0010100002', 'sap')).toEqual(SAP_PART); // another customer is untouched
+    expect((await cache.getAll('0010100002', [])).generation).toBe(NEVER);
+  });
+
+  it('a part fetched under the generation read before an invalidation is not written; one read after it is', async () => {
+    const before = (await cache.getAll('0010100001', [])).generation;
+    await cache.invalidate('0010100001', ['sap'], 6_000);
+    await cache.put('0010100001', 'sap', SAP_PART, before);
+    expect(await cache.get('0010100001', 'sap')).toBeUndefined();
+    const after = (await cache.getAll('0010100001', [])).generation;
+    await cache.put('0010100001', 'sap', SAP_PART, after); // in the same millisecond: a generation, not a clock
+    expect(await cache.get('0010100001', 'sap')).toEqual(SAP_PART);
+  });
+
+  it('writes nothing under a generation it could not read (null)', async () => {
+    await cache.put('0010100001', 'sap', SAP_PART, null);
+    expect(await cache.get('0010100001', 'sap')).toBeUndefined();
+  });
+
+  it('keeps the generation as long as a part can live (a fetch must never find it gone and write old data)', async () => {
+    const short = new SourceCache(store, config({ freshTtlMs: 1_000, staleTtlMs: 5_000 }));
+    await short.invalidate('0010100001', ['sap'], 10);
+    const generation = (await short.getAll('0010100001', [])).generation;
+    vi.setSystemTime(T0 + 5_999);
+    expect((await short.getAll('0010100001', [])).generation).toBe(generation);
+  });
+
+  it('remembers look-ups case-insensitively for CACHE_LOOKUP_TTL_MS, counting hits and misses', async () => {
+    await cache.putLookup('email', 'Contact1@Acme.example.com', ['0010100001']);
+    expect(await cache.getLookup('email', 'contact1@acme.EXAMPLE.com')).toEqual(['0010100001']);
+    expect(await cache.getLookup('phone', '+14155550100')).toBeUndefined();
+    expect(await lookups(metrics, 'email', 'hit')).toBe(1);
+    expect(await lookups(metrics, 'phone', 'miss')).toBe(1);
+    vi.setSystemTime(T0 + 300_001);
+    expect(await cache.getLookup('email', 'contact1@acme.example.com')).toBeUndefined();
+  });
+});
+
+describe('SourceCache when the store fails: a miss or a skipped write, never an error', () => {
+  let metrics: Metrics;
+  let cache: SourceCache;
+  beforeEach(() => {
+    metrics = new Metrics();
+    cache = new SourceCache(createCache({ stores: [new Keyv({ store: failingStore(), throwOnErrors: true })] }), config(), metrics);
+  });
+
+  it('reads are misses', async () => {
+    expect((await cache.getAll('0010100001', ['sap'])).parts.size).toBe(0);
+    expect(await cache.get('0010100001', 'sap')).toBeUndefined();
+    expect(await cache.getLookup('phone', '+14155550100')).toBeUndefined();
+  });
+
+  // Known gap (cache-manager 7 turns a store's read errors into misses): the generation reads as
+  // "never invalidated" instead of unknown. Fails today (it.fails); it will say so when fixed.
+  it.fails('a failed read gives no generation (null), so nothing fetched then is written', async () => {
+    expect((await cache.getAll('0010100001', ['sap'])).generation).toBeNull();
+  });
+
+  it('writes are skipped and counted', async () => {
+    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.toBeUndefined();
+    await expect(cache.putLookup('phone', '+14155550100', ['0010100001'])).resolves.toBeUndefined();
+    expect(await counted(metrics, 'write')).toBe(2);
+  });
+
+  it('an invalidation that cannot be recorded rejects (deferred and retried): the caller must not report the change as applied', async () => {
+    await expect(cache.invalidate('0010100001', ['sap'], 1000)).rejects.toBeInstanceOf(InvalidationDeferred);
+    cache.onApplicationShutdown();
+  });
+});
+
+describe('SourceCache when the store hangs: each operation is bounded by CACHE_OP_TIMEOUT_MS', () => {
+  let metrics: Metrics;
+  let cache: SourceCache;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    metrics = new Metrics();
+    cache = new SourceCache(stalledCache(), config({ opTimeoutMs: 100 }), metrics);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /**
+   * `p`, which must still be pending 1 ms before `ms` of fake time and settle once `ms` have passed
+   * and the loop has turned once (the bound judges after pending I/O: one more fake millisecond here).
+   */
+  async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+    let settled = false;
+    void p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await vi.advanceTimersByTimeAsync(ms - 1);
+    expect(settled, `settled before ${ms} ms`).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    return p;
+  }
+
+  it('a read gives up at the bound: a miss for get and getAll, "unavailable" for read', async () => {
+    expect(await within(cache.read('0010100001', 'sap'), 100)).toBe('unavailable');
+    expect(await within(cache.get('0010100001', 'sap'), 100)).toBeUndefined();
+    expect(await within(cache.getAll('0010100001', ['sap', 'servicenow']), 100)).toEqual({ parts: new Map(), generation: null });
+    expect(await counted(metrics, 'read')).toBe(3);
+  });
+
+  it('a write gives up at the bound without failing', async () => {
+    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBeUndefined();
+    expect(await counted(metrics, 'write')).toBe(1);
+  });
+
+  it('a write under a generation it cannot check is not made', async () => {
+    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBeUndefined();
+  });
+});
+
+describe('SourceCache on the production Redis store', () => {
+  let redis: RedisServer;
+  let client: Redis;
+  let cache: SourceCache;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+  beforeEach(async () => {
+    await redis.flush();
+    client = createRedis(redis.url, new Logger('test'));
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    // as ProfileCacheModule builds it: @keyv/redis on the shared client, our own key namespace
+    const keyv = new Keyv({ store: new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
+    keyv.namespace = undefined;
+    cache = new SourceCache(createCache({ stores: [keyv] }), config({ freshTtlMs: 1_000, staleTtlMs: 9_000 }));
+  });
+  afterEach(() => {
+    if (client.isOpen) client.destroy();
+  });
+
+  it('stores a part under its plain key with a TTL of fresh + stale', async () => {
+    const part = { ...SAP_PART, fetchedAt: Date.now() }; // this block runs on the real clock
+    await cache.put('0010100001', 'sap', part, NEVER);
+    const probe = client.duplicate();
+    await probe.connect();
+    expect(await probe.keys('*')).toEqual(['c360:v2:cust:0010100001:sap']);
+    const ttl = await probe.pTTL('c360:v2:cust:0010100001:sap');
+    await probe.close();
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    expect(await cache.get('0010100001', 'sap')).toEqual(part);
+  });
+
+  it('with Redis gone, reads are misses and writes are skipped, without an error', async () => {
+    await cache.put('0010100001', 'sap', SAP_PART, NEVER);
+    await redis.kill();
+    expect(await cache.get('0010100001', 'sap')).toBeUndefined();
+    expect((await cache.getAll('0010100001', ['sap'])).parts.size).toBe(0);
+    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.toBeUndefined();
+  });
+
+  // Known gaps, reported: cache-manager 7 turns a store's read errors into misses (it only emits an
+  // event) and @keyv/redis skips writes while disconnected, so an outage that errors (rather than
+  // hangs) is invisible here. These state what SourceCache documents; they fail today (it.fails),
+  // and will say so when it is fixed.
+  it.fails('with Redis gone, read says "unavailable" (not a miss), so a waiting replica calls the source itself', async () => {
+    await redis.kill();
+    expect(await cache.read('0010100001', 'sap')).toBe('unavailable');
+  });
+
+  it('with Redis gone, an invalidation rejects (deferred, retried) rather than being lost silently', async () => {
+    await redis.kill();
+    await expect(cache.invalidate('0010100001', ['sap'], 1000)).rejects.toBeInstanceOf(InvalidationDeferred);
+    cache.onApplicationShutdown();
+  });
+
+});
