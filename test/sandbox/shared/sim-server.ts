@@ -135,6 +135,15 @@ export abstract class Simulator {
   }
   /** Restore the seeded data (after a write test). */
   abstract resetData(): void;
+  /** Called once the server listens, for a simulator that serves more than HTTP requests on it (the Genesys one: WebSocket upgrades). */
+  protected attachToServer(_server: Server): void {}
+  /**
+   * The simulator's own `/__sim/*` controls (path without `/__sim`), tried before answering 404:
+   * a status and a JSON value, or undefined when the path is not one of them. A thrown error is a 400.
+   */
+  protected vendorControl(_path: string, _method: string, _body: Buffer): { status: number; body: unknown } | undefined {
+    return undefined;
+  }
 
   get port(): number {
     const addr = this.server?.address() as AddressInfo | null | undefined;
@@ -176,6 +185,7 @@ export abstract class Simulator {
       server.listen(this.requestedPort, this.host, () => resolve());
     });
     this.server = server;
+    this.attachToServer(server);
     return this;
   }
 
@@ -387,6 +397,8 @@ export abstract class Simulator {
         this.reset();
         return reply(200, { reset: true });
       }
+      const own = this.vendorControl(path, method, body);
+      if (own) return reply(own.status, own.body);
       return reply(404, { error: `unknown control ${method} ${path}` });
     } catch (err) {
       return reply(400, { error: (err as Error).message });
