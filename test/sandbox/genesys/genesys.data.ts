@@ -61,3 +61,36 @@ export const DEMO_CONVERSATION = {
 
 /** The agent the simulated login host signs in: every authorization request is approved as this user, of the demo org. */
 export const DEMO_AGENT = Object.freeze({ id: 'a9c1e2d3-4b5f-4a6e-8d7c-0b1a2c3d4e5f', name: 'Sandbox Agent', organizationName: 'Customer 360 Sandbox' });
+
+/** The org's home division, which every sandbox queue and call belongs to. */
+export const HOME_DIVISION = Object.freeze({ id: 'f4199602-9340-40cc-ad61-4366269477c2', name: 'Home' });
+
+/** A routing queue as `GET /api/v2/routing/queues` lists it (the fields the sandbox fills of the SDK's `Queue`). */
+export interface SandboxQueue {
+  id: string;
+  name: string;
+  description: string;
+  dateCreated: string;
+  memberCount: number;
+  joinedMemberCount: number;
+}
+
+/**
+ * The org's queues: calls can be placed into them (`/__sim/inbound-calls`) and a notification
+ * channel can subscribe to their conversation topics. "Customer Care" is the queue the seeded
+ * conversations came through.
+ */
+export const SANDBOX_QUEUES: readonly SandboxQueue[] = Object.freeze([
+  { id: '702bb2cd-714b-4a56-aecc-e2cd54414922', name: 'Customer Care', description: 'Inbound calls from the main number', dateCreated: '2026-01-05T10:00:00.000Z', memberCount: 12, joinedMemberCount: 9 },
+  { id: '3e0c8f4a-6b1d-4c2e-9f7a-5d8b2a1c0e01', name: 'Billing', description: 'Invoices, balances and payment plans', dateCreated: '2026-01-05T10:05:00.000Z', memberCount: 6, joinedMemberCount: 4 },
+  { id: '3e0c8f4a-6b1d-4c2e-9f7a-5d8b2a1c0e02', name: 'Technical Support', description: 'Incidents and outages', dateCreated: '2026-01-05T10:10:00.000Z', memberCount: 8, joinedMemberCount: 5 },
+  { id: '3e0c8f4a-6b1d-4c2e-9f7a-5d8b2a1c0e03', name: 'VIP Line', description: 'Priority customers', dateCreated: '2026-02-11T08:30:00.000Z', memberCount: 3, joinedMemberCount: 2 },
+]);
+
+/** Well-known queues, named for what they are. */
+export const SANDBOX_QUEUE = {
+  customerCare: SANDBOX_QUEUES[0].id,
+  billing: SANDBOX_QUEUES[1].id,
+  technicalSupport: SANDBOX_QUEUES[2].id,
+  vip: SANDBOX_QUEUES[3].id,
+} as const;

@@ -7,9 +7,15 @@
  * `{id, selfUri}`) and reading a conversation
  * (`GET /api/v2/conversations/{id}`, for the side panel's caller look-up), with Genesys' error
  * body, its `inin-*` headers on every response and its 429 format.
+ *
+ * The Notifications API (`/api/v2/notifications/channels…` and the WebSocket at each channel's
+ * `connectUri`, on this server's port; see genesys.notifications.ts) and the routing queues
+ * (`GET /api/v2/routing/queues`) let a client follow queue conversation events: a test or the
+ * sandbox places an inbound call into a queue, answers it and hangs it up (the TypeScript methods
+ * below, or `/__sim/inbound-calls…`), and each step is published on the queue's topics.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import {
   basicAuth,
@@ -20,7 +26,9 @@ import {
   type SimContext,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { DEFAULT_IP_RANGES, DEMO_AGENT, DEMO_CONVERSATIONS, type DemoConversation, type GenesysIpRange } from './genesys.data.js';
+import { callPhase, conversationBody, demoCall, later, queueCallEvent, queueConversationEvent, type InboundCall } from './genesys.conversations.js';
+import { DEFAULT_IP_RANGES, DEMO_AGENT, DEMO_CONVERSATIONS, HOME_DIVISION, SANDBOX_QUEUES, type DemoConversation, type GenesysIpRange, type SandboxQueue } from './genesys.data.js';
+import { GENESYS_NOTIFICATION_LIMITS, NotificationHub, type ChannelOwner, type NotificationSettings, type NotificationStats, type TopicCheck } from './genesys.notifications.js';
 
 export interface GenesysSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -34,7 +42,44 @@ export interface GenesysSimulatorOptions extends SimulatorOptions {
   panelClientId?: string;
   /** Its registered redirect URIs (more with allowRedirectUri once a test knows its port). */
   panelRedirectUris?: string[];
+  /** Replaces the org's routing queues (default: SANDBOX_QUEUES). */
+  queues?: SandboxQueue[];
+  /** Notifications API lifetimes and limits (Genesys' by default: 24 h channels, 30 s heartbeats, 20 channels, 1,000 topics). */
+  notifications?: Partial<NotificationSettings>;
 }
+
+/** An inbound call to place into a queue (see placeInboundCall). */
+export interface InboundCallRequest {
+  /** The caller: `tel:+E164` (or a `sip:` URI for a withheld number). */
+  ani: string;
+  queueId: string;
+  /** The number dialled (default: the sandbox's main number, `tel:+18005550199`). */
+  dnis?: string;
+}
+
+/** The Notifications API's faults and counters (`sim.notifications`). */
+export interface NotificationControls {
+  stats(): NotificationStats;
+  channelIds(): string[];
+  isConnected(channelId: string): boolean;
+  /** Closes the channel's WebSocket abruptly: no closing message, no close frame. */
+  dropSocket(channelId: string): boolean;
+  stopHeartbeats(): void;
+  resumeHeartbeats(): void;
+  /** The next PUT/POST subscription call fails with this status (default 503). */
+  refuseNextSubscription(status?: number): void;
+  expireChannel(channelId: string): boolean;
+  /** `v2.system.socket_closing` now, the socket closed `graceMs` later (default: a minute). */
+  sendSocketClosing(channelId: string, graceMs?: number): boolean;
+}
+
+const MAIN_NUMBER = 'tel:+18005550199';
+/** How long an inbound call spends in the IVR before it reaches the queue. */
+const IVR_SECONDS = 25;
+const QUEUE_TOPIC = /^v2\.routing\.queues\.(?<queueId>[^.]+)\.conversations(?<calls>\.calls)?$/;
+const ANI = /^(tel:\+[1-9]\d{5,14}|sip:[^\s]+)$/;
+/** The largest page of `GET /api/v2/routing/queues` (the simulator's choice). */
+const MAX_QUEUE_PAGE = 500;
 
 /** Who an issued access token belongs to, as `GET /api/v2/tokens/me` tells. */
 interface TokenOwner {
@@ -100,7 +145,9 @@ export class GenesysSimulator extends Simulator {
   private readonly tokenLifetimeSeconds: number;
   private readonly ipRanges: GenesysIpRange[];
   private calls_: PlacedCall[] = [];
-  private conversations = new Map<string, DemoConversation>();
+  private conversations = new Map<string, InboundCall>();
+  private readonly queues: readonly SandboxQueue[];
+  private readonly hub: NotificationHub;
   /** access token → issue time (enforces the client's lifetime; faults.tokenTtlMs is the TokenStore's). */
   private readonly issuedAt = new Map<string, number>();
   /** Per-request correlation id and rate-limit headers, fixed at the first response header computation. */
@@ -123,12 +170,26 @@ export class GenesysSimulator extends Simulator {
     this.ipRanges = (options.ipRanges ?? DEFAULT_IP_RANGES).map((r) => ({ ...r }));
     this.panelClientId = options.panelClientId ?? creds.panelClientId;
     this.panelRedirectUris = new Set(options.panelRedirectUris ?? []);
+    this.queues = (options.queues ?? SANDBOX_QUEUES).map((q) => ({ ...q }));
+    if (this.queues.length === 0) throw new Error('the Genesys simulator needs at least one queue');
+    this.hub = new NotificationHub({ ...GENESYS_NOTIFICATION_LIMITS, ...options.notifications }, this.now, () => this.url.replace(/^http/, 'ws'));
     this.resetData();
+  }
+
+  /** Closes every notification WebSocket and stops its timers, then the server. */
+  override async stop(): Promise<void> {
+    this.hub.reset();
+    await super.stop();
+  }
+
+  protected override attachToServer(server: Server): void {
+    this.hub.attach(server);
   }
 
   override resetData(): void {
     this.calls_ = [];
-    this.conversations = new Map(DEMO_CONVERSATIONS.map((c) => [c.conversationId, { ...c }]));
+    this.conversations = new Map(DEMO_CONVERSATIONS.map((c) => [c.conversationId, demoCall(c, this.queues[0])]));
+    this.hub.reset();
     this.issuedAt.clear();
     this.minuteWindows.clear();
     this.owners.clear();
@@ -153,9 +214,84 @@ export class GenesysSimulator extends Simulator {
     return this.calls_.map((c) => structuredClone(c));
   }
 
-  /** Adds a live call (a test's own caller); `GET /api/v2/conversations/{id}` then describes it. */
+  /** Adds a live call (a test's own caller, already with an agent); `GET /api/v2/conversations/{id}` then describes it. */
   addConversation(conversation: DemoConversation): void {
-    this.conversations.set(conversation.conversationId, { ...conversation });
+    this.conversations.set(conversation.conversationId, demoCall(conversation, this.queues[0]));
+  }
+
+  // ------------------------------------------------------------------------------ inbound calls
+
+  /**
+   * A caller reaches a queue (after the IVR): the conversation is readable through
+   * `GET /api/v2/conversations/{id}` and one event is published on the queue's topics, with the
+   * customer participant, the IVR leg that routed the call and the ACD leg waiting for an agent.
+   * Returns the conversation id.
+   */
+  placeInboundCall(request: InboundCallRequest): string {
+    if (typeof request.ani !== 'string' || !ANI.test(request.ani)) throw new Error('ani must be tel:+E164 (or a sip: URI)');
+    const dnis = request.dnis ?? MAIN_NUMBER;
+    if (typeof dnis !== 'string' || !ANI.test(dnis)) throw new Error('dnis must be tel:+E164');
+    const queue = this.queues.find((q) => q.id === request.queueId);
+    if (!queue) throw new Error('queueId is not a queue of the sandbox (GET /api/v2/routing/queues lists them)');
+    const queuedAt = new Date(this.now()).toISOString();
+    const call: InboundCall = { conversationId: randomUUID(), ani: request.ani, dnis, queue: { id: queue.id, name: queue.name }, startTime: later(queuedAt, -IVR_SECONDS), queuedAt };
+    this.conversations.set(call.conversationId, call);
+    this.publishCall(call);
+    return call.conversationId;
+  }
+
+  /**
+   * An agent answers a queued call: two events, the agent's phone ringing (purpose "agent", call
+   * state "alerting") and then connected, the ACD leg ending. By default the demo agent answers.
+   */
+  answerInboundCall(conversationId: string, agent: { userId?: string; name?: string } = {}): void {
+    const call = this.liveCall(conversationId);
+    if (callPhase(call) !== 'queued') throw new Error(`the call is ${callPhase(call)}, not waiting in a queue`);
+    const at = new Date(this.now()).toISOString();
+    call.agent = { userId: agent.userId ?? DEMO_AGENT.id, name: agent.name ?? DEMO_AGENT.name };
+    call.alertingAt = at;
+    this.publishCall(call);
+    call.answeredAt = at;
+    this.publishCall(call);
+  }
+
+  /** The caller (default) or the agent hangs up: one event, every leg disconnected. */
+  disconnectInboundCall(conversationId: string, by: 'customer' | 'agent' = 'customer'): void {
+    const call = this.liveCall(conversationId);
+    if (callPhase(call) === 'ended') throw new Error('the call has already ended');
+    if (by !== 'customer' && by !== 'agent') throw new Error('by must be customer or agent');
+    if (by === 'agent' && call.answeredAt === undefined) throw new Error('no agent has answered the call');
+    call.endedAt = new Date(this.now()).toISOString();
+    call.endedBy = by;
+    this.publishCall(call);
+  }
+
+  /** Faults and counters of the Notifications API. */
+  get notifications(): NotificationControls {
+    const hub = this.hub;
+    return {
+      stats: () => hub.stats(),
+      channelIds: () => hub.channelIds(),
+      isConnected: (id) => hub.isConnected(id),
+      dropSocket: (id) => hub.dropSocket(id),
+      stopHeartbeats: () => hub.setHeartbeatsStopped(true),
+      resumeHeartbeats: () => hub.setHeartbeatsStopped(false),
+      refuseNextSubscription: (status) => hub.refuseNextSubscription(status),
+      expireChannel: (id) => hub.expireChannel(id),
+      sendSocketClosing: (id, graceMs) => hub.sendSocketClosing(id, graceMs),
+    };
+  }
+
+  private liveCall(conversationId: string): InboundCall {
+    const call = this.conversations.get(conversationId);
+    if (!call) throw new NotFound(`no call ${conversationId}`);
+    return call;
+  }
+
+  /** The call as it is now, on both of its queue's conversation topics. */
+  private publishCall(call: InboundCall): void {
+    this.hub.publish(`v2.routing.queues.${call.queue.id}.conversations`, queueConversationEvent(call));
+    this.hub.publish(`v2.routing.queues.${call.queue.id}.conversations.calls`, queueCallEvent(call));
   }
 
   protected override routes(): Route[] {
@@ -167,6 +303,11 @@ export class GenesysSimulator extends Simulator {
       { name: 'ipranges', method: 'GET', path: /^\/api\/v2\/ipranges\/?$/, handler: (ctx) => this.ipranges(ctx) },
       { name: 'createCall', method: 'POST', path: /^\/api\/v2\/conversations\/calls\/?$/, handler: (ctx) => this.createCall(ctx) },
       { name: 'conversation', method: 'GET', path: /^\/api\/v2\/conversations\/(?<conversationId>[^/]+)\/?$/, handler: (ctx) => this.conversation(ctx) },
+      { name: 'queues', method: 'GET', path: /^\/api\/v2\/routing\/queues\/?$/, handler: (ctx) => this.routingQueues(ctx) },
+      { name: 'createChannel', method: 'POST', path: /^\/api\/v2\/notifications\/channels\/?$/, handler: (ctx) => this.createChannel(ctx) },
+      { name: 'channels', method: 'GET', path: /^\/api\/v2\/notifications\/channels\/?$/, handler: (ctx) => this.listChannels(ctx) },
+      { name: 'channel', method: 'HEAD', path: /^\/api\/v2\/notifications\/channels\/(?<channelId>[^/]+)\/?$/, handler: (ctx) => this.headChannel(ctx) },
+      { name: 'subscriptions', method: ['GET', 'PUT', 'POST', 'DELETE'], path: /^\/api\/v2\/notifications\/channels\/(?<channelId>[^/]+)\/subscriptions\/?$/, handler: (ctx) => this.subscriptions(ctx) },
     ];
   }
 
@@ -439,67 +580,240 @@ export class GenesysSimulator extends Simulator {
     }
     this.sendJson(ctx, 200, conversationBody(found));
   }
+
+  // ------------------------------------------------------------------------------ routing queues
+
+  /**
+   * `GET /api/v2/routing/queues`: a QueueEntityListing, sorted by name (`sortOrder` asc or desc),
+   * paged with `pageNumber` (from 1) and `pageSize` (default 25), filtered by `name` (leading and
+   * trailing `*` allowed) and by `id` (repeatable).
+   */
+  private routingQueues(ctx: SimContext): void {
+    if (!this.authenticated(ctx)) return;
+    const q = ctx.query;
+    const pageSize = q.get('pageSize') ?? '25';
+    const pageNumber = q.get('pageNumber') ?? '1';
+    const sortOrder = (q.get('sortOrder') ?? 'asc').toLowerCase();
+    if (!/^\d{1,4}$/.test(pageSize) || Number(pageSize) < 1 || Number(pageSize) > MAX_QUEUE_PAGE) {
+      this.sendError(ctx, 400, `pageSize must be a whole number from 1 to ${MAX_QUEUE_PAGE}.`);
+      return;
+    }
+    if (!/^\d{1,6}$/.test(pageNumber) || Number(pageNumber) < 1) {
+      this.sendError(ctx, 400, 'pageNumber must be a whole number from 1.');
+      return;
+    }
+    if (sortOrder !== 'asc' && sortOrder !== 'desc') {
+      this.sendError(ctx, 400, 'sortOrder must be asc or desc.');
+      return;
+    }
+    const ids = q.getAll('id').flatMap((v) => v.split(',')).filter((v) => v !== '');
+    const name = q.get('name');
+    const pattern = name ? new RegExp(`^${name.startsWith('*') ? '.*' : ''}${escapeRegExp(name.replace(/^\*|\*$/g, ''))}${name.endsWith('*') && name.length > 1 ? '.*' : ''}$`, 'i') : undefined;
+    const matching = this.queues
+      .filter((queue) => (ids.length === 0 || ids.includes(queue.id)) && (!pattern || pattern.test(queue.name)))
+      .sort((a, b) => (sortOrder === 'asc' ? 1 : -1) * a.name.localeCompare(b.name));
+    const size = Number(pageSize);
+    const page = Number(pageNumber);
+    const pageCount = Math.max(1, Math.ceil(matching.length / size));
+    const uri = (n: number) => {
+      const params = new URLSearchParams({ pageSize: String(size), pageNumber: String(n) });
+      if (sortOrder !== 'asc') params.set('sortOrder', sortOrder);
+      if (name) params.set('name', name);
+      for (const id of ids) params.append('id', id);
+      return `/api/v2/routing/queues?${params.toString()}`;
+    };
+    this.sendJson(ctx, 200, {
+      entities: matching.slice((page - 1) * size, page * size).map((queue) => queueBody(queue)),
+      pageSize: size,
+      pageNumber: page,
+      total: matching.length,
+      firstUri: uri(1),
+      ...(page > 1 ? { previousUri: uri(Math.min(page - 1, pageCount)) } : {}),
+      selfUri: uri(page),
+      ...(page < pageCount ? { nextUri: uri(page + 1) } : {}),
+      lastUri: uri(pageCount),
+      pageCount,
+    });
+  }
+
+  // ------------------------------------------------------------------------------ Notifications API
+
+  /** The channel owner of an authenticated request: its OAuth client and user, in its organization. */
+  private channelOwner(token: string): ChannelOwner {
+    const owner = this.owners.get(token) ?? { clientId: this.clientId, orgId: this.orgId };
+    return { clientId: owner.clientId, orgId: owner.orgId, ...(owner.userId ? { userId: owner.userId } : {}) };
+  }
+
+  private createChannel(ctx: SimContext): void {
+    const token = this.authenticatedToken(ctx);
+    if (token === undefined) return;
+    this.sendJson(ctx, 200, this.hub.createChannel(this.channelOwner(token), token));
+  }
+
+  private listChannels(ctx: SimContext): void {
+    const token = this.authenticatedToken(ctx);
+    if (token === undefined) return;
+    const include = ctx.query.get('includechannels') ?? 'token';
+    if (include !== 'token' && include !== 'oauthclient') {
+      this.sendError(ctx, 400, 'includechannels must be token or oauthclient.');
+      return;
+    }
+    this.sendJson(ctx, 200, this.hub.listChannels(this.channelOwner(token), token, include));
+  }
+
+  /** `HEAD …/channels/{id}`: 200 while the channel exists, 404 once it is gone. */
+  private headChannel(ctx: SimContext): void {
+    const token = this.authenticatedToken(ctx);
+    if (token === undefined) return;
+    if (this.hub.hasChannel(this.channelOwner(token), ctx.params.channelId)) this.send(ctx, 200, '');
+    else this.sendError(ctx, 404, 'The requested channel could not be found.');
+  }
+
+  private subscriptions(ctx: SimContext): void {
+    const token = this.authenticatedToken(ctx);
+    if (token === undefined) return;
+    const owner = this.channelOwner(token);
+    const channelId = ctx.params.channelId;
+    const notFound = () => this.sendError(ctx, 404, 'The requested channel could not be found.');
+    const method = ctx.req.method;
+    if (method === 'GET') {
+      const listing = this.hub.subscriptions(owner, channelId);
+      if (listing) this.sendJson(ctx, 200, listing);
+      else notFound();
+      return;
+    }
+    if (method === 'DELETE') {
+      if (this.hub.unsubscribeAll(owner, channelId)) this.send(ctx, 204, '');
+      else notFound();
+      return;
+    }
+    if (!this.hub.hasChannel(owner, channelId)) {
+      notFound();
+      return;
+    }
+    const ignoreErrors = ctx.query.get('ignoreErrors') ?? 'false';
+    if (ignoreErrors !== 'true' && ignoreErrors !== 'false') {
+      this.sendError(ctx, 400, 'ignoreErrors must be true or false.');
+      return;
+    }
+    const topics = topicList(ctx.body);
+    if (typeof topics === 'string') {
+      this.sendError(ctx, 400, topics);
+      return;
+    }
+    const result = this.hub.subscribe(owner, channelId, topics, method === 'PUT' ? 'replace' : 'add', ignoreErrors === 'true', (topic) => this.checkTopic(topic));
+    if (!result) notFound();
+    else if ('refusal' in result) this.platformError(ctx, result.refusal.status, result.refusal.message, result.refusal.code);
+    else this.sendJson(ctx, 200, result.body);
+  }
+
+  /** The topics the sandbox publishes: a queue's conversations (and their calls). A queue the org does not have is not permitted. */
+  private checkTopic(topic: string): TopicCheck {
+    const m = QUEUE_TOPIC.exec(topic);
+    if (!m?.groups) return { ok: false, reason: 'unknown-topic' };
+    const queueId = m.groups.queueId;
+    return this.queues.some((q) => q.id === queueId) ? { ok: true } : { ok: false, reason: 'not-permitted' };
+  }
+
+  // ------------------------------------------------------------------------------ /__sim controls
+
+  /**
+   * `POST /__sim/inbound-calls` `{ani, queueId, dnis?}` → 201 `{conversationId}`;
+   * `POST /__sim/inbound-calls/{id}/answer` `{userId?, name?}`; `POST /__sim/inbound-calls/{id}/disconnect` `{by?}`;
+   * `GET /__sim/notifications` (counters and channels); `POST /__sim/notifications/heartbeats/stop|resume`;
+   * `POST /__sim/notifications/refuse-next-subscription` `{status?}`;
+   * `POST /__sim/notifications/channels/{id}/drop|expire|socket-closing` (`{graceMs?}` for socket-closing).
+   */
+  protected override vendorControl(path: string, method: string, body: Buffer): { status: number; body: unknown } | undefined {
+    const input = () => controlBody(body);
+    try {
+      if (path === '/inbound-calls' && method === 'POST') {
+        const b = input();
+        return { status: 201, body: { conversationId: this.placeInboundCall({ ani: b.ani as string, queueId: b.queueId as string, ...(b.dnis !== undefined ? { dnis: b.dnis as string } : {}) }) } };
+      }
+      const call = /^\/inbound-calls\/(?<id>[^/]+)\/(?<action>answer|disconnect)$/.exec(path)?.groups;
+      if (call && method === 'POST') {
+        const b = input();
+        if (call.action === 'answer') this.answerInboundCall(call.id, { ...(typeof b.userId === 'string' ? { userId: b.userId } : {}), ...(typeof b.name === 'string' ? { name: b.name } : {}) });
+        else this.disconnectInboundCall(call.id, (b.by as 'customer' | 'agent' | undefined) ?? 'customer');
+        return { status: 200, body: conversationBody(this.liveCall(call.id)) };
+      }
+      if (path === '/notifications' && method === 'GET') return { status: 200, body: { ...this.hub.stats(), channelIds: this.hub.channelIds() } };
+      const heartbeats = /^\/notifications\/heartbeats\/(?<action>stop|resume)$/.exec(path)?.groups;
+      if (heartbeats && method === 'POST') {
+        this.hub.setHeartbeatsStopped(heartbeats.action === 'stop');
+        return { status: 200, body: { heartbeats: heartbeats.action === 'stop' ? 'stopped' : 'running' } };
+      }
+      if (path === '/notifications/refuse-next-subscription' && method === 'POST') {
+        const b = input();
+        this.hub.refuseNextSubscription(b.status === undefined ? undefined : (b.status as number));
+        return { status: 200, body: { refuseNextSubscription: true } };
+      }
+      const fault = /^\/notifications\/channels\/(?<id>[^/]+)\/(?<action>drop|expire|socket-closing)$/.exec(path)?.groups;
+      if (fault && method === 'POST') {
+        const b = input();
+        if (b.graceMs !== undefined && (typeof b.graceMs !== 'number' || b.graceMs < 0)) throw new Error('graceMs must be a number >= 0');
+        const done = fault.action === 'drop' ? this.hub.dropSocket(fault.id) : fault.action === 'expire' ? this.hub.expireChannel(fault.id) : this.hub.sendSocketClosing(fault.id, b.graceMs as number | undefined);
+        return done ? { status: 200, body: { [fault.action]: fault.id } } : { status: 404, body: { error: fault.action === 'expire' ? 'no such channel' : 'no WebSocket is connected to that channel' } };
+      }
+    } catch (err) {
+      if (err instanceof NotFound) return { status: 404, body: { error: err.message } };
+      throw err;
+    }
+    return undefined;
+  }
 }
 
-/** Stable ids derived from the conversation id, so the same call always looks the same. */
-function derivedId(conversationId: string, role: string): string {
-  const h = createHash('sha1').update(`${conversationId}:${role}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+class NotFound extends Error {}
+
+/** The body of a `/__sim` control: a JSON object, or nothing. */
+function controlBody(body: Buffer): Record<string, unknown> {
+  const text = body.toString('utf8').trim();
+  if (text === '') return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('the body must be a JSON object');
+  return value as Record<string, unknown>;
 }
 
-function later(iso: string, seconds: number): string {
-  return new Date(Date.parse(iso) + seconds * 1000).toISOString();
+/** The topic ids of a subscription body `[{"id": "…"}, …]`, or what is wrong with it. */
+function topicList(body: Buffer): string[] | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'The request could not be understood by the server due to malformed syntax.';
+  }
+  if (!Array.isArray(value)) return 'The request body must be a JSON array of topics, e.g. [{"id": "v2.routing.queues.{id}.conversations"}].';
+  const ids: string[] = [];
+  for (const item of value) {
+    const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || id.trim() === '') return 'Every topic needs an id.';
+    ids.push(id);
+  }
+  return ids;
 }
 
-/** A number as the desktop shows it (the raw address without its URI scheme). */
-function raw(address: string): string {
-  return address.replace(/^(tel|sip):/, '');
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const EMPTY_MEDIA = { callbacks: [], chats: [], cobrowsesessions: [], emails: [], messages: [], screenshares: [], socialExpressions: [], videos: [] };
-
-/**
- * An inbound call in the Conversation shape of `GET /api/v2/conversations/{id}`: the caller
- * (purpose "customer", ani/address `tel:+E164`), the IVR and ACD legs that routed it, and the
- * agent who has it now.
- */
-function conversationBody(c: DemoConversation): Record<string, unknown> {
-  const id = c.conversationId;
-  const userId = derivedId(id, 'user');
-  const queueId = derivedId('queue', 'customer-care');
-  const divisionId = derivedId('division', 'home');
-  const ivrEnd = later(c.startTime, 25);
-  const agentStart = later(c.startTime, 40);
-  const call = (role: string, state: string, self: string, other: string, connectedTime: string, disconnectedTime?: string) => ({
-    state,
-    id: derivedId(id, `call:${role}`),
-    direction: 'inbound',
-    recording: false,
-    recordingState: 'none',
-    muted: false,
-    confined: false,
-    held: false,
-    securePause: false,
-    self: { nameRaw: '', addressNormalized: self, addressRaw: raw(self), addressDisplayable: raw(self) },
-    other: { nameRaw: '', addressNormalized: other, addressRaw: raw(other), addressDisplayable: raw(other) },
-    provider: 'Edge',
-    connectedTime,
-    ...(disconnectedTime ? { disconnectedTime, disconnectType: 'transfer' } : {}),
-  });
-  const leg = (role: string, fields: Record<string, unknown>) => ({ id: derivedId(id, role), wrapupRequired: false, attributes: {}, ...EMPTY_MEDIA, evaluations: [], ...fields });
+/** A Queue (the SDK's model) as the list shows it. */
+function queueBody(queue: SandboxQueue): Record<string, unknown> {
   return {
-    id,
-    startTime: c.startTime,
-    address: c.dnis,
-    participants: [
-      leg('customer', { startTime: c.startTime, connectedTime: c.startTime, name: 'Caller', purpose: 'customer', participantType: 'External', address: c.ani, ani: c.ani, dnis: c.dnis, calls: [call('customer', 'connected', c.ani, c.dnis, c.startTime)] }),
-      leg('ivr', { startTime: c.startTime, endTime: ivrEnd, connectedTime: c.startTime, name: 'Customer Care IVR', purpose: 'ivr', participantType: 'Internal', address: c.dnis, ani: c.ani, dnis: c.dnis, calls: [call('ivr', 'disconnected', c.dnis, c.ani, c.startTime, ivrEnd)] }),
-      leg('acd', { startTime: ivrEnd, endTime: agentStart, connectedTime: ivrEnd, name: 'Customer Care', queueId, queueName: 'Customer Care', purpose: 'acd', participantType: 'Internal', address: c.dnis, ani: c.ani, dnis: c.dnis, calls: [call('acd', 'disconnected', c.dnis, c.ani, ivrEnd, agentStart)] }),
-      leg('agent', { startTime: agentStart, connectedTime: agentStart, name: 'Sandbox Agent', userUri: `/api/v2/users/${userId}`, userId, queueId, purpose: 'agent', participantType: 'Internal', address: `sip:${userId}@localhost`, ani: c.ani, dnis: c.dnis, wrapupRequired: true, alertingTimeoutMs: 8000, calls: [call('agent', 'connected', `sip:${userId}@localhost`, c.ani, agentStart)] }),
-    ],
-    recordingState: 'NONE',
-    state: 'connected',
-    divisions: [{ division: { id: divisionId, selfUri: `/api/v2/authorization/divisions/${divisionId}` }, entities: [{ id: userId, selfUri: `/api/v2/users/${userId}` }] }],
-    selfUri: `/api/v2/conversations/${id}`,
+    id: queue.id,
+    name: queue.name,
+    division: { id: HOME_DIVISION.id, name: HOME_DIVISION.name, selfUri: `/api/v2/authorization/divisions/${HOME_DIVISION.id}` },
+    description: queue.description,
+    dateCreated: queue.dateCreated,
+    memberCount: queue.memberCount,
+    userMemberCount: queue.memberCount,
+    joinedMemberCount: queue.joinedMemberCount,
+    skillEvaluationMethod: 'BEST',
+    autoAnswerOnly: false,
+    enableTranscription: false,
+    enableAudioMonitoring: false,
+    enableManualAssignment: false,
+    suppressInQueueCallRecording: true,
+    selfUri: `/api/v2/routing/queues/${queue.id}`,
   };
 }
