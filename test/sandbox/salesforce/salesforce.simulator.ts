@@ -352,6 +352,7 @@ export class SalesforceSimulator extends Simulator<SalesforceLimits> {
   private sobject(ctx: SimContext): void {
     if (!this.authorized(ctx)) return;
     const { object, id } = ctx.params;
+    this.noteBatch(ctx, 1); // a read by key carries one key
     if (object.toLowerCase() !== ACCOUNT_SCHEMA.name.toLowerCase()) {
       this.sendJson(ctx, 404, [{ message: `The requested resource does not exist`, errorCode: 'NOT_FOUND' }]);
       return;

@@ -62,9 +62,10 @@ export interface RecordedRequest {
   /** The W3C trace context the caller sent, if any. */
   traceparent?: string;
   /**
-   * How many look-up keys (customers) a batched query carried: the values of an IN list, an
-   * `or` chain of equalities, a `fieldINa,b` term, the OR-ed terms of a SOSL search. Set once
-   * the simulator has parsed the query; absent for calls that name no keys.
+   * How many look-up keys (customers) a query carried: the values of an IN list, an `or` chain
+   * of equalities, a `fieldINa,b` term, the OR-ed terms of a SOSL search; 1 for a read by key.
+   * Set once the simulator has parsed the query (whether or not anything matched); absent for
+   * calls that name no keys or never reached the parser.
    */
   batchSize?: number;
 }
