@@ -1,7 +1,8 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../shared/seed.js';
-import { SalesforceSimulator } from './salesforce.simulator.js';
+import { SALESFORCE_LIMITS, SalesforceSimulator } from './salesforce.simulator.js';
 
 const BASE_CLOCK = Date.UTC(2026, 10, 2, 9, 0, 0, 250);
 let clock = BASE_CLOCK;
@@ -393,5 +394,178 @@ describe('limits, headers and faults in Salesforce format', () => {
     const res = await soql(q, token);
     expect(res.status).toBe(200);
     await expect(res.json()).rejects.toThrow();
+  });
+});
+
+/** Sends exactly this request line and these headers (no body) and reads the answer; the byte counts are the test's own. */
+function rawGet(port: number, target: string, headers: Array<[string, string]>): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      resolve({ status: Number(text.slice(9, 12)), head: text.slice(0, split), body: text.slice(split + 4) });
+    });
+    socket.write(`GET ${target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  });
+}
+
+/** What Salesforce counts: the URI, then each header as `Name: value` plus CRLF. */
+function uriAndHeaderBytes(target: string, headers: Array<[string, string]>): number {
+  return Buffer.byteLength(target) + headers.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 4, 0);
+}
+
+describe('batched look-ups: SOQL IN and SOSL OR, with the keys each call carried', () => {
+  const accounts = DEMO_CUSTOMERS.filter((c) => c.presentIn.salesforce);
+  const inList = (ids: readonly string[]) => ids.map((id) => `'${id}'`).join(',');
+
+  it('one IN query over every customer number (and two unknown ones) returns each Account once and records 62 keys', async () => {
+    const token = await accessToken();
+    const ids = [...DEMO_CUSTOMERS.map((c) => c.customerId), '0019999998', '0019999999'];
+    const body = (await (await soql(`SELECT Customer_Number__c FROM Account WHERE Customer_Number__c IN (${inList(ids)})`, token)).json()) as Json;
+    expect(body.totalSize).toBe(SF_COUNT);
+    expect(body.records.map((r: Json) => r.Customer_Number__c)).toEqual(accounts.map((c) => c.customerId));
+    expect(sim.batchSizes('query')).toEqual([62]);
+    expect(sim.requests('query')[0].batchSize).toBe(62);
+    expect(sim.calls().batches).toEqual({ query: { calls: 1, keys: 62, max: 62, sizes: { '62': 1 } } });
+  });
+
+  it('counts one key for a single-customer query and none for a query without keys; /__sim/batches reports per route', async () => {
+    const token = await accessToken();
+    await soql(`SELECT Id FROM Account WHERE Customer_Number__c = '${DEMO.healthy}'`, token);
+    await soql(`SELECT Id FROM Account WHERE Customer_Number__c IN ('${DEMO.healthy}', '${DEMO.apostrophe}', '${DEMO.multiCurrency}')`, token);
+    await soql('SELECT Id FROM Account LIMIT 1', token);
+    expect(sim.batchSizes('query')).toEqual([1, 3]);
+    const one = (await (await fetch(`${sim.url}/__sim/batches?route=query`)).json()) as Json;
+    expect(one).toEqual({ calls: 2, keys: 4, max: 3, sizes: { '1': 1, '3': 1 }, recent: [1, 3] });
+    const all = (await (await fetch(`${sim.url}/__sim/batches`)).json()) as Json;
+    expect(all).toEqual({ query: { calls: 2, keys: 4, max: 3, sizes: { '1': 1, '3': 1 } } });
+    await fetch(`${sim.url}/__sim/calls`, { method: 'DELETE' });
+    expect(sim.batchSizes()).toEqual([]);
+    expect(sim.calls().batches).toEqual({});
+  });
+
+  it('pages a large IN result through nextRecordsUrl: every Account once; only the query names keys, not queryMore', async () => {
+    const token = await accessToken(paged);
+    const ids = accounts.slice(0, 32).map((c) => c.customerId);
+    let body = (await (await soql(`SELECT Id, Customer_Number__c FROM Account WHERE Customer_Number__c IN (${inList([...ids].reverse())})`, token, paged)).json()) as Json;
+    const seen: string[] = [];
+    for (;;) {
+      expect(body.totalSize).toBe(32);
+      seen.push(...body.records.map((r: Json) => r.Customer_Number__c as string));
+      if (body.done) break;
+      body = (await (await get(body.nextRecordsUrl as string, token, paged)).json()) as Json;
+    }
+    expect(seen).toEqual(ids);
+    expect(paged.callCount('queryMore')).toBe(6);
+    expect(paged.batchSizes()).toEqual([32]);
+  });
+
+  it('one SOSL search with phones joined by OR finds every one of those Accounts and records the number of terms', async () => {
+    const token = await accessToken();
+    const wanted = [demoCustomer(DEMO.healthy), demoCustomer(DEMO.apostrophe), demoCustomer(DEMO.multiCurrency)];
+    const q = `FIND {${wanted.map((c) => `\\${c.phone}`).join(' OR ')} OR \\+19999999999} IN PHONE FIELDS RETURNING Account(Customer_Number__c)`;
+    const body = (await (await sosl(q, token)).json()) as Json;
+    expect(body.searchRecords.map((r: Json) => r.Customer_Number__c).sort()).toEqual(wanted.map((c) => c.customerId).sort());
+    expect(sim.batchSizes('search')).toEqual([4]);
+  });
+});
+
+describe("Salesforce's request limits", () => {
+  const base = '/services/data/v66.0/query?q=';
+  /** A query URI of exactly `bytes` bytes (padded with encoded spaces, so no string literal grows past its own bound). */
+  const targetOf = (bytes: number) => {
+    const head = `${base}${encodeURIComponent('SELECT Id FROM Account')}`;
+    const where = (xs: number) => encodeURIComponent(` WHERE Name = '${'x'.repeat(xs)}'`);
+    const room = bytes - head.length - where(0).length;
+    return `${head}${'%20'.repeat(Math.floor(room / 3))}${where(room % 3)}`;
+  };
+
+  it('the defaults are the documented ones; /__sim/limits reads, changes and restores them; reset() restores them too', async () => {
+    expect(sim.limits).toEqual({ maxUriAndHeadersBytes: 16_384, maxStatementLength: 100_000, maxWhereStringLength: 4_000, soslOperatorsDroppedAbove: 4_000, soslNoRowsAbove: 10_000, soslMaxResults: 2_000 });
+    expect(sim.limits).toEqual(SALESFORCE_LIMITS);
+    expect(await (await fetch(`${sim.url}/__sim/limits`)).json()).toEqual(SALESFORCE_LIMITS);
+    const put = await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify({ maxUriAndHeadersBytes: 4096, soslMaxResults: null }) });
+    expect(await put.json()).toEqual({ ...SALESFORCE_LIMITS, maxUriAndHeadersBytes: 4096, soslMaxResults: null });
+    for (const bad of [{ maxUrlBytes: 1 }, { maxStatementLength: -1 }, { maxStatementLength: 1.5 }, { maxStatementLength: '9' }]) {
+      const res = await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify(bad) });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    expect(sim.limits.maxUriAndHeadersBytes).toBe(4096);
+    await fetch(`${sim.url}/__sim/limits`, { method: 'DELETE' });
+    expect(sim.limits).toEqual(SALESFORCE_LIMITS);
+    sim.setLimits({ maxStatementLength: 10 });
+    sim.reset();
+    expect(sim.limits).toEqual(SALESFORCE_LIMITS);
+    const custom = new SalesforceSimulator({ limits: { maxWhereStringLength: 10 } });
+    expect(custom.limits).toEqual({ ...SALESFORCE_LIMITS, maxWhereStringLength: 10 });
+    expect(() => new SalesforceSimulator({ limits: { bogus: 1 } as never })).toThrowError('unknown limit "bogus"');
+  });
+
+  it('URI plus headers of exactly the limit pass; one byte more is 431; a URI longer than the limit on its own is 414', async () => {
+    const token = await accessToken();
+    sim.setLimits({ maxUriAndHeadersBytes: 4096 });
+    const headers: Array<[string, string]> = [['Host', '127.0.0.1'], ['Authorization', `Bearer ${token}`], ['Connection', 'close']];
+    const headerBytes = uriAndHeaderBytes('', headers);
+    const atLimit = targetOf(4096 - headerBytes);
+    expect(uriAndHeaderBytes(atLimit, headers)).toBe(4096);
+    expect((await rawGet(sim.port, atLimit, headers)).status).toBe(200);
+
+    const over = await rawGet(sim.port, targetOf(4097 - headerBytes), headers);
+    expect(over.status).toBe(431);
+    expect(over.body).toBe('<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>');
+
+    const uriOver = await rawGet(sim.port, targetOf(4097), headers);
+    expect(uriOver.status).toBe(414);
+    expect(uriOver.body).toBe('<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>');
+    expect(uriOver.head.toLowerCase()).toContain('connection: close');
+    expect(uriOver.head.toLowerCase()).not.toContain('sforce-limit-info');
+    expect(sim.calls().oversized).toBe(2);
+    expect(sim.batchSizes()).toEqual([1]); // only the call that reached the API was parsed
+  });
+
+  it('at the default 16,384 bytes: a 16,000-byte query URI runs, a 16,385-byte one is 414 (no Sforce-Limit-Info: the web tier answered)', async () => {
+    const token = await accessToken();
+    expect((await get(targetOf(16_000), token)).status).toBe(200);
+    const res = await get(targetOf(16_385), token);
+    expect(res.status).toBe(414);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('sforce-limit-info')).toBeNull();
+    expect(await res.text()).toBe('<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>');
+  });
+
+  it('a SOQL statement over 100,000 characters meets the URI bound first; with the URI unbounded it is MALFORMED_QUERY', async () => {
+    const token = await accessToken();
+    const long = `SELECT Id FROM Account WHERE Name IN (${Array.from({ length: 8000 }, (_, i) => `'customer-${i}'`).join(',')})`;
+    expect(long.length).toBeGreaterThan(100_000);
+    expect((await soql(long, token)).status).toBe(414);
+    sim.setLimits({ maxUriAndHeadersBytes: null });
+    const msg = await expectSfError(await soql(long, token), 400, 'MALFORMED_QUERY');
+    expect(msg).toBe('SOQL statements can not be longer than 100000 characters.');
+    const fits = `SELECT Id FROM Account WHERE Name IN (${Array.from({ length: 7000 }, (_, i) => `'n${i}'`).join(',')})`;
+    expect(fits.length).toBeLessThanOrEqual(100_000);
+    expect(await (await soql(fits, token)).json()).toEqual({ totalSize: 0, done: true, records: [] });
+    expect(sim.batchSizes('query')).toEqual([7000]);
+  });
+
+  it('a WHERE string of 4,001 characters is MALFORMED_QUERY; 4,000 run; a smaller configured bound applies', async () => {
+    const token = await accessToken();
+    expect((await soql(`SELECT Id FROM Account WHERE Name = '${'a'.repeat(4000)}'`, token)).status).toBe(200);
+    const msg = await expectSfError(await soql(`SELECT Id FROM Account WHERE Name = '${'a'.repeat(4001)}'`, token), 400, 'MALFORMED_QUERY');
+    expect(msg).toContain('at most 4000 are allowed');
+    sim.setLimits({ maxWhereStringLength: 9 });
+    await expectSfError(await soql(`SELECT Id FROM Account WHERE Customer_Number__c = '${DEMO.healthy}'`, token), 400, 'MALFORMED_QUERY');
+    expect((await soql(`SELECT Id FROM Account WHERE Customer_Number__c = '${DEMO.healthy.slice(0, 9)}'`, token)).status).toBe(200);
+  });
+
+  it('SOSL limits are the simulator\'s too: a search query over soslNoRowsAbove returns no rows', async () => {
+    const token = await accessToken();
+    const q = String.raw`FIND {\+14155550100} IN PHONE FIELDS RETURNING Account(Id)`;
+    expect(((await (await sosl(q, token)).json()) as Json).searchRecords).toHaveLength(1);
+    sim.setLimits({ soslNoRowsAbove: 5 });
+    expect(await (await sosl(q, token)).json()).toEqual({ searchRecords: [] });
   });
 });

@@ -1,15 +1,58 @@
 /**
  * Salesforce REST API simulator: OAuth client-credentials token, SOQL query with paging (batches
- * of 2,000, or `Sforce-Query-Options: batchSize=N` between 200 and 2,000), SOSL search and single
- * Account reads, in Salesforce's wire formats (see wire-formats.md).
+ * of 2,000, or `Sforce-Query-Options: batchSize=N` between 200 and 2,000), SOSL search (several
+ * terms joined by OR) and single Account reads, in Salesforce's wire formats (see wire-formats.md).
+ *
+ * Salesforce's request limits are enforced (`SalesforceLimits`, each configurable): URI plus
+ * headers of at most 16,384 bytes (414 when the URI alone is longer, else 431, answered by the
+ * front end, not the API), SOQL statements of at most 100,000 characters and WHERE strings of at
+ * most 4,000 (400 MALFORMED_QUERY), and SOSL's search-query bounds (see sosl.ts). Each query
+ * records how many keys (customers) it carried: `batchSizes('query')`, `/__sim/batches`.
  */
 import { createHmac } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { basicAuth, bearer, formBody, Simulator, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
 import { DEMO_CUSTOMERS, type DemoCustomer } from '../shared/seed.js';
 import { ACCOUNT_SCHEMA, SCHEMAS, seedAccounts } from './salesforce.data.js';
-import { resolveSelectList, runSoql, SalesforceQueryError, type SObjectSchema, type SRecord } from './soql.js';
-import { runSosl } from './sosl.js';
+import {
+  checkStatementLength,
+  executeSoql,
+  parseSoql,
+  resolveSelectList,
+  SalesforceQueryError,
+  soqlBatchSize,
+  SOQL_LIMITS,
+  type SObjectSchema,
+  type SoqlLimits,
+  type SRecord,
+} from './soql.js';
+import { executeSosl, parseSosl, SOSL_LIMITS, type SoslLimits } from './sosl.js';
+
+/** Salesforce's bounds on a request; null: unbounded. */
+export type SalesforceLimits = {
+  /** REST: bytes of the request URI plus its headers (16,384). A longer URI alone is 414, else 431. */
+  maxUriAndHeadersBytes: number | null;
+  /** SOQL: characters in a statement (100,000). */
+  maxStatementLength: number | null;
+  /** SOQL: characters in each string of a WHERE clause (4,000). */
+  maxWhereStringLength: number | null;
+  /** SOSL: search-query characters beyond which logical operators are removed (4,000). */
+  soslOperatorsDroppedAbove: number | null;
+  /** SOSL: search-query characters beyond which no rows are returned (10,000). */
+  soslNoRowsAbove: number | null;
+  /** SOSL: results of one search (2,000). */
+  soslMaxResults: number | null;
+};
+
+/** The limits of a real org, as Salesforce documents them. */
+export const SALESFORCE_LIMITS: Readonly<SalesforceLimits> = Object.freeze({
+  maxUriAndHeadersBytes: 16_384,
+  maxStatementLength: SOQL_LIMITS.maxStatementLength,
+  maxWhereStringLength: SOQL_LIMITS.maxWhereStringLength,
+  soslOperatorsDroppedAbove: SOSL_LIMITS.operatorsDroppedAbove,
+  soslNoRowsAbove: SOSL_LIMITS.noRowsAbove,
+  soslMaxResults: SOSL_LIMITS.maxResults,
+});
 
 export interface SalesforceSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -23,6 +66,8 @@ export interface SalesforceSimulatorOptions extends SimulatorOptions {
   apiVersion?: string;
   /** The customers to hold (default: the 60 demo customers). */
   customers?: readonly DemoCustomer[];
+  /** Request limits other than Salesforce's (tests make them small); see `SALESFORCE_LIMITS`. */
+  limits?: Partial<SalesforceLimits>;
 }
 
 export const SALESFORCE_ORG_ID = '00D5g000004SiMuEAK';
@@ -44,7 +89,7 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-export class SalesforceSimulator extends Simulator {
+export class SalesforceSimulator extends Simulator<SalesforceLimits> {
   override readonly name = 'salesforce';
   readonly clientId: string;
   readonly clientSecret: string;
@@ -64,6 +109,7 @@ export class SalesforceSimulator extends Simulator {
     this.customers = options.customers ?? DEMO_CUSTOMERS;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new Error('pageSize must be a positive integer');
     if (!/^v\d+\.\d+$/.test(this.apiVersion)) throw new Error(`apiVersion must look like v66.0, got ${this.apiVersion}`);
+    this.initLimits({ ...SALESFORCE_LIMITS }, options.limits);
     this.resetData();
   }
 
@@ -112,6 +158,35 @@ export class SalesforceSimulator extends Simulator {
       : 'BAD_REQUEST';
     const text = status === 401 ? 'Session expired or invalid' : message;
     this.sendJson(ctx, status, [{ message: text, errorCode }]);
+  }
+
+  /**
+   * "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes. A request
+   * exceeding this limit returns a 431 Request Header Fields Too Large error. If the URI itself exceeds
+   * this limit, the request returns a 414 URI Too Long error." (Salesforce Help 000386264). The answer
+   * comes from Salesforce's web tier, as clients report it: `<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>`.
+   */
+  protected override refuseOversized(ctx: SimContext): boolean {
+    const max = this.limits.maxUriAndHeadersBytes;
+    if (max === null) return false;
+    const { uri, headers } = this.requestBytes(ctx);
+    if (uri > max) {
+      this.sendFrontEnd(ctx, 414, '<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>');
+      return true;
+    }
+    if (uri + headers > max) {
+      this.sendFrontEnd(ctx, 431, '<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>');
+      return true;
+    }
+    return false;
+  }
+
+  private get soqlLimits(): SoqlLimits {
+    return { maxStatementLength: this.limits.maxStatementLength, maxWhereStringLength: this.limits.maxWhereStringLength };
+  }
+
+  private get soslLimits(): SoslLimits {
+    return { operatorsDroppedAbove: this.limits.soslOperatorsDroppedAbove, noRowsAbove: this.limits.soslNoRowsAbove, maxResults: this.limits.soslMaxResults };
   }
 
   /** Salesforce refuses over-limit calls with 403 REQUEST_LIMIT_EXCEEDED, never 429, and no Retry-After. */
@@ -185,7 +260,10 @@ export class SalesforceSimulator extends Simulator {
     let rows: Array<Record<string, unknown>>;
     let object: SObjectSchema;
     try {
-      const result = runSoql(q, SCHEMAS, () => this.accounts);
+      checkStatementLength(q, this.soqlLimits);
+      const parsed = parseSoql(q);
+      this.noteBatch(ctx, soqlBatchSize(parsed.where));
+      const result = executeSoql(q, parsed, SCHEMAS, () => this.accounts, this.soqlLimits);
       object = result.object;
       rows = result.records.map((r) => this.project(result.object, r, result.fields));
     } catch (err) {
@@ -261,7 +339,9 @@ export class SalesforceSimulator extends Simulator {
       return;
     }
     try {
-      const groups = runSosl(q, SCHEMAS, () => this.accounts);
+      const search = parseSosl(q, this.soslLimits);
+      this.noteBatch(ctx, search.terms.length);
+      const groups = executeSosl(q, search, SCHEMAS, () => this.accounts, this.soslLimits);
       const searchRecords = groups.flatMap((g) => g.records.map((r) => this.project(g.object, r, g.fields)));
       this.sendJson(ctx, 200, { searchRecords });
     } catch (err) {
@@ -272,6 +352,7 @@ export class SalesforceSimulator extends Simulator {
   private sobject(ctx: SimContext): void {
     if (!this.authorized(ctx)) return;
     const { object, id } = ctx.params;
+    this.noteBatch(ctx, 1); // a read by key carries one key
     if (object.toLowerCase() !== ACCOUNT_SCHEMA.name.toLowerCase()) {
       this.sendJson(ctx, 404, [{ message: `The requested resource does not exist`, errorCode: 'NOT_FOUND' }]);
       return;

@@ -3,7 +3,9 @@
  * OAuth 2.0 client-credentials login against the simulator's token endpoint, SOQL paged through
  * `nextRecordsUrl` past a batch (2,000 by default, `Sforce-Query-Options: batchSize=N` honoured
  * within 200..2,000), SOSL, single-record reads, errors as `[{message, errorCode}]` and the
- * `Sforce-Limit-Info` header, all parsed by jsforce itself over real HTTP.
+ * `Sforce-Limit-Info` header, all parsed by jsforce itself over real HTTP; and the batched
+ * look-ups (an IN list paged through `nextRecordsUrl`, a SOSL search of terms joined by OR) with
+ * the request limits a batch meets (a 414 from the web tier, MALFORMED_QUERY for a long string).
  */
 import { Connection, OAuth2, type Record as SfRecord } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -190,5 +192,43 @@ describe('SOSL and single records through jsforce', () => {
     const account = await conn.sobject('Account').retrieve(c.salesforceId);
     expect(account).toMatchObject({ attributes: { type: 'Account' }, Id: c.salesforceId, Name: c.name, Customer_Number__c: c.customerId });
     expect((await failure(conn.sobject('Account').retrieve('001000000000000AAA'))).errorCode).toBe('NOT_FOUND');
+  });
+});
+
+describe('batched look-ups through jsforce', () => {
+  it('an IN query of 600 customer numbers pages through nextRecordsUrl (batchSize=200) and returns exactly those Accounts', async () => {
+    const conn = await login();
+    const wanted = ACCOUNTS.filter((_, i) => i % 7 === 3).slice(0, 600);
+    expect(wanted).toHaveLength(600);
+    const soql = `SELECT Id, Customer_Number__c FROM Account WHERE Customer_Number__c IN (${wanted.map((c) => `'${c.customerId}'`).join(', ')}) ORDER BY Customer_Number__c`;
+    const result = await conn.query<Account>(soql, { autoFetch: true, maxFetch: 10_000, headers: { 'Sforce-Query-Options': 'batchSize=200' } });
+    expect(result.totalSize).toBe(600);
+    expect(result.records.map((r) => r.Customer_Number__c)).toEqual(wanted.map((c) => c.customerId));
+    expect(sim.callCount('queryMore')).toBe(2);
+    expect(sim.batchSizes('query')).toEqual([600]);
+  });
+
+  it('Connection.search with phones joined by OR returns the Account of each phone', async () => {
+    const conn = await login();
+    const wanted = [ACCOUNTS[0], ACCOUNTS[10], ACCOUNTS[4000]];
+    const result = await conn.search(`FIND {${wanted.map((c) => `\\${c.phone}`).join(' OR ')}} IN PHONE FIELDS RETURNING Account(Id, Customer_Number__c)`);
+    expect(result.searchRecords.map((r) => (r as Account).Customer_Number__c).sort()).toEqual(wanted.map((c) => c.customerId).sort());
+    expect(sim.batchSizes('search')).toEqual([3]);
+  });
+
+  it('a batch too long for the URI fails as jsforce reports a web-tier 414 (ERROR_HTTP_414 with the HTML body); the query never ran', async () => {
+    const conn = await login();
+    const ids = ACCOUNTS.slice(0, 1500).map((c) => `'${c.customerId}'`);
+    const err = await failure(conn.query(`SELECT Id FROM Account WHERE Customer_Number__c IN (${ids.join(', ')})`));
+    expect(err.errorCode).toBe('ERROR_HTTP_414');
+    expect(err.message).toBe('<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>');
+    expect(sim.batchSizes('query')).toEqual([]);
+    expect(sim.calls().oversized).toBe(1);
+  });
+
+  it('a WHERE string over 4,000 characters is rejected with errorCode MALFORMED_QUERY', async () => {
+    const conn = await login();
+    const err = await failure(conn.query(`SELECT Id FROM Account WHERE Name = '${'a'.repeat(4001)}'`));
+    expect(err.errorCode).toBe('MALFORMED_QUERY');
   });
 });

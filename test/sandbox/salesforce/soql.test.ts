@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSoql, runSoql, SalesforceQueryError, tokenizeSoql, type SObjectSchema, type SRecord } from './soql.js';
+import { parseSoql, runSoql, SalesforceQueryError, soqlBatchSize, SOQL_LIMITS, tokenizeSoql, type SObjectSchema, type SRecord } from './soql.js';
 
 const SCHEMA: SObjectSchema = {
   name: 'Account',
@@ -219,5 +219,95 @@ describe('SOQL DateTime fields', () => {
       expect(error, where).toBeInstanceOf(SalesforceQueryError);
       expect((error as SalesforceQueryError).errorCode, where).toBe('INVALID_QUERY_FILTER_OPERATOR');
     }
+  });
+});
+
+describe('SOQL batched look-ups (IN lists)', () => {
+  const MANY: SRecord[] = Array.from({ length: 1000 }, (_, i) => ({
+    Id: `001${String(i).padStart(12, '0')}AAA`,
+    Name: `Customer ${i}`,
+    Customer_Number__c: `00101${String(i).padStart(5, '0')}`,
+    Loyalty_Tier__c: i % 2 === 0 ? 'Gold' : 'Silver',
+    Last_Interaction_Date__c: null,
+  }));
+  const numbers = (q: string) => runSoql(q, [SCHEMA], () => MANY).records.map((r) => r.Customer_Number__c);
+  const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(',');
+
+  it('an IN list of 500 values finds exactly those records, in storage order, and ignores unknown values', () => {
+    const wanted = MANY.filter((_, i) => i % 2 === 1).map((r) => r.Customer_Number__c ?? '');
+    const unknown = ['0019999998', '0019999999'];
+    const got = numbers(`SELECT Customer_Number__c FROM Account WHERE Customer_Number__c IN (${inList([...wanted].reverse())},${inList(unknown)})`);
+    expect(got).toEqual(wanted);
+  });
+
+  it('an IN list combined with another condition applies both', () => {
+    const wanted = MANY.slice(0, 10).map((r) => r.Customer_Number__c ?? '');
+    expect(numbers(`SELECT Customer_Number__c FROM Account WHERE Customer_Number__c IN (${inList(wanted)}) AND Loyalty_Tier__c = 'Gold'`)).toEqual(wanted.filter((_, i) => i % 2 === 0));
+  });
+
+  it.each([
+    ['one equality', "Customer_Number__c = 'a'", 1],
+    ['an IN list (duplicates once)', "Customer_Number__c IN ('a', 'b', 'c', 'b')", 3],
+    ['an OR chain of equalities on one field', "(Customer_Number__c = 'a' OR Customer_Number__c = 'b' OR Customer_Number__c IN ('c', 'd'))", 4],
+    ['the largest key set of an AND', "Customer_Number__c IN ('a', 'b') AND Loyalty_Tier__c = 'Gold'", 2],
+    ['OR over different fields', "Customer_Number__c = 'a' OR Name = 'b'", 0],
+    ['NOT IN', "Customer_Number__c NOT IN ('a', 'b')", 0],
+    ['a range', 'Last_Interaction_Date__c > 2026-01-01', 0],
+  ])('counts the keys a WHERE clause carries: %s', (_label, where, size) => {
+    expect(soqlBatchSize(parseSoql(`SELECT Id FROM Account WHERE ${where}`).where)).toBe(size);
+  });
+
+  it('no WHERE clause carries no keys', () => {
+    expect(soqlBatchSize(parseSoql('SELECT Id FROM Account').where)).toBe(0);
+  });
+});
+
+describe('SOQL limits (Salesforce: 100,000 characters a statement, 4,000 a WHERE string)', () => {
+  const base = "SELECT Id FROM Account WHERE Name = ''";
+  /** A statement of exactly `length` characters (padding the name literal). */
+  const statementOf = (length: number) => `SELECT Id FROM Account WHERE Name = '${'x'.repeat(length - base.length)}'`;
+
+  it('the defaults are Salesforce\'s', () => {
+    expect(SOQL_LIMITS).toEqual({ maxStatementLength: 100_000, maxWhereStringLength: 4_000 });
+  });
+
+  it('a statement of exactly the limit runs; one character more is MALFORMED_QUERY in Salesforce\'s words', () => {
+    const limits = { maxStatementLength: 200, maxWhereStringLength: null };
+    expect(runSoql(statementOf(200), [SCHEMA], () => ROWS, limits).records).toEqual([]);
+    let error: unknown;
+    try {
+      runSoql(statementOf(201), [SCHEMA], () => ROWS, limits);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SalesforceQueryError);
+    expect((error as SalesforceQueryError).errorCode).toBe('MALFORMED_QUERY');
+    expect((error as SalesforceQueryError).message).toBe('SOQL statements can not be longer than 200 characters.');
+  });
+
+  it('at the default, 100,000 characters run and 100,001 do not', () => {
+    expect(runSoql(statementOf(100_000), [SCHEMA], () => ROWS, { ...SOQL_LIMITS, maxWhereStringLength: null }).records).toEqual([]);
+    expect(() => runSoql(statementOf(100_001), [SCHEMA], () => ROWS, { ...SOQL_LIMITS, maxWhereStringLength: null })).toThrowError('SOQL statements can not be longer than 100000 characters.');
+  });
+
+  it('each WHERE string may hold 4,000 characters; 4,001 is MALFORMED_QUERY pointing at the string (=, IN and LIKE alike)', () => {
+    const ok = 'a'.repeat(4000);
+    const long = 'a'.repeat(4001);
+    expect(run(`SELECT Id FROM Account WHERE Name = '${ok}'`)).toEqual([]);
+    expect(run(`SELECT Id FROM Account WHERE Name IN ('${ok}', '${ok}')`)).toEqual([]);
+    for (const where of [`Name = '${long}'`, `Name IN ('a', '${long}')`, `Name LIKE '${long}'`]) {
+      const err = errorOf(`SELECT Id FROM Account WHERE ${where}`);
+      expect(err.errorCode, where.slice(0, 20)).toBe('MALFORMED_QUERY');
+      expect(err.message).toContain('ERROR at Row:1:Column:');
+      expect(err.message).toContain('4001 characters, at most 4000 are allowed');
+    }
+  });
+
+  it('the string bound counts decoded characters: 4,000 escaped quotes are 4,000 characters', () => {
+    expect(run(`SELECT Id FROM Account WHERE Name = '${"\\'".repeat(4000)}'`)).toEqual([]);
+  });
+
+  it('null limits switch a bound off', () => {
+    expect(runSoql(`SELECT Id FROM Account WHERE Name = '${'a'.repeat(5000)}'`, [SCHEMA], () => ROWS, { maxStatementLength: null, maxWhereStringLength: null }).records).toEqual([]);
   });
 });

@@ -13,6 +13,10 @@
  * in LIKE patterns only, \% and \_. Any other backslash is a MALFORMED_QUERY, like Salesforce.
  * Keywords, object and field names are case-insensitive; `=` and LIKE on text are case-insensitive.
  *
+ * Salesforce's documented bounds ("SOQL and SOSL Limits for Search Queries"): a statement of at most
+ * 100,000 characters ("SOQL statements can not be longer than 100000 characters", MALFORMED_QUERY),
+ * and at most 4,000 characters in each string within a WHERE clause. Both are `SoqlLimits`.
+ *
  * Pure functions only: no HTTP, no state. Errors are thrown as `SalesforceQueryError` carrying the
  * Salesforce errorCode (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, INVALID_QUERY_FILTER_OPERATOR...).
  */
@@ -438,6 +442,88 @@ export function parseSoql(source: string): SoqlQuery {
   return new Parser(source, tokenizeSoql(source)).parse();
 }
 
+/** Salesforce's bounds on a statement; null: unbounded. */
+export interface SoqlLimits {
+  /** Characters in the whole statement (Salesforce: 100,000). */
+  maxStatementLength: number | null;
+  /** Characters in each string literal of the WHERE clause (Salesforce: 4,000). */
+  maxWhereStringLength: number | null;
+}
+
+export const SOQL_LIMITS: Readonly<SoqlLimits> = Object.freeze({ maxStatementLength: 100_000, maxWhereStringLength: 4_000 });
+
+/** Refuses a statement longer than the limit, in Salesforce's words, before it is parsed. */
+export function checkStatementLength(source: string, limits: SoqlLimits = SOQL_LIMITS): void {
+  const max = limits.maxStatementLength;
+  if (max !== null && source.length > max) {
+    throw new SalesforceQueryError('MALFORMED_QUERY', `SOQL statements can not be longer than ${max} characters.`);
+  }
+}
+
+/** Refuses a WHERE string literal longer than the limit (each string counts on its own, as Salesforce states it). */
+export function checkWhereStrings(source: string, where: Condition | null, limits: SoqlLimits = SOQL_LIMITS): void {
+  const max = limits.maxWhereStringLength;
+  if (max === null || where === null) return;
+  const check = (lit: Literal) => {
+    if (lit.kind === 'string' && lit.value.length > max) {
+      throw malformed(source, lit.pos, `String literal in WHERE clause is too long: ${lit.value.length} characters, at most ${max} are allowed`);
+    }
+  };
+  const walk = (c: Condition): void => {
+    switch (c.type) {
+      case 'and':
+      case 'or':
+        c.items.forEach(walk);
+        return;
+      case 'not':
+        walk(c.item);
+        return;
+      case 'compare':
+        check(c.value);
+        return;
+      case 'in':
+        c.values.forEach(check);
+        return;
+      case 'like':
+        check(c.pattern);
+    }
+  };
+  walk(where);
+}
+
+/**
+ * How many look-up keys a WHERE clause carries: the most distinct values one field is matched
+ * against by `=`, `IN (…)` or an OR of those on the same field (AND: the largest of its parts).
+ * `Customer_Number__c IN ('a','b','c')` carries 3; `Name = 'x'` 1; a clause without such a
+ * condition 0.
+ */
+export function soqlBatchSize(where: Condition | null): number {
+  if (where === null) return 0;
+  const keys = lookupKeys(where);
+  return keys ? keys.values.size : 0;
+}
+
+function lookupKeys(c: Condition): { field: string; values: Set<string> } | undefined {
+  switch (c.type) {
+    case 'compare':
+      return c.op === '=' && c.value.kind !== 'null' ? { field: c.field.name.toLowerCase(), values: new Set([literalValue(c.value) ?? '']) } : undefined;
+    case 'in':
+      return c.negated ? undefined : { field: c.field.name.toLowerCase(), values: new Set(c.values.flatMap((v) => (v.kind === 'null' ? [] : [literalValue(v) ?? '']))) };
+    case 'or': {
+      const parts = c.items.map(lookupKeys);
+      const first = parts[0];
+      if (!first || parts.some((p) => !p || p.field !== first.field)) return undefined;
+      return { field: first.field, values: new Set(parts.flatMap((p) => [...(p?.values ?? [])])) };
+    }
+    case 'and':
+      return c.items
+        .map(lookupKeys)
+        .reduce<{ field: string; values: Set<string> } | undefined>((best, p) => (p && (!best || p.values.size > best.values.size) ? p : best), undefined);
+    default:
+      return undefined;
+  }
+}
+
 // ------------------------------------------------------------------------------------------ evaluation
 
 export interface SoqlResult {
@@ -599,7 +685,14 @@ function compileCondition(source: string, schema: SObjectSchema, cond: Condition
 const MAX_OFFSET = 2000;
 
 /** Resolves names, type-checks literals and runs the query over `records` (never mutated). */
-export function executeSoql(source: string, query: SoqlQuery, schemas: readonly SObjectSchema[], records: (object: SObjectSchema) => readonly SRecord[]): SoqlResult {
+export function executeSoql(
+  source: string,
+  query: SoqlQuery,
+  schemas: readonly SObjectSchema[],
+  records: (object: SObjectSchema) => readonly SRecord[],
+  limits: SoqlLimits = SOQL_LIMITS,
+): SoqlResult {
+  checkWhereStrings(source, query.where, limits);
   const object = resolveObject(source, schemas, query.object);
   const fields = resolveSelectList(source, object, query.fields);
   const predicate = query.where ? compileCondition(source, object, query.where) : () => true;
@@ -630,7 +723,8 @@ export function executeSoql(source: string, query: SoqlQuery, schemas: readonly 
   return { object, fields, records: rows.slice(start, end) };
 }
 
-/** Parse and run in one step. */
-export function runSoql(source: string, schemas: readonly SObjectSchema[], records: (object: SObjectSchema) => readonly SRecord[]): SoqlResult {
-  return executeSoql(source, parseSoql(source), schemas, records);
+/** Checks the length, parses and runs in one step. */
+export function runSoql(source: string, schemas: readonly SObjectSchema[], records: (object: SObjectSchema) => readonly SRecord[], limits: SoqlLimits = SOQL_LIMITS): SoqlResult {
+  checkStatementLength(source, limits);
+  return executeSoql(source, parseSoql(source), schemas, records, limits);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compareDecimal,
+  filterBatchSize,
   filterPredicate,
   formatStringLiteral,
   ODataSemanticError,
@@ -164,5 +165,42 @@ describe('parseKeyPredicate', () => {
   it('rejects lone quotes, unquoted and trailing junk', () => {
     for (const bad of ["'O'Neil'", '1003764', "'1' or '1'", "A='1',", "A='1',A='2'", "A='1' B='2'", ''])
       expect(() => parseKeyPredicate(bad), bad).toThrow(ODataSyntaxError);
+  });
+});
+
+describe('batched look-ups: or chains (OData V2 has no "in")', () => {
+  const many = Array.from({ length: 400 }, (_, i) => ({ Customer: `00101${String(i).padStart(5, '0')}`, IsCleared: i % 3 === 0 }));
+  const chain = (ids: readonly string[]) => ids.map((id) => `Customer eq ${formatStringLiteral(id)}`).join(' or ');
+
+  it('a parenthesised chain of 300 equalities and IsCleared eq false matches exactly those rows, whatever the order', () => {
+    const wanted = many.filter((_, i) => i % 4 !== 1).slice(0, 300).map((r) => r.Customer);
+    const p = filterPredicate(`(${chain([...wanted].reverse())} or Customer eq '0099999999') and IsCleared eq false`, schema, 'T');
+    expect(many.filter((r) => p(r)).map((r) => r.Customer)).toEqual(many.filter((r) => wanted.includes(r.Customer) && !r.IsCleared).map((r) => r.Customer));
+  });
+
+  it('without the parentheses, and binds tighter: only the last customer is filtered by IsCleared (why clients must bracket the chain)', () => {
+    const p = filterPredicate(`Customer eq '0010100000' or Customer eq '0010100003' and IsCleared eq false`, schema, 'T');
+    // 0010100000 is cleared (index 0) and still matches; 0010100003 is cleared too and does not
+    expect(many.filter((r) => p(r)).map((r) => r.Customer)).toEqual(['0010100000']);
+  });
+
+  it('a quote inside a chained literal stays a literal', () => {
+    expect(matching(`(${chain(["O'Neil", '0010100008'])}) and IsCleared eq false`)).toEqual(['0010100008']);
+  });
+
+  it('"in" (OData V4) is refused as a syntax error', () => {
+    expect(() => parseFilter("Customer in ('0010100001','0010100008')")).toThrowError(ODataSyntaxError);
+  });
+
+  it.each([
+    ['one equality', "Customer eq '1'", 1],
+    ['a chain (repeats once), in brackets, with and', "(Customer eq '1' or Customer eq '2' or Customer eq '1' or Customer eq '3') and IsCleared eq false", 3],
+    ['literal on the left', "'1' eq Customer or '2' eq Customer", 2],
+    ['the larger side of an and', "Customer eq '1' and (CustomerFullName eq 'a' or CustomerFullName eq 'b')", 2],
+    ['or over two properties', "Customer eq '1' or CustomerFullName eq 'a'", 0],
+    ['ne', "Customer ne '1'", 0],
+    ['a function', "startswith(Customer, '1') eq true", 0],
+  ])('counts the keys a filter carries: %s', (_label, filter, size) => {
+    expect(filterBatchSize(parseFilter(filter))).toBe(size);
   });
 });

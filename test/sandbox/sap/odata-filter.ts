@@ -501,6 +501,55 @@ function decimalParts(s: string): { sign: '' | '-'; int: string; frac: string } 
   return { sign: m[1] === '-' ? '-' : '', int: m[2], frac: m[3] ?? '' };
 }
 
+// ------------------------------------------------------------------------------------ batched look-ups
+
+/**
+ * How many look-up keys a filter carries: the most distinct literals one property is compared to
+ * with `eq`, directly or through an `or` chain on that property (`and`: the largest of its two
+ * sides). OData V2 has no `in`, so a batch is `(Customer eq 'a' or Customer eq 'b') and …`: 2.
+ */
+export function filterBatchSize(expr: FilterExpr): number {
+  return lookupKeys(expr)?.values.size ?? 0;
+}
+
+function literalKey(e: FilterExpr): string | undefined {
+  switch (e.kind) {
+    case 'string':
+    case 'number':
+      return `${e.kind}:${e.value}`;
+    case 'boolean':
+    case 'datetime':
+      return `${e.kind}:${String(e.value)}`;
+    default:
+      return undefined;
+  }
+}
+
+function lookupKeys(e: FilterExpr): { property: string; values: Set<string> } | undefined {
+  switch (e.kind) {
+    case 'compare': {
+      if (e.op !== 'eq') return undefined;
+      const [prop, lit] = e.left.kind === 'property' ? [e.left, e.right] : [e.right, e.left];
+      const key = literalKey(lit);
+      return prop.kind === 'property' && key !== undefined ? { property: prop.name, values: new Set([key]) } : undefined;
+    }
+    case 'or': {
+      const l = lookupKeys(e.left);
+      const r = lookupKeys(e.right);
+      return l && r && l.property === r.property ? { property: l.property, values: new Set([...l.values, ...r.values]) } : undefined;
+    }
+    case 'and': {
+      const l = lookupKeys(e.left);
+      const r = lookupKeys(e.right);
+      if (!l) return r;
+      if (!r) return l;
+      return r.values.size > l.values.size ? r : l;
+    }
+    default:
+      return undefined;
+  }
+}
+
 // ------------------------------------------------------------------------------------ literals & keys
 
 /** An Edm.String literal for a URL: quotes doubled (`O'Neil` → `'O''Neil'`); URL-encode afterwards. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer, SEED_EPOCH_MS } from '../shared/seed.js';
 import { formatStringLiteral } from './odata-filter.js';
-import { SapSimulator } from './sap.simulator.js';
+import { SAP_LIMITS, SapSimulator } from './sap.simulator.js';
 
 const { username, password } = SANDBOX_CREDENTIALS.sap;
 const AUTH = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -524,5 +524,100 @@ describe('server-driven paging', () => {
     }
     expect(pages).toBe(3);
     expect(seen).toEqual(SAP_CUSTOMERS.map((c) => c.customerId));
+  });
+});
+
+describe('batched look-ups: or chains on A_Customer and the open-items cube', () => {
+  const chain = (ids: readonly string[]) => `(${ids.map((id) => `Customer eq ${formatStringLiteral(id)}`).join(' or ')})`;
+  const itemsPath = `${CUBE}/A_OperationalAcctgDocItemCube`;
+
+  it('A_Customer with a chain of 10 customers (one missing from SAP) answers the 9 it holds, in storage order; the call carried 10 keys', async () => {
+    const ids = [...DEMO_CUSTOMERS.slice(40, 55).map((c) => c.customerId)].filter((id, i) => i % 3 !== 2 || id === DEMO.missingFromSap).slice(0, 10);
+    expect(ids).toContain(DEMO.missingFromSap);
+    const body = await getJson(filterUrl(`${BP}/A_Customer`, chain([...ids].reverse()), '&$select=Customer,CustomerName&$inlinecount=allpages'));
+    const expected = SAP_CUSTOMERS.filter((c) => ids.includes(c.customerId)).map((c) => c.customerId);
+    expect(expected).toHaveLength(9);
+    expect(body.d.results.map((r: Json) => r.Customer)).toEqual(expected);
+    expect(body.d.__count).toBe('9');
+    expect(sim.batchSizes('customers')).toEqual([10]);
+  });
+
+  it('a read by key carries one key', async () => {
+    await getJson(`${BP}/A_Customer('${DEMO.healthy}')?$format=json`);
+    expect(sim.batchSizes('customer')).toEqual([1]);
+    expect(sim.calls().batches.customer).toEqual({ calls: 1, keys: 1, max: 1, sizes: { '1': 1 } });
+  });
+
+  it('open items of 3 customers in one chained filter: server-driven paging returns every uncleared item exactly once, each page carrying the 3 keys', async () => {
+    const ids: string[] = [DEMO.healthy, DEMO.manyOpenItems, DEMO.multiCurrency];
+    const filter = `${chain(ids)} and IsCleared eq false`;
+    let url: string | undefined = `${sim.url}${filterUrl(itemsPath, filter, '&$select=Customer,AmountInCompanyCodeCurrency,CompanyCodeCurrency&$inlinecount=allpages')}`;
+    const rows: Json[] = [];
+    const counts: string[] = [];
+    while (url !== undefined && counts.length < 10) {
+      const res: Response = await fetch(url, { headers: { authorization: AUTH } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Json;
+      counts.push(body.d.__count as string);
+      rows.push(...(body.d.results as Json[]));
+      url = body.d.__next as string | undefined;
+      if (url !== undefined) expect(new URL(url).searchParams.get('$filter')).toBe(filter);
+    }
+    const expected = SAP_CUSTOMERS.filter((c) => ids.includes(c.customerId)).flatMap((c) => c.openItems.filter((i) => !i.cleared).map((i) => `${c.customerId} ${i.amount}`));
+    expect(expected.length).toBeGreaterThan(200);
+    expect(rows.map((r) => `${r.Customer} ${r.AmountInCompanyCodeCurrency}`)).toEqual(expected);
+    expect(counts).toEqual(Array.from({ length: Math.ceil(expected.length / 100) }, () => String(expected.length)));
+    expect(sim.batchSizes('openItems')).toEqual(counts.map(() => 3));
+  });
+});
+
+describe('the URL bound of the web tier (SapLimits.maxUrlBytes)', () => {
+  // encoded as fetch sends it (the URL parser percent-encodes ' in a query), so the byte count is exact
+  const filter = encodeURIComponent(`Customer eq '${DEMO.manyOpenItems}' and IsCleared eq false`).replace(/'/g, '%27');
+  const path = `${CUBE}/A_OperationalAcctgDocItemCube?$filter=${filter}&$format=json&pad=`;
+  /** A request target of exactly `bytes` bytes (padded with a custom query parameter, which a gateway ignores). */
+  const targetOf = (bytes: number) => `${path}${'a'.repeat(bytes - path.length)}`;
+
+  it('defaults to 8,192 bytes; configurable through the options and /__sim/limits', async () => {
+    expect(SAP_LIMITS).toEqual({ maxUrlBytes: 8192 });
+    expect(sim.limits).toEqual({ maxUrlBytes: 8192 });
+    expect(new SapSimulator({ limits: { maxUrlBytes: 2048 } }).limits.maxUrlBytes).toBe(2048);
+    const put = await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify({ maxUrlBytes: null }) });
+    expect(await put.json()).toEqual({ maxUrlBytes: null });
+    expect((await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify({ maxStatementLength: 1 }) })).status).toBe(400);
+  });
+
+  it('a target of exactly 8,192 bytes is served; 8,193 is 414 with an HTML page, before authentication and without an OData body', async () => {
+    const at = targetOf(8192);
+    expect(Buffer.byteLength(at)).toBe(8192);
+    expect((await get(at)).status).toBe(200);
+    const over = await get(targetOf(8193));
+    expect(over.status).toBe(414);
+    expect(over.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(over.headers.get('dataserviceversion')).toBeNull();
+    expect(await over.text()).toContain('Request-URI Too Long');
+    const anonymous = await fetch(sim.url + targetOf(9000));
+    expect(anonymous.status).toBe(414);
+    expect(sim.calls().oversized).toBe(2);
+    expect(sim.batchSizes('openItems')).toEqual([1]);
+  });
+
+  it('__next is the request URL plus $skiptoken: a first page right at the bound gets a next link over it (leave room when splitting)', async () => {
+    const first = await get(targetOf(8192));
+    const body = (await first.json()) as Json;
+    const next = body.d.__next as string;
+    expect(next).toContain('$skiptoken=100');
+    const nextTarget = next.slice(sim.url.length);
+    expect(Buffer.byteLength(nextTarget)).toBe(8192 + '&$skiptoken=100'.length);
+    expect((await get(nextTarget)).status).toBe(414);
+  });
+
+  it('a smaller configured bound applies to every route', async () => {
+    const entity = `${BP}/A_Customer('${DEMO.healthy}')`;
+    sim.setLimits({ maxUrlBytes: entity.length });
+    expect((await get(entity)).status).toBe(200);
+    expect((await get(`${entity}?$format=json`)).status).toBe(414);
+    expect((await get(`${BP}/$metadata`)).status).toBe(200);
+    expect((await get(`${BP}/$metadata?pad=${'a'.repeat(entity.length)}`)).status).toBe(414);
   });
 });

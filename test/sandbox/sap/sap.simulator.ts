@@ -5,6 +5,12 @@
  * (fetched with GET or HEAD, as a gateway allows), weak ETags with If-Match, `$metadata`,
  * `$filter` / `$select` / `$orderby` / `$top` / `$skip` / `$inlinecount`, and server-driven paging
  * of collections (`__next` with `$skiptoken`, 100 entries a page by default).
+ *
+ * Batched look-ups are `or` chains (OData V2 has no `in`): `(Customer eq 'a' or Customer eq 'b')
+ * and IsCleared eq false`; each records how many keys it carried (`batchSizes('openItems')`,
+ * `/__sim/batches`). A request target longer than `limits.maxUrlBytes` (8,192 bytes by default, a
+ * conservative bound for the web tier in front of a gateway) is refused with 414 before the
+ * gateway sees it. There is no `$batch`.
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
@@ -12,10 +18,12 @@ import { DEMO_CUSTOMERS, type DemoCustomer, type DemoOpenItem } from '../shared/
 import { basicAuth, bearer, formBody, Simulator, TokenStore, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
 import {
   compareDecimal,
-  filterPredicate,
+  compileFilter,
+  filterBatchSize,
   formatStringLiteral,
   ODataSemanticError,
   ODataSyntaxError,
+  parseFilter,
   parseKeyPredicate,
   type EdmType,
   type RowPredicate,
@@ -50,7 +58,21 @@ export interface SapSimulatorOptions extends SimulatorOptions {
   serverPageSize?: number | null;
   /** The customers to hold (default: the 60 demo customers). */
   customers?: readonly DemoCustomer[];
+  /** Request limits other than the defaults (tests make them small); see `SAP_LIMITS`. */
+  limits?: Partial<SapLimits>;
 }
+
+/** Bounds on a request to the SAP system; null: unbounded. */
+export type SapLimits = {
+  /**
+   * Bytes of the request target (path and query, as sent) the web tier accepts; longer is 414.
+   * SAP documents no single figure for every landscape (ICM, Web Dispatcher, a reverse proxy or
+   * API management in front); 8,192 is the common front-end bound and a safe one to split by.
+   */
+  maxUrlBytes: number | null;
+};
+
+export const SAP_LIMITS: Readonly<SapLimits> = Object.freeze({ maxUrlBytes: 8_192 });
 
 const ROOT = '/sap/opu/odata/sap';
 const BP = `${ROOT}/API_BUSINESS_PARTNER`;
@@ -81,7 +103,7 @@ class ODataRequestError extends Error {
   }
 }
 
-export class SapSimulator extends Simulator {
+export class SapSimulator extends Simulator<SapLimits> {
   /** OAuth access tokens (kept apart from CSRF tokens, so neither can stand in for the other). */
   readonly oauthTokens = new TokenStore(() => this.now(), () => this.faults.tokenTtlMs);
   override readonly name = 'sap';
@@ -106,6 +128,7 @@ export class SapSimulator extends Simulator {
     this.customers = options.customers ?? DEMO_CUSTOMERS;
     this.state = buildSapState(this.customers);
     if (!/^\d{3}$/.test(this.sapClient)) throw new Error(`sapClient must be 3 digits, got "${this.sapClient}"`);
+    this.initLimits({ ...SAP_LIMITS }, options.limits);
   }
 
   /** Name of the session cookie the CSRF token is bound to, e.g. SAP_SESSIONID_S4H_100. */
@@ -280,6 +303,7 @@ export class SapSimulator extends Simulator {
 
   private entity(ctx: SimContext, def: EntitySetDef, rows: readonly Row[]): void {
     checkOptions(ctx, ['$select', '$format']);
+    this.noteBatch(ctx, 1);
     const row = this.findByKey(def, rows, ctx.params.key);
     const select = parseSelect(ctx.query.get('$select'), def);
     const etag = this.etagFor(def, row);
@@ -295,7 +319,9 @@ export class SapSimulator extends Simulator {
   private collection(ctx: SimContext, def: EntitySetDef, rows: readonly Row[]): void {
     checkOptions(ctx, ['$filter', '$select', '$orderby', '$top', '$skip', '$skiptoken', '$inlinecount', '$format']);
     const filterText = ctx.query.get('$filter');
-    const predicate: RowPredicate = filterText === null ? () => true : filterPredicate(filterText, def.props, def.type);
+    const filter = filterText === null ? null : parseFilter(filterText);
+    if (filter) this.noteBatch(ctx, filterBatchSize(filter));
+    const predicate: RowPredicate = filter === null ? () => true : compileFilter(filter, def.props, def.type);
     const select = parseSelect(ctx.query.get('$select'), def);
     const order = parseOrderBy(ctx.query.get('$orderby'), def);
     const top = nonNegative(ctx, '$top');
@@ -443,6 +469,19 @@ export class SapSimulator extends Simulator {
       'content-type': 'text/html; charset=utf-8',
       'www-authenticate': `Basic realm="SAP NetWeaver Application Server [${this.systemId}/${this.sapClient}]"`,
     });
+  }
+
+  /** An over-long URL is refused by the web tier in front of the gateway: an HTML page, not an OData error. */
+  protected override refuseOversized(ctx: SimContext): boolean {
+    const max = this.limits.maxUrlBytes;
+    if (max === null || this.requestBytes(ctx).uri <= max) return false;
+    this.sendFrontEnd(
+      ctx,
+      414,
+      '<html><head><title>414 Request-URI Too Long</title></head><body><h1>Request-URI Too Long</h1>' +
+        `<p>The length of the requested URL exceeds the limit of ${max} bytes.</p></body></html>`,
+    );
+    return true;
   }
 
   protected override sendError(ctx: SimContext, status: number, message: string): void {

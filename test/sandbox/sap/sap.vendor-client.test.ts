@@ -3,12 +3,14 @@
  * `executeHttpRequest` with a destination pointing at the simulator reads, fetches a CSRF token
  * its own way (`HEAD` on the entity URL, first with a trailing slash, then without), writes with
  * `If-Match` and reads the change back. The simulator's `$metadata` is then held against what it
- * sends: every property declared, with the Edm type's wire form.
+ * sends: every property declared, with the Edm type's wire form. Batched look-ups go through the
+ * SDK too: `or` chains in `$filter` (as the SDK encodes them) on A_Customer and the open-items
+ * cube, and a chain too long for the URL bound meeting the 414.
  */
-import { executeHttpRequest, type HttpResponse } from '@sap-cloud-sdk/http-client';
+import { encodeAllParameters, executeHttpRequest, type HttpResponse } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
-import { DEMO, SEED_EPOCH_MS } from '../shared/seed.js';
+import { DEMO, DEMO_CUSTOMERS, SEED_EPOCH_MS } from '../shared/seed.js';
 import { formatStringLiteral } from './odata-filter.js';
 import { SapSimulator } from './sap.simulator.js';
 
@@ -252,5 +254,45 @@ describe('$metadata, read with the SDK, agrees with what the simulator sends', (
     expect(entryViolations(edmx, set, { ...entry, AmountInCompanyCodeCurrency: 12.5 })).toEqual([`${set}.AmountInCompanyCodeCurrency: Edm.Decimal must be a decimal string, got 12.5`]);
     expect(entryViolations(edmx, set, { ...entry, PostingDate: '2026-11-01' })).toEqual([`${set}.PostingDate: Edm.DateTime must be "/Date(<ms>)/", got "2026-11-01"`]);
     expect(entryViolations(edmx, set, { ...entry, Amount: '1' })).toEqual([`${set}.Amount: not declared in $metadata`]);
+  });
+});
+
+describe('batched look-ups through executeHttpRequest', () => {
+  const chain = (ids: readonly string[]) => `(${ids.map((id) => `Customer eq ${formatStringLiteral(id)}`).join(' or ')})`;
+  const inSap = (ids: readonly string[]) => DEMO_CUSTOMERS.filter((c) => c.presentIn.sap && ids.includes(c.customerId));
+  /** The SDK leaves parameters given in `params` as they are unless told to encode them: its own encodeAllParameters does. */
+  const query = (url: string, params: Record<string, string>) => executeHttpRequest(destination(), { method: 'get', url, params, parameterEncoder: encodeAllParameters });
+
+  it('A_Customer with an or chain of 20 customers in $filter (two not in SAP): the 18 SAP holds', async () => {
+    const ids = DEMO_CUSTOMERS.slice(35, 55).map((c) => c.customerId);
+    expect(ids).toEqual(expect.arrayContaining([DEMO.missingFromSap, DEMO.onlyInSalesforce]));
+    const res = await query(`${BP}/A_Customer`, { $filter: chain(ids), $select: 'Customer,CustomerName', $format: 'json' });
+    const results = (res.data as Json).d.results as Json[];
+    expect(results.map((r) => r.Customer)).toEqual(inSap(ids).map((c) => c.customerId));
+    expect(results).toHaveLength(18);
+    expect(sim.batchSizes('customers')).toEqual([20]);
+  });
+
+  it('the open-items cube with "(… or …) and IsCleared eq false" returns the uncleared items of exactly those customers', async () => {
+    const ids = [DEMO.healthy, DEMO.decimalTrap, DEMO.apostrophe, DEMO.multiCurrency];
+    const res = await query(`${CUBE}/A_OperationalAcctgDocItemCube`, {
+      $filter: `${chain(ids)} and IsCleared eq false`,
+      $select: 'Customer,AmountInCompanyCodeCurrency,CompanyCodeCurrency',
+      $inlinecount: 'allpages',
+      $format: 'json',
+    });
+    const d = (res.data as Json).d;
+    const expected = inSap(ids).flatMap((c) => c.openItems.filter((i) => !i.cleared).map((i) => `${c.customerId} ${i.amount}`));
+    expect((d.results as Json[]).map((r) => `${r.Customer} ${r.AmountInCompanyCodeCurrency}`)).toEqual(expected);
+    expect(d.__count).toBe(String(expected.length));
+    expect(sim.batchSizes('openItems')).toEqual([4]);
+  });
+
+  it('a chain longer than the URL bound is refused with 414 before the gateway; the SDK rejects with that status', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `00102${String(i).padStart(5, '0')}`);
+    const response = await failure(query(`${BP}/A_Customer`, { $filter: chain(ids), $format: 'json' }));
+    expect(response.status).toBe(414);
+    expect(String(response.data)).toContain('Request-URI Too Long');
+    expect(sim.batchSizes()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compileEncodedQuery,
+  encodedQueryBatchSize,
   parseEncodedQuery,
   parseTerm,
   splitSegments,
@@ -182,5 +183,37 @@ describe('compileEncodedQuery (evaluated like ServiceNow)', () => {
   it('sorts with ORDERBY / ORDERBYDESC and ignores unknown sort fields', () => {
     expect(run('active=true^ORDERBYDESCopened_at')).toEqual(['INC002', 'INC004', 'INC001']);
     expect(run('ORDERBYstate^ORDERBYbogus')).toEqual(['INC001', 'INC002', 'INC005', 'INC003', 'INC004']);
+  });
+});
+
+describe('batched look-ups: fieldINa,b,c', () => {
+  const companies: Row[] = Array.from({ length: 300 }, (_, i) => ({ sys_id: i.toString(16).padStart(32, '0'), u_customer_number: `00101${String(i).padStart(5, '0')}`, active: i % 2 === 0 ? 'true' : 'false' }));
+  const resolveCompany: FieldResolver<Row> = (path) => (['sys_id', 'u_customer_number', 'active'].includes(path) ? { type: path === 'active' ? 'boolean' : 'string', get: (r) => r[path] ?? '' } : undefined);
+  const numbers = (query: string) => {
+    const q = compileEncodedQuery(query, resolveCompany);
+    return companies.filter((r) => q.matches(r)).map((r) => r.u_customer_number);
+  };
+
+  it('u_customer_numberIN with 200 values (some unknown, any order) finds exactly those records', () => {
+    const wanted = companies.filter((_, i) => i % 3 === 0).slice(0, 200).map((r) => r.u_customer_number);
+    expect(numbers(`u_customer_numberIN${[...wanted].reverse().join(',')},0099999999`)).toEqual(wanted);
+  });
+
+  it('companyIN combined with active=true (as the grouped ticket count sends it) applies both', () => {
+    const ids = companies.slice(0, 10).map((r) => r.sys_id);
+    expect(numbers(`active=true^sys_idIN${ids.join(',')}`)).toEqual(companies.slice(0, 10).filter((r) => r.active === 'true').map((r) => r.u_customer_number));
+  });
+
+  it.each([
+    ['one equality', 'u_customer_number=0010100001', 1],
+    ['an IN list (repeats once)', 'u_customer_numberIN0010100001,0010100002,0010100003,0010100002', 3],
+    ['the IN clause beside active=true', 'active=true^companyINa,b,c,d', 4],
+    ['an ^OR chain on one field', 'company=a^ORcompany=b^ORcompanyINc,d', 4],
+    ['^OR over two fields', 'company=a^ORnumber=b', 0],
+    ['NOT IN', 'companyNOT INa,b', 0],
+    ['the largest ^NQ group', 'company=a^NQcompanyINb,c', 2],
+    ['nothing', '', 0],
+  ])('counts the keys an encoded query carries: %s', (_label, query, size) => {
+    expect(encodedQueryBatchSize(query)).toBe(size);
   });
 });

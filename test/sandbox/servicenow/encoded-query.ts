@@ -129,6 +129,30 @@ export function parseEncodedQuery(query: string): EncodedQuery {
   return { groups: groups.filter((g) => g.length > 0), orderBy };
 }
 
+// ------------------------------------------------------------------------------------ batched look-ups
+
+/**
+ * How many look-up keys an encoded query carries: the most distinct values one field is matched
+ * against in a clause, by `=` or `IN` (`u_customer_numberINa,b,c` carries 3; `company=x^ORcompany=y`
+ * 2); across `^` (AND) and `^NQ` the largest clause counts. Counted on the syntax, before fields are
+ * resolved, as the request was written.
+ */
+export function encodedQueryBatchSize(query: EncodedQuery | string): number {
+  const parsed = typeof query === 'string' ? parseEncodedQuery(query) : query;
+  let best = 0;
+  for (const group of parsed.groups) {
+    for (const clause of group) {
+      const conditions = clause.flatMap((t) => (t.kind === 'condition' ? [t.condition] : []));
+      if (conditions.length === 0 || conditions.length !== clause.length) continue;
+      const field = conditions[0].field;
+      if (conditions.some((c) => c.field !== field || (c.operator !== '=' && c.operator !== 'IN'))) continue;
+      const values = new Set(conditions.flatMap((c) => (c.operator === 'IN' ? c.value.split(',') : [c.value])));
+      best = Math.max(best, values.size);
+    }
+  }
+  return best;
+}
+
 // ------------------------------------------------------------------------------------ evaluation
 
 export type FieldType = 'string' | 'boolean' | 'integer' | 'datetime' | 'reference' | 'sys_id';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../shared/seed.js';
-import { ServiceNowSimulator } from './servicenow.simulator.js';
+import { SERVICENOW_LIMITS, ServiceNowSimulator } from './servicenow.simulator.js';
 
 const CREDS = SANDBOX_CREDENTIALS.servicenow;
 const BASIC = `Basic ${Buffer.from(`${CREDS.username}:${CREDS.password}`).toString('base64')}`;
@@ -316,5 +316,149 @@ describe('faults in ServiceNow format', () => {
     sim.setFaults({ forcedStatus: 503, only: ['stats'] });
     expect((await get('/api/now/stats/incident?sysparm_count=true')).status).toBe(503);
     expect((await get('/api/now/table/incident?sysparm_limit=1')).status).toBe(200);
+  });
+});
+
+describe('batched look-ups: fieldIN on the Table API and the grouped Aggregate API', () => {
+  const inServiceNow = DEMO_CUSTOMERS.filter((c) => c.presentIn.servicenow);
+  const activeCount = (c: (typeof DEMO_CUSTOMERS)[number]) => c.tickets.filter((t) => t.active).length;
+  type Group = { stats: { count: string }; groupby_fields: Array<{ field: string; value: string }> };
+
+  it('core_company with u_customer_numberIN every customer number (and an unknown one) returns each company once; the call carried 61 keys', async () => {
+    const ids = [...DEMO_CUSTOMERS.map((c) => c.customerId), '0099999999'];
+    const res = await get(`/api/now/table/core_company?sysparm_query=${q(`u_customer_numberIN${ids.join(',')}`)}&sysparm_fields=sys_id,u_customer_number&sysparm_limit=${ids.length}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: Array<{ sys_id: string; u_customer_number: string }> };
+    expect(body.result).toEqual(inServiceNow.map((c) => ({ sys_id: c.serviceNowCompanySysId, u_customer_number: c.customerId })));
+    expect(res.headers.get('x-total-count')).toBe(String(inServiceNow.length));
+    expect(sim.batchSizes('table')).toEqual([61]);
+  });
+
+  it('one grouped count for several companies: an entry per company that has active incidents, count a string, groupby_fields [{field, value}]; none for a company without any', async () => {
+    const chosen = inServiceNow.slice(0, 12);
+    expect(chosen).toContain(many);
+    expect(chosen.some((c) => activeCount(c) === 0)).toBe(true); // some company has no active incident: it gets no entry
+    const ghost = demoCustomer(DEMO.missingFromServiceNow).serviceNowCompanySysId; // no such company at all
+    const ids = [...chosen.map((c) => c.serviceNowCompanySysId), ghost];
+    expect(ids.every((id) => !/^\d+$/.test(id))).toBe(true); // so text order is the order
+    const res = await get(`/api/now/stats/incident?sysparm_count=true&sysparm_group_by=company&sysparm_query=${q(`active=true^companyIN${ids.join(',')}`)}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: Group[] };
+    const expected = chosen
+      .filter((c) => activeCount(c) > 0)
+      .map((c) => ({ stats: { count: String(activeCount(c)) }, groupby_fields: [{ field: 'company', value: c.serviceNowCompanySysId }] }))
+      .sort((a, b) => (a.groupby_fields[0].value < b.groupby_fields[0].value ? -1 : 1));
+    expect(expected.length).toBeGreaterThan(1);
+    expect(expected.length).toBeLessThan(chosen.length);
+    expect(body).toEqual({ result: expected });
+    expect(body.result.find((g) => g.groupby_fields[0].value === many.serviceNowCompanySysId)?.stats.count).toBe('25');
+    expect(sim.batchSizes('stats')).toEqual([ids.length]);
+  });
+
+  it('each grouped count equals what the single-company call answers', async () => {
+    const ids = inServiceNow.slice(0, 20).map((c) => c.serviceNowCompanySysId);
+    const grouped = ((await (await get(`/api/now/stats/incident?sysparm_count=true&sysparm_group_by=company&sysparm_query=${q(`active=true^companyIN${ids.join(',')}`)}`)).json()) as { result: Group[] }).result;
+    for (const id of ids) {
+      const single = (await (await get(`/api/now/stats/incident?sysparm_count=true&sysparm_query=${q(`active=true^company=${id}`)}`)).json()) as { result: { stats: { count: string } } };
+      const group = grouped.find((g) => g.groupby_fields[0].value === id);
+      expect(group?.stats.count ?? '0', id).toBe(single.result.stats.count);
+    }
+  });
+
+  it('no matching records: an empty result array; an unknown group-by field is ignored (the ungrouped answer)', async () => {
+    const none = await get(`/api/now/stats/incident?sysparm_count=true&sysparm_group_by=company&sysparm_query=${q(`companyIN${'f'.repeat(32)}`)}`);
+    expect(await none.json()).toEqual({ result: [] });
+    const bogus = await get(`/api/now/stats/incident?sysparm_count=true&sysparm_group_by=bogus&sysparm_query=${q(`company=${many.serviceNowCompanySysId}`)}`);
+    expect(await bogus.json()).toEqual({ result: { stats: { count: String(many.tickets.length) } } });
+  });
+
+  it('groups by two fields, dot-walks included', async () => {
+    const res = await get(`/api/now/stats/incident?sysparm_count=true&sysparm_group_by=company.u_customer_number,active&sysparm_query=${q(`company=${many.serviceNowCompanySysId}`)}`);
+    const body = (await res.json()) as { result: Group[] };
+    const byActive = (flag: boolean) => String(many.tickets.filter((t) => t.active === flag).length);
+    const expected = [false, true]
+      .filter((flag) => byActive(flag) !== '0')
+      .map((flag) => ({ stats: { count: byActive(flag) }, groupby_fields: [{ field: 'company.u_customer_number', value: many.customerId }, { field: 'active', value: String(flag) }] }));
+    expect(body.result).toEqual(expected);
+  });
+
+  it('a read by sys_id carries one key', async () => {
+    await get(`/api/now/table/core_company/${healthy.serviceNowCompanySysId}`);
+    expect(sim.batchSizes('record')).toEqual([1]);
+  });
+});
+
+describe("the instance's request limits", () => {
+  const ids = DEMO_CUSTOMERS.filter((c) => c.presentIn.servicenow).map((c) => c.serviceNowCompanySysId);
+
+  it('defaults, options and /__sim/limits', async () => {
+    expect(SERVICENOW_LIMITS).toEqual({ maxUrlBytes: 8192, maxPaginationHeaderBytes: 8192, maxResponseBytes: null });
+    expect(sim.limits).toEqual(SERVICENOW_LIMITS);
+    expect(new ServiceNowSimulator({ limits: { maxResponseBytes: 1000 } }).limits.maxResponseBytes).toBe(1000);
+    const put = await fetch(`${sim.url}/__sim/limits`, { method: 'PATCH', body: JSON.stringify({ maxUrlBytes: 4096 }) });
+    expect(await put.json()).toEqual({ ...SERVICENOW_LIMITS, maxUrlBytes: 4096 });
+  });
+
+  it('a request target of exactly maxUrlBytes is served; one byte more is 414 Request-URI Too Large from the front end', async () => {
+    const path = `/api/now/table/core_company?sysparm_fields=sys_id&pad=`;
+    const target = (bytes: number) => `${path}${'a'.repeat(bytes - path.length)}`;
+    expect((await get(target(8192))).status).toBe(200);
+    const over = await get(target(8193));
+    expect(over.status).toBe(414);
+    expect(over.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await over.text()).toContain('<title>414 Request-URI Too Large</title>');
+    expect(sim.calls().oversized).toBe(1);
+  });
+
+  it('a query too long for the Link header of a result that needs paging: 400 "Pagination not supported", in the instance\'s words', async () => {
+    sim.setLimits({ maxPaginationHeaderBytes: 2000 });
+    const query = q(`companyIN${ids.join(',')}`);
+    const res = await get(`/api/now/table/incident?sysparm_query=${query}&sysparm_fields=number&sysparm_limit=10`);
+    expect(res.status).toBe(400);
+    const total = DEMO_CUSTOMERS.filter((c) => c.presentIn.servicenow).reduce((n, c) => n + c.tickets.length, 0);
+    expect(await res.json()).toEqual({
+      error: {
+        message: 'Pagination not supported',
+        detail: `The requested query is too long to build the response pagination header URLs. Please do one of the following: shorten the sysparm_query, or query without pagination by setting the parameter 'sysparm_suppress_pagination_header' to true, or set 'sysparm_limit' with a value larger then ${total} to bypass the need for pagination.`,
+      },
+      status: 'failure',
+    });
+  });
+
+  it('sysparm_suppress_pagination_header=true, or a sysparm_limit the result fits in, avoids it: 200 without a Link header', async () => {
+    sim.setLimits({ maxPaginationHeaderBytes: 2000 });
+    const query = q(`companyIN${ids.join(',')}`);
+    const suppressed = await get(`/api/now/table/incident?sysparm_query=${query}&sysparm_fields=number&sysparm_limit=10&sysparm_suppress_pagination_header=true`);
+    expect(suppressed.status).toBe(200);
+    expect(suppressed.headers.get('link')).toBeNull();
+    expect(((await suppressed.json()) as { result: unknown[] }).result).toHaveLength(10);
+    const fits = await get(`/api/now/table/core_company?sysparm_query=${q(`sys_idIN${ids.join(',')}`)}&sysparm_fields=sys_id&sysparm_limit=${ids.length}`);
+    expect(fits.status).toBe(200);
+    expect(fits.headers.get('link')).toBeNull();
+    expect(((await fits.json()) as { result: unknown[] }).result).toHaveLength(ids.length);
+    // a short query still gets its links
+    const short = await get(`/api/now/table/core_company?sysparm_fields=sys_id&sysparm_limit=5`);
+    expect(short.headers.get('link')).toContain('rel="next"');
+  });
+
+  it('at the default bound, a paged query well within the URL bound fails: the Link header repeats it three or four times', async () => {
+    const query = q(`companyIN${[...ids, ...ids].join(',')}`);
+    expect(query.length).toBeGreaterThan(8192 / 3);
+    expect(query.length).toBeLessThan(8192 - 200);
+    expect((await get(`/api/now/table/incident?sysparm_query=${query}&sysparm_fields=number&sysparm_limit=10`)).status).toBe(400);
+    expect((await get(`/api/now/table/incident?sysparm_query=${query}&sysparm_fields=number&sysparm_limit=10&sysparm_offset=10`)).status).toBe(400);
+  });
+
+  it('maxResponseBytes (off by default): a larger Table API answer arrives as a 200 whose JSON is cut at the cap', async () => {
+    const url = `/api/now/table/incident?sysparm_fields=number,short_description`;
+    const whole = await get(url);
+    expect(((await whole.json()) as { result: unknown[] }).result.length).toBeGreaterThan(100);
+    sim.setLimits({ maxResponseBytes: 1000 });
+    const cut = await get(url);
+    expect(cut.status).toBe(200);
+    const text = await cut.text();
+    expect(Buffer.byteLength(text)).toBe(1000);
+    expect(() => JSON.parse(text) as unknown).toThrow();
+    expect((await get(`/api/now/table/core_company/${healthy.serviceNowCompanySysId}`)).status).toBe(200);
   });
 });

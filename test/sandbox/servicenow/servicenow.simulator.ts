@@ -4,6 +4,13 @@
  * wire quirks: every value a string, reference fields as `{link,value}`, counts as strings,
  * `X-Total-Count` / `Link` paging headers, and encoded queries whose invalid terms are silently
  * ignored (see encoded-query.ts).
+ *
+ * Batched look-ups: `fieldINa,b,c` on the Table API, and the Aggregate API grouped with
+ * `sysparm_group_by` (one entry per group that has records: `{stats:{count:"N"}, groupby_fields:
+ * [{field, value}]}`); each call records how many keys it carried (`/__sim/batches`). Limits
+ * (`ServiceNowLimits`): an over-long request target is refused with 414 by the front end; a query
+ * too long for the `Link` header of a result that needs paging is 400 "Pagination not supported"
+ * unless `sysparm_suppress_pagination_header=true`; an optional response-size cap.
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
@@ -17,7 +24,7 @@ import {
   type SimContext,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { compileEncodedQuery, type FieldResolver, type ResolvedField } from './encoded-query.js';
+import { compareValues, compileEncodedQuery, encodedQueryBatchSize, type FieldResolver, type ResolvedField } from './encoded-query.js';
 import { fieldDef, seedTables, tableDef, type SnRecord } from './servicenow.data.js';
 
 export interface ServiceNowSimulatorOptions extends SimulatorOptions {
@@ -29,7 +36,33 @@ export interface ServiceNowSimulatorOptions extends SimulatorOptions {
   tokenLifetimeSeconds?: number;
   /** The customers to hold (default: the 60 demo customers). */
   customers?: readonly DemoCustomer[];
+  /** Request limits other than the defaults (tests make them small); see `SERVICENOW_LIMITS`. */
+  limits?: Partial<ServiceNowLimits>;
 }
+
+/** Bounds on a request to the instance; null: unbounded. */
+export type ServiceNowLimits = {
+  /**
+   * Bytes of the request target (path and query) the instance's front end accepts; longer is 414
+   * "Request-URI Too Large". ServiceNow documents no figure; 8,192 is the common front-end bound.
+   */
+  maxUrlBytes: number | null;
+  /**
+   * Bytes the Table API's `Link` header may take. When a result needs paging and the links (each a
+   * copy of the request's query) would be longer, the instance answers 400 "Pagination not
+   * supported"; `sysparm_suppress_pagination_header=true`, or a sysparm_limit that fits the whole
+   * result, avoids it. ServiceNow documents no figure; 8,192 (a common response-header bound) is assumed.
+   */
+  maxPaginationHeaderBytes: number | null;
+  /**
+   * Bytes of a Table API response body before the instance stops writing it: the client gets a 200
+   * whose JSON is cut off, as reported for over-large answers. Not a documented inbound figure, so
+   * off by default.
+   */
+  maxResponseBytes: number | null;
+};
+
+export const SERVICENOW_LIMITS: Readonly<ServiceNowLimits> = Object.freeze({ maxUrlBytes: 8_192, maxPaginationHeaderBytes: 8_192, maxResponseBytes: null });
 
 /** The Table API's default page size when sysparm_limit is absent. */
 const DEFAULT_LIMIT = 10_000;
@@ -48,7 +81,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 const TABLE_PATH = String.raw`^/api/now/(?:v[12]/)?table/(?<table>[^/]+)`;
 
-export class ServiceNowSimulator extends Simulator {
+export class ServiceNowSimulator extends Simulator<ServiceNowLimits> {
   readonly name = 'servicenow';
   private readonly username: string;
   private readonly password: string;
@@ -72,6 +105,7 @@ export class ServiceNowSimulator extends Simulator {
     this.clientSecret = options.clientSecret ?? creds.clientSecret;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 1799;
     this.customers = options.customers ?? DEMO_CUSTOMERS;
+    this.initLimits({ ...SERVICENOW_LIMITS }, options.limits);
     this.resetData();
   }
 
@@ -114,6 +148,14 @@ export class ServiceNowSimulator extends Simulator {
     } else {
       this.envelope(ctx, status, message, `HTTP ${status} ${STATUS_TEXT[status] ?? 'Error'}`);
     }
+  }
+
+  /** The front end refuses an over-long request target before the instance sees it: an HTML page. */
+  protected override refuseOversized(ctx: SimContext): boolean {
+    const max = this.limits.maxUrlBytes;
+    if (max === null || this.requestBytes(ctx).uri <= max) return false;
+    this.sendFrontEnd(ctx, 414, '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n');
+    return true;
   }
 
   protected override sendRateLimited(ctx: SimContext, retryAfterSeconds: number): void {
@@ -258,7 +300,9 @@ export class ServiceNowSimulator extends Simulator {
   }
 
   private matching(ctx: SimContext, table: string): SnRecord[] {
-    const query = compileEncodedQuery(ctx.query.get('sysparm_query') ?? '', this.resolver(table));
+    const text = ctx.query.get('sysparm_query') ?? '';
+    this.noteBatch(ctx, encodedQueryBatchSize(text));
+    const query = compileEncodedQuery(text, this.resolver(table));
     return query.sort((this.tables.get(table) ?? []).filter((r) => query.matches(r)));
   }
 
@@ -272,8 +316,32 @@ export class ServiceNowSimulator extends Simulator {
     const offset = nonNegativeInt(ctx.query.get('sysparm_offset')) ?? 0;
     const page = all.slice(offset, offset + limit);
     const headers: Record<string, string> = { 'X-Total-Count': String(all.length) };
-    if (limitParam !== null || all.length > limit) headers.Link = this.links(ctx, all.length, limit, offset);
-    this.sendJson(ctx, 200, { result: page.map((r) => this.format(ctx, table, r)) }, headers);
+    const suppressed = ctx.query.get('sysparm_suppress_pagination_header') === 'true';
+    if (!suppressed && (limitParam !== null || all.length > limit)) {
+      const link = this.links(ctx, all.length, limit, offset);
+      const max = this.limits.maxPaginationHeaderBytes;
+      if (max === null || Buffer.byteLength(link) <= max) {
+        headers.Link = link;
+      } else if (all.length > limit) {
+        // the words of a real instance (its community reports quote them); "then" is theirs
+        this.envelope(
+          ctx,
+          400,
+          'Pagination not supported',
+          "The requested query is too long to build the response pagination header URLs. Please do one of the following: shorten the sysparm_query, or query without pagination by setting the parameter 'sysparm_suppress_pagination_header' to true, " +
+            `or set 'sysparm_limit' with a value larger then ${all.length} to bypass the need for pagination.`,
+        );
+        return;
+      }
+    }
+    const body = { result: page.map((r) => this.format(ctx, table, r)) };
+    const cap = this.limits.maxResponseBytes;
+    const text = JSON.stringify(body);
+    if (cap !== null && Buffer.byteLength(text) > cap) {
+      this.send(ctx, 200, Buffer.from(text).subarray(0, cap), { 'content-type': 'application/json;charset=UTF-8', ...headers });
+      return;
+    }
+    this.sendJson(ctx, 200, body, headers);
   }
 
   private links(ctx: SimContext, total: number, limit: number, offset: number): string {
@@ -295,6 +363,7 @@ export class ServiceNowSimulator extends Simulator {
     if (!this.authenticated(ctx)) return;
     const table = this.knownTable(ctx);
     if (!table) return;
+    this.noteBatch(ctx, 1); // a read by key carries one key
     const row = this.bySysId.get(table)?.get(ctx.params.sysId);
     if (!row) {
       this.envelope(ctx, 404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
@@ -305,15 +374,56 @@ export class ServiceNowSimulator extends Simulator {
 
   // ------------------------------------------------------------------------------ Aggregate API
 
+  /**
+   * `GET /api/now/stats/{table}`. Without `sysparm_group_by`: `{result: {stats: {count: "N"}}}`.
+   * With it (comma-separated fields, dot-walks allowed): `result` is an array with one entry per
+   * group that has records, `{stats: {count: "N"}, groupby_fields: [{field, value}]}`, value the
+   * stored value (a reference's sys_id, '' when empty), groups in ascending order of their values;
+   * a group with no records has no entry at all. Unknown group-by fields are ignored, as unknown
+   * query terms are.
+   */
   private aggregate(ctx: SimContext): void {
     if (!this.authenticated(ctx)) return;
     const table = this.knownTable(ctx);
     if (!table) return;
-    if (ctx.query.get('sysparm_count') !== 'true') {
-      this.sendJson(ctx, 200, { result: {} });
+    const count = ctx.query.get('sysparm_count') === 'true';
+    const resolve = this.resolver(table);
+    const groupBy = (ctx.query.get('sysparm_group_by') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .flatMap((name) => {
+        const field = name === '' ? undefined : resolve(name);
+        return field ? [{ name, field }] : [];
+      });
+    if (groupBy.length === 0) {
+      if (!count) {
+        this.matching(ctx, table);
+        this.sendJson(ctx, 200, { result: {} });
+        return;
+      }
+      this.sendJson(ctx, 200, { result: { stats: { count: String(this.matching(ctx, table).length) } } });
       return;
     }
-    this.sendJson(ctx, 200, { result: { stats: { count: String(this.matching(ctx, table).length) } } });
+    const groups = new Map<string, { values: string[]; records: number }>();
+    for (const record of this.matching(ctx, table)) {
+      const values = groupBy.map((g) => g.field.get(record));
+      const key = JSON.stringify(values);
+      const group = groups.get(key) ?? { values, records: 0 };
+      group.records++;
+      groups.set(key, group);
+    }
+    const ordered = [...groups.values()].sort((a, b) => {
+      for (let i = 0; i < a.values.length; i++) {
+        const c = compareValues(a.values[i], b.values[i]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
+    const result = ordered.map((g) => ({
+      stats: count ? { count: String(g.records) } : {},
+      groupby_fields: groupBy.map((f, i) => ({ field: f.name, value: g.values[i] })),
+    }));
+    this.sendJson(ctx, 200, { result });
   }
 }
 

@@ -1,11 +1,14 @@
 /**
  * The shared machinery of every simulator: an HTTP server on 127.0.0.1, a route table, fault
  * controls (latency, errors, forced status, the vendor's own rate limit, malformed bodies,
- * connection resets, token expiry) and counters of the calls received.
+ * connection resets, token expiry), the vendor's request limits and counters of the calls
+ * received (with how many customers each batched look-up carried).
  *
  * A vendor simulator extends `Simulator`, declares its routes and says how its vendor formats
- * an error and a rate-limit refusal. Everything else (faults, counters, the `/__sim/*` control
- * API used by tests, benchmarks and the CLI) lives here so all four behave alike.
+ * an error and a rate-limit refusal, and, where its vendor bounds a request, which limits it
+ * has (`initLimits`) and how an over-large request is refused (`refuseOversized`). Everything
+ * else (faults, limits, counters, the `/__sim/*` control API used by tests, benchmarks and the
+ * CLI) lives here so all four behave alike.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -58,6 +61,25 @@ export interface RecordedRequest {
   body: string;
   /** The W3C trace context the caller sent, if any. */
   traceparent?: string;
+  /**
+   * How many look-up keys (customers) a query carried: the values of an IN list, an `or` chain
+   * of equalities, a `fieldINa,b` term, the OR-ed terms of a SOSL search; 1 for a read by key.
+   * Set once the simulator has parsed the query (whether or not anything matched); absent for
+   * calls that name no keys or never reached the parser.
+   */
+  batchSize?: number;
+}
+
+/** How many keys the batched look-ups of one route carried. */
+export interface BatchStats {
+  /** Look-ups that named their keys. */
+  calls: number;
+  /** Keys carried in all. */
+  keys: number;
+  /** The most keys one call carried. */
+  max: number;
+  /** Calls per batch size, e.g. { "1": 40, "25": 3 }. */
+  sizes: Record<string, number>;
 }
 
 export interface CallStats {
@@ -67,7 +89,17 @@ export interface CallStats {
   perSecond: Record<string, number>;
   maxPerSecond: number;
   rateLimited: number;
+  /** Calls refused because the request was larger than a vendor limit (URI, headers, statement). */
+  oversized: number;
+  /** Batched look-ups per route. */
+  batches: Record<string, BatchStats>;
 }
+
+/**
+ * A vendor's request limits, name → bound (null: unbounded). Each simulator declares its own with
+ * the vendor's defaults; options and `PUT /__sim/limits` change them (tests make them small).
+ */
+export type Limits = Record<string, number | null>;
 
 export interface SimContext {
   req: IncomingMessage;
@@ -98,8 +130,14 @@ export interface SimulatorOptions {
 
 const MAX_RECORDED = 2000;
 const MAX_BODY = 1024 * 1024;
+/**
+ * Node refuses requests whose request line and headers exceed 16 KiB (431) before any handler
+ * runs. The simulators allow far more, so that the vendor's own bound (`refuseOversized`) is the
+ * one a client meets, and a test can raise it.
+ */
+const NODE_MAX_HEADER_BYTES = 1024 * 1024;
 
-export abstract class Simulator {
+export abstract class Simulator<L extends Limits = Limits> {
   abstract readonly name: string;
   faults: Faults = { ...DEFAULT_FAULTS, only: [] };
   readonly now: () => number;
@@ -110,6 +148,10 @@ export abstract class Simulator {
   private stats: CallStats = emptyStats();
   private recorded: RecordedRequest[] = [];
   private callWaiters: { n: number; route?: string; resolve: () => void }[] = [];
+  private readonly recordOf = new WeakMap<IncomingMessage, RecordedRequest>();
+  private configuredLimits = {} as L;
+  /** The vendor's request limits in force (see `initLimits`, `setLimits`). */
+  limits = {} as L;
   private window = { second: -1, count: 0 };
   private readonly host: string;
   private readonly requestedPort: number;
@@ -144,6 +186,13 @@ export abstract class Simulator {
   protected vendorControl(_path: string, _method: string, _body: Buffer): { status: number; body: unknown } | undefined {
     return undefined;
   }
+  /**
+   * Refuses a request that is larger than the vendor accepts (before routing, as the vendor's
+   * front end does) and returns true; false lets it through. Default: no bound.
+   */
+  protected refuseOversized(_ctx: SimContext): boolean {
+    return false;
+  }
 
   get port(): number {
     const addr = this.server?.address() as AddressInfo | null | undefined;
@@ -157,7 +206,7 @@ export abstract class Simulator {
 
   async start(): Promise<this> {
     const routes = this.routes();
-    const server = createServer((req, res) => {
+    const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (req, res) => {
       this.handle(routes, req, res).catch((err: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain' });
@@ -242,15 +291,70 @@ export abstract class Simulator {
     this.window = { second: -1, count: 0 };
   }
 
-  /** Everything back to the seeded, fault-free state. */
+  /** Batch statistics of one route (zeros when it carried none). */
+  batchStats(route: string): BatchStats {
+    return structuredClone(this.stats.batches[route] ?? emptyBatchStats());
+  }
+
+  /** The batch sizes of the recorded calls to `route` (or all), oldest first; calls that named no keys are left out. */
+  batchSizes(route?: string): number[] {
+    return this.requests(route).flatMap((r) => (r.batchSize === undefined ? [] : [r.batchSize]));
+  }
+
+  /**
+   * Changes limits while running (the control API and tests use it). Unknown names and values
+   * other than null or a non-negative integer are refused.
+   */
+  setLimits(partial: Partial<Limits>): L {
+    const checked = checkLimits(partial, this.configuredLimits);
+    this.limits = { ...this.limits, ...checked };
+    return this.limits;
+  }
+
+  /** Limits back to what the simulator was built with. */
+  resetLimits(): void {
+    this.limits = { ...this.configuredLimits };
+  }
+
+  /** Everything back to the seeded, fault-free state (limits as built). */
   reset(): void {
     this.resetFaults();
+    this.resetLimits();
     this.resetCalls();
     this.tokens.clear();
     this.resetData();
   }
 
   // ---------------------------------------------------------------- helpers for subclasses
+
+  /** Declares the vendor's limits and their defaults, with overrides from the options (call once, in the constructor). */
+  protected initLimits(defaults: L, overrides: Partial<Limits> = {}): void {
+    this.configuredLimits = { ...defaults, ...checkLimits(overrides, defaults) };
+    this.limits = { ...this.configuredLimits };
+  }
+
+  /** Records how many keys (customers) this call's query carried (see `RecordedRequest.batchSize`). */
+  protected noteBatch(ctx: SimContext, size: number): void {
+    if (!Number.isInteger(size) || size < 1) return;
+    const record = this.recordOf.get(ctx.req);
+    if (record) record.batchSize = size;
+    const stats = (this.stats.batches[ctx.route] ??= emptyBatchStats());
+    stats.calls++;
+    stats.keys += size;
+    stats.max = Math.max(stats.max, size);
+    stats.sizes[String(size)] = (stats.sizes[String(size)] ?? 0) + 1;
+  }
+
+  /**
+   * Sizes of the request as a front end measures them: the request target (path and query, as
+   * sent) and the header fields (`Name: value` plus CRLF each), in bytes.
+   */
+  protected requestBytes(ctx: SimContext): { uri: number; headers: number } {
+    const raw = ctx.req.rawHeaders;
+    let headers = 0;
+    for (let i = 0; i + 1 < raw.length; i += 2) headers += Buffer.byteLength(raw[i]) + Buffer.byteLength(raw[i + 1]) + 4;
+    return { uri: Buffer.byteLength(ctx.req.url ?? '/'), headers };
+  }
 
   protected sendJson(ctx: SimContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
     let text = JSON.stringify(body);
@@ -264,6 +368,16 @@ export abstract class Simulator {
   protected send(ctx: SimContext, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
     if (ctx.res.headersSent || ctx.res.destroyed) return;
     ctx.res.writeHead(status, { ...this.commonHeaders(ctx), ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    ctx.res.end(body);
+  }
+
+  /**
+   * Answers as a front end in the vendor's path does (a proxy or web server refusing the request
+   * before the API sees it): no vendor headers, the connection closed afterwards.
+   */
+  protected sendFrontEnd(ctx: SimContext, status: number, body: string, contentType = 'text/html;charset=iso-8859-1'): void {
+    if (ctx.res.headersSent || ctx.res.destroyed) return;
+    ctx.res.writeHead(status, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
     ctx.res.end(body);
   }
 
@@ -295,6 +409,10 @@ export abstract class Simulator {
     }
     const ctx: SimContext = { req, res, url, params: matched?.params ?? {}, query: url.searchParams, body, route: matched?.route.name ?? 'unmatched' };
     this.count(ctx);
+    if (this.refuseOversized(ctx)) {
+      this.stats.oversized++;
+      return;
+    }
     if (!matched) {
       this.sendError(ctx, 404, `The requested resource does not exist: ${url.pathname}`);
       return;
@@ -349,7 +467,7 @@ export abstract class Simulator {
     const second = String(Math.floor(this.now() / 1000));
     s.perSecond[second] = (s.perSecond[second] ?? 0) + 1;
     if (s.perSecond[second] > s.maxPerSecond) s.maxPerSecond = s.perSecond[second];
-    this.recorded.push({
+    const record: RecordedRequest = {
       at: this.now(),
       route: ctx.route,
       method: ctx.req.method ?? 'GET',
@@ -357,7 +475,9 @@ export abstract class Simulator {
       query: Object.fromEntries(ctx.query.entries()),
       body: ctx.body.toString('utf8'),
       traceparent: typeof ctx.req.headers.traceparent === 'string' ? ctx.req.headers.traceparent : undefined,
-    });
+    };
+    this.recorded.push(record);
+    this.recordOf.set(ctx.req, record);
     if (this.recorded.length > MAX_RECORDED) this.recorded.splice(0, this.recorded.length - MAX_RECORDED);
     if (this.callWaiters.length > 0) {
       const due = this.callWaiters.filter((w) => this.callCount(w.route) >= w.n);
@@ -366,7 +486,7 @@ export abstract class Simulator {
     }
   }
 
-  /** The `/__sim/*` control API: faults, counters, recorded requests, token expiry, reset. */
+  /** The `/__sim/*` control API: faults, limits, counters, batch sizes, recorded requests, token expiry, reset. */
   private control(url: URL, method: string, body: Buffer, res: ServerResponse): void {
     const reply = (status: number, value: unknown) => {
       const text = JSON.stringify(value);
@@ -389,6 +509,16 @@ export abstract class Simulator {
         return reply(200, this.calls());
       }
       if (path === '/requests' && method === 'GET') return reply(200, this.requests(url.searchParams.get('route') ?? undefined));
+      if (path === '/limits' && method === 'GET') return reply(200, this.limits);
+      if (path === '/limits' && (method === 'PUT' || method === 'POST' || method === 'PATCH')) return reply(200, this.setLimits(parseLimits(body)));
+      if (path === '/limits' && method === 'DELETE') {
+        this.resetLimits();
+        return reply(200, this.limits);
+      }
+      if (path === '/batches' && method === 'GET') {
+        const route = url.searchParams.get('route');
+        return reply(200, route === null ? this.calls().batches : { ...this.batchStats(route), recent: this.batchSizes(route) });
+      }
       if (path === '/expire-tokens' && method === 'POST') {
         this.tokens.expireAll();
         return reply(200, { expired: true });
@@ -407,7 +537,33 @@ export abstract class Simulator {
 }
 
 function emptyStats(): CallStats {
-  return { total: 0, byRoute: {}, perSecond: {}, maxPerSecond: 0, rateLimited: 0 };
+  return { total: 0, byRoute: {}, perSecond: {}, maxPerSecond: 0, rateLimited: 0, oversized: 0, batches: {} };
+}
+
+function emptyBatchStats(): BatchStats {
+  return { calls: 0, keys: 0, max: 0, sizes: {} };
+}
+
+/** Only names the simulator declares, each null or a non-negative integer. */
+function checkLimits(partial: Partial<Limits>, known: Limits): Limits {
+  const out: Limits = {};
+  for (const [key, value] of Object.entries(partial)) {
+    if (!Object.hasOwn(known, key)) throw new Error(`unknown limit "${key}"`);
+    if (value === undefined) continue;
+    if (value !== null && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
+      throw new Error(`${key} must be null or an integer >= 0`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** A JSON body of limit settings (the control API). */
+export function parseLimits(body: Buffer | string): Partial<Limits> {
+  const text = body.toString();
+  const value: unknown = text.trim() === '' ? {} : JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('limits must be a JSON object');
+  return value as Partial<Limits>;
 }
 
 const FAULT_KEYS = new Set(Object.keys(DEFAULT_FAULTS));
