@@ -13,6 +13,7 @@ const PROCESS_HEAVY = [
   'test/integration/startup.test.ts',
   'test/integration/resilience.test.ts',
   'test/browser/**/*.test.ts',
+  'test/support/redis-topologies.test.ts',
 ];
 
 /** One project: what both share, plus its own files. The global setup stays at the root, so it compiles the service once. */
