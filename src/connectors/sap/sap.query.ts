@@ -30,8 +30,14 @@ export function customerUrl(customerNumber: string, sapClient: string): string {
 
 const OPEN_ITEMS_PATH = `${OPEN_ITEMS_SERVICE}/A_OperationalAcctgDocItemCube`;
 
-function openItemsFilter(customerNumber: string): string {
-  return `Customer eq ${odataString(customerNumber)} and IsCleared eq false`;
+/** `Customer eq 'a'`, or `(Customer eq 'a' or Customer eq 'b')` for several (OData V2 has no `in`). */
+function customerIs(customerNumbers: readonly string[]): string {
+  const terms = customerNumbers.map((c) => `Customer eq ${odataString(c)}`);
+  return terms.length === 1 ? terms[0]! : `(${terms.join(' or ')})`;
+}
+
+function openItemsFilter(customerNumbers: string | readonly string[]): string {
+  return `${customerIs(typeof customerNumbers === 'string' ? [customerNumbers] : customerNumbers)} and IsCleared eq false`;
 }
 
 /**
@@ -60,7 +66,7 @@ export function openItemsUrl(customerNumber: string, sapClient: string): string 
  * never follow a link elsewhere. It must address the open-items collection with the same `$filter`
  * (the same customer) and this client.
  */
-export function nextOpenItemsUrl(next: string, customerNumber: string, sapClient: string): string | undefined {
+export function nextOpenItemsUrl(next: string, customerNumber: string | readonly string[], sapClient: string): string | undefined {
   let url: URL;
   try {
     url = new URL(next, 'http://gateway.invalid');
@@ -77,4 +83,27 @@ export function nextOpenItemsUrl(next: string, customerNumber: string, sapClient
 /** The entity path of a customer (for writes). */
 export function customerPath(customerNumber: string, sapClient: string): string {
   return `${BUSINESS_PARTNER_SERVICE}/A_Customer${keyPredicate(customerNumber)}?${queryString([['sap-client', sapClient]])}`;
+}
+
+/** Many customers' master records in one read (an `or` chain on `A_Customer`). */
+export function customersUrl(customerNumbers: readonly string[], sapClient: string): string {
+  const q = queryString([
+    ['$filter', customerNumbers.map((c) => `Customer eq ${odataString(c)}`).join(' or ')],
+    ['$select', 'Customer,CustomerName,CustomerFullName,DeletionIndicator'],
+    ['$format', 'json'],
+    ['sap-client', sapClient],
+  ]);
+  return `${BUSINESS_PARTNER_SERVICE}/A_Customer?${q}`;
+}
+
+/** Many customers' open items in one read (paged like one customer's); the customer is selected to tell them apart. */
+export function openItemsOfUrl(customerNumbers: readonly string[], sapClient: string): string {
+  const q = queryString([
+    ['$filter', openItemsFilter(customerNumbers)],
+    ['$select', 'Customer,AmountInCompanyCodeCurrency,CompanyCodeCurrency'],
+    ['$inlinecount', 'allpages'],
+    ['$format', 'json'],
+    ['sap-client', sapClient],
+  ]);
+  return `${OPEN_ITEMS_PATH}?${q}`;
 }
