@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchLoader } from './batch-loader.js';
 
 /** A source whose calls the test answers by hand, recording the keys of each call. */
-function manualSource(options: { maxBatch?: number; maxConcurrent?: number } = {}) {
+function manualSource(options: { maxBatch?: number; maxConcurrent?: number; busy?: () => boolean } = {}) {
   const calls: { keys: string[]; answer: (found: Record<string, string>) => void; fail: (err: Error) => void }[] = [];
   const sizes: number[] = [];
   const loader = new BatchLoader<string>({
@@ -13,6 +13,7 @@ function manualSource(options: { maxBatch?: number; maxConcurrent?: number } = {
         calls.push({ keys, answer: (found) => resolve(new Map(Object.entries(found))), fail: reject });
       }),
     missing: (key) => `none:${key}`,
+    busy: options.busy,
     onCall: (n) => sizes.push(n),
   });
   return { loader, calls, sizes };
@@ -98,6 +99,24 @@ describe('BatchLoader', () => {
     calls[1]!.answer({});
     await settle();
     expect(calls.map((c) => c.keys)).toEqual([['a'], ['b'], ['c', 'd']]);
+  });
+
+  it('while the source is busy (a call waits for a rate-limit slot) look-ups wait for a call to end, but the only call is never held back', async () => {
+    let busy = true;
+    const { loader, calls } = manualSource({ maxConcurrent: 8, busy: () => busy });
+    void loader.load('a');
+    await settle();
+    void loader.load('b');
+    void loader.load('c');
+    await settle();
+    expect(calls.map((c) => c.keys)).toEqual([['a']]);
+    busy = false;
+    calls[0]!.answer({});
+    await settle();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b', 'c']]);
+    void loader.load('d');
+    await settle();
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b', 'c'], ['d']]);
   });
 
   it('refuses bounds below one', () => {

@@ -67,17 +67,26 @@ export function openItemsUrl(customerNumber: string, sapClient: string): string 
  * (the same customer) and this client.
  */
 export function nextOpenItemsUrl(next: string, customerNumber: string | readonly string[], sapClient: string): string | undefined {
+  return nextPageUrl(next, OPEN_ITEMS_PATH, openItemsFilter(customerNumber), sapClient);
+}
+
+/** The gateway's next link of a batched customer read (same rules as {@link nextOpenItemsUrl}). */
+export function nextCustomersUrl(next: string, customerNumbers: readonly string[], sapClient: string): string | undefined {
+  return nextPageUrl(next, CUSTOMERS_PATH, customersFilter(customerNumbers), sapClient);
+}
+
+function nextPageUrl(next: string, path: string, filter: string, sapClient: string): string | undefined {
   let url: URL;
   try {
     url = new URL(next, 'http://gateway.invalid');
   } catch {
     return undefined;
   }
-  if (!url.pathname.endsWith(OPEN_ITEMS_PATH) || url.searchParams.get('$filter') !== openItemsFilter(customerNumber)) return undefined;
+  if (!url.pathname.endsWith(path) || url.searchParams.get('$filter') !== filter) return undefined;
   const client = url.searchParams.get('sap-client');
   if (client !== null && client !== sapClient) return undefined;
   const query = url.search.slice(1);
-  return `${OPEN_ITEMS_PATH}?${query}${client === null ? `&${queryString([['sap-client', sapClient]])}` : ''}`;
+  return `${path}?${query}${client === null ? `&${queryString([['sap-client', sapClient]])}` : ''}`;
 }
 
 /** The entity path of a customer (for writes). */
@@ -88,12 +97,18 @@ export function customerPath(customerNumber: string, sapClient: string): string 
 /** Many customers' master records in one read (an `or` chain on `A_Customer`). */
 export function customersUrl(customerNumbers: readonly string[], sapClient: string): string {
   const q = queryString([
-    ['$filter', customerNumbers.map((c) => `Customer eq ${odataString(c)}`).join(' or ')],
+    ['$filter', customersFilter(customerNumbers)],
     ['$select', 'Customer,CustomerName,CustomerFullName,DeletionIndicator'],
     ['$format', 'json'],
     ['sap-client', sapClient],
   ]);
-  return `${BUSINESS_PARTNER_SERVICE}/A_Customer?${q}`;
+  return `${CUSTOMERS_PATH}?${q}`;
+}
+
+const CUSTOMERS_PATH = `${BUSINESS_PARTNER_SERVICE}/A_Customer`;
+
+function customersFilter(customerNumbers: readonly string[]): string {
+  return customerNumbers.map((c) => `Customer eq ${odataString(c)}`).join(' or ');
 }
 
 /** Many customers' open items in one read (paged like one customer's); the customer is selected to tell them apart. */
