@@ -30,6 +30,15 @@ function unmapped(address: Address): Address {
   return address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress() ? address.toIPv4Address() : address;
 }
 
+/** An IP literal (trimmed, an IPv6 zone dropped) parsed and unmapped, or undefined. */
+function canonical(input: string): Address | undefined {
+  let text = input.trim();
+  const zone = text.indexOf('%');
+  if (zone > 0 && text.includes(':')) text = text.slice(0, zone);
+  const address = parseLiteral(text);
+  return address && unmapped(address);
+}
+
 /**
  * The canonical text of an IP address literal, or undefined when `input` is not one: IPv4 as is,
  * IPv6 lower-case and compressed (RFC 5952), an IPv6 zone (`%eth0`) dropped, and an IPv4-mapped
@@ -39,11 +48,7 @@ function unmapped(address: Address): Address {
  * address written in hex (`::7f00:1`, IPv4-compatible) stays IPv6.
  */
 export function normalizeAddress(input: string): string | undefined {
-  let text = input.trim();
-  const zone = text.indexOf('%');
-  if (zone > 0 && text.includes(':')) text = text.slice(0, zone);
-  const address = parseLiteral(text);
-  return address && unmapped(address).toString();
+  return canonical(input)?.toString();
 }
 
 /**
@@ -124,9 +129,8 @@ export class AddressSet {
   /** Whether `address` (any IP literal; mapped IPv6 included) lies in one of the networks. */
   has(address: string | undefined): boolean {
     if (address === undefined || this.ranges.length === 0) return false;
-    const canonical = normalizeAddress(address);
-    if (canonical === undefined) return false;
+    const parsed = canonical(address);
     // subnetMatch compares an address only with networks of its own family
-    return ipaddr.subnetMatch(ipaddr.parse(canonical), { inside: this.ranges }, 'outside') === 'inside';
+    return parsed !== undefined && ipaddr.subnetMatch(parsed, { inside: this.ranges }, 'outside') === 'inside';
   }
 }

@@ -5,17 +5,22 @@ import { AddressSet, normalizeAddress } from './cidr.js';
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
 const BRACKETED_IPV6 = /^\[([^\]]+)\](?::\d{1,5})?$/;
 
+/** An X-Forwarded-For element without the port or brackets some proxies add; undefined for `[not-IPv6]`. */
+function withoutPort(entry: string): string | undefined {
+  const text = entry.trim();
+  const bracketed = BRACKETED_IPV6.exec(text);
+  if (bracketed) return isIPv6(bracketed[1]) ? bracketed[1] : undefined;
+  return IPV4_WITH_PORT.exec(text)?.[1] ?? text;
+}
+
 /**
  * One X-Forwarded-For element as an address: a plain IPv4/IPv6 literal, or the `1.2.3.4:port`,
  * `[2001:db8::1]` and `[2001:db8::1]:port` forms some proxies write (Azure Application Gateway
  * among them). Undefined for anything else (`unknown`, obfuscated identifiers, garbage).
  */
 export function forwardedAddress(entry: string): string | undefined {
-  const text = entry.trim();
-  const bracketed = BRACKETED_IPV6.exec(text);
-  if (bracketed) return isIPv6(bracketed[1]) ? normalizeAddress(bracketed[1]) : undefined;
-  const withPort = IPV4_WITH_PORT.exec(text);
-  return normalizeAddress(withPort ? withPort[1] : text);
+  const address = withoutPort(entry);
+  return address === undefined ? undefined : normalizeAddress(address);
 }
 
 /** Fastify's `trustProxy` option as a function: is this hop one of our proxies? */
@@ -37,7 +42,7 @@ export type TrustProxy = (address: string, hop: number) => boolean;
 export function trustProxy(trustedProxyCidrs: readonly string[]): TrustProxy | false {
   if (trustedProxyCidrs.length === 0) return false;
   const trusted = AddressSet.parse(trustedProxyCidrs);
-  return (address) => trusted.has(forwardedAddress(address));
+  return (address) => trusted.has(withoutPort(address));
 }
 
 /**
