@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import fastify from 'fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
 
 /* This spec runs in the `unit` project, so it checks that project's setup (unit-isolation.ts) is in force. */
@@ -24,9 +24,9 @@ describe('unit specs run in-process only', () => {
   });
 
   it('can still drive Fastify with inject(), which needs no socket', async () => {
-    const app = fastify();
-    app.get('/', () => ({ ok: true }));
-    expect((await app.inject({ method: 'GET', url: '/' })).json()).toEqual({ ok: true });
-    await app.close();
+    const adapter = new FastifyAdapter();
+    adapter.getInstance().get('/', () => ({ ok: true }));
+    expect((await adapter.getInstance().inject({ method: 'GET', url: '/' })).json()).toEqual({ ok: true });
+    await adapter.close();
   });
 });

@@ -1,19 +1,20 @@
-import fastify, { type FastifyInstance } from 'fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clientAddress, clientBudgetKey, forwardedAddress, trustProxy } from './client-ip.js';
 
 /**
  * The client address as the service sees it: Fastify's `trustProxy` (built from
  * TRUSTED_PROXY_CIDRS by `trustProxy`) decides `request.ip`, `clientAddress` reads it. Each case
- * goes through a real Fastify instance with `inject` (no socket), so what is pinned here is what
- * @fastify/proxy-addr really does with our trust function.
+ * goes through Nest's FastifyAdapter given the option as createApp gives it, with `inject` (no
+ * socket), so what is pinned here is what @fastify/proxy-addr really does with our trust function.
  */
-const apps: FastifyInstance[] = [];
+const adapters: FastifyAdapter[] = [];
 
 function probe(trustedProxyCidrs: string[]) {
-  const app = fastify({ trustProxy: trustProxy(trustedProxyCidrs) });
+  const adapter = new FastifyAdapter({ trustProxy: trustProxy(trustedProxyCidrs) });
+  adapters.push(adapter);
+  const app = adapter.getInstance();
   app.get('/', (request) => ({ client: clientAddress(request) ?? null }));
-  apps.push(app);
   return async (remoteAddress: string, xForwardedFor?: string): Promise<string | undefined> => {
     const response = await app.inject({ method: 'GET', url: '/', remoteAddress, headers: xForwardedFor === undefined ? {} : { 'x-forwarded-for': xForwardedFor } });
     return (response.json<{ client: string | null }>().client ?? undefined) as string | undefined;
@@ -21,7 +22,7 @@ function probe(trustedProxyCidrs: string[]) {
 }
 
 afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
+  await Promise.all(adapters.map((a) => a.close()));
 });
 
 const direct = probe([]);
