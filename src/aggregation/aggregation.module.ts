@@ -6,12 +6,13 @@ import { BillingController } from './billing.controller.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
 import { CustomersController } from './customers.controller.js';
 import { DirectoryService } from './directory.service.js';
+import { SourceBatches } from './source-batches.js';
 import { WebhooksController } from './webhooks.controller.js';
 
 @Module({
   imports: [ConnectorsModule, ProfileCacheModule],
   controllers: [CustomersController, BillingController, WebhooksController],
-  providers: [AggregationService, DirectoryService, CustomerLookupService],
+  providers: [AggregationService, DirectoryService, CustomerLookupService, SourceBatches],
   exports: [AggregationService, CustomerLookupService, DirectoryService],
 })
 export class AggregationModule {}

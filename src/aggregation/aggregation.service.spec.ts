@@ -11,6 +11,7 @@ import { Metrics } from '../observability/metrics.js';
 import { deadlineOf } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { AggregationService } from './aggregation.service.js';
+import type { SourceBatches } from './source-batches.js';
 
 /**
  * The fan-out, built with `new`: fake connectors that answer when the test says (or never), the real
@@ -115,7 +116,8 @@ function harness(options: { store?: KeyvStoreAdapter; lateCompletionMs?: number;
   const lock = new FakeLock();
   const metrics = new Metrics();
   const config = Object.assign(new AggregationConfig(), { deadlineMs: DEADLINE_MS, lateCompletionMs: options.lateCompletionMs ?? LATE_MS });
-  const svc = new AggregationService([sf, sap, sn], cache, config, lock as unknown as ReplicaLock, metrics);
+  const unbatched = { fetch: (c: CustomerConnector, id: string, signal: AbortSignal) => c.fetch(id, signal) } as unknown as SourceBatches;
+  const svc = new AggregationService([sf, sap, sn], cache, config, lock as unknown as ReplicaLock, metrics, unbatched);
   return { svc, cache, sf, sap, sn, lock, metrics };
 }
 

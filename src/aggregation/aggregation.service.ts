@@ -8,6 +8,7 @@ import { dueAfterPendingIo, setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
+import { SourceBatches } from './source-batches.js';
 
 export type ProfileResult = { verdict: 'found'; view: Customer360 } | { verdict: 'not_found' | 'unavailable'; view: Customer360 };
 
@@ -33,6 +34,7 @@ export class AggregationService implements OnApplicationShutdown {
     private readonly config: AggregationConfig,
     private readonly lock: ReplicaLock,
     private readonly metrics: Metrics,
+    private readonly batches: SourceBatches,
   ) {}
 
   get sourceNames(): string[] {
@@ -180,7 +182,7 @@ export class AggregationService implements OnApplicationShutdown {
     // waits for rate-limit slots and retries must fit the answer's deadline
     setDeadline(controller.signal, startedAt + this.config.deadlineMs);
     try {
-      const result = await connector.fetch(customerId, controller.signal);
+      const result = await this.batches.fetch(connector, customerId, controller.signal);
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt: Date.now() } : { found: false, fetchedAt: Date.now() };
       const stored = this.store(customerId, connector.source, entry, generation);
       return { entry, stored };

@@ -74,6 +74,11 @@ export class SharedRateLimiter {
     this.limiter = new RLWrapperTimeouts({ limiter: shared, timeoutMs: options.opTimeoutMs, insuranceLimiter: wrapNotifying(insurance, onInsurance) });
   }
 
+  /** Calls of this process waiting for a slot now. */
+  get waiters(): number {
+    return this.waiting;
+  }
+
   /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const deadline = deadlineOf(signal);

@@ -1,0 +1,74 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { BatchLoader } from '../connectors/batch-loader.js';
+import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from '../connectors/connector.js';
+import { Metrics } from '../observability/metrics.js';
+import { setDeadline } from '../resilience/deadline.js';
+import { PolicyRegistry } from '../resilience/policy.registry.js';
+import { AggregationConfig } from './aggregation.config.js';
+
+/**
+ * Look-ups of one source, across customers, coalesced into batched calls (`fetchMany`): while the
+ * source is busy — every call slot taken, or a call waiting for a rate-limit slot — new look-ups
+ * wait and go out together in the next call; when it is idle a look-up goes out at once. A source
+ * without `fetchMany` (or with a batch size of 1) is called once per customer, as before.
+ *
+ * A batched call is the batch's, not one caller's: it runs to the late-completion budget (its
+ * results warm the cache) and waits for rate-limit slots no longer than the answer deadline of
+ * the look-up that opened it.
+ */
+@Injectable()
+export class SourceBatches implements OnApplicationShutdown {
+  private readonly loaders = new Map<string, BatchLoader<FetchResult>>();
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(
+    @Inject(CONNECTORS) connectors: CustomerConnector[],
+    private readonly config: AggregationConfig,
+    private readonly policies: PolicyRegistry,
+    private readonly metrics: Metrics,
+  ) {
+    for (const connector of connectors) {
+      const maxBatch = connector.batchMaxCustomers ?? 1;
+      if (!connector.fetchMany || maxBatch <= 1) continue;
+      const fetchMany = connector.fetchMany.bind(connector);
+      // a call of one keeps the single-customer request (a read by key where the vendor has one)
+      const run = async (ids: string[], signal: AbortSignal) => (ids.length === 1 ? new Map([[ids[0]!, await connector.fetch(ids[0]!, signal)]]) : fetchMany(ids, signal));
+      const source = connector.source;
+      this.loaders.set(
+        source,
+        new BatchLoader<FetchResult>({
+          maxBatch,
+          maxConcurrent: config.batchConcurrency,
+          busy: () => this.policies.get(source).saturated,
+          run: (ids) => this.withBudget((signal) => run(ids, signal)),
+          missing: () => NOT_FOUND,
+          onCall: (n) => this.metrics.batchCustomers.observe({ source }, n),
+        }),
+      );
+    }
+  }
+
+  /** This source's part of one customer's profile, batched with other customers' when the source is busy. */
+  fetch(connector: CustomerConnector, customerId: string, signal: AbortSignal): Promise<FetchResult> {
+    const loader = this.loaders.get(connector.source);
+    return loader ? loader.load(customerId) : connector.fetch(customerId, signal);
+  }
+
+  onApplicationShutdown(): void {
+    for (const controller of this.controllers) controller.abort();
+  }
+
+  private async withBudget<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const startedAt = Date.now();
+    const cutoff = setTimeout(() => controller.abort(), this.config.deadlineMs + this.config.lateCompletionMs);
+    setDeadline(controller.signal, startedAt + this.config.deadlineMs);
+    try {
+      return await call(controller.signal);
+    } finally {
+      clearTimeout(cutoff);
+      this.controllers.delete(controller);
+    }
+  }
+}
