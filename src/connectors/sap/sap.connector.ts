@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { deadlineOf, setDeadline } from '../../resilience/deadline.js';
+import { linkedSignal } from '../../resilience/deadline.js';
 import type { CustomerConnector, FetchResult } from '../connector.js';
 import { ConnectorError } from '../connector.errors.js';
 import { assertIdentifier } from '../identifiers.js';
@@ -36,7 +36,7 @@ export class SapConnector implements CustomerConnector {
     assertIdentifier(this.source, 'customer number', customerId);
     // the two reads fail together: when one fails, the other stops (no orphaned retries against a failing SAP)
     const both = new AbortController();
-    const linked = setDeadline(AbortSignal.any([signal, both.signal]), deadlineOf(signal));
+    const linked = linkedSignal(signal, both.signal);
     const [customer, items] = await Promise.all([this.client.get(customerUrl(customerId, this.config.sapClient), linked), this.openItems(customerId, linked)]).catch((err: unknown) => {
       both.abort();
       throw err;
