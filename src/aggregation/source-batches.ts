@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { BatchLoader } from '../connectors/batch-loader.js';
 import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
-import { setDeadline } from '../resilience/deadline.js';
+import { Deadline } from '../resilience/deadline.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';
 import { AggregationConfig } from './aggregation.config.js';
 
@@ -19,7 +19,7 @@ import { AggregationConfig } from './aggregation.config.js';
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
   private readonly loaders = new Map<string, BatchLoader<FetchResult>>();
-  private readonly controllers = new Set<AbortController>();
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(CONNECTORS) connectors: CustomerConnector[],
@@ -55,20 +55,17 @@ export class SourceBatches implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    for (const controller of this.controllers) controller.abort();
+    this.shutdown.abort();
   }
 
+  /** The batch's own deadline: answer time from now for waits, the late budget for the call itself. */
   private async withBudget<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    const startedAt = Date.now();
-    const cutoff = setTimeout(() => controller.abort(), this.config.deadlineMs + this.config.lateCompletionMs);
-    setDeadline(controller.signal, startedAt + this.config.deadlineMs);
+    const now = Date.now();
+    const deadline = new Deadline(now + this.config.deadlineMs, { cancelAt: now + this.config.deadlineMs + this.config.lateCompletionMs, parent: this.shutdown.signal });
     try {
-      return await call(controller.signal);
+      return await call(deadline.signal);
     } finally {
-      clearTimeout(cutoff);
-      this.controllers.delete(controller);
+      deadline.dispose();
     }
   }
 }

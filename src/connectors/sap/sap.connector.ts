@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { deadlineOf, setDeadline } from '../../resilience/deadline.js';
+import { linkedSignal } from '../../resilience/deadline.js';
 import { type CustomerConnector, type FetchResult, NOT_FOUND } from '../connector.js';
 import { ConnectorError } from '../connector.errors.js';
 import { splitToFit, targetBytes } from '../batching.js';
@@ -37,7 +37,7 @@ export class SapConnector implements CustomerConnector {
     assertIdentifier(this.source, 'customer number', customerId);
     // the two reads fail together: when one fails, the other stops (no orphaned retries against a failing SAP)
     const both = new AbortController();
-    const linked = setDeadline(AbortSignal.any([signal, both.signal]), deadlineOf(signal));
+    const linked = linkedSignal(signal, both.signal);
     const [customer, items] = await Promise.all([this.client.get(customerUrl(customerId, this.config.sapClient), linked), this.openItems(customerId, linked)]).catch((err: unknown) => {
       both.abort();
       throw err;
@@ -95,7 +95,7 @@ export class SapConnector implements CustomerConnector {
     const fits = (run: readonly string[]) => targetBytes(openItemsOfUrl(run, sapClient)) <= maxUrlBytes && targetBytes(customersUrl(run, sapClient)) <= maxUrlBytes;
     const results = new Map<string, FetchResult | Error>();
     const both = new AbortController();
-    const linked = setDeadline(AbortSignal.any([signal, both.signal]), deadlineOf(signal));
+    const linked = linkedSignal(signal, both.signal);
     await Promise.all(
       splitToFit(customerIds, fits).map(async (run) => {
         const [customers, items] = await Promise.all([this.customers(run, linked), this.readAll(openItemsOfUrl(run, sapClient), run, linked)]);
