@@ -4,6 +4,7 @@ import { SourceCache, type CachedSource, type Generation } from '../cache/source
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
+import { traceResolution } from '../observability/tracing-spans.js';
 import { dueAfterPendingIo, setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
@@ -47,7 +48,7 @@ export class AggregationService implements OnApplicationShutdown {
   async getProfile(customerId: string, deadlineAt: number = this.deadline()): Promise<ProfileResult> {
     const { parts, generation } = await this.cache.getAll(customerId, this.connectors.filter((c) => c.enabled).map((c) => c.source));
     const outcomes = await this.withDeadline(deadlineAt, (deadline) =>
-      Promise.all(this.connectors.map((c) => this.resolve(c, customerId, parts.get(c.source), generation, deadline))),
+      Promise.all(this.connectors.map((c) => traceResolution(c.source, () => this.resolve(c, customerId, parts.get(c.source), generation, deadline)))),
     );
     for (const o of outcomes) this.metrics.sourceResults.inc({ source: o.source, status: o.state.status });
     const view = mergeProfile(customerId, outcomes, new Date());
