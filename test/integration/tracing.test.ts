@@ -47,7 +47,7 @@ const newTraceId = (): string => crypto.randomUUID().replaceAll('-', '');
 const newSpanId = (): string => crypto.randomUUID().replaceAll('-', '').slice(0, 16);
 const traceparent = (traceId: string, parent: string, flags = '01') => `00-${traceId}-${parent}-${flags}`;
 
-async function customAction(svc: ServiceProcess, body: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: any; correlationId: string }> {
+async function customAction(svc: ServiceProcess, body: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: any; correlationId: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const response = await fetch(`${svc.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: response.status, body: await response.json(), correlationId: response.headers.get('x-correlation-id') ?? '' };
 }
