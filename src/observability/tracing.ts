@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 
 /**
@@ -20,7 +21,7 @@ const FLUSH_LIMIT_MS = 2000;
 
 const OFF: Tracing = { enabled: false, shutdown: () => Promise.resolve() };
 
-export async function startTracing(config: AppConfig, logger: import('pino').Logger): Promise<Tracing> {
+export async function startTracing(config: AppConfig, logger: Logger): Promise<Tracing> {
   if (!config.tracing.enabled) return OFF;
   const { register } = await import('node:module');
   const { createAddHookMessageChannel } = await import('import-in-the-middle');
