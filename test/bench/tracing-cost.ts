@@ -7,7 +7,10 @@
  * Spans go to a sink that accepts OTLP/HTTP and discards it (a collector's decoding is not the
  * service's cost). Reports requests per second, latency and CPU milliseconds per request.
  *
- *   npm run build && node dist/test/bench/tracing-cost.js [--duration 8] [--rounds 3] [--connections 10] [--baseline …]
+ *   npm run build && node dist/test/bench/tracing-cost.js [--duration 8] [--rounds 3] [--connections 10] [--baseline …] [--profile]
+ *
+ * --profile: each service process runs with --cpu-prof; the profiles are in
+ * bench-results/tracing-cost/<variant>/ (summarize one with `node dist/test/bench/profile.js <file>`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -27,11 +30,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     baseline: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+const PROFILES = fileURLToPath(new URL('../../../bench-results/tracing-cost', import.meta.url));
 
 interface Variant {
   key: string;
@@ -48,7 +53,8 @@ interface Running extends Variant {
 
 async function start(variant: Variant, base: Record<string, string | undefined>): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, [variant.main], {
+  const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}/${variant.key}`] : [];
+  const child = spawn(process.execPath, [...profile, variant.main], {
     env: { PATH: process.env.PATH ?? '', ...base, ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
