@@ -7,7 +7,7 @@
  * Spans go to a sink that accepts OTLP/HTTP and discards it (a collector's decoding is not the
  * service's cost). Reports requests per second, latency and CPU milliseconds per request.
  *
- *   npm run build && node dist/test/bench/tracing-cost.js [--duration 8] [--rounds 3] [--connections 10] [--baseline …] [--profile]
+ *   npm run build && node dist/test/bench/tracing-cost.js [--duration 8] [--rounds 3] [--connections 10] [--baseline …] [--profile] [--variants before,off,on10,on100]
  *
  * --profile: each service process runs with --cpu-prof; the profiles are in
  * bench-results/tracing-cost/<variant>/ (summarize one with `node dist/test/bench/profile.js <file>`).
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '10' },
     baseline: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    variants: { type: 'string' },
   },
   strict: true,
 });
@@ -98,8 +99,9 @@ async function main(): Promise<void> {
     { key: 'on10', label: 'tracing on, parentbased_traceidratio 0.1', main: MAIN, env: { ...otel, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
     { key: 'on100', label: 'tracing on, every request sampled', main: MAIN, env: otel },
   ];
+  const wanted = args.variants?.split(',');
   const running: Running[] = [];
-  for (const v of variants) running.push(await start(v, base));
+  for (const v of variants) if (!wanted || wanted.includes(v.key)) running.push(await start(v, base));
   const body = JSON.stringify({ customerId: HOT_CUSTOMER });
   const options = (r: Running) => ({ url: `${r.url}/genesys/v1/customer-lookup`, method: 'POST' as const, headers: apiKeyHeaders(), body, connections });
   try {
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
         process.stdout.write(`  round ${round + 1}: ${r.label}: ${Math.round(run.rps)} req/s, ${(cpuMs / Math.max(1, run.ok)).toFixed(3)} CPU ms/req${run.non2xx + run.errors > 0 ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}\n`);
       }
     }
-    const off = running.find((r) => r.key === 'off') as Running;
+    const off = running.find((r) => r.key === 'off') ?? running[0];
     const offRps = median(off.runs.map((x) => x.rps));
     const offCpu = median(off.runs.map((x) => x.cpuMsPerRequest));
     process.stdout.write(`\nCustom action by customerId (API key), cache hit; ${connections} connections, ${rounds} × ${durationS} s per variant, interleaved\n\n`);
