@@ -28,3 +28,8 @@ export function runWithCorrelation<T>(correlationId: string, fn: () => T): T {
 export function currentCorrelationId(): string | undefined {
   return storage.getStore();
 }
+
+/** Runs `fn` outside any request (its log lines carry no correlation id). */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(fn);
+}

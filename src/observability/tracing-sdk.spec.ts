@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../config/load-config.js';
-import { resourceAttributes, sampler, spanProcessors } from './tracing-sdk.js';
+import { diagMessage, resourceAttributes, sampler, spanProcessors } from './tracing-sdk.js';
 
 const config = (env: Record<string, string>) => loadConfig({ SALESFORCE_ENABLED: 'false', SAP_ENABLED: 'false', SERVICENOW_ENABLED: 'false', ...env }, () => '');
 
@@ -32,5 +32,11 @@ describe('the SDK as configured', () => {
     expect(spanProcessors(config({ OTEL_TRACES_EXPORTER: 'console' }))[0]).toBeInstanceOf(SimpleSpanProcessor);
     expect(spanProcessors(config({ OTEL_TRACES_EXPORTER: 'none' }))).toEqual([]);
     return Promise.all(otlp.map((p) => p.shutdown()));
+  });
+
+  it('logs an export failure by its message, without the stack the SDK serializes', () => {
+    expect(diagMessage('{"stack":"Error: connect ECONNREFUSED 127.0.0.1:1\\n    at x","message":"connect ECONNREFUSED 127.0.0.1:1","code":"ECONNREFUSED"}')).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(diagMessage('Dropped 3 spans')).toBe('Dropped 3 spans');
+    expect(diagMessage('{not json')).toBe('{not json');
   });
 });

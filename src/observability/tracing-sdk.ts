@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { context, diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, ROOT_CONTEXT, type DiagLogger } from '@opentelemetry/api';
 import { CompositePropagator, getRPCMetadata, parseKeyPairsIntoRecord, RPCType, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -21,6 +21,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { outsideRequest } from './correlation.js';
 import { secretValues } from './logger.js';
 import type { TracingConfig } from './tracing.config.js';
 import { ScrubbingExporter, secretMatcher, SpanScrubber } from './tracing-scrub.js';
@@ -82,10 +83,27 @@ export function spanProcessors(config: AppConfig): SpanProcessor[] {
   }
 }
 
-/** The SDK's own complaints (a collector that cannot be reached) as our JSON log lines, warnings and up. */
+/** The SDK reports errors as JSON-serialized exceptions: their message is what a reader needs (no stack). */
+export function diagMessage(message: string): string {
+  if (!message.startsWith('{')) return message;
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : message;
+  } catch {
+    return message;
+  }
+}
+
+/**
+ * The SDK's own complaints (a collector that cannot be reached) as our JSON log lines, warnings and
+ * up; written outside any request's context (an export is not part of the request that happened
+ * to start the batch timer).
+ */
 function diagLogger(logger: Logger): DiagLogger {
   const write = (level: 'warn' | 'error' | 'info' | 'debug' | 'trace') => (message: string, ...args: unknown[]) =>
-    logger[level]({ component: 'opentelemetry', detail: args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') || undefined }, message);
+    outsideRequest(() =>
+      context.with(ROOT_CONTEXT, () => logger[level]({ detail: args.map((a) => diagMessage(a instanceof Error ? a.message : String(a))).join(' ') || undefined }, `opentelemetry: ${diagMessage(message)}`)),
+    );
   return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('trace') };
 }
 
