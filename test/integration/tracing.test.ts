@@ -20,13 +20,11 @@ import { waterfallSvg } from '../support/trace-waterfall.js';
 let sims: Simulators;
 let redis: RedisServer;
 let receiver: OtlpReceiver;
-const started: ServiceProcess[] = [];
 
 beforeAll(async () => {
   [sims, redis, receiver] = await Promise.all([startSimulators(), RedisServer.start(), startOtlpReceiver()]);
 });
 afterAll(async () => {
-  await Promise.all(started.map((s) => s.stop()));
   await Promise.all([stopSimulators(sims), redis.stop(), receiver.close()]);
 });
 beforeEach(async () => {
@@ -34,13 +32,22 @@ beforeEach(async () => {
   await redis.flush();
 });
 
-/** Spans leave in batches every 50 ms (the SDK's OTEL_BSP_SCHEDULE_DELAY), so a test waits for events, not time. */
-async function service(env: Record<string, string>): Promise<ServiceProcess> {
-  const svc = await spawnService(
-    sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', ...env }),
-  );
-  started.push(svc);
-  return svc;
+/**
+ * One service process for a describe block (stopped after it). Spans leave in batches every 50 ms
+ * (the SDK's own OTEL_BSP_SCHEDULE_DELAY), and a test waits for the spans it needs to arrive, not for time.
+ */
+function serviceFor(env: Record<string, string>): () => ServiceProcess {
+  let svc: ServiceProcess | undefined;
+  beforeAll(async () => {
+    svc = await spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', ...env }));
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+  return () => {
+    if (!svc) throw new Error('the service starts in beforeAll');
+    return svc;
+  };
 }
 
 const newTraceId = (): string => crypto.randomUUID().replaceAll('-', '');
@@ -90,12 +97,10 @@ async function logLines(svc: ServiceProcess, correlationId: string): Promise<Arr
 }
 
 describe('tracing on, OTLP over http/protobuf', () => {
-  let svc: ServiceProcess;
-  beforeAll(async () => {
-    svc = await service({ OTEL_SERVICE_NAME: 'customer360-test', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test,service.namespace=contact-center' });
-  });
+  const service = serviceFor({ OTEL_SERVICE_NAME: 'customer360-test', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test,service.namespace=contact-center' });
 
   it('one custom action: continues the caller\'s trace, one span per source, each CRM call a child span whose id the CRM received', async () => {
+    const svc = service();
     const traceId = newTraceId();
     const callerSpan = newSpanId();
     const answer = await customAction(svc, { customerId: DEMO.healthy }, { traceparent: traceparent(traceId, callerSpan) });
@@ -151,6 +156,7 @@ describe('tracing on, OTLP over http/protobuf', () => {
   });
 
   it('the same customer again: every source a cache hit, no CRM call', async () => {
+    const svc = service();
     // fills the cache: an answer does not wait for its cache writes, the trace shows when each source's has landed
     const warm = newTraceId();
     expect((await customAction(svc, { customerId: DEMO.healthy }, { traceparent: traceparent(warm, newSpanId()) })).status).toBe(200);
@@ -170,6 +176,7 @@ describe('tracing on, OTLP over http/protobuf', () => {
   });
 
   it('starts a trace of its own without a (valid) traceparent, and leaves probes untraced', async () => {
+    const svc = service();
     const first = await customAction(svc, { customerId: DEMO_CUSTOMERS[2].customerId }, { traceparent: 'not-a-trace' });
     const second = await customAction(svc, { customerId: DEMO_CUSTOMERS[3].customerId });
     expect([first.status, second.status]).toEqual([200, 200]);
@@ -185,6 +192,7 @@ describe('tracing on, OTLP over http/protobuf', () => {
   });
 
   it('a look-up by phone and by e-mail: the server span names the route, not the path and query', async () => {
+    const svc = service();
     const customer = demoCustomer(DEMO.manyTickets);
     const traceId = newTraceId();
     const byPhone = await customAction(svc, { phone: customer.phone }, { traceparent: traceparent(traceId, newSpanId()) });
@@ -199,15 +207,13 @@ describe('tracing on, OTLP over http/protobuf', () => {
 });
 
 describe('tracing on, OTLP over http/json: a degraded answer', () => {
-  let svc: ServiceProcess;
-  beforeAll(async () => {
-    // one failed call is enough to open a breaker here (production: 10 in a minute)
-    // ServiceNow's own call timeout above the deadline: a slow answer misses this request but still lands in the cache
-    svc = await service({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', BREAKER_MIN_CALLS: '1', RETRY_MAX_ATTEMPTS: '3', AGGREGATION_DEADLINE_MS: '800', SERVICENOW_TIMEOUT_MS: '3000' });
-  });
+  // one failed call is enough to open a breaker here (production: 10 in a minute); ServiceNow's own
+  // call timeout above the deadline: a slow answer misses this request but still lands in the cache
+  const service = serviceFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', BREAKER_MIN_CALLS: '1', RETRY_MAX_ATTEMPTS: '3', AGGREGATION_DEADLINE_MS: '800', SERVICENOW_TIMEOUT_MS: '3000' });
 
   it('shows why: SAP failing after retries, ServiceNow past the deadline, Salesforce on time', async () => {
-    receiver.clear();
+    const svc = service();
+    const exportsBefore = receiver.contentTypes.length;
     sims.sap.setFaults({ forcedStatus: 503 });
     sims.servicenow.setFaults({ latencyMs: 1500 });
     const traceId = newTraceId();
@@ -220,7 +226,7 @@ describe('tracing on, OTLP over http/json: a degraded answer', () => {
       (s) => server(s).length === 1 && s.filter((x) => isHttpClient(x) && x.attributes['c360.source'] === 'servicenow').length === 2,
     );
     expect(spans.every((s) => s.encoding === 'json')).toBe(true);
-    expect(receiver.contentTypes.every((t) => t === 'application/json')).toBe(true);
+    expect(receiver.contentTypes.slice(exportsBefore).every((t) => t === 'application/json')).toBe(true);
 
     const sap = resolution(spans, 'sap') as ReceivedSpan;
     expect(sap.attributes).toMatchObject({ 'c360.status': 'unavailable', 'c360.cache': 'none', 'c360.reason': 'unavailable' });
@@ -269,6 +275,7 @@ describe('tracing on, OTLP over http/json: a degraded answer', () => {
   });
 
   it('a breaker refusal is an event on the source\'s span, and every log line of the request carries its trace', async () => {
+    const svc = service();
     sims.sap.setFaults({ forcedStatus: 503 });
     // SAP failing opens its breaker (if an earlier request has not already)
     expect((await customAction(svc, { customerId: DEMO_CUSTOMERS[11].customerId })).status).toBe(200);
@@ -290,19 +297,17 @@ describe('tracing on, OTLP over http/json: a degraded answer', () => {
 });
 
 describe('tracing on, 0 % sampled unless the caller sampled: a rate-limit wait', () => {
-  let svc: ServiceProcess;
-  beforeAll(async () => {
-    svc = await service({
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '0',
-      // ServiceNow's two reads for one customer cannot share a second: the second waits for the next
-      SERVICENOW_RATE_LIMIT_PER_SEC: '1',
-      RATE_LIMIT_MAX_WAIT_MS: '2500',
-      AGGREGATION_DEADLINE_MS: '3000',
-    });
+  const service = serviceFor({
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0',
+    // ServiceNow's two reads for one customer cannot share a second: the second waits for the next
+    SERVICENOW_RATE_LIMIT_PER_SEC: '1',
+    RATE_LIMIT_MAX_WAIT_MS: '2500',
+    AGGREGATION_DEADLINE_MS: '3000',
   });
 
   it('records the wait as an event, between the two calls', async () => {
+    const svc = service();
     const traceId = newTraceId();
     const answer = await customAction(svc, { customerId: DEMO_CUSTOMERS[20].customerId }, { traceparent: traceparent(traceId, newSpanId()) });
     expect(answer.status).toBe(200);
@@ -320,6 +325,7 @@ describe('tracing on, 0 % sampled unless the caller sampled: a rate-limit wait',
   });
 
   it('a request the sampler drops exports nothing, yet its CRM calls and log lines carry its trace', async () => {
+    const svc = service();
     const before = receiver.spans.length;
     const answer = await customAction(svc, { customerId: DEMO_CUSTOMERS[21].customerId });
     expect(answer.status).toBe(200);

@@ -190,7 +190,6 @@ export interface OtlpReceiver {
   contentTypes: string[];
   /** Resolves with the spans of `traceId` once `done` holds for them (checked on every export received). */
   trace(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]>;
-  clear(): void;
   close(): Promise<void>;
 }
 
@@ -250,10 +249,6 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         waiters.push({ traceId, done, resolve });
         check();
       }),
-    clear: () => {
-      spans.length = 0;
-      contentTypes.length = 0;
-    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
