@@ -12,12 +12,12 @@ import { trustProxy } from './auth/ip-allowlist/client-ip.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
-import { correlationIdFrom } from './observability/correlation.js';
+import { correlationIdFrom, runWithCorrelation } from './observability/correlation.js';
 import { clientErrorHandler, HELMET_OPTIONS } from './observability/security-headers.js';
 import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { runWithTrace, traceContextFrom } from './observability/trace-context.js';
+import { setHttpRoute } from './observability/tracing-spans.js';
 import { ShutdownState } from './health/shutdown.state.js';
 
 export interface CreateAppOptions {
@@ -100,8 +100,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     metrics.httpInFlight.inc();
     (request as Counted)[COUNTED] = true;
     void reply.header('x-correlation-id', request.id);
-    // everything downstream (guards, handlers, CRM calls, log lines) sees this request's trace
-    runWithTrace(traceContextFrom(request.headers, request.id), next);
+    // the trace's server span is named after the route (never the path: it holds customer numbers)
+    setHttpRoute(request.routeOptions.url);
+    // everything downstream (guards, handlers, CRM calls, log lines) sees this request's correlation id
+    runWithCorrelation(request.id, next);
   });
   // draining: every answer still goes out in full, and tells the client to take its next request
   // elsewhere, so keep-alive connections close and the listener can finish closing

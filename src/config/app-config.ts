@@ -7,6 +7,7 @@ import { SapConfig } from '../connectors/sap/sap.config.js';
 import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js';
 import { GenesysConfig } from '../genesys/genesys.config.js';
 import { GenesysPlatformConfig } from '../genesys/platform/genesys-platform.config.js';
+import { TracingConfig } from '../observability/tracing.config.js';
 import { ResilienceConfig } from '../resilience/resilience.config.js';
 import { WidgetConfig } from '../widget/widget.config.js';
 import { ServerConfig } from './server.config.js';
@@ -29,6 +30,7 @@ export const CONFIG_SECTIONS = {
   genesysPlatform: GenesysPlatformConfig,
   ipAllowlist: IpAllowlistConfig,
   widget: WidgetConfig,
+  tracing: TracingConfig,
 } as const;
 
 export type SectionName = keyof typeof CONFIG_SECTIONS;

@@ -15,7 +15,8 @@ export interface RateLimitOptions {
   opTimeoutMs: number;
   maxQueue: number;
   /** Metrics hooks. */
-  onWait?: () => void;
+  /** Told of each wait for a slot, with its length in ms. */
+  onWait?: (ms: number) => void;
   onRefuse?: () => void;
   onFallback?: () => void;
   /** Clock (tests). */
@@ -91,7 +92,7 @@ export class SharedRateLimiter {
         this.options.onRefuse?.();
         throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
       }
-      this.options.onWait?.();
+      this.options.onWait?.(wait);
       this.waiting++;
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
       if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
