@@ -4,6 +4,7 @@ import { SourceCache, type CachedSource, type Generation } from '../cache/source
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
+import { refreshAheadMs } from '../resilience/background.js';
 import { dueAfterPendingIo, setDeadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
@@ -94,7 +95,8 @@ export class AggregationService implements OnApplicationShutdown {
     const source = connector.source;
     if (!connector.enabled) return { source, state: { status: 'disabled' } };
     const now = Date.now();
-    if (cached && this.cache.isFresh(cached, now)) {
+    // background refresh-ahead (pre-fetch) counts a part as due a little before it goes stale
+    if (cached && this.cache.isFresh(cached, now + refreshAheadMs())) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
       return this.fromEntry(source, cached, 0, 'hit');
     }

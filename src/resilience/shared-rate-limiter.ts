@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from '../cache/redis.provider.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
+import type { BackgroundWork } from './background.js';
 import { deadlineOf, sleep } from './deadline.js';
 
 export interface RateLimitOptions {
@@ -74,8 +75,9 @@ export class SharedRateLimiter {
     this.limiter = new RLWrapperTimeouts({ limiter: shared, timeoutMs: options.opTimeoutMs, insuranceLimiter: wrapNotifying(insurance, onInsurance) });
   }
 
-  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. Background work only takes a spare slot (acquireSpare). */
+  async acquire(signal?: AbortSignal, background?: BackgroundWork): Promise<void> {
+    if (background) return this.acquireSpare(background.reserveFraction);
     const deadline = deadlineOf(signal);
     const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
@@ -91,6 +93,34 @@ export class SharedRateLimiter {
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
       if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
     }
+  }
+
+  /**
+   * A slot for background work: taken at once or not at all (never a wait), and only while
+   * `reserveFraction` of the window's budget stays free for live look-ups after taking it; never
+   * in a window's last 250 ms (a call made then counts against two windows). Looked at first, so a
+   * window live traffic has used up is not even touched; a slot taken while another replica took
+   * the last spare one is given back.
+   */
+  private async acquireSpare(reserveFraction: number): Promise<void> {
+    const now = this.now();
+    // not counted as a refusal: that metric means live look-ups went short
+    const refuse = () =>
+      new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, this.windowMs - (now % this.windowMs));
+    if (this.windowMs - (now % this.windowMs) <= this.guardMs) throw refuse();
+    const reserve = reserveFraction > 0 ? Math.max(1, Math.ceil(this.options.points * reserveFraction)) : 0;
+    const key = this.windowKey(now);
+    try {
+      const seen = await this.limiter.get(key);
+      if ((seen?.consumedPoints ?? 0) + 1 + reserve > this.options.points) throw refuse();
+      const taken = await this.limiter.consume(key, 1);
+      if (taken.remainingPoints >= reserve) return;
+      await this.limiter.reward(key, 1).catch(() => undefined);
+    } catch (err) {
+      if (err instanceof ConnectorError) throw err;
+      if (!(err instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: err });
+    }
+    throw refuse();
   }
 
   /**
