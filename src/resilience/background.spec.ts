@@ -54,12 +54,25 @@ describe('shared rate limit: background work takes only spare budget', () => {
     await expect(l.acquire(undefined, WORK)).rejects.toMatchObject({ kind: 'rate_limited', message: 'salesforce: no spare budget for background work' });
   });
 
-  it('takes nothing in the last 250 ms of a window (a call then counts against two)', async () => {
+  it('in the last 250 ms of a window, takes a slot only if the next window has one to spare too (a call then may count against either)', async () => {
     const l = limiter(5);
+    for (let i = 0; i < 3; i++) await l.acquire(undefined, WORK); // this window's spare slots
     clock = WINDOW_START + 800;
     await expect(l.acquire(undefined, WORK)).rejects.toMatchObject({ kind: 'rate_limited' });
-    clock = WINDOW_START + 1000;
+    clock = WINDOW_START + 1100;
+    // the call made at 800 ms was given back: the next window still has all three spare slots
+    for (let i = 0; i < 3; i++) expect(await settle(l.acquire(undefined, WORK))).toBe('taken');
+    expect(await settle(l.acquire(undefined, WORK))).toBe('refused');
+  });
+
+  it('in the last 250 ms of a window, a slot taken counts against both windows', async () => {
+    const l = limiter(5);
+    clock = WINDOW_START + 900;
     expect(await settle(l.acquire(undefined, WORK))).toBe('taken');
+    clock = WINDOW_START + 1100;
+    expect(await settle(l.acquire(undefined, WORK))).toBe('taken');
+    expect(await settle(l.acquire(undefined, WORK))).toBe('taken');
+    expect(await settle(l.acquire(undefined, WORK))).toBe('refused');
   });
 
   it('with no reserve, may use the whole budget but still never waits', async () => {

@@ -97,30 +97,36 @@ export class SharedRateLimiter {
 
   /**
    * A slot for background work: taken at once or not at all (never a wait), and only while
-   * `reserveFraction` of the window's budget stays free for live look-ups after taking it; never
-   * in a window's last 250 ms (a call made then counts against two windows). Looked at first, so a
-   * window live traffic has used up is not even touched; a slot taken while another replica took
-   * the last spare one is given back.
+   * `reserveFraction` of the window's budget stays free for live look-ups after taking it (in a
+   * window's last 250 ms, of the next window's too, as a call then may count against either).
+   * Looked at first, so a window live traffic has used up is not even touched; a slot taken while
+   * another replica took the last spare one is given back.
    */
   private async acquireSpare(reserveFraction: number): Promise<void> {
     const now = this.now();
+    const toBoundary = this.windowMs - (now % this.windowMs);
     // not counted as a refusal: that metric means live look-ups went short
-    const refuse = () =>
-      new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, this.windowMs - (now % this.windowMs));
-    if (this.windowMs - (now % this.windowMs) <= this.guardMs) throw refuse();
+    const refuse = () => new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, toBoundary);
     const reserve = reserveFraction > 0 ? Math.max(1, Math.ceil(this.options.points * reserveFraction)) : 0;
-    const key = this.windowKey(now);
+    const keys = toBoundary > this.guardMs ? [this.windowKey(now)] : [this.windowKey(now), this.windowKey(now + this.windowMs)];
+    const taken: string[] = [];
     try {
-      const seen = await this.limiter.get(key);
-      if ((seen?.consumedPoints ?? 0) + 1 + reserve > this.options.points) throw refuse();
-      const taken = await this.limiter.consume(key, 1);
-      if (taken.remainingPoints >= reserve) return;
-      await this.limiter.reward(key, 1).catch(() => undefined);
+      for (const key of keys) {
+        const seen = await this.limiter.get(key);
+        if ((seen?.consumedPoints ?? 0) + 1 + reserve > this.options.points) throw refuse();
+      }
+      for (const key of keys) {
+        const res = await this.limiter.consume(key, 1);
+        taken.push(key);
+        if (res.remainingPoints < reserve) throw refuse();
+      }
+      return;
     } catch (err) {
+      await Promise.all(taken.map((key) => this.limiter.reward(key, 1).catch(() => undefined)));
       if (err instanceof ConnectorError) throw err;
       if (!(err instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: err });
+      throw refuse();
     }
-    throw refuse();
   }
 
   /**

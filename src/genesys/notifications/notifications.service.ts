@@ -34,7 +34,10 @@ interface HolderNote {
 @Injectable()
 export class NotificationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('GenesysNotifications');
-  /** `live` when every channel is connected (tests, the bench). */
+  /**
+   * What happens, for tests and the bench: `live` (every channel connected), `message` (kind),
+   * `connect` (reason), `gap` ({ms, missed}), `lease` ('acquired' | 'released').
+   */
   readonly events = new EventEmitter();
   private lease: SubscriptionLease | undefined;
   private subscriptions: QueueSubscriptions | undefined;
@@ -99,6 +102,7 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
   private acquired(note: string): void {
     this.metrics.leaseHeld.set(1);
     this.metrics.leaseChanges.inc({ to: 'acquired' });
+    this.events.emit('lease', 'acquired');
     const subscriptions = new QueueSubscriptions(
       this.api,
       {
@@ -112,8 +116,14 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
       },
       {
         onEvent: (topicName, eventBody) => this.event(topicName, eventBody),
-        onMessage: (kind) => this.metrics.events.inc({ kind }),
-        onConnect: (reason) => this.metrics.connects.inc({ reason }),
+        onMessage: (kind) => {
+          this.metrics.events.inc({ kind });
+          this.events.emit('message', kind);
+        },
+        onConnect: (reason) => {
+          this.metrics.connects.inc({ reason });
+          this.events.emit('connect', reason);
+        },
         onGap: (ms, missed) => this.gap(ms, missed),
         onShape: (channels, topics) => {
           this.metrics.channels.set(channels);
@@ -148,11 +158,13 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
     this.subscriptions?.stop();
     this.subscriptions = undefined;
     this.prefetcher.clear();
+    this.events.emit('lease', 'released');
   }
 
   private gap(ms: number, missed: number): void {
     this.metrics.disconnectedSeconds.inc(ms / 1000);
     if (missed > 0) this.metrics.missedEvents.inc(missed);
+    this.events.emit('gap', { ms, missed });
   }
 
   private event(topicName: string, eventBody: unknown): void {
