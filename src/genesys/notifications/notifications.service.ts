@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { CacheConfig } from '../../cache/cache.config.js';
 import { REDIS, type Redis } from '../../cache/redis.provider.js';
@@ -32,7 +32,7 @@ interface HolderNote {
  * held, so two replicas never handle events at the same moment.
  */
 @Injectable()
-export class NotificationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class NotificationsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('GenesysNotifications');
   /**
    * What happens, for tests and the bench: `live` (every channel connected), `message` (kind),
@@ -40,6 +40,8 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
    */
   readonly events = new EventEmitter();
   private lease: SubscriptionLease | undefined;
+  /** The lease's own Redis connection: the shared one may be closed by others early in shutdown, before the lease is released. */
+  private leaseRedis: Redis | undefined;
   private subscriptions: QueueSubscriptions | undefined;
   private queueTimer: NodeJS.Timeout | undefined;
   private queueBackoff: IBackoff<unknown> | undefined;
@@ -80,7 +82,13 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
       this.logger.warn({ msg: 'GENESYS_NOTIFICATIONS_ENABLED is set, but no Genesys OAuth client is (GENESYS_CLIENT_ID): queue notifications and the pre-fetch stay off' });
       return;
     }
-    this.lease = new SubscriptionLease(this.redis as unknown as LeaseRedis | null, {
+    if (this.redis) {
+      const own = this.redis.duplicate() as Redis;
+      own.on('error', () => undefined); // reported by the lease (and the shared client)
+      own.connect().catch(() => undefined); // reconnects by itself, as the shared client does
+      this.leaseRedis = own;
+    }
+    this.lease = new SubscriptionLease((this.leaseRedis ?? null) as unknown as LeaseRedis | null, {
       // one hash slot for the lease and its note (a Redis Cluster runs the scripts on one node)
       key: `{${this.cacheConfig.keyPrefix}:notifications}:lease`,
       ttlMs: this.config.leaseTtlMs,
@@ -94,9 +102,11 @@ export class NotificationsService implements OnApplicationBootstrap, BeforeAppli
     });
   }
 
-  /** On shutdown: channels closed, then the lease released, before the HTTP server stops. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** First thing on shutdown: channels closed, then the lease released, so another replica takes over at once. */
+  async onModuleDestroy(): Promise<void> {
     await this.lease?.stop();
+    const own = this.leaseRedis;
+    if (own?.isOpen) await (own.isReady ? own.close() : Promise.resolve(own.destroy())).catch(() => undefined);
   }
 
   private acquired(note: string): void {

@@ -35,6 +35,8 @@ return 0`;
 const NOTE_TTL_MS = 3_600_000;
 /** The holder treats the lease as lost this much before Redis would expire it, so two holders never overlap. */
 const SAFETY_SHARE = 0.2;
+/** How long a Redis client that has never connected yet is waited for quietly. */
+const STARTUP_GRACE_MS = 10_000;
 
 export interface LeaseHandlers {
   /** We hold the lease now; `previousNote` is what the last holder noted when it last renewed or released ('' when nothing). */
@@ -72,6 +74,8 @@ export class SubscriptionLease {
   private ticking: Promise<void> | undefined;
   private handlers: LeaseHandlers | undefined;
   private warned = false;
+  private startedAt = 0;
+  private seenReady = false;
 
   constructor(
     private readonly redis: LeaseRedis | null,
@@ -92,6 +96,7 @@ export class SubscriptionLease {
   start(handlers: LeaseHandlers): void {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.now();
     this.handlers = handlers;
     if (this.redis === null) {
       this.holding = true;
@@ -133,8 +138,11 @@ export class SubscriptionLease {
     const handlers = this.handlers as LeaseHandlers;
     const startedAt = this.now();
     const ttl = String(this.options.ttlMs);
+    // a client still making its first connection is not an outage worth a warning (for a while)
+    if (!redis.isReady && !this.seenReady && startedAt - this.startedAt < STARTUP_GRACE_MS) return;
     try {
       if (!redis.isReady) throw new Error('redis not connected');
+      this.seenReady = true;
       if (this.holding) {
         const renewed = await redis.eval(RENEW, { keys: [this.options.key, this.noteKey], arguments: [this.token, ttl, handlers.note(), String(NOTE_TTL_MS)] });
         if (Number(renewed) === 1) this.validUntil = startedAt + this.options.ttlMs * (1 - SAFETY_SHARE);
