@@ -190,6 +190,7 @@ export class Prefetcher implements OnApplicationShutdown {
 
   private async run(t: Tracked): Promise<void> {
     const kind = t.ready ? 'refresh' : 'prefetch';
+    const startedAt = Date.now();
     t.runs++;
     let outcome: PrefetchOutcome;
     let customerId: string | undefined;
@@ -221,6 +222,10 @@ export class Prefetcher implements OnApplicationShutdown {
     if (outcome === 'ready') t.ready = true;
     t.nextAt = Math.max(nextAt, Date.now() + MIN_GAP_MS);
     this.metrics.prefetches.inc({ kind, outcome });
+    const line = { msg: kind === 'prefetch' ? 'caller pre-fetched while in queue' : 'caller refreshed ahead', conversationId: t.conversationId, outcome, ...(customerId !== undefined ? { customerId } : {}), ms: Date.now() - startedAt };
+    // one line per call reaching a queue (and per retry), like one per request; refreshes only at debug
+    if (kind === 'prefetch') this.logger.log(line);
+    else this.logger.debug(line);
     // nothing more to do for this call: no number, nobody to keep fresh, or refresh-ahead off
     if (t.nextAt === Number.POSITIVE_INFINITY) this.forget(t, 'limit');
     const settled: PrefetchSettled = { conversationId: t.conversationId, kind, outcome, ...(customerId !== undefined ? { customerId } : {}) };
