@@ -99,11 +99,11 @@ export class NotificationsConfig {
   @Max(90)
   reservePercent = 30;
 
-  @Env('PREFETCH_RETRY_MS', { doc: 'A pre-fetch that got only part of a profile (no spare budget, a source down) is tried again after this, while the call lasts' })
+  @Env('PREFETCH_RETRY_MS', { doc: 'A pre-fetch that got only part of a profile (no spare budget, a source down) is tried again after about this (±25 %), while the call lasts' })
   @IsInt()
   @Min(100)
   @Max(600_000)
-  retryMs = 2000;
+  retryMs = 1000;
 
   @Env('PREFETCH_REFRESH_AHEAD_MS', { doc: "While a caller's conversation is active, refresh each part when less than this remains of its fresh time (at most half of CACHE_FRESH_TTL_MS); 0 = no refresh-ahead" })
   @IsInt()

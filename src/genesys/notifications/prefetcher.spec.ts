@@ -42,8 +42,12 @@ const ended = (id: string): QueueConversationEvent => ({ conversationId: id, que
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(NOW);
+  vi.spyOn(Math, 'random').mockReturnValue(0.5); // retries exactly PREFETCH_RETRY_MS apart (the jitter's middle)
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
 
 describe('Prefetcher', () => {
   it('maps the conversation to the caller, then looks the caller up once as background work, however many events the call has', async () => {

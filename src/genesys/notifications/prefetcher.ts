@@ -210,13 +210,13 @@ export class Prefetcher implements OnApplicationShutdown {
           const states = Object.values(result.view.sources);
           const complete = states.every(isCurrent);
           outcome = complete ? 'ready' : 'partial';
-          nextAt = complete ? this.refreshDue(states) : Date.now() + this.config.retryMs;
+          nextAt = complete ? this.refreshDue(states) : this.retryAt();
         }
       }
     } catch (err) {
       // the phone look-up itself had no spare budget, or failed: again a little later
       outcome = 'deferred';
-      nextAt = Date.now() + this.config.retryMs;
+      nextAt = this.retryAt();
       this.logger.debug({ msg: 'pre-fetch deferred', conversationId: t.conversationId, err: (err as Error).message });
     }
     if (outcome === 'ready') t.ready = true;
@@ -230,6 +230,11 @@ export class Prefetcher implements OnApplicationShutdown {
     if (t.nextAt === Number.POSITIVE_INFINITY) this.forget(t, 'limit');
     const settled: PrefetchSettled = { conversationId: t.conversationId, kind, outcome, ...(customerId !== undefined ? { customerId } : {}) };
     this.events.emit('settled', settled);
+  }
+
+  /** PREFETCH_RETRY_MS from now, ±25 %: retries of many calls spread over the rate-limit windows instead of meeting in one. */
+  private retryAt(): number {
+    return Date.now() + Math.round(this.config.retryMs * (0.75 + Math.random() * 0.5));
   }
 
   /** When the first part of a complete profile is due for refresh-ahead (never, with it off). */
