@@ -25,9 +25,9 @@ const HOLD_MIN_S = 2;
 const HOLD_MAX_S = 20;
 /** Calls placed per second. */
 const CALLS_PER_SECOND = 1;
-/** Live screen pops per second: one in five a distinct cold customer (Salesforce budget), the rest a hot one. */
+/** Live screen pops per second: one in ten a distinct cold customer (it needs the Salesforce budget the pre-fetch also uses), the rest a hot one. */
 const LIVE_PER_SECOND = 5;
-const COLD_EVERY = 5;
+const COLD_EVERY = 10;
 /** The panel asks again this long after its first look-up (a same-route cache hit, under the same load: the baseline). */
 const REPEAT_AFTER_MS = 1000;
 /** The caller hangs up this long after the agent answered (refresh-ahead stops). */
