@@ -260,16 +260,21 @@ export async function queueThenAnswer(ctx: Context): Promise<ScenarioResult> {
   }
   const missedAfter = drill.calls.filter((c) => !c.hit && c.placedAt >= killAt).map((c) => (c.placedAt - killAt) / 1000);
   const missedBefore = drill.calls.filter((c) => !c.hit && c.placedAt < killAt).length;
-  const dipS = missedAfter.length > 0 ? Math.max(...missedAfter) : 0;
+  // the dip: the run of misses that starts with the kill, up to the first call after it that is a hit again
+  const afterKill = drill.calls.filter((c) => c.placedAt >= killAt).sort((a, b) => a.placedAt - b.placedAt);
+  const firstHit = afterKill.findIndex((c) => c.hit);
+  const dip = firstHit < 0 ? afterKill : afterKill.slice(0, firstHit);
+  const dipS = dip.length > 0 ? (dip[dip.length - 1].placedAt - killAt) / 1000 : 0;
+  const laterMisses = missedAfter.length - dip.length;
   const drillHits = drill.calls.filter((c) => c.hit).length;
   const drillFailures = drill.calls.filter((c) => c.error !== undefined || c.panel?.status !== '200').length;
   const drillLive = tallyOf(drill.live);
   rows.push({
     scenario: SCENARIO,
     measure: `Drill: SIGKILL to the replica holding the subscription at ${(killAt / 1000).toFixed(1)} s of ${drill.durationS} s of calls`,
-    result: `hits ${drillHits} of ${drill.calls.length} (${percent(drillHits, drill.calls.length)}); misses among calls placed 0–${num(dipS, 1)} s after the kill: ${missedAfter.length} (before it: ${missedBefore}); the new holder counted ${handoverS === undefined ? '?' : num(handoverS, 1)} s without a subscription`,
-    goal: 'hit share dips for a few seconds at most',
-    verdict: dipS <= 10 ? 'meets' : 'misses',
+    result: `hits ${drillHits} of ${drill.calls.length} (${percent(drillHits, drill.calls.length)}); the dip: the ${dip.length} calls placed 0–${num(dipS, 1)} s after the kill (not seen by any replica: the new holder counted ${handoverS === undefined ? '?' : num(handoverS, 1)} s without a subscription); later misses ${laterMisses}, before the kill ${missedBefore}`,
+    goal: 'the dip covers at most a few seconds (≤ 10 s) of calls; outside it ≥ 99 % hits',
+    verdict: dipS <= 10 && laterMisses + missedBefore <= Math.ceil(drill.calls.length * (1 - HIT_GOAL)) ? 'meets' : 'misses',
   });
   rows.push({
     scenario: SCENARIO,
@@ -287,7 +292,7 @@ export async function queueThenAnswer(ctx: Context): Promise<ScenarioResult> {
   const raw: Record<string, unknown> = {
     startSecond,
     steady: { durationS, calls: steady.calls.length, hits, panel, repeat, hot, live: liveTally, panelFailures, busiest, genesys: genesysStats.byRoute, prefetchTotalOnHolder: prefetchReady, misses: steady.calls.filter((c) => !c.hit).map((c) => ({ placedAtS: c.placedAt / 1000, holdS: c.holdMs / 1000, status: c.panel?.status, error: c.error })) },
-    drill: { durationS: drill.durationS, killAtS: killAt / 1000, holderIndex: drill.holderIndex, newHolder, handoverS, calls: drill.calls.length, hits: drillHits, buckets: [...buckets].sort((a, b) => a[0] - b[0]).map(([fromS, v]) => ({ fromS, ...v })), missedAfterS: missedAfter, misses: drill.calls.filter((c) => !c.hit).map((c) => ({ afterKillS: (c.placedAt - killAt) / 1000, holdS: c.holdMs / 1000, status: c.panel?.status, target: c.panel?.target, error: c.error })), live: drillLive, panelFailures: drillFailures },
+    drill: { durationS: drill.durationS, killAtS: killAt / 1000, holderIndex: drill.holderIndex, newHolder, handoverS, calls: drill.calls.length, hits: drillHits, dip: { calls: dip.length, lastPlacedAfterKillS: dipS }, laterMisses, buckets: [...buckets].sort((a, b) => a[0] - b[0]).map(([fromS, v]) => ({ fromS, ...v })), missedAfterS: missedAfter, misses: drill.calls.filter((c) => !c.hit).map((c) => ({ afterKillS: (c.placedAt - killAt) / 1000, holdS: c.holdMs / 1000, status: c.panel?.status, target: c.panel?.target, error: c.error })), live: drillLive, panelFailures: drillFailures },
   };
   return {
     name: 'queue-then-answer',
