@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { Deadline } from '../resilience/deadline.js';
+import { refreshAheadMs } from '../resilience/background.js';
 import { ReplicaLock } from './replica-lock.js';
 import { SourceCache, type CachedParts, type CachedSource, type Generation } from './source-cache.js';
 
@@ -100,7 +101,8 @@ export class ProfileCache implements OnApplicationShutdown {
     const { parts, generation } = await this.read(customerId, source);
     const cached = parts.get(source);
     const started = Date.now();
-    if (cached && this.store.isFresh(cached, started)) {
+    // work that refreshes ahead (a caller still in a conversation) treats a part about to go stale as due
+    if (cached && this.store.isFresh(cached, started + refreshAheadMs())) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
       return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
     }

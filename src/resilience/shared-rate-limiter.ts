@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from '../cache/redis.provider.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
+import type { BackgroundWork } from './background.js';
 import { deadlineOf, sleep } from './deadline.js';
 
 export interface RateLimitOptions {
@@ -80,8 +81,9 @@ export class SharedRateLimiter {
     return this.waiting;
   }
 
-  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. Background work only takes a spare slot (acquireSpare). */
+  async acquire(signal?: AbortSignal, background?: BackgroundWork): Promise<void> {
+    if (background) return this.acquireSpare(background.reserveFraction);
     const deadline = deadlineOf(signal);
     const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
@@ -96,6 +98,40 @@ export class SharedRateLimiter {
       this.waiting++;
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
       if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+    }
+  }
+
+  /**
+   * A slot for background work: taken at once or not at all (never a wait), and only while
+   * `reserveFraction` of the window's budget stays free for live look-ups after taking it (in a
+   * window's last 250 ms, of the next window's too, as a call then may count against either).
+   * Looked at first, so a window live traffic has used up is not even touched; a slot taken while
+   * another replica took the last spare one is given back.
+   */
+  private async acquireSpare(reserveFraction: number): Promise<void> {
+    const now = this.now();
+    const toBoundary = this.windowMs - (now % this.windowMs);
+    // not counted as a refusal: that metric means live look-ups went short
+    const refuse = () => new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, toBoundary);
+    const reserve = reserveFraction > 0 ? Math.max(1, Math.ceil(this.options.points * reserveFraction)) : 0;
+    const keys = toBoundary > this.guardMs ? [this.windowKey(now)] : [this.windowKey(now), this.windowKey(now + this.windowMs)];
+    const taken: string[] = [];
+    try {
+      for (const key of keys) {
+        const seen = await this.limiter.get(key);
+        if ((seen?.consumedPoints ?? 0) + 1 + reserve > this.options.points) throw refuse();
+      }
+      for (const key of keys) {
+        const res = await this.limiter.consume(key, 1);
+        taken.push(key);
+        if (res.remainingPoints < reserve) throw refuse();
+      }
+      return;
+    } catch (err) {
+      await Promise.all(taken.map((key) => this.limiter.reward(key, 1).catch(() => undefined)));
+      if (err instanceof ConnectorError) throw err;
+      if (!(err instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: err });
+      throw refuse();
     }
   }
 

@@ -3,6 +3,7 @@ import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { callOutcome, type CallOutcome } from '../observability/metrics.js';
 import { ATTR, spanEvent, withAttempt } from '../observability/tracing-spans.js';
+import { backgroundWork } from './background.js';
 import { deadlineOf, sleep } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
@@ -125,9 +126,12 @@ export class SourcePolicy {
   }
 
   private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
+    const background = backgroundWork();
+    if (background && this.bulkhead.executionSlots <= 0) throw new ConnectorError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {
-        await this.options.limiter?.acquire(signal);
+        await this.options.limiter?.acquire(signal, background);
         return call();
       }, signal);
     } catch (err) {
