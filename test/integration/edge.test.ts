@@ -41,6 +41,33 @@ describe('security headers', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
+  it('sends the same security headers and no-store on every answer, refusals included; a route may set its own', async () => {
+    const s = await service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '60000' });
+    // an unknown route and a body that does not parse never reach the throttle; the second look-up is refused by it
+    const answers = [await s.get(`/v1/customers/${DEMO.healthy}`), await s.get('/nope'), await s.post('/genesys/v1/customer-lookup', '{"customerId":')];
+    answers.push(await s.get(`/v1/customers/${DEMO.healthy}`));
+    expect(answers.map((r) => r.status)).toEqual([200, 404, 400, 429]);
+    const first = answers[0].headers;
+    for (const res of answers) {
+      for (const name of ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy']) {
+        expect(res.headers.get(name), name).toBe(first.get(name));
+        expect(res.headers.get(name), name).toBeTruthy();
+      }
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-frame-options')).toBeNull();
+    }
+    // the side panel page replaces the CSP (framed by the Genesys desktop); its versioned assets are cacheable
+    const other = await service({});
+    const page = await other.get('/widget');
+    expect(page.headers.get('content-security-policy')).not.toBe(first.get('content-security-policy'));
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const asset = /src="\/widget\/assets\/([^"?]+)\?v=([^"]+)"/.exec(page.text);
+    expect(asset).not.toBeNull();
+    const cached = await other.get(`/widget/assets/${asset![1]}?v=${asset![2]}`);
+    expect(cached.headers.get('cache-control')).toContain('immutable');
+    expect(cached.headers.get('strict-transport-security')).toBe(first.get('strict-transport-security'));
+  });
+
   it('refuses a body over the size limit with 413 and a sanitized body', async () => {
     const s = await service({ BODY_LIMIT_BYTES: '2048' });
     const res = await s.post('/genesys/v1/customer-lookup', JSON.stringify({ phone: 'x'.repeat(4096) }));
