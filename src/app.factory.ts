@@ -9,6 +9,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
+import { registerRawRoute } from './observability/bare-route.controller.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
 import { clientErrorHandler, securityHeaders } from './observability/security-headers.js';
@@ -127,6 +128,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
     next();
   });
+  // the bench's physical limit: a Fastify route outside Nest and outside the hooks above
+  if (config.server.benchBareRoute) await registerRawRoute(fastify);
   const document = SwaggerModule.createDocument(
     app as unknown as INestApplication,
     new DocumentBuilder()

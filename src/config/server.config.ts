@@ -86,7 +86,7 @@ export class ServerConfig {
   @Max(600_000)
   shutdownGraceMs = 20_000;
 
-  @Env('BENCH_BARE_ROUTE', { doc: 'Serve GET /__bench/bare, a route doing no work behind the same global guards, pipes and interceptors, as the baseline of npm run bench; keep off in production' })
+  @Env('BENCH_BARE_ROUTE', { doc: 'Serve GET /__bench/bare, a route doing no work behind the same global guards, pipes and interceptors, and GET /__bench/raw, a plain Fastify route without any of them, as the baselines of npm run bench; keep off in production' })
   @IsBoolean()
   benchBareRoute = false;
 }
