@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { IncomingMessage, Server } from 'node:http';
-import { BadRequestException, ValidationPipe, VersioningType, type INestApplication } from '@nestjs/common';
+import { BadRequestException, VersioningType, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +11,7 @@ import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { registerRawRoute } from './observability/bare-route.controller.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
+import { CompiledValidationPipe } from './observability/validation.pipe.js';
 import { correlationIdFrom } from './observability/correlation.js';
 import { clientErrorHandler, securityHeaders } from './observability/security-headers.js';
 import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
@@ -72,7 +73,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // SIGTERM/SIGINT are handled by installGracefulShutdown (main), which drains and exits 0
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
-    new ValidationPipe({
+    // class-validator's rules, run as compiled checks for flat DTOs and values that pass (see the pipe)
+    new CompiledValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
