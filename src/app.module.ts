@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AddressSet } from './auth/ip-allowlist/cidr.js';
-import { InboundThrottleStorage, throttleKey, throttleTracker } from './auth/inbound-throttle.js';
+import { InboundThrottleGuard, InboundThrottleStorage, throttleKey, throttleTracker } from './auth/inbound-throttle.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { BareRouteController } from './observability/bare-route.controller.js';
@@ -48,7 +48,7 @@ export class AppModule {
         WidgetModule,
       ],
       controllers: config.server.benchBareRoute ? [BareRouteController] : [],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+      providers: [{ provide: APP_GUARD, useClass: InboundThrottleGuard }],
     };
   }
 }

@@ -1,6 +1,10 @@
+import 'reflect-metadata';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { SkipThrottle, Throttle, ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
 import type { Redis } from '../cache/redis.provider.js';
-import { InboundThrottleStorage, throttleKey } from './inbound-throttle.js';
+import { InboundThrottleGuard, InboundThrottleStorage, throttleKey } from './inbound-throttle.js';
 
 /** Redis as far as the throttle uses it: the sync script's INCRBY-or-GET over an in-memory map. */
 class SharedCounts {
@@ -127,5 +131,77 @@ describe('inbound throttle storage', () => {
     expect(key).not.toContain('198.51');
     expect(key).not.toBe(throttleKey(undefined, '198.51.100.8', 'default'));
     expect(key).not.toBe(throttleKey(undefined, '198.51.100.7', 'burst'));
+  });
+});
+
+describe('inbound throttle guard', () => {
+  // the library's decorators, on a controller of our own
+  @SkipThrottle()
+  class Quiet {
+    open(): void {}
+    @SkipThrottle({ default: false })
+    counted(): void {}
+  }
+  class Api {
+    plain(): void {}
+    @Throttle({ default: { limit: 2, ttl: TEN_S } })
+    strict(): void {}
+    @Throttle({ default: { limit: () => 1, ttl: TEN_S } })
+    computed(): void {}
+    @SkipThrottle()
+    health(): void {}
+  }
+
+  const clock = { now: T0 };
+  const options = (storage: InboundThrottleStorage): ThrottlerModuleOptions => ({
+    throttlers: [{ ttl: TEN_S, limit: 3 }, { name: 'burst', ttl: 1_000, limit: 5 }],
+    getTracker: (req: Record<string, unknown>) => String(req.ip),
+    generateKey: throttleKey,
+    storage,
+  });
+  async function guards() {
+    const [mine, libraries] = [storage(clock), storage(clock)];
+    const guard = new InboundThrottleGuard(options(mine), mine, new Reflector());
+    const theirs = new ThrottlerGuard(options(libraries), libraries, new Reflector());
+    await Promise.all([guard.onModuleInit(), theirs.onModuleInit()]);
+    return { guard, theirs };
+  }
+  function call(g: ThrottlerGuard, cls: new () => object, method: string, ip = '198.51.100.7') {
+    const headers: Record<string, unknown> = {};
+    const res = { header: (name: string, value: unknown) => ((headers[name] = value), res) };
+    const context = new ExecutionContextHost([{ ip }, res, () => undefined], cls as never, (cls.prototype as Record<string, () => void>)[method]);
+    context.setType('http');
+    return { result: (g as InboundThrottleGuard).canActivate(context), headers };
+  }
+  async function outcome(g: ThrottlerGuard, cls: new () => object, method: string, ip?: string) {
+    const { result, headers } = call(g, cls, method, ip);
+    try {
+      return { allowed: await result, headers };
+    } catch (err) {
+      return { refused: (err as Error).constructor.name, status: (err as { getStatus(): number }).getStatus(), headers };
+    }
+  }
+
+  it('answers a fixed route at once (no promise), with the rate-limit headers', async () => {
+    const { guard } = await guards();
+    const { result, headers } = call(guard, Api, 'plain');
+    expect(result).toBe(true);
+    expect(headers).toEqual({ 'X-RateLimit-Limit': 3, 'X-RateLimit-Remaining': 2, 'X-RateLimit-Reset': 7, 'X-RateLimit-Limit-burst': 5, 'X-RateLimit-Remaining-burst': 4, 'X-RateLimit-Reset-burst': 1 });
+  });
+
+  it("decides exactly as the library's guard: limits, named throttlers, @Throttle, @SkipThrottle on class and method, computed limits", async () => {
+    const { guard, theirs } = await guards();
+    const script: Array<[new () => object, string, string?]> = [
+      [Api, 'plain'], [Api, 'strict'], [Api, 'strict'], [Api, 'strict'], [Api, 'health'], [Quiet, 'open'], [Quiet, 'counted'],
+      [Api, 'computed', '203.0.113.9'], [Api, 'computed', '203.0.113.9'], [Api, 'plain'], [Api, 'plain'], [Api, 'plain', '203.0.113.1'],
+    ];
+    for (const [cls, method, ip] of script) {
+      const [mine, library] = [await outcome(guard, cls, method, ip), await outcome(theirs, cls, method, ip)];
+      expect(mine, `${cls.name}.${method}`).toEqual(library);
+    }
+    // the burst throttler (5 per second) refused first, and says when to come back
+    expect(await outcome(guard, Api, 'plain')).toEqual({ refused: 'ThrottlerException', status: 429, headers: { 'Retry-After-burst': 1 } });
+    clock.now += 1_000; // a new second: now the 10 s budget of 3 refuses, blocked since its fourth hit a second ago
+    expect(await outcome(guard, Api, 'plain')).toMatchObject({ refused: 'ThrottlerException', status: 429, headers: { 'Retry-After': 9 } });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { OnApplicationShutdown } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Injectable, type ExecutionContext, type OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerGenerateKeyFunction, type ThrottlerGetTrackerFunction, type ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { bounded, CacheTimeout } from '../cache/bounded.js';
 import type { Redis } from '../cache/redis.provider.js';
@@ -199,4 +199,115 @@ export function throttleKey(_context: unknown, tracker: string, throttlerName: s
     keyCache.set(plain, key);
   }
   return key;
+}
+
+/**
+ * What one throttler asks of one route, its decorators (@SkipThrottle, @Throttle) read once: they
+ * are fixed when the app starts. Null when something is only known per request (a function for a
+ * limit, a window or a block duration), which the library's own path handles.
+ */
+interface RoutePlan {
+  name: string;
+  skip: boolean;
+  skipIf?: (context: ExecutionContext) => boolean;
+  limit: number;
+  ttl: number;
+  blockDuration: number;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+  setHeaders: boolean;
+}
+
+// @nestjs/throttler's metadata keys (its throttler.constants, not exported); the guard's spec
+// applies the real decorators, so a rename in the library fails there, not silently here
+const SKIP = 'THROTTLER:SKIP';
+const LIMIT = 'THROTTLER:LIMIT';
+const TTL = 'THROTTLER:TTL';
+const BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
+const TRACKER = 'THROTTLER:TRACKER';
+const KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
+
+/**
+ * @nestjs/throttler's guard, answering synchronously when it can: with this storage (which never
+ * waits) and a route whose limits are fixed, a request is judged without a promise, and the
+ * decorators are read once per route instead of six metadata look-ups per request. Anything
+ * else — another storage, values computed per request, an asynchronous tracker, ignored user
+ * agents — takes the library's path unchanged. Same headers, same 429.
+ */
+@Injectable()
+export class InboundThrottleGuard extends ThrottlerGuard {
+  private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan[] | null>>();
+
+  // Nest's guards consumer takes a plain boolean as it is (no promise to settle); the declared
+  // type is the library's
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.judge(context) as Promise<boolean>;
+  }
+
+  /** true (let through) or a promise (the library's path, or the 429 being thrown). */
+  judge(context: ExecutionContext): boolean | Promise<boolean> {
+    const storage = this.storageService;
+    if (!(storage instanceof InboundThrottleStorage) || this.shouldSkip !== InboundThrottleGuard.prototype.shouldSkip) return super.canActivate(context);
+    const plans = this.plansFor(context);
+    if (plans === null) return super.canActivate(context);
+    const { req, res } = this.getRequestResponse(context);
+    const active: Array<{ plan: RoutePlan; tracker: string }> = [];
+    for (const plan of plans) {
+      if (plan.skip || plan.skipIf?.(context)) continue;
+      const tracker = plan.getTracker(req, context);
+      if (typeof tracker !== 'string') return super.canActivate(context); // nothing counted yet
+      active.push({ plan, tracker });
+    }
+    for (const { plan, tracker } of active) {
+      const key = plan.generateKey(context, tracker, plan.name);
+      const record = storage.hit(key, plan.ttl, plan.limit, plan.blockDuration, plan.name);
+      const suffix = plan.name === 'default' ? '' : `-${plan.name}`;
+      if (record.isBlocked) {
+        if (plan.setHeaders) this.setResponseHeader(res, `Retry-After${suffix}`, record.timeToBlockExpire);
+        return this.throwThrottlingException(context, { limit: plan.limit, ttl: plan.ttl, key, tracker, ...record }).then(() => false);
+      }
+      if (plan.setHeaders) {
+        this.setResponseHeader(res, `${this.headerPrefix}-Limit${suffix}`, plan.limit);
+        this.setResponseHeader(res, `${this.headerPrefix}-Remaining${suffix}`, Math.max(0, plan.limit - record.totalHits));
+        this.setResponseHeader(res, `${this.headerPrefix}-Reset${suffix}`, record.timeToExpire);
+      }
+    }
+    return true;
+  }
+
+  private plansFor(context: ExecutionContext): RoutePlan[] | null {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    let byClass = this.plans.get(handler);
+    if (byClass === undefined) this.plans.set(handler, (byClass = new WeakMap()));
+    let plans = byClass.get(classRef);
+    if (plans === undefined) byClass.set(classRef, (plans = this.plan(handler, classRef)));
+    return plans;
+  }
+
+  private plan(handler: object, classRef: object): RoutePlan[] | null {
+    const common = this.commonOptions;
+    const plans: RoutePlan[] = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      const read = <T>(key: string): T | undefined => this.reflector.getAllAndOverride<T>(`${key}${name}`, [handler as () => void, classRef as new () => unknown]);
+      if ((throttler.ignoreUserAgents ?? common.ignoreUserAgents)?.length) return null;
+      const limit = read<unknown>(LIMIT) ?? throttler.limit;
+      const ttl = read<unknown>(TTL) ?? throttler.ttl;
+      const blockDuration = read<unknown>(BLOCK_DURATION) ?? throttler.blockDuration ?? ttl;
+      if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number') return null;
+      plans.push({
+        name,
+        skip: read<boolean>(SKIP) === true,
+        skipIf: throttler.skipIf ?? common.skipIf,
+        limit,
+        ttl,
+        blockDuration,
+        getTracker: read<ThrottlerGetTrackerFunction>(TRACKER) ?? throttler.getTracker ?? (common.getTracker as ThrottlerGetTrackerFunction),
+        generateKey: read<ThrottlerGenerateKeyFunction>(KEY_GENERATOR) ?? throttler.generateKey ?? (common.generateKey as ThrottlerGenerateKeyFunction),
+        setHeaders: throttler.setHeaders ?? common.setHeaders ?? true,
+      });
+    }
+    return plans;
+  }
 }
