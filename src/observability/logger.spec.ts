@@ -108,6 +108,23 @@ describe('createLogger', () => {
     expect(text()).toContain('"context":"Bootstrap"');
   });
 
+  it('the Nest adapter drops a disabled level before building the line, and still writes enabled ones', () => {
+    const { logger, lines } = capture();
+    let read = 0;
+    const message = {
+      get detail() {
+        read++;
+        return 'x';
+      },
+    };
+    new PinoNestLogger(logger).debug(message, 'Hot');
+    expect(read).toBe(0); // not even copied
+    expect(lines).toHaveLength(0);
+    new PinoNestLogger(logger).log(message, 'Hot');
+    expect(read).toBe(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', context: 'Hot', detail: 'x' });
+  });
+
   // BUG: the scrub pattern is an alternation in configuration order; when one secret is a prefix of another,
   // the shorter one matches first and the rest of the longer secret is written to the log.
   it('does not leak the tail of a secret that starts with another secret', () => {

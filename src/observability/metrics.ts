@@ -25,6 +25,11 @@ export function callOutcome(kind: string | undefined): CallOutcome {
   }
 }
 
+/** One latency series of the HTTP histogram. */
+export interface HttpObserver {
+  observe(seconds: number): void;
+}
+
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
 /** The service's Prometheus metrics (one registry per app instance, so tests and replicas never mix). */
@@ -47,8 +52,22 @@ export class Metrics {
   readonly batchCustomers = new Histogram({ name: 'c360_batch_customers', help: 'Customers carried by one batched look-up of a CRM (customers per call)', labelNames: ['source'], buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500], registers: [this.registry] });
   readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 
+  /** httpDuration's children by route, method and status code: labels are resolved once per series, not per request. */
+  private readonly httpChildren = new Map<string, Map<string, Map<number, HttpObserver>>>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'c360_' });
+  }
+
+  /** The latency series of one route, method and status code (created on first use, then reused). */
+  httpRequest(method: string, route: string, code: number): HttpObserver {
+    let byMethod = this.httpChildren.get(route);
+    if (byMethod === undefined) this.httpChildren.set(route, (byMethod = new Map()));
+    let byCode = byMethod.get(method);
+    if (byCode === undefined) byMethod.set(method, (byCode = new Map()));
+    let child = byCode.get(code);
+    if (child === undefined) byCode.set(code, (child = this.httpDuration.labels(method, route, String(code))));
+    return child;
   }
 
   breaker(source: string, to: keyof typeof BREAKER_VALUE): void {

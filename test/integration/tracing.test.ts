@@ -39,7 +39,7 @@ beforeEach(async () => {
 function serviceFor(env: Record<string, string>): () => ServiceProcess {
   let svc: ServiceProcess | undefined;
   beforeAll(async () => {
-    svc = await spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', ...env }));
+    svc = await spawnService(sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', LOG_SLOW_REQUEST_MS: '0', ...env })); // every request line at info (a fast 200's is a debug line otherwise)
   });
   afterAll(async () => {
     await svc?.stop();
