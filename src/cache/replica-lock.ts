@@ -97,6 +97,46 @@ export class ReplicaLock implements OnApplicationShutdown {
     return { landed, cancel };
   }
 
+  /** The coherence channel: what one replica changed in the cache, told to the others (see NearCache). */
+  private broadcastChannel(): string {
+    return `${this.config.keyPrefix}:near`;
+  }
+
+  /** Tells every replica listening (this one included); lost when Redis is unavailable (it then cannot be read either). */
+  async broadcast(message: string): Promise<void> {
+    const redis = this.redis;
+    if (!redis?.isReady) return;
+    try {
+      await bounded(redis.publish(this.broadcastChannel(), message), this.config.opTimeoutMs);
+    } catch {
+      /* nobody can read the changed keys either; see NearCache for the remaining race */
+    }
+  }
+
+  /**
+   * Calls `listener` with every broadcast, from the moment the subscription is up (it waits for
+   * Redis). `relinked` is called each time the subscription comes back after a break: messages
+   * sent meanwhile are lost, so whatever they would have said must be checked again.
+   */
+  listen(listener: (message: string) => void, relinked: () => void): void {
+    if (!this.redis) return;
+    void this.ensureSubscriber().then(async (sub) => {
+      if (!sub) return;
+      let broken = false;
+      sub.on('error', () => (broken = true));
+      sub.on('end', () => (broken = true));
+      sub.on('ready', () => {
+        if (broken) relinked();
+        broken = false;
+      });
+      try {
+        await sub.subscribe(this.broadcastChannel(), listener);
+      } catch (err) {
+        this.logger.warn({ msg: 'cache coherence channel unavailable', err: (err as Error).message });
+      }
+    });
+  }
+
   private wake(channel: string, outcome: string): void {
     const set = this.waiters.get(channel);
     if (!set) return;

@@ -20,12 +20,15 @@ export interface CachedSource {
  * invalidation is remembered; null when the cache could not be read.
  */
 export type Generation = string | null;
-const NEVER_INVALIDATED = '';
+export const NEVER_INVALIDATED = '';
 
 export interface CachedParts {
   parts: Map<string, CachedSource>;
   generation: Generation;
 }
+
+/** What became of a write: stored; dropped because the customer was invalidated since the read; or not attempted / failed (Redis unavailable). */
+export type PutOutcome = 'written' | 'superseded' | 'skipped';
 
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v2';
@@ -113,15 +116,17 @@ export class SourceCache implements OnApplicationShutdown {
    * Stores a fetched part, unless the customer was invalidated since the fetch started (its
    * generation changed): that change wins, as our data may predate it.
    */
-  async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
-    if (generation === null) return;
+  async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<PutOutcome> {
+    if (generation === null) return 'skipped';
     try {
       const current = await bounded(this.cache.get<string>(this.generationKey(customerId)), this.config.opTimeoutMs);
-      if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return;
+      if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return 'superseded';
       await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);
+      return 'written';
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'write' });
       this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
+      return 'skipped';
     }
   }
 
@@ -146,6 +151,9 @@ export class SourceCache implements OnApplicationShutdown {
     this.defer(customerId, { sources, guardMs });
     throw new InvalidationDeferred(customerId);
   }
+
+  /** Called when an invalidation deferred earlier reaches Redis (the near tier then tells the other replicas). */
+  onDeferredApplied: ((customerId: string, sources: string[]) => void) | undefined;
 
   private readonly deferred = new Map<string, { sources: string[]; guardMs: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -203,6 +211,7 @@ export class SourceCache implements OnApplicationShutdown {
       }
       if (this.deferred.get(customerId) === job) this.deferred.delete(customerId);
       this.logger.log({ msg: 'deferred cache invalidation applied', customerId });
+      this.onDeferredApplied?.(customerId, job.sources);
     }
     this.retryTimer = undefined;
     this.retryDelayMs = INVALIDATION_RETRY_FIRST_MS;
