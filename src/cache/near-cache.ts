@@ -53,6 +53,8 @@ export class NearCache implements OnModuleInit {
   /** Per customer, the local invalidation count at its last invalidation (0: none remembered). */
   private readonly epochs: LRUCache<string, number>;
   private epochSeq = 0;
+  /** Per customer, the generation of the latest invalidation this replica applied in Redis. */
+  private readonly own: LRUCache<string, string>;
   private link = 0;
   private readonly origin = randomBytes(9).toString('base64url');
 
@@ -73,6 +75,7 @@ export class NearCache implements OnModuleInit {
       });
     }
     this.epochs = new LRUCache<string, number>({ max: Math.max(1000, config.nearMaxEntries) });
+    this.own = new LRUCache<string, string>({ max: Math.max(1000, config.nearMaxEntries) });
   }
 
   get enabled(): boolean {
@@ -148,10 +151,20 @@ export class NearCache implements OnModuleInit {
     return this.lock.broadcast(JSON.stringify({ o: this.origin, k: 'w', c: customerId, s: [source], at: entry.fetchedAt } satisfies Change));
   }
 
+  /** This replica made the customer's latest invalidation, under `generation`. */
+  ownInvalidation(customerId: string, generation: string): void {
+    if (this.entries) this.own.set(customerId, generation);
+  }
+
+  isOwnInvalidation(customerId: string, generation: Generation): boolean {
+    return generation !== null && this.own.get(customerId) === generation;
+  }
+
   /** Everything forgotten (tests that reset the world). */
   clear(): void {
     this.entries?.clear();
     this.epochs.clear();
+    this.own.clear();
     this.gauge();
   }
 

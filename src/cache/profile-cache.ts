@@ -99,8 +99,12 @@ export class ProfileCache implements OnApplicationShutdown {
     near.onInvalidated = (customerId, sources) => {
       for (const source of sources) this.inflight.delete(flightKey(source, customerId));
     };
-    // an invalidation deferred while Redis was away reaches the other replicas once Redis has it
-    store.onDeferredApplied = (customerId, sources) => void near.announceInvalidation(customerId, sources);
+    // parts kept here after this replica's own invalidation stay valid under its generation; one
+    // deferred while Redis was away reaches the other replicas once Redis has it
+    store.onApplied = (customerId, sources, generation, deferred) => {
+      near.ownInvalidation(customerId, generation);
+      if (deferred) void near.announceInvalidation(customerId, sources);
+    };
   }
 
   /** The longest a call may run: its answer time plus the late budget (also the lock's lifetime and a waiter's patience). */
@@ -155,14 +159,17 @@ export class ProfileCache implements OnApplicationShutdown {
    * - Redis could not be read: the near copy (Redis away is what it is kept for);
    * - Redis has one: the newer of the two (a near copy only if no change can have been missed since
    *   it was kept: linked, or kept under the generation Redis shows now), kept near;
-   * - Redis has none: the near copy if it was kept under the generation Redis shows now (Redis came
-   *   back empty, or dropped the key) — and Redis gets it back, so the other replicas have it too;
+   * - Redis has none: the near copy if no invalidation can have been missed (see `sameGeneration`:
+   *   Redis came back empty, or dropped the key) — and Redis gets it back, so the other replicas have it too;
    *   otherwise the customer was invalidated meanwhile: the near copy goes.
    */
   private reconcile(source: string, customerId: string, remote: CachedSource | undefined, near: NearEntry | undefined, generation: Generation, epoch: number): CachedSource | undefined {
     if (!this.near.enabled) return remote;
     if (generation === null) return remote ?? near?.entry;
-    const sameGeneration = near !== undefined && (near.generation === generation || (near.generation === null && generation === NEVER_INVALIDATED));
+    // nothing can have been missed when Redis knows of no invalidation (never, or it came back empty:
+    // one made meanwhile would show as a new generation), when the part was kept under the current
+    // one, or when the current one is this replica's own (kept parts are younger than it: the epoch)
+    const sameGeneration = near !== undefined && (generation === NEVER_INVALIDATED || near.generation === generation || this.near.isOwnInvalidation(customerId, generation));
     const confirmed = near !== undefined && (this.near.linked(near) || sameGeneration);
     if (remote && (!near || !confirmed || remote.fetchedAt >= near.entry.fetchedAt)) {
       this.near.set(source, customerId, remote, generation, epoch);

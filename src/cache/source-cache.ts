@@ -142,8 +142,10 @@ export class SourceCache implements OnApplicationShutdown {
    * Redis takes it, and the caller gets InvalidationDeferred (to answer accordingly), never a hang.
    */
   async invalidate(customerId: string, sources: string[], guardMs: number): Promise<void> {
-    if (await this.applyInvalidation(customerId, sources, guardMs)) {
+    const generation = await this.applyInvalidation(customerId, sources, guardMs);
+    if (generation !== undefined) {
       this.deferred.delete(customerId);
+      this.onApplied?.(customerId, sources, generation, false);
       return;
     }
     this.metrics?.cacheErrors.inc({ operation: 'invalidate' });
@@ -152,8 +154,8 @@ export class SourceCache implements OnApplicationShutdown {
     throw new InvalidationDeferred(customerId);
   }
 
-  /** Called when an invalidation deferred earlier reaches Redis (the near tier then tells the other replicas). */
-  onDeferredApplied: ((customerId: string, sources: string[]) => void) | undefined;
+  /** Called when an invalidation reaches Redis, with its new generation, and whether it had been deferred (the near tier uses both). */
+  onApplied: ((customerId: string, sources: string[], generation: string, deferred: boolean) => void) | undefined;
 
   private readonly deferred = new Map<string, { sources: string[]; guardMs: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -165,7 +167,7 @@ export class SourceCache implements OnApplicationShutdown {
    * reports no error on a failed write (it returns false, which cache-manager drops), so success is
    * read back in one round trip: the generation is there and no part older than it is.
    */
-  private async applyInvalidation(customerId: string, sources: string[], guardMs: number): Promise<boolean> {
+  private async applyInvalidation(customerId: string, sources: string[], guardMs: number): Promise<string | undefined> {
     const at = Date.now();
     const generation = randomUUID();
     const mark = this.generationKey(customerId);
@@ -177,9 +179,9 @@ export class SourceCache implements OnApplicationShutdown {
       await bounded(this.cache.mdel(parts), this.config.opTimeoutMs);
       const [seenMark, ...seenParts] = await bounded(this.cache.mget<unknown>([mark, ...parts]), this.config.opTimeoutMs);
       const newer = (part: unknown) => part === undefined || part === null || (typeof (part as CachedSource).fetchedAt === 'number' && (part as CachedSource).fetchedAt >= at);
-      return seenMark === generation && seenParts.every(newer);
+      return seenMark === generation && seenParts.every(newer) ? generation : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -203,7 +205,8 @@ export class SourceCache implements OnApplicationShutdown {
   private async retryDeferred(): Promise<void> {
     for (const [customerId, job] of [...this.deferred]) {
       if (this.closed) return;
-      if (!(await this.applyInvalidation(customerId, job.sources, job.guardMs))) {
+      const generation = await this.applyInvalidation(customerId, job.sources, job.guardMs);
+      if (generation === undefined) {
         this.retryTimer = undefined;
         this.retryDelayMs = Math.min(this.retryDelayMs * 2, INVALIDATION_RETRY_MAX_MS);
         this.scheduleRetry();
@@ -211,7 +214,7 @@ export class SourceCache implements OnApplicationShutdown {
       }
       if (this.deferred.get(customerId) === job) this.deferred.delete(customerId);
       this.logger.log({ msg: 'deferred cache invalidation applied', customerId });
-      this.onDeferredApplied?.(customerId, job.sources);
+      this.onApplied?.(customerId, job.sources, generation, true);
     }
     this.retryTimer = undefined;
     this.retryDelayMs = INVALIDATION_RETRY_FIRST_MS;
