@@ -599,6 +599,18 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
     expect(h.sap.calls).toHaveLength(2);
   });
 
+  it('a part fetched after this replica\'s own invalidation stays confirmed under its generation after a break (no call)', async () => {
+    const h = harness({ near: true });
+    await h.cache.invalidate(ID, SOURCES);
+    vi.setSystemTime(T0 + 1);
+    await h.resolve();
+    await h.cache.whenIdle();
+    (h.near as unknown as { link: number }).link++;
+    await h.backing.del(h.store.key(ID, 'sap')); // Redis lost the part, kept its generation
+    expect(await h.resolve()).toEqual(answered('sap', T0 + 1, 'hit', 0));
+    expect(h.sap.calls).toHaveLength(1);
+  });
+
   it('an invalidation on one replica reaches the other\'s near tier: it calls again rather than serve its copy', async () => {
     const a = harness({ near: true });
     const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
