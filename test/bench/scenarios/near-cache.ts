@@ -57,7 +57,8 @@ async function redisDrill(ctx: Context, freshMs: number): Promise<{ rows: Row[];
   const customers = coldPool(ctx).slice(0, WARM_CUSTOMERS);
   const whole = await warm(ctx, replicas, token, customers);
   await ctx.rig.sims.resetCalls();
-  const before = ctx.options.quick ? 3 : 10;
+  // long enough before the kill for every customer to be refreshed once (the steady state shows)
+  const before = ctx.options.quick ? Math.max(3, Math.min(10, freshMs / 1000 + 3)) : 10;
   const durationS = before + OUTAGE_S + (ctx.options.quick ? 5 : 10);
   const balancer = new Balancer(replicas.map((r, i) => new Target(r.url, i)));
   balancer.start();
