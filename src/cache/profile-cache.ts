@@ -234,7 +234,8 @@ export class ProfileCache implements OnApplicationShutdown {
       return { entry, via: 'wait' };
     };
     const name = `${source}:${customerId}`;
-    const lease = await this.lock.acquire(name, this.budgetMs);
+    // a slow lock answer is awaited up to half the answer time before this replica calls by itself
+    const lease = await this.lock.acquire(name, this.budgetMs, this.budget.answerMs / 2);
     if (lease !== 'held-elsewhere') {
       try {
         const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation, epoch);
