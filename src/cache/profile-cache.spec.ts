@@ -194,6 +194,31 @@ describe('ProfileCache: tiers', () => {
     ]);
   });
 
+  it('a request arriving while a read of its customer is on its way joins it (a stampede costs one round trip, not one per request)', async () => {
+    const h = harness();
+    await h.store.put(ID, 'sap', entry('sap'), NEVER);
+    const reads = vi.spyOn(h.store, 'getAll');
+    const first = h.resolve();
+    await Promise.resolve(); // the first read is sent
+    await Promise.resolve();
+    const later = [h.resolve(), h.resolve()];
+    expect(await Promise.all([first, ...later])).toEqual([0, 1, 2].map(() => answered('sap', T0, 'hit', 0)));
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('a read sent before an invalidation is not joined after it', async () => {
+    const h = harness();
+    await h.store.put(ID, 'sap', entry('sap'), NEVER);
+    const reads = vi.spyOn(h.store, 'getAll');
+    const first = h.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    await h.cache.invalidate(ID, SOURCES);
+    expect(await h.resolve()).toMatchObject({ cache: 'miss' });
+    await first;
+    expect(reads).toHaveBeenCalledTimes(2);
+  });
+
   it('on a miss calls the source once, answers with what it said, and stores it', async () => {
     const h = harness();
     h.sap.reply = () => ({ afterMs: 120, then: { found: true, data: DATA.sap } });

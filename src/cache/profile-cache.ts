@@ -86,6 +86,8 @@ export class ProfileCache implements OnApplicationShutdown {
   private readonly writes = new Set<Promise<void>>();
   /** Reads asked for in this turn, one per customer, sent together. */
   private readonly reads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
+  /** Reads sent to Redis and not yet answered, by customer (joined by requests for the sources they cover). */
+  private readonly sentReads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
   private readonly shutdown = new AbortController();
 
   constructor(
@@ -98,6 +100,7 @@ export class ProfileCache implements OnApplicationShutdown {
     // an invalidation on another replica also unlists the calls running here (new requests start fresh ones)
     near.onInvalidated = (customerId, sources) => {
       for (const source of sources) this.inflight.delete(flightKey(source, customerId));
+      this.forgetReads(customerId);
     };
     // parts kept here after this replica's own invalidation stay valid under its generation; one
     // deferred while Redis was away reaches the other replicas once Redis has it
@@ -148,6 +151,7 @@ export class ProfileCache implements OnApplicationShutdown {
    */
   async invalidate(customerId: string, sources: string[]): Promise<void> {
     for (const source of sources) this.inflight.delete(flightKey(source, customerId));
+    this.forgetReads(customerId);
     this.near.invalidate(customerId, sources); // here at once, even when Redis defers it
     await this.store.invalidate(customerId, sources, this.budgetMs);
     // the others re-read Redis when told, so only once Redis has it (a deferred one is told when applied)
@@ -185,6 +189,12 @@ export class ProfileCache implements OnApplicationShutdown {
     return near.entry;
   }
 
+  /** Reads started before a change are not joined after it (a request then reads anew). */
+  private forgetReads(customerId: string): void {
+    this.reads.delete(customerId);
+    this.sentReads.delete(customerId);
+  }
+
   /** Resolves once every call running now (late ones included) has settled and its write is done. */
   async whenIdle(): Promise<void> {
     while (this.running.size > 0 || this.writes.size > 0) await Promise.allSettled([...this.running, ...this.writes]);
@@ -196,14 +206,26 @@ export class ProfileCache implements OnApplicationShutdown {
 
   /** The customer's cached parts and generation; every source asked for in this turn shares one round trip. */
   private read(customerId: string, source: string): Promise<CachedParts> {
+    // a read already on its way that covers this source is joined (a stampede on one customer then
+    // costs a handful of round trips per process, not one per request, and the lock's SET is not
+    // queued behind hundreds of reads on a busy connection)
+    const sent = this.sentReads.get(customerId);
+    if (sent?.sources.has(source)) return sent.parts;
     let pending = this.reads.get(customerId);
     if (!pending) {
       const sources = new Set<string>();
-      const parts = Promise.resolve().then(() => {
-        this.reads.delete(customerId);
-        return this.store.getAll(customerId, [...sources]);
+      const batch = { sources, parts: undefined as unknown as Promise<CachedParts> };
+      batch.parts = Promise.resolve().then(() => {
+        if (this.reads.get(customerId) === batch) this.reads.delete(customerId);
+        this.sentReads.set(customerId, batch);
+        const parts = this.store.getAll(customerId, [...sources]);
+        const done = () => {
+          if (this.sentReads.get(customerId) === batch) this.sentReads.delete(customerId);
+        };
+        parts.then(done, done);
+        return parts;
       });
-      pending = { sources, parts };
+      pending = batch;
       this.reads.set(customerId, pending);
     }
     pending.sources.add(source);
