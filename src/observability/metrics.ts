@@ -49,6 +49,11 @@ export class Metrics {
   readonly cacheLookups = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry] });
   readonly cacheLockWaits = new Counter({ name: 'c360_cache_lock_waits_total', help: 'Source calls that waited for another replica already calling for the same customer (stampede protection)', labelNames: ['source'], registers: [this.registry] });
   readonly cacheErrors = new Counter({ name: 'c360_cache_errors_total', help: 'Redis cache operations that failed or timed out (served without cache)', labelNames: ['operation'], registers: [this.registry] });
+  readonly nearHits = new Counter({ name: 'c360_near_cache_hits_total', help: 'Source parts served fresh from the near (in-process) cache, without a Redis round trip', labelNames: ['source'], registers: [this.registry] });
+  readonly nearEvictions = new Counter({ name: 'c360_near_cache_evictions_total', help: 'Near-cache entries pushed out by its bounds (NEAR_CACHE_MAX_ENTRIES, NEAR_CACHE_MAX_BYTES)', registers: [this.registry] });
+  readonly nearInvalidations = new Counter({ name: 'c360_near_cache_invalidations_total', help: 'Near-cache drops by cause: invalidation (webhook, billing write) or write (a newer part stored), and origin (this replica or another, via Redis pub/sub)', labelNames: ['cause', 'origin'], registers: [this.registry] });
+  readonly nearEntries = new Gauge({ name: 'c360_near_cache_entries', help: 'Source parts held in the near cache of this process', registers: [this.registry] });
+  readonly nearBytes = new Gauge({ name: 'c360_near_cache_bytes', help: 'Bytes of source parts (as JSON) held in the near cache of this process', registers: [this.registry] });
   readonly batchCustomers = new Histogram({ name: 'c360_batch_customers', help: 'Customers carried by one batched look-up of a CRM (customers per call)', labelNames: ['source'], buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500], registers: [this.registry] });
   readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 

@@ -15,6 +15,7 @@ import { cacheHit } from './scenarios/cache-hit.js';
 import { cold } from './scenarios/cold.js';
 import { drills } from './scenarios/drills.js';
 import { queueThenAnswer } from './scenarios/queue-then-answer.js';
+import { nearCache } from './scenarios/near-cache.js';
 import { DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type Context, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
 import { soak } from './scenarios/soak.js';
@@ -34,6 +35,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> =
   soak,
   drills,
   'queue-then-answer': queueThenAnswer,
+  'near-cache': nearCache,
 };
 
 function machine(options: BenchOptions): MachineInfo {
