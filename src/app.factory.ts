@@ -8,7 +8,8 @@ import type { ValidationError } from 'class-validator';
 import type { DestinationStream, Logger } from 'pino';
 import helmet from '@fastify/helmet';
 import { AppModule } from './app.module.js';
-import type { AppConfig } from './config/app-config.js';
+import type { AppConfig } from './app.config.js';
+import type { ConnectorRegistration } from './connectors/connector-registration.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
@@ -16,12 +17,15 @@ import { clientErrorHandler, HELMET_OPTIONS } from './observability/security-hea
 import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { runWithTrace, traceContextFrom } from './observability/trace-context.js';
+import { outboundTraceparent, runWithTrace, traceContextFrom } from './observability/trace-context.js';
+import { useOutboundHeaders } from './upstream/vendor-http.js';
 import { ShutdownState } from './health/shutdown.state.js';
 
 export interface CreateAppOptions {
   /** Where log lines go (tests capture them to prove secrets never appear). */
   logDestination?: DestinationStream;
+  /** The systems of record (default CONNECTOR_REGISTRY); the configuration must have been loaded with the same list. */
+  connectors?: readonly ConnectorRegistration[];
 }
 
 export interface App {
@@ -43,8 +47,15 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   ]);
 }
 
+/** W3C trace context on every outbound call: the systems called see the trace of the inbound request it serves. */
+function traceHeaders(): Record<string, string> | undefined {
+  const traceparent = outboundTraceparent();
+  return traceparent ? { traceparent } : undefined;
+}
+
 /** Builds the fully configured application (not yet listening). Used by main, the sandbox and tests. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<App> {
+  useOutboundHeaders(traceHeaders);
   const logger = createLogger(config, options.logDestination);
   const adapter = new FastifyAdapter({
     // Fastify's own per-request lines are silenced (warn level); one line per request is logged below
@@ -57,7 +68,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // what Node's HTTP parser refuses (431 and the like) answers in our shape, with our headers
     clientErrorHandler: clientErrorHandler(logger.child({ component: 'http' })),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.connectors), adapter, {
     rawBody: true,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,

@@ -12,10 +12,14 @@ import { MetricsModule } from './observability/metrics.js';
 import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { AggregationModule } from './aggregation/aggregation.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import type { AppConfig } from './config/app-config.js';
+import type { AppConfig } from './app.config.js';
 import { ConfigModule } from './config/config.module.js';
+import type { ConnectorRegistration } from './connectors/connector-registration.js';
+import { CONNECTOR_REGISTRY } from './connectors/connector-registry.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
 import { GenesysModule } from './genesys/genesys.module.js';
+import { GenesysAgentVerifier } from './genesys/platform/genesys-agent.verifier.js';
+import { GenesysPlatformModule } from './genesys/platform/genesys-platform.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
@@ -39,7 +43,8 @@ export function throttleKey(_context: unknown, tracker: string, throttlerName: s
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** The whole service: `connectors` are the systems of record it runs with (CONNECTOR_REGISTRY; tests may add one). */
+  static forRoot(config: AppConfig, connectors: readonly ConnectorRegistration[] = CONNECTOR_REGISTRY): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -58,9 +63,10 @@ export class AppModule {
           }),
         }),
         ResilienceModule,
-        AuthModule,
+        // ports auth/ declares, bound to their Genesys implementations here
+        AuthModule.forRoot({ imports: [GenesysPlatformModule], agentTokenVerifier: GenesysAgentVerifier }),
         IpAllowlistModule,
-        ConnectorsModule,
+        ConnectorsModule.forRoot(connectors),
         AggregationModule,
         GenesysModule,
         HealthModule,

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ProfileCacheModule } from '../cache/profile-cache.module.js';
-import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { AggregationService } from './aggregation.service.js';
 import { BillingController } from './billing.controller.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
@@ -8,8 +7,9 @@ import { CustomersController } from './customers.controller.js';
 import { DirectoryService } from './directory.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
+/** The use cases over the registered systems (CONNECTORS, CUSTOMER_DIRECTORY and BillingWriter come from the global ConnectorsModule). */
 @Module({
-  imports: [ConnectorsModule, ProfileCacheModule],
+  imports: [ProfileCacheModule],
   controllers: [CustomersController, BillingController, WebhooksController],
   providers: [AggregationService, DirectoryService, CustomerLookupService],
   exports: [AggregationService, CustomerLookupService, DirectoryService],

@@ -6,7 +6,7 @@ import { CacheConfig } from '../cache/cache.config.js';
 import type { Lease, ReplicaLock } from '../cache/replica-lock.js';
 import { SourceCache, type CachedSource } from '../cache/source-cache.js';
 import type { CustomerConnector, CustomerPartial, FetchResult } from '../connectors/connector.js';
-import { ConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { Metrics } from '../observability/metrics.js';
 import { deadlineOf } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
@@ -54,7 +54,7 @@ class FakeConnector implements CustomerConnector {
     const reply = this.reply(customerId, this.calls.length);
     return new Promise<FetchResult>((resolve, reject) => {
       // like the real clients: an abort ends the call as a timeout
-      const onAbort = () => reject(new ConnectorError(this.source, 'timeout', 'aborted'));
+      const onAbort = () => reject(new UpstreamError(this.source, 'timeout', 'aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
       const settle = (r: FetchResult | Error) => (r instanceof Error ? reject(r) : resolve(r));
       if (reply === 'hang') return;
@@ -230,7 +230,7 @@ describe('AggregationService: failures', () => {
     const h = harness();
     await h.cache.put(ID, 'sap', entry('sap'), NEVER);
     vi.setSystemTime(T0 + 45_000);
-    h.sap.reply = () => new ConnectorError('sap', 'unavailable', 'HTTP 503', 503);
+    h.sap.reply = () => new UpstreamError('sap', 'unavailable', 'HTTP 503', 503);
     const { verdict, view } = await h.svc.getProfile(ID);
     expect(verdict).toBe('found');
     expect(view.sources.sap).toEqual({ status: 'stale', fetchedAt: iso(T0), ageMs: 45_000, latencyMs: 0, reason: 'unavailable' });
@@ -238,7 +238,7 @@ describe('AggregationService: failures', () => {
     expect(await counter(h.metrics.cacheLookups, { cache: 'source', result: 'stale' })).toBe(1);
   });
 
-  it.each<[ConnectorErrorKind, string]>([
+  it.each<[UpstreamErrorKind, string]>([
     ['timeout', 'timeout'],
     ['rate_limited', 'rate_limited'],
     ['not_found', 'not_found'],
@@ -248,12 +248,12 @@ describe('AggregationService: failures', () => {
     ['circuit_open', 'unavailable'],
   ])('without a kept copy, a %s failure is status %s with that reason', async (kind, status) => {
     const h = harness();
-    h.sap.reply = () => new ConnectorError('sap', kind, 'failed');
+    h.sap.reply = () => new UpstreamError('sap', kind, 'failed');
     const { view } = await h.svc.getProfile(ID);
     expect(view.sources.sap).toEqual({ status, latencyMs: 0, reason: kind });
   });
 
-  it('an unexpected error (not a ConnectorError) is unavailable, not a failed request', async () => {
+  it('an unexpected error (not a UpstreamError) is unavailable, not a failed request', async () => {
     const h = harness();
     h.sap.reply = () => new TypeError('a bug in a mapper');
     const { verdict, view } = await h.svc.getProfile(ID);
@@ -263,13 +263,13 @@ describe('AggregationService: failures', () => {
 
   it('every source failing without a copy is "unavailable" (the API answers 503), not "not_found"', async () => {
     const h = harness();
-    for (const c of [h.sf, h.sap, h.sn]) c.reply = () => new ConnectorError(c.source, 'unavailable', 'down');
+    for (const c of [h.sf, h.sap, h.sn]) c.reply = () => new UpstreamError(c.source, 'unavailable', 'down');
     expect((await h.svc.getProfile(ID)).verdict).toBe('unavailable');
   });
 
   it('failures are not cached: the next request calls again', async () => {
     const h = harness();
-    h.sap.reply = (_id, call) => (call === 1 ? new ConnectorError('sap', 'unavailable', 'down') : { found: true, data: DATA.sap });
+    h.sap.reply = (_id, call) => (call === 1 ? new UpstreamError('sap', 'unavailable', 'down') : { found: true, data: DATA.sap });
     expect((await h.svc.getProfile(ID)).view.sources.sap.status).toBe('unavailable');
     await h.svc.whenIdle();
     expect((await h.svc.getProfile(ID)).view.sources.sap).toMatchObject({ status: 'ok', cache: 'miss' });
@@ -372,7 +372,7 @@ describe('AggregationService: one call at a time per source and customer', () =>
   it('takes the replica lock for the budget, and releases it once the answer is stored, with the outcome', async () => {
     const h = harness();
     const acquire = vi.spyOn(h.lock, 'acquire');
-    h.sap.reply = (_id, call) => (call === 1 ? { found: true, data: DATA.sap } : new ConnectorError('sap', 'rate_limited', 'slow down'));
+    h.sap.reply = (_id, call) => (call === 1 ? { found: true, data: DATA.sap } : new UpstreamError('sap', 'rate_limited', 'slow down'));
     await h.svc.getProfile(ID);
     await h.svc.whenIdle();
     expect(acquire).toHaveBeenCalledWith(`sap:${ID}`, BUDGET_MS);

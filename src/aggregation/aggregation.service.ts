@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { ReplicaLock } from '../cache/replica-lock.js';
 import { SourceCache, type CachedSource, type Generation } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
-import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { UpstreamError, isUpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { Metrics } from '../observability/metrics.js';
-import { dueAfterPendingIo, setDeadline } from '../resilience/deadline.js';
+import { setDeadline } from '../resilience/deadline.js';
+import { dueAfterPendingIo } from '../upstream/timers.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
@@ -106,8 +107,8 @@ export class AggregationService implements OnApplicationShutdown {
       result = await Promise.race([this.call(connector, customerId, generation), deadline]);
     } catch (err) {
       const latencyMs = Date.now() - started;
-      const reason = isConnectorError(err) ? err.kind : 'unavailable';
-      if (!isConnectorError(err)) this.logger.error({ msg: 'connector failed unexpectedly', source, err });
+      const reason = isUpstreamError(err) ? err.kind : 'unavailable';
+      if (!isUpstreamError(err)) this.logger.error({ msg: 'connector failed unexpectedly', source, err });
       return this.failed(source, cached, statusFor(reason), reason, latencyMs);
     }
     const latencyMs = Date.now() - started;
@@ -145,7 +146,7 @@ export class AggregationService implements OnApplicationShutdown {
         void stored.then(() => lease.release('ok'));
         return entry;
       } catch (err) {
-        void lease.release(isConnectorError(err) ? err.kind : 'unavailable');
+        void lease.release(isUpstreamError(err) ? err.kind : 'unavailable');
         throw err;
       }
     }
@@ -162,7 +163,7 @@ export class AggregationService implements OnApplicationShutdown {
       const landed = await this.cache.get(customerId, connector.source);
       if (landed && this.cache.isFresh(landed, Date.now())) return { ...landed, viaReplica: true };
       if (outcome !== 'ok' && outcome !== 'unknown') {
-        throw new ConnectorError(connector.source, outcome as ConnectorErrorKind, 'failed on the replica that made the call');
+        throw new UpstreamError(connector.source, outcome as UpstreamErrorKind, 'failed on the replica that made the call');
       }
       return (await this.fetchAndStore(connector, customerId, generation)).entry; // the holder vanished or the cache is down
     } finally {

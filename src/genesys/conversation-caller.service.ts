@@ -3,7 +3,7 @@ import { DirectoryService } from '../aggregation/directory.service.js';
 import { SourceCache } from '../cache/source-cache.js';
 import { setDeadline } from '../resilience/deadline.js';
 import { callerNumber } from './conversation-caller.js';
-import { GenesysConfig } from './genesys.config.js';
+import { GenesysConfig } from '../config/genesys.config.js';
 import { GenesysApiClient } from './platform/genesys-api.client.js';
 
 export type ConversationCaller = { conversation: 'unknown' } | { conversation: 'found'; e164: string | undefined };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../app.config.js';
 import { createLogger, PinoNestLogger, secretValues } from './logger.js';
 
 const SF_SECRET = 'sf-S3cret-ConsumerKey-9f8e';

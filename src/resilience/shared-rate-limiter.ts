@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from '../cache/redis.provider.js';
-import { ConnectorError } from '../connectors/connector.errors.js';
-import { deadlineOf, sleep } from './deadline.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
+import { sleep } from '../upstream/timers.js';
+import { deadlineOf } from './deadline.js';
 
 export interface RateLimitOptions {
   source: string;
@@ -84,12 +85,12 @@ export class SharedRateLimiter {
       const wait = untilNext + Math.floor(Math.random() * 15);
       if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
         this.options.onRefuse?.();
-        throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
+        throw new UpstreamError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
       }
       this.options.onWait?.();
       this.waiting++;
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
-      if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+      if (!slept) throw new UpstreamError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
     }
   }
 
@@ -104,7 +105,7 @@ export class SharedRateLimiter {
     try {
       await this.limiter.consume(this.windowKey(now), 1);
     } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      if (!(res instanceof RateLimiterRes)) throw new UpstreamError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
       // the next window opens at the boundary (the key's own expiry may run a little past it)
       return Math.max(1, Math.min(res.msBeforeNext, toBoundary));
     }
@@ -113,7 +114,7 @@ export class SharedRateLimiter {
       await this.limiter.consume(this.windowKey(now + this.windowMs), 1);
       return 0;
     } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      if (!(res instanceof RateLimiterRes)) throw new UpstreamError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
       return toBoundary + this.windowMs; // the next second is already full: the one after
     }
   }

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
-import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
+import { UpstreamError, isUpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { callOutcome, type CallOutcome } from '../observability/metrics.js';
-import { deadlineOf, sleep } from './deadline.js';
+import { sleep } from '../upstream/timers.js';
+import { deadlineOf } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
 export interface SourcePolicyOptions {
@@ -18,7 +19,7 @@ export interface SourcePolicyOptions {
 }
 
 /** Failures that say the system is unwell (not: throttling, unknown customer, our own bad request). */
-const COUNTS_AGAINST_BREAKER = new Set<ConnectorErrorKind>(['timeout', 'unavailable', 'bad_response', 'auth']);
+const COUNTS_AGAINST_BREAKER = new Set<UpstreamErrorKind>(['timeout', 'unavailable', 'bad_response', 'auth']);
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -37,7 +38,7 @@ export class SourcePolicy {
     this.logger = new Logger(`Resilience:${options.source}`);
     const b = options.breaker;
     this.breaker = circuitBreaker(
-      handleWhen((err) => isConnectorError(err) && COUNTS_AGAINST_BREAKER.has(err.kind)),
+      handleWhen((err) => isUpstreamError(err) && COUNTS_AGAINST_BREAKER.has(err.kind)),
       {
         halfOpenAfter: b.openMs,
         breaker: new SamplingBreaker({
@@ -83,8 +84,8 @@ export class SourcePolicy {
       this.options.onResult?.('ok', (performance.now() - started) / 1000);
       return result;
     } catch (err) {
-      const failure = err instanceof BrokenCircuitError ? new ConnectorError(this.options.source, 'circuit_open', 'circuit open') : err;
-      this.options.onResult?.(callOutcome(isConnectorError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
+      const failure = err instanceof BrokenCircuitError ? new UpstreamError(this.options.source, 'circuit_open', 'circuit open') : err;
+      this.options.onResult?.(callOutcome(isUpstreamError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
       throw failure;
     }
   }
@@ -94,7 +95,7 @@ export class SourcePolicy {
       try {
         return await this.once(call, signal);
       } catch (err) {
-        if (!isConnectorError(err)) throw err;
+        if (!isUpstreamError(err)) throw err;
         if (err.kind === 'rate_limited' && err.status !== undefined && err.retryAfterMs !== undefined) {
           await this.options.limiter?.pause(err.retryAfterMs); // the system said when: every replica waits
         }
@@ -110,7 +111,7 @@ export class SourcePolicy {
   }
 
   /** Full-jitter exponential backoff, or the system's Retry-After plus a little jitter; never zero. */
-  private backoff(attempt: number, err: ConnectorError): number {
+  private backoff(attempt: number, err: UpstreamError): number {
     if (err.retryAfterMs !== undefined) return err.retryAfterMs + Math.floor(Math.random() * 100);
     const cap = this.options.retry.baseMs * 2 ** (attempt - 1);
     return Math.max(10, Math.floor(Math.random() * cap));
@@ -123,7 +124,7 @@ export class SourcePolicy {
         return call();
       }, signal);
     } catch (err) {
-      if (err instanceof BulkheadRejectedError) throw new ConnectorError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
+      if (err instanceof BulkheadRejectedError) throw new UpstreamError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
       throw err;
     }
   }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { allBindings, loadConfig } from '../../src/config/load-config.js';
+import { allBindings, loadConfig } from '../../src/app.config.js';
 import { Metrics } from '../../src/observability/metrics.js';
 
 /*

@@ -8,7 +8,7 @@ import { IpAllowlistConfig } from '../../src/auth/ip-allowlist/ip-allowlist.conf
 import { IpAllowlistGuard } from '../../src/auth/ip-allowlist/ip-allowlist.guard.js';
 import { IpAllowlistModule } from '../../src/auth/ip-allowlist/ip-allowlist.module.js';
 import { IpRangesRefresher } from '../../src/auth/ip-allowlist/ip-ranges.refresher.js';
-import { GenesysConfig } from '../../src/genesys/genesys.config.js';
+import { GenesysConfig } from '../../src/config/genesys.config.js';
 import { AllExceptionsFilter } from '../../src/observability/all-exceptions.filter.js';
 import { GenesysSimulator } from '../sandbox/genesys/genesys.simulator.js';
 import { freePort } from '../support/free-port.js';

@@ -6,7 +6,7 @@
  * (e.g. REDIS_URL=redis://127.0.0.1:6379 to cache in Redis instead of memory).
  */
 import { createApp } from '../../src/app.factory.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadConfig } from '../../src/app.config.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO_CONVERSATION } from './genesys/genesys.data.js';
 import { startReplicas, type Replicas } from './replicas.js';

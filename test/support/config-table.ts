@@ -1,4 +1,4 @@
-import { allBindings } from '../../src/config/load-config.js';
+import { allBindings } from '../../src/app.config.js';
 
 /** The README's configuration table, generated from the config classes (`npm run config:table`). */
 export function configTable(): string {

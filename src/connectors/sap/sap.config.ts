@@ -1,7 +1,9 @@
 import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { Env } from '../../config/env.decorator.js';
+import type { RateLimit } from '../../resilience/resilient.decorator.js';
+import type { ConnectorSettings } from '../connector.js';
 
-export class SapConfig {
+export class SapConfig implements ConnectorSettings {
   @Env('SAP_ENABLED', { doc: 'Call SAP S/4HANA at all' })
   @IsBoolean()
   enabled = true;
@@ -59,4 +61,14 @@ export class SapConfig {
   @Min(50)
   @Max(60_000)
   timeoutMs = 700;
+
+  @Env('SAP_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to SAP, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  ratePerSec = 20;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerSec, windowSec: 1 };
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../connector.errors.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { SapConnector } from './sap.connector.js';
@@ -40,14 +40,14 @@ function connector(pages: Record<string, unknown>, maxPages = 10): { sap: SapCon
   return { sap: new SapConnector(config, client as unknown as SapClient), client };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
+async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ConnectorError);
-  expect((err as ConnectorError).kind).toBe('bad_response');
-  return err as ConnectorError;
+  expect(err).toBeInstanceOf(UpstreamError);
+  expect((err as UpstreamError).kind).toBe('bad_response');
+  return err as UpstreamError;
 }
 
 const signal = () => AbortSignal.timeout(5000);

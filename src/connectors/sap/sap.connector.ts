@@ -1,26 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { deadlineOf, setDeadline } from '../../resilience/deadline.js';
-import type { CustomerConnector, FetchResult } from '../connector.js';
-import { ConnectorError } from '../connector.errors.js';
+import type { BillingChange, BillingWriteOutcome, BillingWriter, CustomerConnector, FetchResult } from '../connector.js';
+import { isUpstreamError, UpstreamError } from '../../upstream/upstream-error.js';
 import { assertIdentifier } from '../identifiers.js';
 import { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { collectionPage, entity, toCustomerPartial } from './sap.mapper.js';
 import { customerPath, customerUrl, nextOpenItemsUrl, openItemsUrl } from './sap.query.js';
 
-/** Billing data an agent may change, in canonical terms. */
-export interface BillingChange {
-  billingName?: string;
-  paymentTerms?: string;
-  billingBlocked?: boolean;
-}
+/** SAP's refusals that answer the write (anything else means SAP could not say). */
+const WRITE_OUTCOMES: Partial<Record<string, BillingWriteOutcome>> = { not_found: 'unknown_customer', conflict: 'conflict', bad_request: 'refused' };
 
 /**
  * The balance per currency from the open (uncleared) items, plus the customer master to tell
  * "no open items" from "not a customer in SAP". Both reads go out concurrently.
  */
 @Injectable()
-export class SapConnector implements CustomerConnector {
+export class SapConnector implements CustomerConnector, BillingWriter {
   readonly source = 'sap';
 
   constructor(
@@ -74,17 +70,28 @@ export class SapConnector implements CustomerConnector {
     return items;
   }
 
-  private partial(why: string): ConnectorError {
-    return new ConnectorError(this.source, 'bad_response', `no balance: ${why}`);
+  private partial(why: string): UpstreamError {
+    return new UpstreamError(this.source, 'bad_response', `no balance: ${why}`);
   }
 
-  /** Writes billing data to the SAP customer master (CSRF round trip, If-Match). */
-  async updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<void> {
-    assertIdentifier(this.source, 'customer number', customerId);
+  /**
+   * Writes billing data to the SAP customer master (CSRF round trip, If-Match). SAP's answers that
+   * are about the change (no such customer, an ETag mismatch, a refused value) come back as
+   * outcomes; SAP not answering rejects.
+   */
+  async updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<BillingWriteOutcome> {
     const body: Record<string, string> = {};
     if (change.billingName !== undefined) body.CustomerFullName = change.billingName;
     if (change.paymentTerms !== undefined) body.PaymentTerms = change.paymentTerms;
     if (change.billingBlocked !== undefined) body.BillingIsBlockedForCustomer = change.billingBlocked ? '01' : '';
-    await this.client.patch(customerPath(customerId, this.config.sapClient), body, signal);
+    try {
+      assertIdentifier(this.source, 'customer number', customerId);
+      await this.client.patch(customerPath(customerId, this.config.sapClient), body, signal);
+      return 'written';
+    } catch (err) {
+      const outcome = isUpstreamError(err) ? WRITE_OUTCOMES[err.kind] : undefined;
+      if (outcome === undefined) throw err;
+      return outcome;
+    }
   }
 }

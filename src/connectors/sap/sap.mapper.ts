@@ -1,6 +1,6 @@
 import { Big } from 'big.js';
 import type { CustomerPartial, Money } from '../connector.js';
-import { expectShape } from '../vendor-http.js';
+import { expectShape } from '../../upstream/vendor-http.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 

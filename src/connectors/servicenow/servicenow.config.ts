@@ -1,7 +1,9 @@
 import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { Env } from '../../config/env.decorator.js';
+import type { RateLimit } from '../../resilience/resilient.decorator.js';
+import type { ConnectorSettings } from '../connector.js';
 
-export class ServiceNowConfig {
+export class ServiceNowConfig implements ConnectorSettings {
   @Env('SERVICENOW_ENABLED', { doc: 'Call ServiceNow at all' })
   @IsBoolean()
   enabled = true;
@@ -48,4 +50,14 @@ export class ServiceNowConfig {
   @Min(50)
   @Max(60_000)
   timeoutMs = 700;
+
+  @Env('SERVICENOW_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to ServiceNow, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  ratePerSec = 10;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerSec, windowSec: 1 };
+  }
 }
