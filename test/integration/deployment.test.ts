@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { allBindings, loadConfig } from '../../src/app.config.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { SET_BY_THE_CHART, syncChart } from '../support/chart-sync.js';
 
 /*
  * The container image, the Helm chart and the Grafana dashboard agree with the service: every
@@ -146,6 +147,12 @@ describe('chart ⇄ config module', () => {
   const fileKeys = Object.keys(secrets.files);
   const schemaConfig = ((schema.properties as Tree).config as { properties: Tree }).properties;
   const schemaFiles = (((schema.properties as Tree).secrets as { properties: Tree }).properties.files as { properties: Tree }).properties;
+
+  it('is what `npm run chart:sync` derives from the settings (a new system needs no hand edits)', () => {
+    const committed = { values: read('helm/customer360/values.yaml'), schema: read('helm/customer360/values.schema.json') };
+    expect(syncChart(committed, bindings)).toEqual(committed);
+    expect(Object.keys(FIXED_BY_CHART).sort()).toEqual(Object.keys(SET_BY_THE_CHART).sort());
+  });
 
   it('can set exactly the settings the service reads: config keys + secret files + the ones the chart fixes', () => {
     const chartSettable = [...configKeys, ...fileKeys, ...Object.keys(FIXED_BY_CHART)];
