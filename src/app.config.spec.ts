@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+
 import { allBindings, CONFIG_SECTIONS, loadConfig } from './app.config.js';
 import { ConfigError } from './config/config.errors.js';
 import { envBindings } from './config/env.decorator.js';

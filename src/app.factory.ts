@@ -1,25 +1,28 @@
 import 'reflect-metadata';
+
 import type { IncomingMessage, Server } from 'node:http';
-import { BadRequestException, ValidationPipe, VersioningType, type INestApplication } from '@nestjs/common';
+
+import helmet from '@fastify/helmet';
+import { BadRequestException, type INestApplication,ValidationPipe, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import type { DestinationStream, Logger } from 'pino';
-import helmet from '@fastify/helmet';
-import { AppModule } from './app.module.js';
+
 import type { AppConfig } from './app.config.js';
+import { AppModule } from './app.module.js';
 import type { ConnectorRegistration } from './connectors/connector-registration.js';
+import { ShutdownState } from './health/shutdown.state.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
-import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom } from './observability/correlation.js';
-import { clientErrorHandler, HELMET_OPTIONS } from './observability/security-headers.js';
+import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { clientErrorHandler, HELMET_OPTIONS } from './observability/security-headers.js';
 import { outboundTraceparent, runWithTrace, traceContextFrom } from './observability/trace-context.js';
 import { useOutboundHeaders } from './upstream/vendor-http.js';
-import { ShutdownState } from './health/shutdown.state.js';
 
 export interface CreateAppOptions {
   /** Where log lines go (tests capture them to prove secrets never appear). */

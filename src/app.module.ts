@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+
+import { type DynamicModule,Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+
+import { AggregationModule } from './aggregation/aggregation.module.js';
+import type { AppConfig } from './app.config.js';
+import { AuthModule } from './auth/auth.module.js';
 import { AddressSet } from './auth/ip-allowlist/cidr.js';
 import { clientBudgetKey, clientIp } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
-import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
-import { BareRouteController } from './observability/bare-route.controller.js';
-import { MetricsModule } from './observability/metrics.js';
-import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
-import { AggregationModule } from './aggregation/aggregation.module.js';
-import { AuthModule } from './auth/auth.module.js';
-import type { AppConfig } from './app.config.js';
+import { REDIS, type Redis,RedisModule } from './cache/redis.provider.js';
 import { ConfigModule } from './config/config.module.js';
 import type { ConnectorRegistration } from './connectors/connector-registration.js';
 import { CONNECTOR_REGISTRY } from './connectors/connector-registry.js';
@@ -21,6 +20,9 @@ import { GenesysModule } from './genesys/genesys.module.js';
 import { GenesysAgentVerifier } from './genesys/platform/genesys-agent.verifier.js';
 import { GenesysPlatformModule } from './genesys/platform/genesys-platform.module.js';
 import { HealthModule } from './health/health.module.js';
+import { BareRouteController } from './observability/bare-route.controller.js';
+import { MetricsModule } from './observability/metrics.js';
+import { RedisThrottlerStorage } from './observability/throttler-redis.storage.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
 

@@ -1,6 +1,6 @@
+import { loadConfigFromProcess } from './app.config.js';
 import { createApp } from './app.factory.js';
 import { ConfigError } from './config/config.errors.js';
-import { loadConfigFromProcess } from './app.config.js';
 import { installGracefulShutdown } from './health/graceful-shutdown.js';
 import { startManagementServer } from './health/management-server.js';
 

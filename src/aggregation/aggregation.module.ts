@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { ProfileCacheModule } from '../cache/profile-cache.module.js';
 import { AggregationService } from './aggregation.service.js';
 import { BillingController } from './billing.controller.js';

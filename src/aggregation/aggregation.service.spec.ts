@@ -2,13 +2,14 @@ import { Logger } from '@nestjs/common';
 import { createCache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { CacheConfig } from '../cache/cache.config.js';
 import type { Lease, ReplicaLock } from '../cache/replica-lock.js';
-import { SourceCache, type CachedSource } from '../cache/source-cache.js';
+import { type CachedSource,SourceCache } from '../cache/source-cache.js';
 import type { CustomerConnector, CustomerPartial, FetchResult } from '../connectors/connector.js';
-import { UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { Metrics } from '../observability/metrics.js';
 import { deadlineOf } from '../resilience/deadline.js';
+import { UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { AggregationService } from './aggregation.service.js';
 

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+
 import { ReplicaLock } from '../cache/replica-lock.js';
-import { SourceCache, type CachedSource, type Generation } from '../cache/source-cache.js';
+import { type CachedSource, type Generation,SourceCache } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
-import { UpstreamError, isUpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { Metrics } from '../observability/metrics.js';
 import { setDeadline } from '../resilience/deadline.js';
 import { dueAfterPendingIo } from '../upstream/timers.js';
+import { isUpstreamError, UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
-import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
+import { mergeProfile, type SourceOutcome,verdict } from './merge.js';
 
 export type ProfileResult = { verdict: 'found'; view: Customer360 } | { verdict: 'not_found' | 'unavailable'; view: Customer360 };
 

@@ -1,5 +1,6 @@
 import { BadRequestException, Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Patch, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+
 import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { InvalidationDeferred } from '../cache/source-cache.js';
 import { BillingWriter } from '../connectors/connector.js';

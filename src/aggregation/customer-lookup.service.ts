@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+
 import { AggregationService, type ProfileResult } from './aggregation.service.js';
 import { DirectoryService } from './directory.service.js';
 

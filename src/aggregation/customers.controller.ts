@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+
 import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { customerAnswer } from './answer.js';
 import { CustomerLookupService } from './customer-lookup.service.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { E164 } from '../connectors/identifiers.js';
 import { toE164 } from './directory.service.js';
 

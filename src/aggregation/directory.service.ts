@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { type CountryCode,parsePhoneNumberFromString } from 'libphonenumber-js';
+
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
 import { setDeadline } from '../resilience/deadline.js';

@@ -1,5 +1,6 @@
-import { BadRequestException, Body, Controller, HttpCode, Inject, Injectable, Param, Post, UseGuards, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Inject, Injectable, Param, type PipeTransform,Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+
 import { HmacSignatureGuard } from '../auth/hmac-signature.guard.js';
 import { InvalidationDeferred } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';

@@ -1,4 +1,5 @@
-import { Module, type DynamicModule, type ModuleMetadata, type Type } from '@nestjs/common';
+import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
+
 import { RedisModule } from '../cache/redis.provider.js';
 import { AgentCheckBudget } from './agent-check-budget.js';
 import { AgentTokenVerifier } from './agent-token.verifier.js';

@@ -1,8 +1,9 @@
-import { HttpException, HttpStatus, Injectable, Logger, ServiceUnavailableException, SetMetadata, applyDecorators, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
+import { applyDecorators, type CanActivate, type ExecutionContext,HttpException, HttpStatus, Injectable, Logger, ServiceUnavailableException, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { GenesysConfig } from '../config/genesys.config.js';
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';

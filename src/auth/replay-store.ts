@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import { bounded } from '../cache/bounded.js';
 import { CacheConfig } from '../cache/cache.config.js';
 import { REDIS, type Redis } from '../cache/redis.provider.js';

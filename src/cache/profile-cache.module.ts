@@ -1,7 +1,8 @@
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
-import { REDIS, RedisModule, type Redis } from './redis.provider.js';
+
+import { REDIS, type Redis,RedisModule } from './redis.provider.js';
 import { ReplicaLock } from './replica-lock.js';
 import { SourceCache } from './source-cache.js';
 

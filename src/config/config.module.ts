@@ -1,4 +1,4 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { type DynamicModule,Global, Module } from '@nestjs/common';
 
 /** The validated configuration token (the whole object). */
 export const APP_CONFIG = Symbol('APP_CONFIG');

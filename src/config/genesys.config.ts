@@ -1,4 +1,5 @@
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+
 import { Env } from './env.decorator.js';
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+
 import { validateSync, type ValidationError } from 'class-validator';
+
 import { ConfigError } from './config.errors.js';
-import { envBindings, type EnvBinding } from './env.decorator.js';
+import { type EnvBinding,envBindings } from './env.decorator.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 export type FileReader = (path: string) => string;

@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { type DynamicModule,Module } from '@nestjs/common';
+
 import { CONNECTORS, CUSTOMER_DIRECTORY, type CustomerConnector } from './connector.js';
 import type { ConnectorRegistration } from './connector-registration.js';
 import { CONNECTOR_REGISTRY } from './connector-registry.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { UpstreamError } from '../upstream/upstream-error.js';
 import { assertIdentifier } from './identifiers.js';
 

@@ -1,5 +1,6 @@
-import { Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown,Optional } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
+
 import { Metrics } from '../observability/metrics.js';
 import { clientCredentialsCache } from '../upstream/client-credentials.js';
 import { basicCredentials, bearerCredentials } from '../upstream/credentials.js';

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+
 import { DirectoryService } from '../aggregation/directory.service.js';
 import { SourceCache } from '../cache/source-cache.js';
+import { GenesysConfig } from '../config/genesys.config.js';
 import { setDeadline } from '../resilience/deadline.js';
 import { callerNumber } from './conversation-caller.js';
-import { GenesysConfig } from '../config/genesys.config.js';
 import { GenesysApiClient } from './platform/genesys-api.client.js';
 
 export type ConversationCaller = { conversation: 'unknown' } | { conversation: 'found'; e164: string | undefined };

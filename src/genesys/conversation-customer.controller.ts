@@ -1,5 +1,6 @@
 import { Controller, Get, NotFoundException, Param, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+
 import { customerAnswer } from '../aggregation/answer.js';
 import { CustomerLookupService } from '../aggregation/customer-lookup.service.js';
 import { Customer360 } from '../aggregation/customer360.schema.js';

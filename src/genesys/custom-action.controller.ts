@@ -1,15 +1,16 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, ServiceUnavailableException, UseFilters, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+
 import { CustomerLookupService } from '../aggregation/customer-lookup.service.js';
+import { DirectoryService } from '../aggregation/directory.service.js';
 import { Authenticated } from '../auth/inbound-auth.guard.js';
 import { IpAllowlistGuard } from '../auth/ip-allowlist/ip-allowlist.guard.js';
-import { DirectoryService } from '../aggregation/directory.service.js';
-import { GenesysApiClient } from './platform/genesys-api.client.js';
+import { GenesysConfig } from '../config/genesys.config.js';
+import { toCustomActionResponse } from './custom-action.mapper.js';
 import { dataActionDefinition } from './data-action.definition.js';
 import { CustomActionRequest, CustomActionResponse } from './dto/custom-action.dto.js';
-import { toCustomActionResponse } from './custom-action.mapper.js';
 import { GenesysErrorFilter } from './genesys-error.filter.js';
-import { GenesysConfig } from '../config/genesys.config.js';
+import { GenesysApiClient } from './platform/genesys-api.client.js';
 
 /** What Genesys Cloud calls while a call rings (a Web Services data action / custom action). */
 @ApiTags('genesys')

@@ -1,5 +1,6 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter,HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
 import { loggedFailure, toPublicError } from '../observability/public-error.js';

@@ -1,6 +1,7 @@
-import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+
 import { ForbiddenPolicyException } from './forbidden.exception.js';
 import { InvalidSignatureException } from './invalid-signature.exception.js';
 import { loggedFailure, toPublicError } from './public-error.js';

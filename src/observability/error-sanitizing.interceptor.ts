@@ -1,7 +1,8 @@
-import { HttpException, Injectable, InternalServerErrorException, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, HttpException, Injectable, InternalServerErrorException, Logger, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { catchError, type Observable, throwError } from 'rxjs';
+
 import { isUpstreamError } from '../upstream/upstream-error.js';
 import { STATED_UNAVAILABLE, StatedUnavailableException, type UnavailableStatement } from './stated-unavailable.exception.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { loadConfig } from '../app.config.js';
 import { createLogger, PinoNestLogger, secretValues } from './logger.js';
 

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger,pino } from 'pino';
+
 import { secretSettingValues } from '../config/load-config.js';
 import type { LogLevel } from '../config/server.config.js';
 import { traceLogFields } from './trace-context.js';

@@ -1,6 +1,7 @@
 import { BadRequestException, HttpException, InternalServerErrorException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
+
 import { reasonPhrase, toPublicError } from './public-error.js';
 import { StatedUnavailableException } from './stated-unavailable.exception.js';
 

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
+
 import { isUpstreamError } from '../upstream/upstream-error.js';
 import { StatedUnavailableException } from './stated-unavailable.exception.js';
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type { Logger } from 'pino';
-import { reasonPhrase, type PublicErrorBody } from './public-error.js';
+
+import { type PublicErrorBody,reasonPhrase } from './public-error.js';
 
 const HSTS_MAX_AGE_SECONDS = 31_536_000;
 

@@ -1,5 +1,6 @@
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import { type ThrottlerStorage,ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
+
 import { bounded } from '../cache/bounded.js';
 import type { Redis } from '../cache/redis.provider.js';
 

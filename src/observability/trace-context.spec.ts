@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { currentTrace, outboundTraceparent, parseTraceparent, runWithTrace, traceContextFrom, traceLogFields } from './trace-context.js';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import { CacheConfig } from '../cache/cache.config.js';
 import { REDIS, type Redis } from '../cache/redis.provider.js';
 import { Metrics } from '../observability/metrics.js';
 import { ResilienceConfig } from './resilience.config.js';
 import type { ResilienceSettings } from './resilient.decorator.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
-import { SourcePolicy, type BreakerState } from './source-policy.js';
+import { type BreakerState,SourcePolicy } from './source-policy.js';
 
 /** One policy per external system, built on first use from the shared settings and the system's own (its rate limit). */
 @Injectable()

@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+
 import { PolicyRegistry } from './policy.registry.js';
-import { RESILIENT, type ResilienceSettings, type ResilientMetadata } from './resilient.decorator.js';
+import { type ResilienceSettings, RESILIENT, type ResilientMetadata } from './resilient.decorator.js';
 
 /**
  * At start-up, finds every provider method marked @Resilient and replaces it, on the instance,

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract,RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+
 import type { Redis } from '../cache/redis.provider.js';
-import { UpstreamError } from '../upstream/upstream-error.js';
 import { sleep } from '../upstream/timers.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 import { deadlineOf } from './deadline.js';
 
 export interface RateLimitOptions {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { UpstreamError } from '../upstream/upstream-error.js';
 import { setDeadline } from './deadline.js';
 import { SourcePolicy } from './source-policy.js';

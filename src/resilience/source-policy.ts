@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
-import { UpstreamError, isUpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
-import { callOutcome, type CallOutcome } from '../observability/metrics.js';
+import { BrokenCircuitError, bulkhead, type BulkheadPolicy, BulkheadRejectedError, circuitBreaker, type CircuitBreakerPolicy,CircuitState, handleWhen, SamplingBreaker } from 'cockatiel';
+
+import { type CallOutcome,callOutcome } from '../observability/metrics.js';
 import { sleep } from '../upstream/timers.js';
+import { isUpstreamError, UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { deadlineOf } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 

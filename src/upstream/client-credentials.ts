@@ -1,6 +1,7 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
+
 import { basicHeader } from './credentials.js';
-import { TokenCache, type IssuedToken } from './token-cache.js';
+import { type IssuedToken,TokenCache } from './token-cache.js';
 import { UpstreamError } from './upstream-error.js';
 import { parseJson, send } from './vendor-http.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TokenCache, type IssuedToken } from './token-cache.js';
+
+import { type IssuedToken,TokenCache } from './token-cache.js';
 
 interface Deferred<T> {
   promise: Promise<T>;

@@ -1,4 +1,5 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+
 import type { Authorization, Credentials } from './credentials.js';
 import { destroyVendorHttp, send } from './vendor-http.js';
 

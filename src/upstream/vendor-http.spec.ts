@@ -1,5 +1,6 @@
 import { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import { UpstreamError } from './upstream-error.js';
 import { expectShape, parseJson, retryAfterMs, send, statusError } from './vendor-http.js';
 

@@ -1,6 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+
 import { UpstreamError } from './upstream-error.js';
 
 /** Headers an outbound request takes from the context it is made in (e.g. W3C `traceparent`), or undefined. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
 import { Injectable } from '@nestjs/common';
+
 import { GenesysConfig } from '../config/genesys.config.js';
 import { panelSignIn } from './widget.config.js';
 

@@ -1,4 +1,5 @@
 import { IsArray, Matches } from 'class-validator';
+
 import { Env } from '../config/env.decorator.js';
 import type { GenesysConfig } from '../config/genesys.config.js';
 

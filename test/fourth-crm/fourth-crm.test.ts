@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { Reflector } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { allBindings, loadConfig } from '../../src/app.config.js';
 import { signatureHeader } from '../../src/auth/signature.js';
 import { CONNECTOR_REGISTRY } from '../../src/connectors/connector-registry.js';
@@ -10,7 +12,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { RESILIENT } from '../../src/resilience/resilient.decorator.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { syncChart } from '../support/chart-sync.js';
 import { configTable } from '../support/config-table.js';
 import { startService, type TestService } from '../support/test-app.js';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import { VendorClients } from '../../src/connectors/vendor-clients.js';
 import { Resilient } from '../../src/resilience/resilient.decorator.js';
 import type { VendorClient } from '../../src/upstream/vendor-client.js';

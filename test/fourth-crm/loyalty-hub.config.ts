@@ -1,4 +1,5 @@
 import { IsBoolean, IsInt, IsString, IsUrl, Max, Min, MinLength, ValidateIf } from 'class-validator';
+
 import { Env } from '../../src/config/env.decorator.js';
 import type { ConnectorSettings } from '../../src/connectors/connector.js';
 import type { RateLimit } from '../../src/resilience/resilient.decorator.js';

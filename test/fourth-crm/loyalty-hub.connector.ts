@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import type { CustomerConnector, FetchResult } from '../../src/connectors/connector.js';
 import { assertIdentifier } from '../../src/connectors/identifiers.js';
 import { expectShape } from '../../src/upstream/vendor-http.js';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { registration } from '../../src/connectors/connector-registration.js';
 import { VendorClients } from '../../src/connectors/vendor-clients.js';
 import { LoyaltyHubClient } from './loyalty-hub.client.js';

@@ -1,12 +1,13 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigModule } from '../../src/config/config.module.js';
+
 import { loadConfig } from '../../src/app.config.js';
+import { ConfigModule } from '../../src/config/config.module.js';
 import { CONNECTORS, CUSTOMER_DIRECTORY, type CustomerConnector, type CustomerDirectory } from '../../src/connectors/connector.js';
-import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { ConnectorsModule } from '../../src/connectors/connectors.module.js';
+import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 
 let sims: Simulators;
 let moduleRef: TestingModule;

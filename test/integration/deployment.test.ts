@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { Ajv } from 'ajv';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
 import { allBindings, loadConfig } from '../../src/app.config.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { SET_BY_THE_CHART, syncChart } from '../support/chart-sync.js';

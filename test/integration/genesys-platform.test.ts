@@ -1,8 +1,8 @@
-import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
+import { type DynamicModule,Global, Logger, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { CacheConfig } from '../../src/cache/cache.config.js';
-import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { GenesysConfig } from '../../src/config/genesys.config.js';
 import { GenesysApiClient } from '../../src/genesys/platform/genesys-api.client.js';
 import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from '../../src/genesys/platform/genesys-clock.js';
@@ -11,6 +11,7 @@ import { GenesysPlatformModule } from '../../src/genesys/platform/genesys-platfo
 import { GenesysTokenService } from '../../src/genesys/platform/genesys-token.service.js';
 import { ResilienceConfig } from '../../src/resilience/resilience.config.js';
 import { ResilienceModule } from '../../src/resilience/resilience.module.js';
+import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { GenesysSimulator } from '../sandbox/genesys/genesys.simulator.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 

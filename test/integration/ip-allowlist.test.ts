@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { Controller, Get, Global, Module, UseGuards, type DynamicModule, type LoggerService } from '@nestjs/common';
+
+import { Controller, type DynamicModule, Get, Global, type LoggerService,Module, UseGuards } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { IpAllowlistConfig } from '../../src/auth/ip-allowlist/ip-allowlist.config.js';
 import { IpAllowlistGuard } from '../../src/auth/ip-allowlist/ip-allowlist.guard.js';
 import { IpAllowlistModule } from '../../src/auth/ip-allowlist/ip-allowlist.module.js';

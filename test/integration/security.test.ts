@@ -5,10 +5,12 @@
  */
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { exportJWK, generateKeyPair, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+
+import { type CryptoKey, exportJWK, generateKeyPair, importPKCS8, type JWK,SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sign, signatureHeader } from '../../src/auth/signature.js';
+
 import { loadConfig } from '../../src/app.config.js';
+import { sign, signatureHeader } from '../../src/auth/signature.js';
 import { startManagementServer } from '../../src/health/management-server.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO } from '../sandbox/shared/seed.js';

@@ -1,10 +1,12 @@
 import { Writable } from 'node:stream';
+
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { loadConfig } from '../../src/app.config.js';
 import { createApp } from '../../src/app.factory.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
-import { loadConfig } from '../../src/app.config.js';
 import type { ConnectorRegistration } from '../../src/connectors/connector-registration.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 
 /** The real service, listening on a free port, wired to simulators over real HTTP. */
 export interface TestService {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
 import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
 
 /** What a CRM (outbound message, business event, business rule) sends when a customer changes. */

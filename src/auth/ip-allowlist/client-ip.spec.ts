@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { AddressSet } from './cidr.js';
 import { clientBudgetKey, clientIp, forwardedAddress } from './client-ip.js';
 

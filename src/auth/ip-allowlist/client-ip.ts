@@ -1,5 +1,7 @@
 import { isIPv6 } from 'node:net';
+
 import { DEFAULT_IPV6_SUBNET_PREFIX, normalizeIp } from '@nestjs/throttler';
+
 import { type AddressSet, normalizeAddress } from './cidr.js';
 
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;

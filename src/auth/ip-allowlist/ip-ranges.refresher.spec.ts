@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { freePort } from '../../../test/support/free-port.js';
-import { UpstreamError } from '../../upstream/upstream-error.js';
 import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { formatCidr } from './cidr.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 import { IpRangesRefresher, rangesFromResponse } from './ip-ranges.refresher.js';

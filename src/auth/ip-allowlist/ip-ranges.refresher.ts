@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../upstream/vendor-http.js';
-import { GenesysConfig } from '../../config/genesys.config.js';
-import { AddressSet, parseCidr, type Cidr } from './cidr.js';
+import { AddressSet, type Cidr,parseCidr } from './cidr.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 
 const SOURCE = 'genesys-ipranges';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import type { CustomerConnector, CustomerDirectory, FetchResult } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
 import { SalesforceClient } from './salesforce.client.js';

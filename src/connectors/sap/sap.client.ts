@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
+
 import { Resilient } from '../../resilience/resilient.decorator.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { VendorClient } from '../../upstream/vendor-client.js';

@@ -1,4 +1,5 @@
 import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+
 import { Env } from '../../config/env.decorator.js';
 import type { RateLimit } from '../../resilience/resilient.decorator.js';
 import type { ConnectorSettings } from '../connector.js';

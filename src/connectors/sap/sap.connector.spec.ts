@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';

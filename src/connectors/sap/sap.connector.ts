@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+
 import { deadlineOf, setDeadline } from '../../resilience/deadline.js';
-import type { BillingChange, BillingWriteOutcome, BillingWriter, CustomerConnector, FetchResult } from '../connector.js';
 import { isUpstreamError, UpstreamError } from '../../upstream/upstream-error.js';
+import type { BillingChange, BillingWriteOutcome, BillingWriter, CustomerConnector, FetchResult } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
 import { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';

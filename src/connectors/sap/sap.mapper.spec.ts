@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { Money } from '../connector.js';
 import { balancesOf, collectionPage, currencyDecimals, entity, toCustomerPartial } from './sap.mapper.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filterPredicate, parseFilter, parseKeyPredicate, type EntitySchema } from '../../../test/sandbox/sap/odata-filter.js';
+
+import { type EntitySchema,filterPredicate, parseFilter, parseKeyPredicate } from '../../../test/sandbox/sap/odata-filter.js';
 import { queryString } from '../query-string.js';
 import { BUSINESS_PARTNER_SERVICE, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsUrl } from './sap.query.js';
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import { Resilient } from '../../resilience/resilient.decorator.js';
 import type { VendorClient } from '../../upstream/vendor-client.js';
 import { parseJson, statusError } from '../../upstream/vendor-http.js';

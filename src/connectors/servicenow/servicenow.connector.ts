@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import type { CustomerConnector, FetchResult } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
 import { ServiceNowClient } from './servicenow.client.js';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { registration } from '../connector-registration.js';
 import { VendorClients } from '../vendor-clients.js';
 import { ServiceNowClient } from './servicenow.client.js';

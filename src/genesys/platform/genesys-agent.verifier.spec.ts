@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+
 import { describe, expect, it, vi } from 'vitest';
+
 import { GenesysConfig } from '../../config/genesys.config.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
-import type { GenesysTokenInfo, GenesysTokenInfoClient } from './genesys-token-info.client.js';
 import { ACCEPTED_TTL_MS, GenesysAgentVerifier, MAX_CACHED_VERDICTS, REJECTED_TTL_MS } from './genesys-agent.verifier.js';
+import type { GenesysTokenInfo, GenesysTokenInfoClient } from './genesys-token-info.client.js';
 
 const ORG = '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01';
 const PANEL = 'panel-client';

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, Optional } from '@nestjs/common';
+
 import { AgentTokenVerifier, type AgentVerdict } from '../../auth/agent-token.verifier.js';
 import { safeEqual } from '../../auth/token.service.js';
 import { GenesysConfig } from '../../config/genesys.config.js';

@@ -2,10 +2,11 @@ import { Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UpstreamError } from '../../upstream/upstream-error.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
 import { setDeadline } from '../../resilience/deadline.js';
 import { RESILIENT } from '../../resilience/resilient.decorator.js';
-import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { GenesysApiClient } from './genesys-api.client.js';
 import { GenesysPlatformConfig } from './genesys-platform.config.js';
 import type { GenesysTokenService } from './genesys-token.service.js';

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown,Optional } from '@nestjs/common';
+
 import { GenesysConfig } from '../../config/genesys.config.js';
 import { deadlineOf } from '../../resilience/deadline.js';
 import { Resilient } from '../../resilience/resilient.decorator.js';

@@ -1,4 +1,5 @@
 import { IsInt, Max, Min } from 'class-validator';
+
 import { Env } from '../../config/env.decorator.js';
 import type { RateLimit, ResilienceSettings } from '../../resilience/resilient.decorator.js';
 

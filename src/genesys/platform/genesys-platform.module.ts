@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+
 import { GenesysAgentVerifier } from './genesys-agent.verifier.js';
 import { GenesysApiClient } from './genesys-api.client.js';
-import { GenesysTokenInfoClient } from './genesys-token-info.client.js';
 import { GenesysTokenService } from './genesys-token.service.js';
+import { GenesysTokenInfoClient } from './genesys-token-info.client.js';
 
 /**
  * Outbound Genesys Cloud Platform API: tokens and calls, and the check of an agent's token

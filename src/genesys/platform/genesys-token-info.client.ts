@@ -1,7 +1,8 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
-import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../upstream/vendor-http.js';
+
 import { GenesysConfig } from '../../config/genesys.config.js';
+import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../upstream/vendor-http.js';
 
 const SOURCE = 'genesys';
 

@@ -2,8 +2,9 @@ import { Logger } from '@nestjs/common';
 import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { validateSync } from 'class-validator';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UpstreamError } from '../../upstream/upstream-error.js';
+
 import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { GenesysPlatformConfig } from './genesys-platform.config.js';
 import { GenesysTokenService, TOKEN_ATTEMPTS } from './genesys-token.service.js';
 

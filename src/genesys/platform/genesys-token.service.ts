@@ -1,12 +1,13 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown,Optional } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
+
 import { GenesysConfig } from '../../config/genesys.config.js';
 import { Metrics } from '../../observability/metrics.js';
 import { exponentialBackoff, withJitter } from '../../upstream/backoff.js';
 import { requestClientCredentialsToken } from '../../upstream/client-credentials.js';
 import { sleep, unlessAborted } from '../../upstream/timers.js';
-import { TokenCache, type IssuedToken } from '../../upstream/token-cache.js';
-import { UpstreamError, isUpstreamError } from '../../upstream/upstream-error.js';
+import { type IssuedToken,TokenCache } from '../../upstream/token-cache.js';
+import { isUpstreamError,UpstreamError } from '../../upstream/upstream-error.js';
 import { createVendorHttp, destroyVendorHttp, retryAfterMs, statusError } from '../../upstream/vendor-http.js';
 import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from './genesys-clock.js';
 import { GenesysPlatformConfig } from './genesys-platform.config.js';
