@@ -122,3 +122,42 @@ describe('SapConnector: open items over server-driven paging', () => {
     expect(await sap.fetch(CUSTOMER, signal())).toEqual({ found: true, data: { accountName: 'Acme Corp', balances: [] } });
   });
 });
+
+describe('SapConnector: billing writes (the BillingWriter port)', () => {
+  function writer(patch: () => Promise<void>) {
+    const patched: Array<{ path: string; body: Record<string, string> }> = [];
+    const client = {
+      patch: (path: string, body: Record<string, string>) => {
+        patched.push({ path, body });
+        return patch();
+      },
+    };
+    const config = Object.assign(new SapConfig(), { baseUrl: 'https://s4.example.com', sapClient: '100' });
+    return { sap: new SapConnector(config, client as unknown as SapClient), patched };
+  }
+  const refusal = (kind: 'not_found' | 'conflict' | 'bad_request' | 'unavailable' | 'circuit_open') => () => Promise.reject(new UpstreamError('sap', kind, kind));
+
+  it('writes the change in SAP terms and says it was written', async () => {
+    const { sap, patched } = writer(() => Promise.resolve());
+    await expect(sap.updateBilling(CUSTOMER, { billingName: 'Acme AG', paymentTerms: 'NT30', billingBlocked: true }, signal())).resolves.toBe('written');
+    expect(patched).toEqual([{ path: expect.stringContaining(`A_Customer('${CUSTOMER}')`) as string, body: { CustomerFullName: 'Acme AG', PaymentTerms: 'NT30', BillingIsBlockedForCustomer: '01' } }]);
+  });
+
+  it.each([
+    ['not_found', 'unknown_customer'],
+    ['conflict', 'conflict'],
+    ['bad_request', 'refused'],
+  ] as const)('SAP answering %s is the outcome %s (an answer, not a failure)', async (kind, outcome) => {
+    await expect(writer(refusal(kind)).sap.updateBilling(CUSTOMER, { paymentTerms: 'NT30' }, signal())).resolves.toBe(outcome);
+  });
+
+  it.each([['unavailable'], ['circuit_open']] as const)('SAP %s rejects: it could not say (nothing written)', async (kind) => {
+    await expect(writer(refusal(kind)).sap.updateBilling(CUSTOMER, { paymentTerms: 'NT30' }, signal())).rejects.toMatchObject({ source: 'sap', kind });
+  });
+
+  it('refuses an identifier that is no customer number without calling SAP', async () => {
+    const { sap, patched } = writer(() => Promise.resolve());
+    await expect(sap.updateBilling("0010'or'1", { paymentTerms: 'NT30' }, signal())).resolves.toBe('refused');
+    expect(patched).toEqual([]);
+  });
+});
