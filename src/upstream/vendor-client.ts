@@ -1,6 +1,6 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 
-import type { Authorization, Credentials } from './credentials.js';
+import type { Credentials } from './credentials.js';
 import { destroyVendorHttp, send } from './vendor-http.js';
 
 /**
@@ -13,21 +13,17 @@ export class VendorClient {
   constructor(
     readonly source: string,
     readonly http: AxiosInstance,
+    /** Also for a multi-step exchange a client sends itself (SAP's CSRF round trip). */
     readonly credentials: Credentials,
   ) {}
 
   async send(request: AxiosRequestConfig): Promise<AxiosResponse<string>> {
     for (let attempt = 0; ; attempt++) {
-      const authorization = await this.authorize(request.signal as AbortSignal | undefined);
+      const authorization = await this.credentials.authorize(request.signal as AbortSignal | undefined);
       const response = await send(this.source, this.http, { ...request, headers: { ...(request.headers as Record<string, string> | undefined), authorization: authorization.header } });
       if (response.status === 401 && attempt === 0 && this.credentials.refused(authorization)) continue;
       return response;
     }
-  }
-
-  /** The header for a request this client sends itself (e.g. a multi-step exchange such as SAP's CSRF round trip). */
-  authorize(signal?: AbortSignal): Promise<Authorization> {
-    return this.credentials.authorize(signal);
   }
 
   /** Closes the keep-alive sockets (on shutdown). */
