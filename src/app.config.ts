@@ -34,8 +34,6 @@ export function configSections(connectors: readonly ConnectorRegistration[] = CO
 
 export const CONFIG_SECTIONS = configSections();
 
-export type SectionName = keyof typeof CONFIG_SECTIONS;
-
 export type AppConfig = ConfigOf<typeof CONFIG_SECTIONS>;
 
 /**
