@@ -1,29 +1,35 @@
 import 'reflect-metadata';
+
 import type { IncomingMessage, Server } from 'node:http';
-import { BadRequestException, VersioningType, type INestApplication } from '@nestjs/common';
+
+import { BadRequestException, type INestApplication, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import type { DestinationStream, Logger } from 'pino';
+
+import type { AppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 import { trustProxy } from './auth/ip-allowlist/client-ip.js';
-import type { AppConfig } from './config/app-config.js';
+import type { ConnectorRegistration } from './connectors/connector-registration.js';
+import { ShutdownState } from './health/shutdown.state.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { registerRawRoute } from './observability/bare-route.controller.js';
-import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { correlationIdFrom, runWithCorrelation } from './observability/correlation.js';
-import { clientErrorHandler, securityHeaders } from './observability/security-headers.js';
-import { CompiledValidationPipe } from './observability/validation.pipe.js';
+import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
 import { BodyTooDeepException, nestedDeeperThan } from './observability/json-depth.js';
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { clientErrorHandler, securityHeaders } from './observability/security-headers.js';
 import { setHttpRoute } from './observability/tracing-spans.js';
-import { ShutdownState } from './health/shutdown.state.js';
+import { CompiledValidationPipe } from './observability/validation.pipe.js';
 
 export interface CreateAppOptions {
   /** Where log lines go (tests capture them to prove secrets never appear). */
   logDestination?: DestinationStream;
+  /** The systems of record (default CONNECTOR_REGISTRY); the configuration must have been loaded with the same list. */
+  connectors?: readonly ConnectorRegistration[];
 }
 
 export interface App {
@@ -45,6 +51,7 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   ]);
 }
 
+
 /** Builds the fully configured application (not yet listening). Used by main, the sandbox and tests. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<App> {
   const logger = createLogger(config, options.logDestination);
@@ -61,7 +68,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // what Node's HTTP parser refuses (431 and the like) answers in our shape, with our headers
     clientErrorHandler: clientErrorHandler(logger.child({ component: 'http' })),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.connectors), adapter, {
     rawBody: true,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     bufferLogs: false,

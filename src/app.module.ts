@@ -1,24 +1,31 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+
+import { AggregationModule } from './aggregation/aggregation.module.js';
+import type { AppConfig } from './app.config.js';
+import { AuthModule } from './auth/auth.module.js';
 import { InboundThrottleGuard, InboundThrottleStorage, throttleKey, throttleTracker } from './auth/inbound-throttle.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
-import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
-import { BareRouteController } from './observability/bare-route.controller.js';
-import { MetricsModule } from './observability/metrics.js';
-import { AggregationModule } from './aggregation/aggregation.module.js';
-import { AuthModule } from './auth/auth.module.js';
-import type { AppConfig } from './config/app-config.js';
+import { REDIS, type Redis, RedisModule } from './cache/redis.provider.js';
 import { ConfigModule } from './config/config.module.js';
+import type { ConnectorRegistration } from './connectors/connector-registration.js';
+import { CONNECTOR_REGISTRY } from './connectors/connector-registry.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
 import { GenesysModule } from './genesys/genesys.module.js';
+import { GenesysAgentVerifier } from './genesys/platform/genesys-agent.verifier.js';
+import { GenesysPlatformModule } from './genesys/platform/genesys-platform.module.js';
 import { HealthModule } from './health/health.module.js';
+import { BareRouteController } from './observability/bare-route.controller.js';
+import { MetricsModule } from './observability/metrics.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** The whole service: `connectors` are the systems of record it runs with (CONNECTOR_REGISTRY; tests may add one). */
+  static forRoot(config: AppConfig, connectors: readonly ConnectorRegistration[] = CONNECTOR_REGISTRY): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -38,9 +45,10 @@ export class AppModule {
           }),
         }),
         ResilienceModule,
-        AuthModule,
+        // ports auth/ declares, bound to their Genesys implementations here
+        AuthModule.forRoot({ imports: [GenesysPlatformModule], agentTokenVerifier: GenesysAgentVerifier }),
         IpAllowlistModule,
-        ConnectorsModule,
+        ConnectorsModule.forRoot(connectors),
         AggregationModule,
         GenesysModule,
         HealthModule,

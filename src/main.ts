@@ -1,5 +1,5 @@
+import { loadConfigFromProcess } from './app.config.js';
 import { ConfigError } from './config/config.errors.js';
-import { loadConfigFromProcess } from './config/process-env.js';
 import { createLogger } from './observability/logger.js';
 import { startTracing } from './observability/tracing.js';
 

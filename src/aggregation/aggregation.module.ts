@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+
 import { FetchBudget, ProfileCache } from '../cache/profile-cache.js';
 import { ProfileCacheModule } from '../cache/profile-cache.module.js';
-import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { AggregationService } from './aggregation.service.js';
 import { BillingController } from './billing.controller.js';
@@ -11,8 +11,9 @@ import { DirectoryService } from './directory.service.js';
 import { SourceBatches } from './source-batches.js';
 import { WebhooksController } from './webhooks.controller.js';
 
+/** The use cases over the registered systems (CONNECTORS, CUSTOMER_DIRECTORY and BillingWriter come from the global ConnectorsModule). */
 @Module({
-  imports: [ConnectorsModule, ProfileCacheModule],
+  imports: [ProfileCacheModule],
   controllers: [CustomersController, BillingController, WebhooksController],
   providers: [
     AggregationService,

@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import type { ProfileCache, Resolution, SourceFetch } from '../cache/profile-cache.js';
 import type { CachedSource } from '../cache/source-cache.js';
 import type { CustomerConnector, CustomerPartial, FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
-import { Deadline } from '../resilience/deadline.js';
+import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
-import type { SourceBatches } from './source-batches.js';
 import { AggregationService, sourceOutcome } from './aggregation.service.js';
+import type { SourceBatches } from './source-batches.js';
 
 /**
  * The fan-out and merge, built with `new` and fakes: connectors that record their calls, and a

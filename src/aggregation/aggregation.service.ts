@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { ProfileCache, type Resolution } from '../cache/profile-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { traceResolution } from '../observability/tracing-spans.js';
-import { Deadline } from '../resilience/deadline.js';
+import { refreshAheadMs } from '../resilience/background.js';
+import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
-import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
+import { mergeProfile, type SourceOutcome, verdict } from './merge.js';
 import { SourceBatches } from './source-batches.js';
 
 export type ProfileResult = { verdict: 'found'; view: Customer360 } | { verdict: 'not_found' | 'unavailable'; view: Customer360 };
@@ -62,7 +64,8 @@ export class AggregationService {
   private async part(connector: CustomerConnector, customerId: string, deadline: Deadline): Promise<SourceOutcome> {
     const source = connector.source;
     if (!connector.enabled) return { source, state: { status: 'disabled' } };
-    const resolution = await this.cache.resolve(source, customerId, (d) => this.batches.fetch(connector, customerId, d.signal), deadline);
+    // work that refreshes ahead (a caller still in a conversation) treats a part about to go stale as due
+    const resolution = await this.cache.resolve(source, customerId, (d) => this.batches.fetch(connector, customerId, d.signal), deadline, refreshAheadMs());
     const outcome = sourceOutcome(source, resolution, Date.now());
     this.logger.debug({ msg: 'source resolved', source, status: outcome.state.status, cache: outcome.state.cache, reason: outcome.state.reason, latencyMs: outcome.state.latencyMs });
     return outcome;

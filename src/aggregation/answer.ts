@@ -1,4 +1,5 @@
 import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+
 import type { ProfileResult } from './aggregation.service.js';
 import type { Customer360 } from './customer360.schema.js';
 

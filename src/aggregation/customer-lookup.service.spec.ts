@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Deadline } from '../resilience/deadline.js';
+
+import { Deadline } from '../upstream/deadline.js';
 import type { AggregationService, ProfileResult } from './aggregation.service.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
 import type { DirectoryService } from './directory.service.js';

@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import type { Deadline } from '../resilience/deadline.js';
+
+import type { Deadline } from '../upstream/deadline.js';
 import { AggregationService, type ProfileResult } from './aggregation.service.js';
 import { DirectoryService } from './directory.service.js';
 

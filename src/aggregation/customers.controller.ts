@@ -1,7 +1,7 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, Query, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+
 import { Authenticated } from '../auth/inbound-auth.guard.js';
-import { isConnectorError } from '../connectors/connector.errors.js';
 import { customerAnswer } from './answer.js';
 import { CustomerLookupService } from './customer-lookup.service.js';
 import { Customer360, SourceState } from './customer360.schema.js';
@@ -31,17 +31,14 @@ export class CustomersController {
   @ApiOkResponse({ type: Customer360 })
   @ApiBadRequestResponse({ description: 'Neither or both of phone and email, or an invalid value' })
   @ApiNotFoundResponse({ description: 'No customer with that phone or e-mail' })
+  @ApiServiceUnavailableResponse({ description: 'The directory (or every CRM) could not answer' })
   async search(@Query() query: CustomerSearchQuery): Promise<Customer360> {
     if ((query.phone === undefined) === (query.email === undefined)) {
       throw new BadRequestException({ message: ['give exactly one of phone or email'] });
     }
-    try {
-      const result = query.phone !== undefined ? await this.lookup.byPhone(query.phone) : await this.lookup.byEmail(query.email as string);
-      if (!result) throw new NotFoundException('No customer matches that ' + (query.phone !== undefined ? 'phone number' : 'e-mail address'));
-      return customerAnswer(result);
-    } catch (err) {
-      if (isConnectorError(err)) throw new ServiceUnavailableException();
-      throw err;
-    }
+    // a directory that cannot answer (UpstreamError) is a 503 on the one error path
+    const result = query.phone !== undefined ? await this.lookup.byPhone(query.phone) : await this.lookup.byEmail(query.email as string);
+    if (!result) throw new NotFoundException('No customer matches that ' + (query.phone !== undefined ? 'phone number' : 'e-mail address'));
+    return customerAnswer(result);
   }
 }

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import type { LookupKind, SourceCache } from '../cache/source-cache.js';
 import type { CustomerDirectory } from '../connectors/connector.js';
 import { E164 } from '../connectors/identifiers.js';
-import { Deadline, deadlineOf } from '../resilience/deadline.js';
+import { Deadline, deadlineOf } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { DirectoryService, toE164 } from './directory.service.js';
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { type CountryCode,parsePhoneNumberFromString } from 'libphonenumber-js';
+
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
-import type { Deadline } from '../resilience/deadline.js';
+import type { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
 /** What a phone number may be written with: digits, one leading +, spaces and ( ) . - / separators. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+
 import type { SourceState, SourceStatus } from './customer360.schema.js';
-import { mergeProfile, verdict, type SourceOutcome } from './merge.js';
+import { mergeProfile, type SourceOutcome,verdict } from './merge.js';
 
 const NOW = new Date('2026-10-21T07:28:00.000Z');
 

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+
 import { BatchLoader } from '../connectors/batch-loader.js';
 import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
-import { Deadline } from '../resilience/deadline.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';
+import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
 /**

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { AGENT_CHECK_CLIENTS_MAX, AgentCheckBudget } from './agent-check-budget.js';
 import { AuthConfig } from './auth.config.js';
 

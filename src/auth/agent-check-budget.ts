@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+
 import { AuthConfig } from './auth.config.js';
 import { WALL_CLOCK } from './wall-clock.js';
 

@@ -1,4 +1,5 @@
 import { ArrayNotEmpty, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+
 import { Env } from '../config/env.decorator.js';
 
 export const GENESYS_AUTH_MODES = ['jwt', 'apikey', 'hmac', 'none'] as const;

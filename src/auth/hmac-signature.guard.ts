@@ -1,6 +1,7 @@
-import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext,Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
 import { SignatureVerifier } from './signature-verifier.js';
 

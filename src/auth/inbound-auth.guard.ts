@@ -1,16 +1,17 @@
-import { HttpException, HttpStatus, Injectable, Logger, ServiceUnavailableException, SetMetadata, applyDecorators, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
+import { applyDecorators, type CanActivate, type ExecutionContext, HttpException, HttpStatus, Injectable, Logger, ServiceUnavailableException, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectorError } from '../connectors/connector.errors.js';
-import { GenesysConfig } from '../genesys/genesys.config.js';
+
+import { GenesysConfig } from '../config/genesys.config.js';
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
+import { isUpstreamError } from '../upstream/upstream-error.js';
 import { AgentCheckBudget } from './agent-check-budget.js';
+import { AGENT_SCOPES, AgentTokenVerifier, type AgentVerdict } from './agent-token.verifier.js';
 import { AuthConfig } from './auth.config.js';
 import { clientAddress, clientBudgetKey } from './ip-allowlist/client-ip.js';
-import { AGENT_SCOPES, GenesysAgentVerifier, type AgentVerdict } from './genesys-agent.verifier.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { safeEqual, scopesOf, TokenService } from './token.service.js';
 
@@ -65,7 +66,7 @@ export class InboundAuthGuard implements CanActivate {
     private readonly genesys: GenesysConfig,
     private readonly tokens: TokenService,
     private readonly signatures: SignatureVerifier,
-    private readonly agents: GenesysAgentVerifier,
+    private readonly agents: AgentTokenVerifier,
     private readonly agentChecks: AgentCheckBudget,
   ) {}
 
@@ -127,8 +128,8 @@ export class InboundAuthGuard implements CanActivate {
       this.logger.warn({
         msg: 'Genesys Cloud could not verify an agent token',
         source: 'genesys',
-        kind: isConnectorError(err) ? err.kind : 'unknown',
-        status: isConnectorError(err) ? err.status : undefined,
+        kind: isUpstreamError(err) ? err.kind : 'unknown',
+        status: isUpstreamError(err) ? err.status : undefined,
         correlationId: request.id,
         route: request.routeOptions?.url,
       });

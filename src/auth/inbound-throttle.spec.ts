@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { SkipThrottle, Throttle, ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
+
 import type { Redis } from '../cache/redis.provider.js';
 import { InboundThrottleGuard, InboundThrottleStorage, throttleKey } from './inbound-throttle.js';
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Injectable, type ExecutionContext, type OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerGenerateKeyFunction, type ThrottlerGetTrackerFunction, type ThrottlerStorage } from '@nestjs/throttler';
+
+import { type ExecutionContext, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type ThrottlerGenerateKeyFunction, type ThrottlerGetTrackerFunction, ThrottlerGuard, type ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+
 import { bounded, CacheTimeout } from '../cache/bounded.js';
 import type { Redis } from '../cache/redis.provider.js';
 import { clientAddress, clientBudgetKey } from './ip-allowlist/client-ip.js';

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { CacheConfig } from '../cache/cache.config.js';
 import type { Redis } from '../cache/redis.provider.js';
 import { REPLAY_MEMORY_MAX, ReplayStore } from './replay-store.js';

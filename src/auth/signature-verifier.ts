@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+
 import { AuthConfig } from './auth.config.js';
 import { ReplayStore } from './replay-store.js';
 import { parseSignatureHeader, signedContentId, verify } from './signature.js';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { MAX_SIGNATURES, parseSignatureHeader, sign, signatureHeader, signedContentId, verify } from './signature.js';
 
 const SECRET = 'a-webhook-secret-0123456789';

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, importPKCS8, type JWK } from 'jose';
+
 import { ServerConfig } from '../config/server.config.js';
 import { AuthConfig } from './auth.config.js';
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { CLOCK_TOLERANCE_SECONDS, lifetimeRefusal } from './token.service.js';
 
 const NOW = 1_800_000_000;

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Res, VERSION_NEUTRAL } 
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+
 import { SigningKeys } from './signing-keys.js';
 import { TokenService } from './token.service.js';
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { ServerConfig } from '../config/server.config.js';
 import { AuthConfig } from './auth.config.js';
 import { SigningKeys } from './signing-keys.js';

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
+
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
+
 import { AuthConfig } from './auth.config.js';
 import { SigningKeys } from './signing-keys.js';
 import { WALL_CLOCK } from './wall-clock.js';

@@ -1,4 +1,4 @@
-import { dueAfterPendingIo } from '../resilience/deadline.js';
+import { dueAfterPendingIo } from '../upstream/timers.js';
 
 export class CacheTimeout extends Error {
   constructor() {

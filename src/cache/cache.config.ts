@@ -1,4 +1,5 @@
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
 import { Env } from '../config/env.decorator.js';
 
 export class CacheConfig {

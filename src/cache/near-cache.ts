@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+
 import { Metrics } from '../observability/metrics.js';
 import { CacheConfig } from './cache.config.js';
 import { ReplicaLock } from './replica-lock.js';

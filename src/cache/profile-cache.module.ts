@@ -1,8 +1,9 @@
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
-import { REDIS, RedisModule, type Redis } from './redis.provider.js';
+
 import { NearCache } from './near-cache.js';
+import { REDIS, type Redis, RedisModule } from './redis.provider.js';
 import { ReplicaLock } from './replica-lock.js';
 import { SourceCache } from './source-cache.js';
 

@@ -1,16 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { createCache, type Cache } from 'cache-manager';
+import { type Cache, createCache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import type { CustomerPartial, FetchResult } from '../connectors/connector.js';
-import { ConnectorError } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
-import { Deadline, deadlineOf } from '../resilience/deadline.js';
+import { Deadline, deadlineOf } from '../upstream/deadline.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 import { CacheConfig } from './cache.config.js';
 import { NearCache } from './near-cache.js';
 import { ProfileCache, type Resolution, type SourceFetch } from './profile-cache.js';
 import type { Lease, ReplicaLock } from './replica-lock.js';
-import { SourceCache, type CachedSource } from './source-cache.js';
+import { type CachedSource, SourceCache } from './source-cache.js';
 
 /**
  * The cache policy, built with `new`: fake sources that answer when the test says (or never), the
@@ -54,7 +55,7 @@ class FakeSource {
     const signal = deadline.signal;
     return new Promise<FetchResult>((resolve, reject) => {
       // like the real clients: an abort ends the call as a timeout
-      signal.addEventListener('abort', () => reject(new ConnectorError(this.name, 'timeout', 'aborted')), { once: true });
+      signal.addEventListener('abort', () => reject(new UpstreamError(this.name, 'timeout', 'aborted')), { once: true });
       const settle = (r: FetchResult | Error) => (r instanceof Error ? reject(r) : resolve(r));
       if (reply === 'hang') return;
       if (reply instanceof Promise) return void reply.then(resolve, reject);
@@ -252,14 +253,14 @@ describe('ProfileCache: failures', () => {
     const h = harness();
     await h.store.put(ID, 'sap', entry('sap'), NEVER);
     vi.setSystemTime(T0 + 45_000);
-    h.sap.reply = () => new ConnectorError('sap', 'unavailable', 'HTTP 503', 503);
+    h.sap.reply = () => new UpstreamError('sap', 'unavailable', 'HTTP 503', 503);
     expect(await h.resolve()).toEqual({ outcome: 'failed', reason: 'unavailable', latencyMs: 0, stale: entry('sap') });
     expect(await counter(h.metrics.cacheLookups, { cache: 'source', result: 'stale' })).toBe(1);
   });
 
   it('without a copy, the failure itself, named by its kind', async () => {
     const h = harness();
-    h.sap.reply = () => new ConnectorError('sap', 'rate_limited', 'slow down');
+    h.sap.reply = () => new UpstreamError('sap', 'rate_limited', 'slow down');
     expect(await h.resolve()).toEqual({ outcome: 'failed', reason: 'rate_limited', latencyMs: 0 });
   });
 
@@ -271,7 +272,7 @@ describe('ProfileCache: failures', () => {
 
   it('failures are not cached: the next request calls again', async () => {
     const h = harness();
-    h.sap.reply = (call) => (call === 1 ? new ConnectorError('sap', 'unavailable', 'down') : { found: true, data: DATA.sap });
+    h.sap.reply = (call) => (call === 1 ? new UpstreamError('sap', 'unavailable', 'down') : { found: true, data: DATA.sap });
     expect(await h.resolve()).toMatchObject({ outcome: 'failed' });
     await h.cache.whenIdle();
     expect(await h.resolve()).toMatchObject({ outcome: 'answered', cache: 'miss' });
@@ -384,7 +385,7 @@ describe('ProfileCache: one call at a time per source and customer', () => {
   it('takes the replica lock for the budget, and releases it once the answer is stored, with the outcome', async () => {
     const h = harness();
     const acquire = vi.spyOn(h.lock, 'acquire');
-    h.sap.reply = (call) => (call === 1 ? { found: true, data: DATA.sap } : new ConnectorError('sap', 'rate_limited', 'slow down'));
+    h.sap.reply = (call) => (call === 1 ? { found: true, data: DATA.sap } : new UpstreamError('sap', 'rate_limited', 'slow down'));
     await h.resolve();
     await h.cache.whenIdle();
     expect(acquire).toHaveBeenCalledWith(`sap:${ID}`, BUDGET_MS, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
@@ -588,7 +589,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
     vi.setSystemTime(T0 + 1000);
     expect(await h.resolve()).toEqual(answered('sap', T0, 'hit', 0));
     vi.setSystemTime(T0 + FRESH_MS + 1);
-    h.sap.reply = () => new ConnectorError('sap', 'rate_limited', 'slow down');
+    h.sap.reply = () => new UpstreamError('sap', 'rate_limited', 'slow down');
     expect(await h.resolve()).toEqual({ outcome: 'failed', reason: 'rate_limited', latencyMs: 0, stale: entry('sap', T0) });
     h.sap.reply = () => ({ found: true, data: DATA.sap });
     expect(await h.resolve()).toEqual(answered('sap', T0 + FRESH_MS + 1, 'miss', 0));
@@ -659,7 +660,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
     await a.resolve();
     await a.cache.whenIdle();
     vi.setSystemTime(T0 + FRESH_MS + 1);
-    b.sap.reply = () => new ConnectorError('sap', 'unavailable', 'must not be called');
+    b.sap.reply = () => new UpstreamError('sap', 'unavailable', 'must not be called');
     expect(await b.resolve()).toMatchObject({ outcome: 'answered', cache: 'hit', entry: { fetchedAt: T0 + FRESH_MS, data: { balances: [{ amount: '99.00' }] } } });
   });
 

@@ -1,11 +1,11 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+
 import type { FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
-import { Deadline } from '../resilience/deadline.js';
-import { refreshAheadMs } from '../resilience/background.js';
+import { Deadline } from '../upstream/deadline.js';
 import { NearCache, type NearEntry } from './near-cache.js';
 import { ReplicaLock } from './replica-lock.js';
-import { NEVER_INVALIDATED, SourceCache, type CachedParts, type CachedSource, type Generation } from './source-cache.js';
+import { type CachedParts, type CachedSource, type Generation, NEVER_INVALIDATED, SourceCache } from './source-cache.js';
 
 /**
  * How long one source call may take, as the use case sets it: its answer is awaited for `answerMs`
@@ -119,12 +119,11 @@ export class ProfileCache implements OnApplicationShutdown {
     return this.budget.answerMs + this.budget.lateMs;
   }
 
-  async resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline): Promise<Resolution> {
+  /** `aheadMs`: a part due to go stale within it counts as due already (refresh-ahead for a caller still in a conversation). */
+  async resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline, aheadMs = 0): Promise<Resolution> {
     const epoch = this.near.epoch(customerId);
     const near = this.near.get(source, customerId, Date.now());
-    // work that refreshes ahead (a caller still in a conversation) treats a part about to go stale as due
-    const ahead = refreshAheadMs();
-    if (near && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + ahead)) {
+    if (near && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + aheadMs)) {
       this.metrics.nearHits.inc({ source });
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
       return { outcome: 'answered', entry: near.entry, cache: 'hit', latencyMs: 0 };
@@ -132,7 +131,7 @@ export class ProfileCache implements OnApplicationShutdown {
     const { parts, generation } = await this.read(customerId, source);
     const cached = this.reconcile(source, customerId, parts.get(source), near, generation, epoch);
     const started = Date.now();
-    if (cached && this.store.isFresh(cached, started + ahead)) {
+    if (cached && this.store.isFresh(cached, started + aheadMs)) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
       return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
     }

@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createClient, type RedisClientType } from '@redis/client';
+
 import { CacheConfig } from './cache.config.js';
 
 /** DI token: the shared Redis client, or null when REDIS_URL is not set (in-memory mode). */

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { RedisServer } from '../../test/support/redis-server.js';
 import { CacheConfig } from './cache.config.js';
 import { createRedis, type Redis } from './redis.provider.js';
-import { ReplicaLock, type Lease } from './replica-lock.js';
+import { type Lease,ReplicaLock } from './replica-lock.js';
 
 /**
  * The lock is Redis semantics through and through (SET NX PX, a compare-and-delete script, pub/sub),

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+
 import { bounded, CacheTimeout } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 import { REDIS, type Redis } from './redis.provider.js';

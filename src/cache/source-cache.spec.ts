@@ -1,13 +1,14 @@
 import KeyvRedis from '@keyv/redis';
 import { Logger } from '@nestjs/common';
-import { createCache, type Cache } from 'cache-manager';
+import { type Cache,createCache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { RedisServer } from '../../test/support/redis-server.js';
 import { Metrics } from '../observability/metrics.js';
 import { CacheConfig } from './cache.config.js';
 import { createRedis, type Redis } from './redis.provider.js';
-import { InvalidationDeferred, SourceCache, type CachedSource } from './source-cache.js';
+import { type CachedSource,InvalidationDeferred, SourceCache } from './source-cache.js';
 
 /**
  * SourceCache over real cache-manager: an in-memory Keyv store for the logic (the store the service

@@ -1,7 +1,9 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Inject, Injectable, Logger, type OnApplicationShutdown,Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+
 import type { CustomerPartial } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { bounded } from './bounded.js';

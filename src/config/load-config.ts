@@ -1,23 +1,33 @@
 import { readFileSync } from 'node:fs';
+
 import { validateSync, type ValidationError } from 'class-validator';
-import { CONFIG_SECTIONS, type AppConfig, type SectionName } from './app-config.js';
+
 import { ConfigError } from './config.errors.js';
-import { envBindings, type EnvBinding } from './env.decorator.js';
+import { type EnvBinding,envBindings } from './env.decorator.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 export type FileReader = (path: string) => string;
+
+/** Configuration sections by name: each a class whose properties are bound with `@Env` (the registry is the composition root's). */
+export type Sections = Readonly<Record<string, new () => object>>;
+
+/** A loaded configuration: each section's validated instance under its name. */
+export type ConfigOf<S extends Sections> = { readonly [K in keyof S]: InstanceType<S[K]> };
+
+export const readFileUtf8: FileReader = (p) => readFileSync(p, 'utf8');
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
 /**
- * Builds and validates the whole configuration from an environment. Throws a ConfigError whose
- * message names every bad variable and what is expected (never a secret's value).
+ * Builds and validates every section from an environment. The problems found (per section, and by
+ * `crossChecks` once each section is valid) are thrown together as one ConfigError whose message
+ * names every bad variable and what is expected (never a secret's value).
  */
-export function loadConfig(env: Environment, readFile: FileReader = (p) => readFileSync(p, 'utf8')): AppConfig {
+export function loadSections<S extends Sections>(sections: S, env: Environment, readFile: FileReader = readFileUtf8, crossChecks: (config: ConfigOf<S>) => string[] = () => []): ConfigOf<S> {
   const problems: string[] = [];
-  const config: Partial<Record<SectionName, object>> = {};
-  for (const [section, cls] of Object.entries(CONFIG_SECTIONS) as Array<[SectionName, new () => object]>) {
+  const config: Record<string, object> = {};
+  for (const [section, cls] of Object.entries(sections)) {
     const instance = new cls();
     const bindings = envBindings(cls);
     for (const binding of bindings) {
@@ -32,31 +42,9 @@ export function loadConfig(env: Environment, readFile: FileReader = (p) => readF
     }
     config[section] = instance;
   }
-  if (problems.length === 0) problems.push(...crossSectionProblems(config as AppConfig), ...productionProblems(config as AppConfig));
+  if (problems.length === 0) problems.push(...crossChecks(config as ConfigOf<S>));
   if (problems.length > 0) throw new ConfigError(problems);
-  return config as AppConfig;
-}
-
-/** Settings of different sections that only make sense together. */
-function crossSectionProblems(config: AppConfig): string[] {
-  const problems: string[] = [];
-  const agents = config.auth.internalAuth.includes('genesys-agent');
-  if (agents && !config.genesys.orgId) problems.push('INTERNAL_AUTH genesys-agent needs GENESYS_ORG_ID (the organization whose agents are accepted)');
-  if (config.widget.oauthClientId && !agents) problems.push('WIDGET_OAUTH_CLIENT_ID needs genesys-agent in INTERNAL_AUTH (the service must accept the tokens the side panel signs in with)');
-  if (config.auth.jwtTtlSeconds > config.auth.jwtMaxLifetimeSeconds) {
-    problems.push(`JWT_TTL_SECONDS (${config.auth.jwtTtlSeconds}) must not exceed JWT_MAX_LIFETIME_SECONDS (${config.auth.jwtMaxLifetimeSeconds}): the service would refuse its own tokens`);
-  }
-  return problems;
-}
-
-/** Settings that are fine in a sandbox but never in production. */
-function productionProblems(config: AppConfig): string[] {
-  if (config.server.mode !== 'production') return [];
-  const problems: string[] = [];
-  if (config.auth.genesysAuth.includes('none')) problems.push('GENESYS_AUTH must not include none when NODE_ENV=production');
-  if (config.auth.internalAuth.includes('none')) problems.push('INTERNAL_AUTH must not be none when NODE_ENV=production');
-  if (!config.auth.jwtSigningKey && config.auth.tokenClientId) problems.push('JWT_SIGNING_KEY is required when NODE_ENV=production and TOKEN_CLIENT_ID is set');
-  return problems;
+  return config as ConfigOf<S>;
 }
 
 function readRaw(binding: EnvBinding, env: Environment, readFile: FileReader, problems: string[]): string | undefined {
@@ -116,10 +104,22 @@ function describe(error: ValidationError, bindings: EnvBinding[], env: Environme
   return `${messages.join(', ')}${shown}`;
 }
 
-/** Every variable the service understands, for docs and consistency checks. */
-export function allBindings(): Array<EnvBinding & { section: SectionName; defaultValue: unknown }> {
-  return (Object.entries(CONFIG_SECTIONS) as Array<[SectionName, new () => object]>).flatMap(([section, cls]) => {
+/** Every variable the sections understand, in order, with its section and default (for docs and consistency checks). */
+export function bindingsOf<S extends Sections>(sections: S): Array<EnvBinding & { section: keyof S & string; defaultValue: unknown }> {
+  return Object.entries(sections).flatMap(([section, cls]) => {
     const defaults = new cls() as Record<string, unknown>;
     return envBindings(cls).map((b) => ({ ...b, section, defaultValue: defaults[b.property] }));
   });
+}
+
+/** The values of every secret setting of a loaded configuration (read from each section's own bindings), at least `minLength` long. */
+export function secretSettingValues(config: object, minLength = 4): string[] {
+  const values: string[] = [];
+  for (const section of Object.values(config) as object[]) {
+    for (const binding of envBindings(section.constructor as new () => object)) {
+      const value = (section as Record<string, unknown>)[binding.property];
+      if (binding.secret && typeof value === 'string' && value.length >= minLength) values.push(value);
+    }
+  }
+  return values;
 }

@@ -1,7 +1,6 @@
-import { loadConfig } from './load-config.js';
-import type { AppConfig } from './app-config.js';
+import type { Environment } from './load-config.js';
 
 /** The one place in the service that reads `process.env`. */
-export function loadConfigFromProcess(): AppConfig {
-  return loadConfig(process.env);
+export function processEnv(): Environment {
+  return process.env;
 }

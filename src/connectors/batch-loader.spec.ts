@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { BatchLoader } from './batch-loader.js';
 
 /** A source whose calls the test answers by hand, recording the keys of each call. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { splitToFit, targetBytes } from './batching.js';
 
 describe('splitToFit', () => {

@@ -1,3 +1,5 @@
+import type { RateLimit } from '../resilience/resilient.decorator.js';
+
 /**
  * The one seam between the aggregation and the systems of record. A connector knows how to
  * fetch its part of a customer's profile by the enterprise customer number and returns it in
@@ -32,7 +34,7 @@ export interface CustomerConnector {
   readonly source: string;
   readonly enabled: boolean;
   /**
-   * Fetches this source's part of the profile. Rejects with a ConnectorError; must stop its I/O
+   * Fetches this source's part of the profile. Rejects with an UpstreamError; must stop its I/O
    * when `signal` aborts.
    */
   fetch(customerId: string, signal: AbortSignal): Promise<FetchResult>;
@@ -53,6 +55,37 @@ export const NOT_FOUND: FetchResult = Object.freeze({ found: false });
 export interface CustomerDirectory {
   findByPhone(e164: string, signal: AbortSignal): Promise<string[]>;
   findByEmail(email: string, signal: AbortSignal): Promise<string[]>;
+}
+
+/** Billing data an agent may change, in canonical terms. */
+export interface BillingChange {
+  billingName?: string;
+  paymentTerms?: string;
+  billingBlocked?: boolean;
+}
+
+/** What a billing write came to, when the system answered: expected outcomes are values, failures reject. */
+export type BillingWriteOutcome = 'written' | 'unknown_customer' | 'conflict' | 'refused';
+
+/**
+ * Port: writes billing data to the system that owns it (SAP's customer master). The billing use
+ * case depends on this, not on a concrete connector; the owning connector's module provides it.
+ */
+export abstract class BillingWriter {
+  /** Stable name of the system written to (e.g. "sap"). */
+  abstract readonly source: string;
+  abstract readonly enabled: boolean;
+  /**
+   * Writes the change. Resolves with what the system said (written, no such customer, changed by
+   * someone else meanwhile, refused as invalid); rejects with an UpstreamError when it could not say.
+   */
+  abstract updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<BillingWriteOutcome>;
+}
+
+/** The settings every connector's own configuration class has: whether it is called, and its rate limit. */
+export interface ConnectorSettings {
+  readonly enabled: boolean;
+  readonly rateLimit: RateLimit;
 }
 
 /** DI token: every registered connector, in registration order. */

@@ -1,32 +1,38 @@
-import { Module, type Type } from '@nestjs/common';
+import { type DynamicModule,Module } from '@nestjs/common';
+
 import { CONNECTORS, CUSTOMER_DIRECTORY, type CustomerConnector } from './connector.js';
-import { SalesforceConnector } from './salesforce/salesforce.connector.js';
-import { SalesforceModule } from './salesforce/salesforce.module.js';
-import { SapConnector } from './sap/sap.connector.js';
-import { SapModule } from './sap/sap.module.js';
-import { ServiceNowConnector } from './servicenow/servicenow.connector.js';
-import { ServiceNowModule } from './servicenow/servicenow.module.js';
+import type { ConnectorRegistration } from './connector-registration.js';
+import { CONNECTOR_REGISTRY } from './connector-registry.js';
 
 /**
- * The registry. A new system is one folder (config, client, mapper, query, connector, module)
- * and one line here.
+ * Every registered system: CONNECTORS (all connectors, in registration order), the
+ * CUSTOMER_DIRECTORY (the one registered as the directory) and whatever each system's module
+ * exports (e.g. SAP's BillingWriter). Global, so the aggregation and health see the same registry
+ * the composition root chose.
  */
-const REGISTERED: ReadonlyArray<{ module: Type; connector: Type<CustomerConnector> }> = [
-  { module: SalesforceModule, connector: SalesforceConnector },
-  { module: SapModule, connector: SapConnector },
-  { module: ServiceNowModule, connector: ServiceNowConnector },
-];
-
-@Module({
-  imports: REGISTERED.map((r) => r.module),
-  providers: [
-    {
-      provide: CONNECTORS,
-      useFactory: (...connectors: CustomerConnector[]) => connectors,
-      inject: REGISTERED.map((r) => r.connector),
-    },
-    { provide: CUSTOMER_DIRECTORY, useExisting: SalesforceConnector },
-  ],
-  exports: [CONNECTORS, CUSTOMER_DIRECTORY, SapModule],
-})
-export class ConnectorsModule {}
+@Module({})
+export class ConnectorsModule {
+  static forRoot(registry: readonly ConnectorRegistration[] = CONNECTOR_REGISTRY): DynamicModule {
+    const directories = registry.filter((r) => r.directory);
+    if (directories.length !== 1) throw new Error(`exactly one registered system must be the directory (got ${directories.length})`);
+    const modules = registry.map((r) => r.module);
+    return {
+      module: ConnectorsModule,
+      global: true,
+      imports: modules,
+      providers: [
+        {
+          provide: CONNECTORS,
+          useFactory: (...connectors: CustomerConnector[]) => {
+            const misnamed = connectors.find((c, i) => c.source !== registry[i].source);
+            if (misnamed) throw new Error(`connector ${misnamed.constructor.name} calls itself "${misnamed.source}", registered as "${registry[connectors.indexOf(misnamed)].source}"`);
+            return connectors;
+          },
+          inject: registry.map((r) => r.connector),
+        },
+        { provide: CUSTOMER_DIRECTORY, useExisting: directories[0].connector },
+      ],
+      exports: [CONNECTORS, CUSTOMER_DIRECTORY, ...modules],
+    };
+  }
+}

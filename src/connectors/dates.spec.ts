@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isoDate, isoInstant } from './dates.js';
 
 describe('Salesforce', () => {

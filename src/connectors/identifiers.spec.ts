@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from './connector.errors.js';
+
+import { UpstreamError } from '../upstream/upstream-error.js';
 import { assertIdentifier } from './identifiers.js';
 
 /** A syntactically valid address of exactly `length` characters (64-character local part, 63-character labels). */
@@ -17,12 +18,12 @@ function emailOfLength(length: number): string {
   return email;
 }
 
-function refusal(kind: 'customer number' | 'phone' | 'email', value: string): ConnectorError {
+function refusal(kind: 'customer number' | 'phone' | 'email', value: string): UpstreamError {
   try {
     assertIdentifier('sap', kind, value);
   } catch (err) {
-    expect(err).toBeInstanceOf(ConnectorError);
-    return err as ConnectorError;
+    expect(err).toBeInstanceOf(UpstreamError);
+    return err as UpstreamError;
   }
   throw new Error(`expected ${JSON.stringify(value)} to be refused as ${kind}`);
 }

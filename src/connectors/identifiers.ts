@@ -1,4 +1,4 @@
-import { ConnectorError } from './connector.errors.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 
 /**
  * The only shapes an identifier may have before it is placed in any query language. These are
@@ -13,6 +13,6 @@ export const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za
 export function assertIdentifier(source: string, kind: 'customer number' | 'phone' | 'email', value: string): void {
   const pattern = kind === 'customer number' ? CUSTOMER_NUMBER : kind === 'phone' ? E164 : EMAIL;
   if (!pattern.test(value) || value.length > 254) {
-    throw new ConnectorError(source, 'bad_request', `refused to query with an invalid ${kind}`);
+    throw new UpstreamError(source, 'bad_request', `refused to query with an invalid ${kind}`);
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable, Optional } from '@nestjs/common';
+
 import { DirectoryService } from '../aggregation/directory.service.js';
 import { SourceCache } from '../cache/source-cache.js';
-import { Deadline } from '../resilience/deadline.js';
+import { GenesysConfig } from '../config/genesys.config.js';
+import { Deadline } from '../upstream/deadline.js';
 import { callerNumber } from './conversation-caller.js';
-import { GenesysConfig } from './genesys.config.js';
 import { PREFETCHED } from './notifications/conversation-mapping.js';
 import { NotificationMetrics } from './notifications/notifications.metrics.js';
 import { GenesysApiClient } from './platform/genesys-api.client.js';

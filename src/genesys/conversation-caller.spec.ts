@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { callerNumber } from './conversation-caller.js';
 
 const conversation = (...participants: Array<{ purpose?: string; ani?: string; address?: string }>) => ({ conversationId: 'c', participants });

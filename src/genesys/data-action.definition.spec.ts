@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { getMetadataStorage } from 'class-validator';
 import { describe, expect, it } from 'vitest';
+
 import type { ProfileResult } from '../aggregation/aggregation.service.js';
 import { mergeProfile, type SourceOutcome } from '../aggregation/merge.js';
 import { toCustomActionResponse } from './custom-action.mapper.js';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+
 import { CustomActionRequest, CustomerView } from './dto/custom-action.dto.js';
 
 /** Genesys's reserved input names and its naming rule for contract properties. */

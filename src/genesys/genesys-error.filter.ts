@@ -1,13 +1,14 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter,HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
-import { toPublicError } from '../observability/public-error.js';
+import { loggedFailure, toPublicError } from '../observability/public-error.js';
 
 /**
  * Errors on the Genesys-facing endpoint in the shape flows expect: `{ status: "error", message }`.
- * Client errors keep their (safe) validation details; anything else is a generic 503 so the
- * flow takes its fallback path, never a stack trace.
+ * Client errors keep their (safe) validation details; anything else (a CRM or Genesys that could
+ * not answer included) is a generic 503 so the flow takes its fallback path, never a stack trace.
  */
 @Catch()
 export class GenesysErrorFilter implements ExceptionFilter {
@@ -31,7 +32,7 @@ export class GenesysErrorFilter implements ExceptionFilter {
       void reply.status(status).send({ status: 'error', message: body.message, correlationId });
       return;
     }
-    this.logger.error({ msg: 'custom action failed', correlationId, err: exception });
+    this.logger.error({ msg: 'custom action failed', correlationId, ...loggedFailure(exception) });
     void reply.status(503).send({ status: 'error', message: 'Service temporarily unavailable', correlationId });
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { ProfileCacheModule } from '../cache/profile-cache.module.js';
 import { ConversationCallerService } from './conversation-caller.service.js';

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+
 import { Metrics } from '../observability/metrics.js';
 import { ShutdownState } from './shutdown.state.js';
 

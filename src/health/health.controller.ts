@@ -1,7 +1,8 @@
 import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, type HealthCheckResult,HealthCheckService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
-import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+
 import { ReadinessIndicators } from './readiness.indicators.js';
 
 @ApiTags('health')

@@ -1,6 +1,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+
 import { HttpException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { Metrics } from '../observability/metrics.js';
 import { HealthController } from './health.controller.js';
 

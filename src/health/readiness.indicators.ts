@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { type HealthIndicatorFunction,HealthIndicatorService } from '@nestjs/terminus';
+
 import { REDIS, type Redis } from '../cache/redis.provider.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';

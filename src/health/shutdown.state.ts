@@ -1,4 +1,4 @@
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown,Injectable } from '@nestjs/common';
 
 /** Flips to draining as soon as shutdown begins, so readiness turns 503 at once. */
 @Injectable()

@@ -1,9 +1,10 @@
-import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+
 import { ForbiddenPolicyException } from './forbidden.exception.js';
 import { InvalidSignatureException } from './invalid-signature.exception.js';
-import { toPublicError } from './public-error.js';
+import { loggedFailure, toPublicError } from './public-error.js';
 
 /** Set explicitly: a route's own content type (e.g. /metrics' text/plain, set before its handler ran) never applies to its error. */
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -26,7 +27,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // no route matched: the router's 404 names the path, which is never echoed
     const { status, body } = toPublicError(exception, String(request.id), { routed: request.routeOptions?.url !== undefined });
-    if (status >= 500) this.logger.error({ err: exception, correlationId: request.id, url: request.routeOptions?.url }, 'request failed');
+    if (status >= 500) this.logger.error({ ...loggedFailure(exception), correlationId: request.id, url: request.routeOptions?.url }, 'request failed');
     else this.logger.debug({ correlationId: request.id, status, message: body.message }, 'request rejected');
     void reply.status(status).header('cache-control', 'no-store').type(JSON_TYPE).send(body);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { correlationIdFrom } from './correlation.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { nestedDeeperThan } from './json-depth.js';
 
 /** The nesting depth of a parsed JSON value (a scalar is 0, a top-level object 1). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load-config.js';
+
+import { loadConfig } from '../app.config.js';
 import { runWithCorrelation } from './correlation.js';
 import { createLogger, PinoNestLogger, secretValues } from './logger.js';
 

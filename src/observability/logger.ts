@@ -1,7 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type DestinationStream, type Logger } from 'pino';
-import type { AppConfig } from '../config/app-config.js';
-import { allBindings } from '../config/load-config.js';
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+import { secretSettingValues } from '../config/load-config.js';
+import type { LogLevel } from '../config/server.config.js';
 import { currentCorrelationId } from './correlation.js';
 import { traceLogFields } from './tracing-spans.js';
 
@@ -22,15 +23,15 @@ const REDACT_PATHS = [
   '*.apiKey',
 ];
 
+/** What the logger reads of the loaded configuration (its sections' secret settings included). */
+export interface LoggedConfig {
+  readonly server: { readonly logLevel: LogLevel };
+  readonly cache: { readonly redisUrl?: string };
+}
+
 /** The values of every configured secret, so they are scrubbed from any log line that carries one. */
-export function secretValues(config: AppConfig): string[] {
-  const values: string[] = [];
-  for (const binding of allBindings()) {
-    if (!binding.secret) continue;
-    const section = config[binding.section] as unknown as Record<string, unknown>;
-    const value = section[binding.property];
-    if (typeof value === 'string' && value.length >= 4) values.push(value);
-  }
+export function secretValues(config: LoggedConfig): string[] {
+  const values = secretSettingValues(config);
   // a Redis URL's password alone, too
   const redis = config.cache.redisUrl;
   if (redis) {
@@ -56,7 +57,7 @@ export function requestLogFields(): Record<string, string> {
   return correlationId === undefined ? {} : { correlationId };
 }
 
-export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
+export function createLogger(config: LoggedConfig, destination?: DestinationStream): Logger {
   // longest first, so a secret that starts with another secret is scrubbed whole
   const secrets = secretValues(config).sort((a, b) => b.length - a.length);
   const scrub = secrets.length > 0 ? new RegExp(secrets.map((s) => escapeRegExp(JSON.stringify(s).slice(1, -1))).join('|'), 'g') : undefined;

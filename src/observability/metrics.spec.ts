@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { Metrics } from './metrics.js';
 
 describe('HTTP latency series', () => {

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { Controller, Get, Global, Header, Headers, Injectable, Module, NotFoundException, Optional, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import { ServerConfig } from '../config/server.config.js';
 import { InvalidSignatureException } from './invalid-signature.exception.js';
 

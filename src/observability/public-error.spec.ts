@@ -1,7 +1,9 @@
 import { BadRequestException, HttpException, InternalServerErrorException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
-import { reasonPhrase, toPublicError } from './public-error.js';
+
+import { UpstreamError } from '../upstream/upstream-error.js';
+import { loggedFailure, reasonPhrase, toPublicError } from './public-error.js';
 import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 const CID = 'corr-7f3a-42';
@@ -11,6 +13,20 @@ function fastifyError(code: string, statusCode: number, message: string): Error 
 }
 
 describe('toPublicError', () => {
+  it('answers a system that could not answer (UpstreamError) with a plain 503, naming neither the system nor why', () => {
+    const failure = new UpstreamError('sap', 'unavailable', 'connection failed (ECONNREFUSED)', 502, undefined, { cause: new Error('connect ECONNREFUSED 10.0.0.7:443') });
+    const { status, body } = toPublicError(failure, CID);
+    expect(status).toBe(503);
+    expect(body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'The service could not complete the request', correlationId: CID });
+  });
+
+  it('logs an UpstreamError by its system, kind and status only (its cause may carry the request)', () => {
+    const failure = new UpstreamError('salesforce', 'auth', 'authentication rejected', 401, undefined, { cause: { config: { headers: { authorization: 'Bearer secret-token' } } } });
+    expect(loggedFailure(failure)).toEqual({ upstream: { source: 'salesforce', kind: 'auth', status: 401 } });
+    const other = new Error('boom');
+    expect(loggedFailure(other)).toEqual({ err: other });
+  });
+
   it('turns an internal error into a generic 500 that reveals nothing', () => {
     const { status, body } = toPublicError(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:6379'), { code: 'ECONNREFUSED' }), CID);
     expect(status).toBe(500);

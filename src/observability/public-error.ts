@@ -1,5 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
+
+import { isUpstreamError } from '../upstream/upstream-error.js';
 import { StatedUnavailableException } from './stated-unavailable.exception.js';
 
 /** The only error shape any client ever sees. */
@@ -65,22 +67,27 @@ export interface PublicErrorContext {
   routed?: boolean;
 }
 
+/** The message of every 5xx but a stated one. */
+const NOT_COMPLETED = 'The service could not complete the request';
+
 /**
  * Turns any thrown value into a status and a body that reveal nothing internal: our own
- * HttpExceptions keep their (deliberately written) messages; errors raised by the libraries
- * (the throttler, Fastify's body parsing, the router's 404) get our fixed wording whatever they
- * carry; everything else is a plain 500.
+ * HttpExceptions keep their (deliberately written) messages; a system we call that could not
+ * answer (UpstreamError) is a plain 503; errors raised by the libraries (the throttler, Fastify's
+ * body parsing, the router's 404) get our fixed wording whatever they carry; everything else is a
+ * plain 500.
  */
 export function toPublicError(exception: unknown, correlationId: string, context: PublicErrorContext = {}): { status: number; body: PublicErrorBody } {
   const plain = (status: number, message: string) => ({ status, body: { statusCode: status, error: reasonPhrase(status), message, correlationId } });
   if (exception instanceof ThrottlerException) return plain(HttpStatus.TOO_MANY_REQUESTS, TOO_MANY_REQUESTS);
   if (exception instanceof StatedUnavailableException) return plain(HttpStatus.SERVICE_UNAVAILABLE, exception.statement);
+  if (isUpstreamError(exception)) return plain(HttpStatus.SERVICE_UNAVAILABLE, NOT_COMPLETED);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status < 500 && isFrameworkError(exception.cause)) return plain(status, knownFrameworkError(exception.cause)?.message ?? reasonPhrase(status));
     if (status < 500 && context.routed === false) return plain(status, reasonPhrase(status));
     const response = exception.getResponse();
-    let message = status >= 500 ? 'The service could not complete the request' : reasonPhrase(status);
+    let message = status >= 500 ? NOT_COMPLETED : reasonPhrase(status);
     let details: string[] | undefined;
     if (status < 500) {
       if (typeof response === 'string') message = response;
@@ -99,5 +106,13 @@ export function toPublicError(exception: unknown, correlationId: string, context
   if (known) return plain(known.status, known.message);
   const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return plain(statusCode, reasonPhrase(statusCode));
-  return plain(HttpStatus.INTERNAL_SERVER_ERROR, 'The service could not complete the request');
+  return plain(HttpStatus.INTERNAL_SERVER_ERROR, NOT_COMPLETED);
+}
+
+/**
+ * What a log line says about a failure: an UpstreamError by its system, kind and status only (its
+ * cause may hold the request, headers included); anything else as the error itself.
+ */
+export function loggedFailure(exception: unknown): Record<string, unknown> {
+  return isUpstreamError(exception) ? { upstream: { source: exception.source, kind: exception.kind, status: exception.status } } : { err: exception };
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import type { HelmetOptions } from 'helmet';
+import { describe, expect, it } from 'vitest';
+
 import { HELMET_OPTIONS, securityHeaders } from './security-headers.js';
 
 describe('security headers worked out once', () => {

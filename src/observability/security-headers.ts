@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Logger } from 'pino';
-import { reasonPhrase, type PublicErrorBody } from './public-error.js';
+
+import { type PublicErrorBody, reasonPhrase } from './public-error.js';
 
 const HSTS_MAX_AGE_SECONDS = 31_536_000;
 

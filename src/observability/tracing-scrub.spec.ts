@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { redactPath, redactUrl, REDACTED, ScrubbingExporter, secretMatcher, SpanScrubber } from './tracing-scrub.js';
+
+import { REDACTED, redactPath, redactUrl, ScrubbingExporter, secretMatcher, SpanScrubber } from './tracing-scrub.js';
 
 describe('redactPath', () => {
   it.each([

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { loadConfig } from '../config/load-config.js';
+import { describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../app.config.js';
 import { diagMessage, resourceAttributes, sampler, spanProcessors } from './tracing-sdk.js';
 
 const config = (env: Record<string, string>) => loadConfig({ SALESFORCE_ENABLED: 'false', SAP_ENABLED: 'false', SERVICENOW_ENABLED: 'false', ...env }, () => '');

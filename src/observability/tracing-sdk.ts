@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { context, diag, DiagLogLevel, ROOT_CONTEXT, type DiagLogger } from '@opentelemetry/api';
+
+import { context, diag, type DiagLogger, DiagLogLevel, ROOT_CONTEXT } from '@opentelemetry/api';
 import { CompositePropagator, getRPCMetadata, parseKeyPairsIntoRecord, RPCType, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -13,19 +14,23 @@ import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
   ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
   type Sampler,
+  SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config/app-config.js';
+
 import { outsideRequest } from './correlation.js';
+import type { LoggedConfig } from './logger.js';
 import { secretValues } from './logger.js';
 import type { TracingConfig } from './tracing.config.js';
 import { ScrubbingExporter, secretMatcher, SpanScrubber } from './tracing-scrub.js';
 import { activateSpans, ATTR, currentCall } from './tracing-spans.js';
+
+/** What tracing reads of the configuration: its own section. */
+type TracedConfig = LoggedConfig & { tracing: TracingConfig };
 
 /*
  * The OpenTelemetry SDK as this service runs it. Loaded (by tracing.ts) only when tracing is on,
@@ -71,7 +76,7 @@ function otlpExporter(config: TracingConfig): SpanExporter {
 }
 
 /** Where spans go: OTLP through the batch processor, the console one by one (debugging), or nowhere (propagation only). */
-export function spanProcessors(config: AppConfig): SpanProcessor[] {
+export function spanProcessors(config: TracedConfig): SpanProcessor[] {
   const scrubber = new SpanScrubber(secretMatcher(secretValues(config)));
   switch (config.tracing.effectiveExporter) {
     case 'otlp':
@@ -111,7 +116,7 @@ export interface StartedSdk {
   shutdown(): Promise<void>;
 }
 
-export function startSdk(config: AppConfig, logger: Logger): StartedSdk {
+export function startSdk(config: TracedConfig, logger: Logger): StartedSdk {
   diag.setLogger(diagLogger(logger), DiagLogLevel.WARN);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes(resourceAttributes(config.tracing)),

@@ -1,6 +1,7 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { runWithCorrelation } from './correlation.js';
 import { requestLogFields } from './logger.js';
 import { activateSpans, currentCall, deactivateSpans, setHttpRoute, spanEvent, traceLogFields, traceResolution, tracingActive, withAttempt } from './tracing-spans.js';

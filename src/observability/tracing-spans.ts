@@ -1,4 +1,4 @@
-import { context, createContextKey, isSpanContextValid, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { type Attributes, context, createContextKey, isSpanContextValid, type Span, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
 
 /*
  * What the application code calls to describe its work in spans. Only the OpenTelemetry API is

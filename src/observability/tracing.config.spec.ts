@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../app.config.js';
 import { ConfigError } from '../config/config.errors.js';
-import { loadConfig } from '../config/load-config.js';
 
 /** Connectors off: only the tracing settings matter here. */
 const BASE = { SALESFORCE_ENABLED: 'false', SAP_ENABLED: 'false', SERVICENOW_ENABLED: 'false' };

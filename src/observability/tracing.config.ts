@@ -1,4 +1,5 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
 import { Env } from '../config/env.decorator.js';
 
 export const TRACES_EXPORTERS = ['otlp', 'console', 'none'] as const;

@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config/app-config.js';
+
+import type { LoggedConfig } from './logger.js';
+import type { TracingConfig } from './tracing.config.js';
+
+/** What tracing reads of the configuration: its own section. */
+type TracedConfig = LoggedConfig & { tracing: TracingConfig };
 
 /**
  * Tracing for the process: started by main before it imports the application, so the
@@ -21,7 +26,7 @@ const FLUSH_LIMIT_MS = 2000;
 
 const OFF: Tracing = { enabled: false, shutdown: () => Promise.resolve() };
 
-export async function startTracing(config: AppConfig, logger: Logger): Promise<Tracing> {
+export async function startTracing(config: TracedConfig, logger: Logger): Promise<Tracing> {
   if (!config.tracing.enabled) return OFF;
   const { register } = await import('node:module');
   const { createAddHookMessageChannel } = await import('import-in-the-middle');

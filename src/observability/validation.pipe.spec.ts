@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationPipeOptions } from '@nestjs/common';
+
+import { type ArgumentMetadata, BadRequestException, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, type ValidationError } from 'class-validator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { CustomerIdParams, CustomerSearchQuery } from '../aggregation/dto/customer-lookup.dto.js';
 import { CustomActionRequest } from '../genesys/dto/custom-action.dto.js';
 import { CompiledValidationPipe } from './validation.pipe.js';

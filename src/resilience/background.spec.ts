@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { inBackground, refreshAheadMs, type BackgroundWork } from './background.js';
+
+import { type BackgroundWork, inBackground, refreshAheadMs } from './background.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { SourcePolicy } from './source-policy.js';
 

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import { CacheConfig } from '../cache/cache.config.js';
 import { REDIS, type Redis } from '../cache/redis.provider.js';
 import { Metrics } from '../observability/metrics.js';
 import { ATTR, spanEvent } from '../observability/tracing-spans.js';
 import { ResilienceConfig } from './resilience.config.js';
+import type { ResilienceSettings } from './resilient.decorator.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
-import { SourcePolicy, type BreakerState } from './source-policy.js';
+import { type BreakerState,SourcePolicy } from './source-policy.js';
 
-/** One policy per external system, built from configuration on first use. */
+/** One policy per external system, built on first use from the shared settings and the system's own (its rate limit). */
 @Injectable()
 export class PolicyRegistry {
   private readonly policies = new Map<string, SourcePolicy>();
@@ -19,12 +21,13 @@ export class PolicyRegistry {
     private readonly metrics: Metrics,
   ) {}
 
-  get(source: string): SourcePolicy {
+  /** The system's policy; `settings` (its own configuration) counts when the policy is first made. */
+  get(source: string, settings?: ResilienceSettings): SourcePolicy {
     let policy = this.policies.get(source);
     if (!policy) {
       policy = new SourcePolicy({
         source,
-        limiter: this.limiterFor(source),
+        limiter: this.limiterFor(source, settings),
         breaker: { errorPercent: this.config.breakerErrorPercent, windowMs: this.config.breakerWindowMs, minCalls: this.config.breakerMinCalls, openMs: this.config.breakerOpenMs },
         retry: { maxAttempts: this.config.retryMaxAttempts, baseMs: this.config.retryBaseMs },
         bulkhead: { maxConcurrent: this.config.bulkheadMaxConcurrent, queue: this.config.bulkheadQueue },
@@ -42,14 +45,13 @@ export class PolicyRegistry {
     return Object.fromEntries([...this.policies].map(([source, policy]) => [source, policy.state]));
   }
 
-  private limiterFor(source: string): SharedRateLimiter | undefined {
-    const perSecond = this.config.ratePerSecond(source);
-    const perMinute = source === 'genesys' ? this.config.genesysRatePerMin : undefined;
-    if (perSecond === undefined && perMinute === undefined) return undefined;
+  private limiterFor(source: string, settings: ResilienceSettings | undefined): SharedRateLimiter | undefined {
+    const limit = settings?.rateLimit;
+    if (limit === undefined) return undefined;
     return new SharedRateLimiter({
       source,
-      points: perSecond ?? (perMinute as number),
-      durationSec: perSecond !== undefined ? 1 : 60,
+      points: limit.points,
+      durationSec: limit.windowSec,
       redis: this.redis,
       keyPrefix: this.cache.keyPrefix,
       expectedReplicas: this.config.expectedReplicas,

@@ -1,32 +1,12 @@
 import { IsInt, Max, Min } from 'class-validator';
+
 import { Env } from '../config/env.decorator.js';
 
-/** Policies applied to every CRM call by @Resilient (per-source limits below; the rest shared). */
+/**
+ * Policies applied to every call marked @Resilient, shared by every system. Each system's rate
+ * limit is declared in its own configuration (e.g. SAP_RATE_LIMIT_PER_SEC in SapConfig).
+ */
 export class ResilienceConfig {
-  @Env('SALESFORCE_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to Salesforce, shared by all replicas' })
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  salesforceRatePerSec = 5;
-
-  @Env('SAP_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to SAP, shared by all replicas' })
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  sapRatePerSec = 20;
-
-  @Env('SERVICENOW_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to ServiceNow, shared by all replicas' })
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  servicenowRatePerSec = 10;
-
-  @Env('GENESYS_RATE_LIMIT_PER_MIN', { doc: 'Platform API calls per minute per OAuth client (Genesys default 300)' })
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  genesysRatePerMin = 300;
-
   @Env('RATE_LIMIT_MAX_WAIT_MS', { doc: 'Longest a call waits for a rate-limit slot (never past the request deadline) before the source is marked rate_limited' })
   @IsInt()
   @Min(0)
@@ -86,17 +66,4 @@ export class ResilienceConfig {
   @Min(0)
   @Max(100_000)
   bulkheadQueue = 256;
-
-  ratePerSecond(source: string): number | undefined {
-    switch (source) {
-      case 'salesforce':
-        return this.salesforceRatePerSec;
-      case 'sap':
-        return this.sapRatePerSec;
-      case 'servicenow':
-        return this.servicenowRatePerSec;
-      default:
-        return undefined;
-    }
-  }
 }

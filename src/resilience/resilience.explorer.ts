@@ -1,11 +1,13 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+
 import { PolicyRegistry } from './policy.registry.js';
-import { RESILIENT, type ResilientMetadata } from './resilient.decorator.js';
+import { type ResilienceSettings, RESILIENT, type ResilientMetadata } from './resilient.decorator.js';
 
 /**
  * At start-up, finds every provider method marked @Resilient and replaces it, on the instance,
- * with one that runs through its system's policy. Connectors stay free of retry loops and breakers.
+ * with one that runs through its system's policy (its rate limit read from the settings class the
+ * marker names). Connectors stay free of retry loops and breakers.
  */
 @Injectable()
 export class ResilienceExplorer implements OnModuleInit {
@@ -16,6 +18,7 @@ export class ResilienceExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly registry: PolicyRegistry,
+    private readonly modules: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -29,13 +32,24 @@ export class ResilienceExplorer implements OnModuleInit {
         if (typeof original !== 'function') continue;
         const meta = this.reflector.get<ResilientMetadata | undefined>(RESILIENT, original as (...args: unknown[]) => unknown);
         if (!meta) continue;
-        const policy = this.registry.get(meta.source);
+        const policy = this.registry.get(meta.source, this.settings(meta));
         instance[name] = (...args: unknown[]) => {
           const signal = [...args].reverse().find((a): a is AbortSignal => a instanceof AbortSignal);
           return policy.execute(() => (original as (...a: unknown[]) => Promise<unknown>).apply(instance, args), signal, meta.idempotent);
         };
         this.logger.debug({ msg: 'resilience applied', provider: wrapper.name, method: name, source: meta.source, idempotent: meta.idempotent });
       }
+    }
+  }
+
+  /** The system's own settings (e.g. SapConfig) from the container; none when it is not provided there (tests of one module). */
+  private settings(meta: ResilientMetadata): ResilienceSettings | undefined {
+    if (!meta.settings) return undefined;
+    try {
+      return this.modules.get(meta.settings, { strict: false });
+    } catch {
+      this.logger.warn({ msg: 'no settings for a resilient system: its calls are not rate limited', source: meta.source, settings: meta.settings.name });
+      return undefined;
     }
   }
 }

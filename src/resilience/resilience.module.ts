@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+
 import { RedisModule } from '../cache/redis.provider.js';
 import { MetricsModule } from '../observability/metrics.js';
 import { PolicyRegistry } from './policy.registry.js';

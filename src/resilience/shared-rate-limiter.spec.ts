@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import type { Redis } from '../cache/redis.provider.js';
-import { Deadline } from './deadline.js';
-import { SharedRateLimiter, type RateLimitOptions } from './shared-rate-limiter.js';
+import { Deadline } from '../upstream/deadline.js';
+import { type RateLimitOptions, SharedRateLimiter } from './shared-rate-limiter.js';
 
 /**
  * The limiter's own rules, on one process's in-memory counts and a fake clock: aligned windows,

@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+
 import type { Redis } from '../cache/redis.provider.js';
-import { ConnectorError } from '../connectors/connector.errors.js';
+import { deadlineOf } from '../upstream/deadline.js';
+import { sleep } from '../upstream/timers.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 import type { BackgroundWork } from './background.js';
-import { deadlineOf, sleep } from './deadline.js';
 
 export interface RateLimitOptions {
   source: string;
@@ -92,12 +94,12 @@ export class SharedRateLimiter {
       const wait = untilNext + Math.floor(Math.random() * 15);
       if (Date.now() + wait > waitUntil || this.waiting >= this.options.maxQueue) {
         this.options.onRefuse?.();
-        throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
+        throw new UpstreamError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
       }
       this.options.onWait?.(wait);
       this.waiting++;
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
-      if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
+      if (!slept) throw new UpstreamError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
     }
   }
 
@@ -112,7 +114,7 @@ export class SharedRateLimiter {
     const now = this.now();
     const toBoundary = this.windowMs - (now % this.windowMs);
     // not counted as a refusal: that metric means live look-ups went short
-    const refuse = () => new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, toBoundary);
+    const refuse = () => new UpstreamError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, toBoundary);
     const reserve = reserveFraction > 0 ? Math.max(1, Math.ceil(this.options.points * reserveFraction)) : 0;
     const keys = toBoundary > this.guardMs ? [this.windowKey(now)] : [this.windowKey(now), this.windowKey(now + this.windowMs)];
     const taken: string[] = [];
@@ -129,8 +131,8 @@ export class SharedRateLimiter {
       return;
     } catch (err) {
       await Promise.all(taken.map((key) => this.limiter.reward(key, 1).catch(() => undefined)));
-      if (err instanceof ConnectorError) throw err;
-      if (!(err instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: err });
+      if (err instanceof UpstreamError) throw err;
+      if (!(err instanceof RateLimiterRes)) throw new UpstreamError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: err });
       throw refuse();
     }
   }
@@ -146,7 +148,7 @@ export class SharedRateLimiter {
     try {
       await this.limiter.consume(this.windowKey(now), 1);
     } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      if (!(res instanceof RateLimiterRes)) throw new UpstreamError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
       // the next window opens at the boundary (the key's own expiry may run a little past it)
       return Math.max(1, Math.min(res.msBeforeNext, toBoundary));
     }
@@ -155,7 +157,7 @@ export class SharedRateLimiter {
       await this.limiter.consume(this.windowKey(now + this.windowMs), 1);
       return 0;
     } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw new ConnectorError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
+      if (!(res instanceof RateLimiterRes)) throw new UpstreamError(this.options.source, 'unavailable', 'rate limiter failed', undefined, undefined, { cause: res });
       return toBoundary + this.windowMs; // the next second is already full: the one after
     }
   }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from '../connectors/connector.errors.js';
-import { Deadline } from './deadline.js';
+
+import { Deadline } from '../upstream/deadline.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 import { SourcePolicy } from './source-policy.js';
 
 function policy(overrides: Partial<ConstructorParameters<typeof SourcePolicy>[0]> = {}): SourcePolicy {
@@ -13,7 +14,7 @@ function policy(overrides: Partial<ConstructorParameters<typeof SourcePolicy>[0]
   });
 }
 
-const fail = (kind: ConnectorError['kind'], retryAfterMs?: number) => () => Promise.reject(new ConnectorError('sap', kind, kind, kind === 'rate_limited' ? 429 : 503, retryAfterMs));
+const fail = (kind: UpstreamError['kind'], retryAfterMs?: number) => () => Promise.reject(new UpstreamError('sap', kind, kind, kind === 'rate_limited' ? 429 : 503, retryAfterMs));
 const ok = () => Promise.resolve('ok');
 
 beforeEach(() => {
@@ -72,7 +73,7 @@ describe('circuit breaker', () => {
 describe('retries', () => {
   it('retries transient failures of reads with a backoff that is never zero', async () => {
     const p = policy({ retry: { maxAttempts: 3, baseMs: 50 } });
-    const call = vi.fn().mockRejectedValueOnce(new ConnectorError('sap', 'unavailable', 'x', 503)).mockResolvedValueOnce('ok');
+    const call = vi.fn().mockRejectedValueOnce(new UpstreamError('sap', 'unavailable', 'x', 503)).mockResolvedValueOnce('ok');
     const result = p.execute(call, undefined, true);
     await vi.advanceTimersByTimeAsync(0);
     expect(call).toHaveBeenCalledTimes(1); // not immediately
@@ -95,7 +96,7 @@ describe('retries', () => {
 
   it('waits at least Retry-After before retrying a 429', async () => {
     const p = policy({ retry: { maxAttempts: 2, baseMs: 50 } });
-    const call = vi.fn().mockRejectedValueOnce(new ConnectorError('sap', 'rate_limited', 'x', 429, 2000)).mockResolvedValueOnce('ok');
+    const call = vi.fn().mockRejectedValueOnce(new UpstreamError('sap', 'rate_limited', 'x', 429, 2000)).mockResolvedValueOnce('ok');
     const result = p.execute(call, undefined, true);
     await vi.advanceTimersByTimeAsync(1999);
     expect(call).toHaveBeenCalledTimes(1);

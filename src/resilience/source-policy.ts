@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
-import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
-import { callOutcome, type CallOutcome } from '../observability/metrics.js';
+import { BrokenCircuitError, bulkhead, type BulkheadPolicy, BulkheadRejectedError, circuitBreaker, type CircuitBreakerPolicy, CircuitState, handleWhen, SamplingBreaker } from 'cockatiel';
+
+import { type CallOutcome, callOutcome } from '../observability/metrics.js';
 import { ATTR, spanEvent, withAttempt } from '../observability/tracing-spans.js';
+import { deadlineOf } from '../upstream/deadline.js';
+import { sleep } from '../upstream/timers.js';
+import { isUpstreamError, UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
 import { backgroundWork } from './background.js';
-import { deadlineOf, sleep } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
 export interface SourcePolicyOptions {
@@ -20,7 +22,7 @@ export interface SourcePolicyOptions {
 }
 
 /** Failures that say the system is unwell (not: throttling, unknown customer, our own bad request). */
-const COUNTS_AGAINST_BREAKER = new Set<ConnectorErrorKind>(['timeout', 'unavailable', 'bad_response', 'auth']);
+const COUNTS_AGAINST_BREAKER = new Set<UpstreamErrorKind>(['timeout', 'unavailable', 'bad_response', 'auth']);
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -39,7 +41,7 @@ export class SourcePolicy {
     this.logger = new Logger(`Resilience:${options.source}`);
     const b = options.breaker;
     this.breaker = circuitBreaker(
-      handleWhen((err) => isConnectorError(err) && COUNTS_AGAINST_BREAKER.has(err.kind)),
+      handleWhen((err) => isUpstreamError(err) && COUNTS_AGAINST_BREAKER.has(err.kind)),
       {
         halfOpenAfter: b.openMs,
         breaker: new SamplingBreaker({
@@ -91,8 +93,8 @@ export class SourcePolicy {
       return result;
     } catch (err) {
       if (err instanceof BrokenCircuitError) spanEvent('breaker refused the call', { [ATTR.source]: this.options.source, [ATTR.breakerState]: this.state });
-      const failure = err instanceof BrokenCircuitError ? new ConnectorError(this.options.source, 'circuit_open', 'circuit open') : err;
-      this.options.onResult?.(callOutcome(isConnectorError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
+      const failure = err instanceof BrokenCircuitError ? new UpstreamError(this.options.source, 'circuit_open', 'circuit open') : err;
+      this.options.onResult?.(callOutcome(isUpstreamError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
       throw failure;
     }
   }
@@ -102,7 +104,7 @@ export class SourcePolicy {
       try {
         return await withAttempt(this.options.source, attempt, () => this.once(call, signal));
       } catch (err) {
-        if (!isConnectorError(err)) throw err;
+        if (!isUpstreamError(err)) throw err;
         if (err.kind === 'rate_limited' && err.status !== undefined && err.retryAfterMs !== undefined) {
           await this.options.limiter?.pause(err.retryAfterMs); // the system said when: every replica waits
         }
@@ -119,7 +121,7 @@ export class SourcePolicy {
   }
 
   /** Full-jitter exponential backoff, or the system's Retry-After plus a little jitter; never zero. */
-  private backoff(attempt: number, err: ConnectorError): number {
+  private backoff(attempt: number, err: UpstreamError): number {
     if (err.retryAfterMs !== undefined) return err.retryAfterMs + Math.floor(Math.random() * 100);
     const cap = this.options.retry.baseMs * 2 ** (attempt - 1);
     return Math.max(10, Math.floor(Math.random() * cap));
@@ -128,7 +130,7 @@ export class SourcePolicy {
   private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
     const background = backgroundWork();
-    if (background && this.bulkhead.executionSlots <= 0) throw new ConnectorError(this.options.source, 'rate_limited', 'no free call slot for background work');
+    if (background && this.bulkhead.executionSlots <= 0) throw new UpstreamError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {
         await this.options.limiter?.acquire(signal, background);
@@ -136,7 +138,7 @@ export class SourcePolicy {
       }, signal);
     } catch (err) {
       if (err instanceof BulkheadRejectedError) spanEvent('bulkhead refused the call', { [ATTR.source]: this.options.source });
-      if (err instanceof BulkheadRejectedError) throw new ConnectorError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
+      if (err instanceof BulkheadRejectedError) throw new UpstreamError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
       throw err;
     }
   }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
 import { Injectable } from '@nestjs/common';
-import { GenesysConfig } from '../genesys/genesys.config.js';
-import { panelSignIn, WidgetConfig } from './widget.config.js';
+
+import { GenesysConfig } from '../config/genesys.config.js';
+import { panelSignIn } from './widget.config.js';
 
 export interface WidgetAsset {
   body: Buffer;
@@ -29,13 +31,13 @@ export class WidgetAssets {
   readonly html: Buffer;
   private readonly assets = new Map<string, WidgetAsset>();
 
-  constructor(widget: WidgetConfig, genesys: GenesysConfig) {
+  constructor(genesys: GenesysConfig) {
     const dir = new URL('./public/', import.meta.url);
     for (const [name, contentType] of Object.entries(FILES)) {
       const body = read(dir, name);
       this.assets.set(name, { body, contentType, version: createHash('sha256').update(body).digest('hex').slice(0, 12) });
     }
-    const signIn = panelSignIn(widget, genesys);
+    const signIn = panelSignIn(genesys);
     const settings: Record<string, string> = { loginUrl: signIn?.loginUrl ?? '', clientId: signIn?.clientId ?? '' };
     this.html = Buffer.from(
       read(dir, 'widget.html')

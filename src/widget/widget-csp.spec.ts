@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { widgetCsp, widgetFrameAncestors } from './widget-csp.js';
+
 import { FRAME_ANCESTOR_ORIGIN } from './widget.config.js';
+import { widgetCsp, widgetFrameAncestors } from './widget-csp.js';
 
 describe('side panel CSP', () => {
   it("lets only the region's Genesys desktop frame the panel unless origins are configured", () => {

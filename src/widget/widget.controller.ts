@@ -1,10 +1,11 @@
 import { Controller, Get, Header, NotFoundException, Param, Query, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { GenesysConfig } from '../genesys/genesys.config.js';
+
+import { GenesysConfig } from '../config/genesys.config.js';
+import { panelSignIn, WidgetConfig } from './widget.config.js';
 import { WidgetAssets } from './widget-assets.js';
 import { widgetCsp, widgetFrameAncestors } from './widget-csp.js';
-import { panelSignIn, WidgetConfig } from './widget.config.js';
 
 /**
  * The agent side panel: a static page that Genesys Cloud frames as an Interaction Widget. The page
@@ -22,7 +23,7 @@ export class WidgetController {
     config: WidgetConfig,
     genesys: GenesysConfig,
   ) {
-    const signIn = panelSignIn(config, genesys);
+    const signIn = panelSignIn(genesys);
     this.csp = widgetCsp(widgetFrameAncestors(config.frameAncestors, genesys.region), signIn ? [signIn.loginOrigin] : []);
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { WidgetAssets } from './widget-assets.js';
+
 import { WidgetController } from './widget.controller.js';
+import { WidgetAssets } from './widget-assets.js';
 
 /** The agent side panel (Genesys Cloud Interaction Widget): its page and static files. */
 @Module({

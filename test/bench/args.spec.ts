@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { parseArgs, SCENARIOS, USAGE } from './args.js';
 
 describe('bench arguments', () => {

@@ -6,7 +6,9 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+
 import autocannon from 'autocannon';
+
 import { classify, type Outcome } from './stats.js';
 
 // ------------------------------------------------------------------------------------- autocannon

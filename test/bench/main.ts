@@ -8,22 +8,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, USAGE, type BenchOptions, type ScenarioName } from './args.js';
-import { profileReport, type CpuProfile } from './profile.js';
+
+import { seededCustomers } from '../sandbox/shared/seed.js';
+import { type BenchOptions, parseArgs, type ScenarioName, USAGE } from './args.js';
+import { type CpuProfile, profileReport } from './profile.js';
 import { Rig } from './rig.js';
 import { cacheHit } from './scenarios/cache-hit.js';
 import { cold } from './scenarios/cold.js';
 import { drills } from './scenarios/drills.js';
-import { queueThenAnswer } from './scenarios/queue-then-answer.js';
 import { nearCache } from './scenarios/near-cache.js';
-import { DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type Context, type ScenarioResult } from './scenarios/scenario.js';
+import { queueThenAnswer } from './scenarios/queue-then-answer.js';
+import { type Context, DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
 import { soak } from './scenarios/soak.js';
 import { shiftChange, stampede } from './scenarios/stampede.js';
 import { storm } from './scenarios/storm.js';
-import { seededCustomers } from '../sandbox/shared/seed.js';
 import { benchSvg } from './svg.js';
-import { cpuNote, machineLine, resultsMarkdown, type CpuShare, type MachineInfo, type Row } from './table.js';
+import { cpuNote, type CpuShare, type MachineInfo, machineLine, resultsMarkdown, type Row } from './table.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> = {
   'cache-hit': cacheHit,

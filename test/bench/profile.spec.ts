@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { areaOf, byArea, profileReport, selfTimes, type CpuProfile } from './profile.js';
+
+import { areaOf, byArea, type CpuProfile,profileReport, selfTimes } from './profile.js';
 
 const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '0' });
 

@@ -4,18 +4,20 @@
  * simulators live for the whole bench; the service processes are restarted only when a scenario
  * asks for a different count or environment.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,fork, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { createClient } from '@redis/client';
-import type { CallStats, Faults } from '../sandbox/shared/sim-server.js';
+
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
+import type { CallStats, Faults } from '../sandbox/shared/sim-server.js';
 import { sandboxEnv } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from '../support/redis-server.js';
-import { SIM_NAMES, type HostCommand, type HostMessage, type HostRequest, type SimName } from './sim-protocol.js';
+import { type HostCommand, type HostMessage, type HostRequest, SIM_NAMES, type SimName } from './sim-protocol.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const SIM_HOST = fileURLToPath(new URL('./sim-host.js', import.meta.url));

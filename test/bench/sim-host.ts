@@ -9,7 +9,7 @@
 import { seededCustomers } from '../sandbox/shared/seed.js';
 import { startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
-import { SIM_NAMES, type HostMessage, type HostRequest, type SimName } from './sim-protocol.js';
+import { type HostMessage, type HostRequest, SIM_NAMES, type SimName } from './sim-protocol.js';
 
 async function main(): Promise<void> {
   const customers = Number(process.argv[2] ?? 60);

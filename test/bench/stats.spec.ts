@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { addedLatency, busiestSecond, classify, count, degradedSources, emptyTally, median, metricValue, percentile, perSecondSeries, ratePerSecond, summarize } from './stats.js';
 
 describe('percentile (nearest rank)', () => {

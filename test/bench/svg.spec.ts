@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { summarize } from './stats.js';
 import { benchSvg, decades, formatMs, type PictureInput } from './svg.js';
 

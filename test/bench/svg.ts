@@ -6,6 +6,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+
 import type { LatencySummary } from './stats.js';
 
 export interface LatencyBar {

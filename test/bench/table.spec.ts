@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuNote, machineLine, markdownTable, mib, ms, num, percent, perSecond, ratio, resultsMarkdown, type MachineInfo, type Row } from './table.js';
+
+import { cpuNote, type MachineInfo, machineLine, markdownTable, mib, ms, num, percent, perSecond, ratio, resultsMarkdown, type Row } from './table.js';
 
 const MACHINE: MachineInfo = {
   cpuModel: 'AMD EPYC',

@@ -12,16 +12,17 @@
  * --profile: each service process runs with --cpu-prof; the profiles are in
  * bench-results/tracing-cost/<variant>/ (summarize one with `node dist/test/bench/profile.js <file>`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
 import { sandboxEnv, startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from '../support/redis-server.js';
 import { cannon, type CannonRun } from './load.js';
 import { cpuSeconds } from './rig.js';
-import { GENEROUS_LIMITS, HOT_CUSTOMER, apiKeyHeaders } from './scenarios/scenario.js';
+import { apiKeyHeaders, GENEROUS_LIMITS, HOT_CUSTOMER } from './scenarios/scenario.js';
 import { median, summarize } from './stats.js';
 
 const { values: args } = parseArgs({

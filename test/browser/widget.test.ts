@@ -8,13 +8,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+
 import Big from 'big.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
-import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { allBindings, loadConfig } from '../../src/config/load-config.js';
-import { config, dockerfile, ports, read, schema, secrets, template, templates, values, type Tree } from './artefacts.js';
+
+import { allBindings } from '../../src/app.config.js';
+import { loadConfig } from '../../src/app.config.js';
+import { config, dockerfile, ports, read, schema, secrets, template, templates, type Tree, values } from './artefacts.js';
 
 /*
  * The chart and the config module agree: every setting the chart can give (values.yaml `config`,

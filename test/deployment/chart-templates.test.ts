@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
-import { CHART, isMap, template, templates, values, type Tree } from './artefacts.js';
+
+import { CHART, isMap, template, templates, type Tree, values } from './artefacts.js';
 
 /* The chart's templates, linted without helm: layout, balanced actions, existing values, gates, a locked-down pod. */
 

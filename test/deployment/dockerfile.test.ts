@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { dockerfile, read, type Stage } from './artefacts.js';
 
 /* The container image's recipe: stages, base image, user, entry point and build context. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+
 import { Metrics } from '../../src/observability/metrics.js';
-import { read, template, values, type Tree } from './artefacts.js';
+import { read, template, type Tree, values } from './artefacts.js';
 
 /* The Grafana dashboard the chart ships: variables, rows, and only series (and labels) the service registers. */
 

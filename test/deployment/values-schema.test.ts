@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { schema, values, withValues, type Tree } from './artefacts.js';
+
+import { schema, type Tree, values, withValues } from './artefacts.js';
 
 /* values.schema.json: a valid draft-07 schema helm can use, that accepts the defaults and real overrides and refuses what would deploy something unsafe. */
 

@@ -6,6 +6,7 @@
  * record fails only its own customer.
  */
 import { describe, expect, it } from 'vitest';
+
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
 import { serviceSuite } from '../support/service-suite.js';
 import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+
+import { type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { startService } from '../support/test-app.js';
 
 let sims: Simulators;

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { signatureHeader } from '../../src/auth/signature.js';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
+import { signatureHeader } from '../../src/auth/signature.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startService, type TestService } from '../support/test-app.js';
 

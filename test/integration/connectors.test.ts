@@ -1,13 +1,13 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthModule } from '../../src/auth/auth.module.js';
+
+import { loadConfig } from '../../src/app.config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { CONNECTORS, CUSTOMER_DIRECTORY, type CustomerConnector, type CustomerDirectory } from '../../src/connectors/connector.js';
-import { ConnectorError } from '../../src/connectors/connector.errors.js';
 import { ConnectorsModule } from '../../src/connectors/connectors.module.js';
+import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 
 let sims: Simulators;
 let moduleRef: TestingModule;
@@ -18,7 +18,7 @@ const signal = () => AbortSignal.timeout(5000);
 beforeAll(async () => {
   sims = await startSimulators();
   const config = loadConfig(sandboxEnv(sims));
-  moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), AuthModule, ConnectorsModule] }).compile();
+  moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), ConnectorsModule.forRoot()] }).compile();
   connectors = new Map(moduleRef.get<CustomerConnector[]>(CONNECTORS).map((c) => [c.source, c]));
   directory = moduleRef.get<CustomerDirectory>(CUSTOMER_DIRECTORY);
 });
@@ -59,9 +59,9 @@ describe('each connector against its simulator, in canonical form', () => {
   it('maps vendor failures to typed errors', async () => {
     sims.servicenow.setFaults({ rateLimitPerSecond: 0 });
     const err = await connectors.get('servicenow')?.fetch(DEMO.healthy, signal()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectorError);
+    expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ kind: 'rate_limited', status: 429 });
-    expect((err as ConnectorError).retryAfterMs).toBeGreaterThanOrEqual(1000);
+    expect((err as UpstreamError).retryAfterMs).toBeGreaterThanOrEqual(1000);
   });
 
   it('stops its I/O when the signal aborts', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
 import { serviceSuite } from '../support/service-suite.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';

@@ -1,8 +1,9 @@
 import { getStorageToken } from '@nestjs/throttler';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import type { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, type Simulators, startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startService, type TestService } from '../support/test-app.js';
 

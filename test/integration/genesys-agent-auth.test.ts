@@ -5,12 +5,14 @@
  * Real service, real simulator over HTTP.
  */
 import { createHash, randomBytes } from 'node:crypto';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+
+import { loadConfig } from '../../src/app.config.js';
 import { DEMO_CONVERSATION } from '../sandbox/genesys/genesys.data.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
 
 const CREDS = SANDBOX_CREDENTIALS.genesys;

@@ -1,16 +1,17 @@
-import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
+import { type DynamicModule,Global, Logger, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { CacheConfig } from '../../src/cache/cache.config.js';
-import { ConnectorError } from '../../src/connectors/connector.errors.js';
-import { GenesysConfig } from '../../src/genesys/genesys.config.js';
+import { GenesysConfig } from '../../src/config/genesys.config.js';
 import { GenesysApiClient } from '../../src/genesys/platform/genesys-api.client.js';
-import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from '../../src/genesys/platform/genesys-backoff.js';
+import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from '../../src/genesys/platform/genesys-clock.js';
 import { GenesysPlatformConfig } from '../../src/genesys/platform/genesys-platform.config.js';
 import { GenesysPlatformModule } from '../../src/genesys/platform/genesys-platform.module.js';
 import { GenesysTokenService } from '../../src/genesys/platform/genesys-token.service.js';
 import { ResilienceConfig } from '../../src/resilience/resilience.config.js';
 import { ResilienceModule } from '../../src/resilience/resilience.module.js';
+import { UpstreamError } from '../../src/upstream/upstream-error.js';
 import { GenesysSimulator } from '../sandbox/genesys/genesys.simulator.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 
@@ -174,7 +175,7 @@ describe('GenesysApiClient.createCall against the simulator', () => {
     const { api } = await build({ retryBaseMs: 10 });
     sim.setFaults({ forcedStatus: 503, only: ['token'] });
     const err = await api.createCall('+14155550100', signal()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectorError);
+    expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ source: 'genesys', kind: 'unavailable', status: 503 });
     expect(sim.callCount('token')).toBe(3);
     expect(sim.callCount('createCall')).toBe(0);

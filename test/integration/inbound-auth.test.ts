@@ -1,11 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, SignJWT, importPKCS8 } from 'jose';
+
+import { decodeJwt, decodeProtectedHeader, importPKCS8,SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { loadConfig } from '../../src/app.config.js';
 import { signatureHeader } from '../../src/auth/signature.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
 
 const ORG = '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01';

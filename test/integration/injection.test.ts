@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { resetSimulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from '../support/test-app.js';
 

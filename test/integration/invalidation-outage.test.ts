@@ -7,6 +7,7 @@
  */
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { signatureHeader } from '../../src/auth/signature.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { SCHEMA_VERSION } from '../../src/cache/source-cache.js';

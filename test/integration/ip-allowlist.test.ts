@@ -1,15 +1,17 @@
 import 'reflect-metadata';
-import { Controller, Get, Global, Module, UseGuards, type DynamicModule, type LoggerService } from '@nestjs/common';
+
+import { Controller, type DynamicModule, Get, Global, type LoggerService, Module, UseGuards } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { trustProxy } from '../../src/auth/ip-allowlist/client-ip.js';
 import { IpAllowlistConfig } from '../../src/auth/ip-allowlist/ip-allowlist.config.js';
 import { IpAllowlistGuard } from '../../src/auth/ip-allowlist/ip-allowlist.guard.js';
 import { IpAllowlistModule } from '../../src/auth/ip-allowlist/ip-allowlist.module.js';
 import { IpRangesRefresher } from '../../src/auth/ip-allowlist/ip-ranges.refresher.js';
-import { GenesysConfig } from '../../src/genesys/genesys.config.js';
+import { GenesysConfig } from '../../src/config/genesys.config.js';
 import { AllExceptionsFilter } from '../../src/observability/all-exceptions.filter.js';
 import { GenesysSimulator } from '../sandbox/genesys/genesys.simulator.js';
 import { freePort } from '../support/free-port.js';

@@ -6,6 +6,7 @@
  */
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
+
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
 import { serviceSuite } from '../support/service-suite.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { DEMO } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startService, type TestService } from '../support/test-app.js';
 

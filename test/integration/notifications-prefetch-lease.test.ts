@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { NotificationMetrics } from '../../src/genesys/notifications/notifications.metrics.js';
 import { NotificationsService } from '../../src/genesys/notifications/notifications.service.js';
 import { Prefetcher } from '../../src/genesys/notifications/prefetcher.js';

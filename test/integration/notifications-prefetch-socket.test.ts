@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
+
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { ChannelSocket, SocketOpenError, type ChannelMessage, type SocketEnd } from '../../src/genesys/notifications/channel-socket.js';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+import { type ChannelMessage, ChannelSocket, type SocketEnd, SocketOpenError } from '../../src/genesys/notifications/channel-socket.js';
 
 /**
  * The channel socket's own health checks, against a bare WebSocket server that can do what the

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { SANDBOX_QUEUE } from '../sandbox/genesys/genesys.data.js';
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators, startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { type ServiceProcess, spawnService } from '../support/service-process.js';
 import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';
 
 /**

@@ -1,5 +1,7 @@
 import type { EventEmitter } from 'node:events';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { NotificationMetrics } from '../../src/genesys/notifications/notifications.metrics.js';
 import { NotificationsService } from '../../src/genesys/notifications/notifications.service.js';

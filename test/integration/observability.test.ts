@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+
 import { DEMO } from '../sandbox/shared/seed.js';
 import { serviceSuite } from '../support/service-suite.js';
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { startService, type TestService } from '../support/test-app.js';
 
 let s: TestService;

@@ -1,9 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js';
 import { createRedis, type Redis } from '../../src/cache/redis.provider.js';
 import { SharedRateLimiter } from '../../src/resilience/shared-rate-limiter.js';
-import { Logger } from '@nestjs/common';
 import { RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
+
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
 import { configTable } from '../support/config-table.js';
 

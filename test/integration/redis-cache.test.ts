@@ -1,11 +1,12 @@
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO } from '../sandbox/shared/seed.js';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
-import { RedisServer } from '../support/redis-server.js';
-import { startService, type TestService } from '../support/test-app.js';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
+import { DEMO } from '../sandbox/shared/seed.js';
+import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { startService, type TestService } from '../support/test-app.js';
 
 let redis: RedisServer;
 let sims: Simulators;

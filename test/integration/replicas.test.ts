@@ -1,11 +1,12 @@
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { signatureHeader } from '../../src/auth/signature.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { type ServiceProcess,spawnService } from '../support/service-process.js';
 import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';
 
 let redis: RedisServer;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { type ServiceProcess,spawnService } from '../support/service-process.js';
 import { serviceSuite } from '../support/service-suite.js';
 import { OPEN_AUTH } from '../support/test-app.js';
 

@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { signatureHeader } from '../../src/auth/signature.js';
 import { NearCache } from '../../src/cache/near-cache.js';
@@ -21,13 +22,13 @@ import type { CustomerPartial } from '../../src/connectors/connector.js';
 import { SalesforceConnector } from '../../src/connectors/salesforce/salesforce.connector.js';
 import { SapConnector } from '../../src/connectors/sap/sap.connector.js';
 import { ServiceNowConnector } from '../../src/connectors/servicenow/servicenow.connector.js';
-import { startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.js';
+import { type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startService, type TestService } from '../support/test-app.js';
-import { customAction, Customer360Model, FAULTS, restStatus, SOURCES, type ExpectedProfile, type Fault, type LookupKind, type Source, type Truth } from './customer360.model.js';
+import { customAction, Customer360Model, type ExpectedProfile, type Fault, FAULTS, type LookupKind, restStatus, type Source, SOURCES, type Truth } from './customer360.model.js';
 
 const TIMING = { freshMs: 30_000, graceMs: 120_000 };
 const DEADLINE_MS = 300;

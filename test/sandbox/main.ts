@@ -5,11 +5,11 @@
  * The service's own settings can still be overridden with environment variables
  * (e.g. REDIS_URL=redis://127.0.0.1:6379 to cache in Redis instead of memory).
  */
+import { loadConfig } from '../../src/app.config.js';
 import { createApp } from '../../src/app.factory.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO_CONVERSATION, SANDBOX_QUEUE } from './genesys/genesys.data.js';
-import { startReplicas, type Replicas } from './replicas.js';
+import { type Replicas, startReplicas } from './replicas.js';
+import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
 import { DEMO, demoCustomer } from './shared/seed.js';
 import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+
 import { RedisServer } from '../support/redis-server.js';
-import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { type ServiceProcess,spawnService } from '../support/service-process.js';
 
 export interface Replicas {
   urls: string[];

@@ -1,8 +1,9 @@
-import { allBindings } from '../../src/config/load-config.js';
+import { allBindings } from '../../src/app.config.js';
+import type { ConnectorRegistration } from '../../src/connectors/connector-registration.js';
 
-/** The README's configuration table, generated from the config classes (`npm run config:table`). */
-export function configTable(): string {
-  const rows = allBindings().map((b) => {
+/** The README's configuration table, generated from the config classes (`npm run config:table`), for the registered systems or `connectors`. */
+export function configTable(connectors?: readonly ConnectorRegistration[]): string {
+  const rows = allBindings(connectors).map((b) => {
     const empty = b.defaultValue === undefined || b.defaultValue === '' || (Array.isArray(b.defaultValue) && b.defaultValue.length === 0);
     const def = empty ? '—' : `\`${String(b.defaultValue)}\``;
     return `| \`${b.name}\` | ${def} | ${b.secret ? 'yes (`_FILE` ok)' : ''} | ${b.doc} |`;

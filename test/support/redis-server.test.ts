@@ -1,6 +1,8 @@
 import { createConnection } from 'node:net';
+
 import { createClient } from '@redis/client';
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { RedisServer } from './redis-server.js';
 
 function ping(port: number): Promise<string> {

@@ -1,5 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,spawn } from 'node:child_process';
+
 import { createClient } from '@redis/client';
+
 import { freePort } from './free-port.js';
 
 /**

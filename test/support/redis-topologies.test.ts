@@ -1,10 +1,12 @@
 import { createConnection } from 'node:net';
+
 import { createClient, createCluster, createSentinel } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { DEMO } from '../sandbox/shared/seed.js';
-import { sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import { sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisClusterTopology, RedisSentinelTopology, RedisTlsServer } from './redis-topologies.js';
-import { spawnService, type ServiceProcess } from './service-process.js';
+import { type ServiceProcess,spawnService } from './service-process.js';
 import { GENEROUS_LIMITS, OPEN_AUTH } from './test-app.js';
 
 /** What a plain-TCP client gets from a port: the first reply, or how the connection ended without one. */

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { createClient } from '@redis/client';
-import { makeCertificates, writeAclFile, type AclUsers, type Certificates } from './redis-credentials.js';
-import { DATA_NODE_READY, dataNodeDirectives, freePorts, HOST, pairs, parseFields, RedisProcess, tempDir, until, writeConf, type Directive } from './redis-process.js';
+
+import { type AclUsers, type Certificates,makeCertificates, writeAclFile } from './redis-credentials.js';
+import { DATA_NODE_READY, dataNodeDirectives, type Directive,freePorts, HOST, pairs, parseFields, RedisProcess, tempDir, until, writeConf } from './redis-process.js';
 
 /**
  * The Redis deployments production runs, for tests: a Cluster (3 masters, 3 replicas), a Sentinel
@@ -18,7 +20,7 @@ import { DATA_NODE_READY, dataNodeDirectives, freePorts, HOST, pairs, parseField
  * needs (`serviceAclRules`), and an admin for the tests' own resets; the default user is off.
  */
 
-export { serviceAclRules, type AclUsers, type Certificates, type RedisUser } from './redis-credentials.js';
+export { type AclUsers, type Certificates, type RedisUser,serviceAclRules } from './redis-credentials.js';
 export { RedisProcess } from './redis-process.js';
 
 const run = promisify(execFile);

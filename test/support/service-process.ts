@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
 import { freePort } from './free-port.js';
 
 // the built service, whether this file runs from test/ (vitest) or from dist/test/ (the sandbox, the bench)

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
-import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+
+import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { startService, type TestService } from './test-app.js';
 
 export interface ServiceSuite {

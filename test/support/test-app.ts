@@ -1,9 +1,12 @@
 import { Writable } from 'node:stream';
+
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { loadConfig } from '../../src/app.config.js';
 import { createApp } from '../../src/app.factory.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
+import type { ConnectorRegistration } from '../../src/connectors/connector-registration.js';
+import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 
 /** The real service, listening on a free port, wired to simulators over real HTTP. */
 export interface TestService {
@@ -23,7 +26,7 @@ export const GENEROUS_LIMITS = { SALESFORCE_RATE_LIMIT_PER_SEC: '10000', SAP_RAT
 /** Suites that are not about inbound authentication call the service without credentials. */
 export const OPEN_AUTH = { GENESYS_AUTH: 'none', INTERNAL_AUTH: 'none' } as const;
 
-export async function startService(options: { env?: Record<string, string | undefined>; sims?: Simulators } = {}): Promise<TestService> {
+export async function startService(options: { env?: Record<string, string | undefined>; sims?: Simulators; connectors?: readonly ConnectorRegistration[] } = {}): Promise<TestService> {
   const ownSims = options.sims === undefined;
   const sims = options.sims ?? (await startSimulators());
   const logs: string[] = [];
@@ -33,8 +36,8 @@ export async function startService(options: { env?: Record<string, string | unde
       done();
     },
   });
-  const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...GENEROUS_LIMITS, ...OPEN_AUTH, ...options.env }));
-  const { app } = await createApp(config, { logDestination: destination });
+  const config = loadConfig(sandboxEnv(sims, { LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...GENEROUS_LIMITS, ...OPEN_AUTH, ...options.env }), undefined, options.connectors);
+  const { app } = await createApp(config, { logDestination: destination, connectors: options.connectors });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const redis = app.get<Redis | null>(REDIS);
   if (redis && !redis.isReady) await new Promise<void>((resolve) => redis.once('ready', () => resolve()));

@@ -1,7 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
+
 import { PROCESS_HEAVY, SPECS_WITH_SOCKETS } from '../../vitest.config.js';
 
 /*

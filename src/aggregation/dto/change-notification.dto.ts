@@ -1,14 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
 import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
-
-export const WEBHOOK_SOURCES = ['salesforce', 'sap', 'servicenow'] as const;
-
-export class WebhookSourceParams {
-  @ApiProperty({ enum: WEBHOOK_SOURCES })
-  @IsIn(WEBHOOK_SOURCES, { message: `source must be one of: ${WEBHOOK_SOURCES.join(', ')}` })
-  source: string;
-}
 
 /** What a CRM (outbound message, business event, business rule) sends when a customer changes. */
 export class ChangeNotificationDto {

@@ -1,5 +1,6 @@
-import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { ApiProperty,ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
 import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
 
 export class CustomerIdParams {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { AddressSet, isCidr, normalizeAddress, parseCidr } from './cidr.js';
 
 describe('normalizeAddress', () => {

@@ -1,5 +1,6 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { clientAddress, clientBudgetKey, forwardedAddress, trustProxy } from './client-ip.js';
 
 /**

@@ -1,6 +1,9 @@
 import { isIPv6 } from 'node:net';
+
 import { DEFAULT_IPV6_SUBNET_PREFIX, normalizeIp } from '@nestjs/throttler';
-import { AddressSet, normalizeAddress } from './cidr.js';
+
+import { normalizeAddress } from './cidr.js';
+import { AddressSet } from './cidr.js';
 
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
 const BRACKETED_IPV6 = /^\[([^\]]+)\](?::\d{1,5})?$/;

@@ -1,5 +1,6 @@
 import { validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
+
 import { envBindings } from '../../config/env.decorator.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 

@@ -1,4 +1,5 @@
-import { ArrayMaxSize, IsInt, IsString, Max, Min, Validate, ValidateIf, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsString, Max, Min, Validate, ValidateIf, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+
 import { Env } from '../../config/env.decorator.js';
 import { isCidr } from './cidr.js';
 

@@ -1,5 +1,6 @@
-import { Logger, type ExecutionContext } from '@nestjs/common';
+import { type ExecutionContext,Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import { AddressSet } from './cidr.js';
 import { ForbiddenPolicyException } from './forbidden-policy.exception.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';

@@ -1,5 +1,6 @@
-import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext,Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+
 import { AddressSet } from './cidr.js';
 import { clientAddress } from './client-ip.js';
 import { ForbiddenPolicyException } from './forbidden-policy.exception.js';

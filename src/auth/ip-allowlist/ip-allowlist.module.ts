@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+
 import { IpAllowlistGuard } from './ip-allowlist.guard.js';
 import { IpRangesRefresher } from './ip-ranges.refresher.js';
 

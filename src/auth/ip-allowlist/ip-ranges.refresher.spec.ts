@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from '../../connectors/connector.errors.js';
-import { GenesysConfig } from '../../genesys/genesys.config.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { formatCidr } from './cidr.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 import { IpRangesRefresher, rangesFromResponse } from './ip-ranges.refresher.js';
@@ -29,7 +30,7 @@ describe('rangesFromResponse', () => {
     ['no wanted service', { entities: [entity('52.129.96.0/21', 'smtp')] }],
     ['only broken wanted entries', { entities: [entity('nope', 'data-actions')] }],
   ])('refuses %s as a bad response (the last list stays)', (_what, body) => {
-    expect(() => rangesFromResponse(body, ['data-actions'])).toThrow(ConnectorError);
+    expect(() => rangesFromResponse(body, ['data-actions'])).toThrow(UpstreamError);
   });
 });
 

@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
-import { ConnectorError } from '../../connectors/connector.errors.js';
-import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../connectors/vendor-http.js';
-import { GenesysConfig } from '../../genesys/genesys.config.js';
-import { AddressSet, parseCidr, type Cidr } from './cidr.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../upstream/vendor-http.js';
+import { AddressSet, type Cidr,parseCidr } from './cidr.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 
 const SOURCE = 'genesys-ipranges';
@@ -109,7 +110,7 @@ export class IpRangesRefresher implements OnModuleInit, OnApplicationShutdown {
       this.state = { ...this.state, lastSuccessAt: Date.now() };
       if (changed || skipped > 0) this.logger.log({ msg: 'Genesys IP ranges refreshed', ranges: next.size, skipped });
     } catch (err) {
-      const reason = err instanceof ConnectorError ? err.message : 'unexpected error';
+      const reason = err instanceof UpstreamError ? err.message : 'unexpected error';
       this.state = { ...this.state, lastFailureAt: Date.now(), lastError: reason };
       this.logger.warn({ msg: 'Genesys IP ranges refresh failed; keeping the last list', reason, ranges: this.set.size });
     }

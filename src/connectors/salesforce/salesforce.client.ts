@@ -1,10 +1,11 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
+
 import { Resilient } from '../../resilience/resilient.decorator.js';
-import type { AxiosInstance, AxiosResponse } from 'axios';
-import { CredentialsFactory } from '../../auth/credentials.factory.js';
-import type { TokenCache } from '../../auth/token-cache.js';
-import { ConnectorError } from '../connector.errors.js';
-import { createVendorHttp, destroyVendorHttp, parseJson, retryAfterMs, send, statusError } from '../vendor-http.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import type { VendorClient } from '../../upstream/vendor-client.js';
+import { parseJson, retryAfterMs, statusError } from '../../upstream/vendor-http.js';
+import { VendorClients } from '../vendor-clients.js';
 import { SalesforceConfig } from './salesforce.config.js';
 import { errorCode, queryRecords, searchRecords } from './salesforce.mapper.js';
 
@@ -17,29 +18,19 @@ const MAX_PAGES = 10;
  * vendor's error array mapped to typed errors (403 REQUEST_LIMIT_EXCEEDED is rate limiting).
  */
 @Injectable()
-export class SalesforceClient implements OnApplicationShutdown {
-  private readonly http: AxiosInstance;
-  private readonly token: TokenCache;
+export class SalesforceClient {
+  private readonly vendor: VendorClient;
 
   constructor(
     private readonly config: SalesforceConfig,
-    credentials: CredentialsFactory,
+    clients: VendorClients,
   ) {
-    this.http = createVendorHttp(config.loginUrl, config.timeoutMs);
-    this.token = credentials.clientCredentials({
-      source: SOURCE,
-      http: this.http,
-      tokenPath: '/services/oauth2/token',
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      style: 'form',
-      classifyError: (response) => this.error(response),
+    this.vendor = clients.create(SOURCE, {
+      baseUrl: config.loginUrl,
+      timeoutMs: config.timeoutMs,
+      auth: { mode: 'client-credentials', tokenUrl: '/services/oauth2/token', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', classifyError: (response) => this.error(response) },
     });
   }
-  onApplicationShutdown(): void {
-    destroyVendorHttp(this.http);
-  }
-
 
   /** Runs a SOQL query and follows `nextRecordsUrl` (bounded) to collect every record. */
   async query(soql: string, signal: AbortSignal): Promise<Record<string, unknown>[]> {
@@ -63,32 +54,24 @@ export class SalesforceClient implements OnApplicationShutdown {
     return searchRecords(await this.get(`/services/data/${this.config.apiVersion}/search/`, { q: sosl }, signal));
   }
 
-  @Resilient('salesforce')
+  @Resilient(SOURCE, { settings: SalesforceConfig })
   private async get(url: string, params: Record<string, string> | undefined, signal: AbortSignal): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.token.get();
-      const response = await send(SOURCE, this.http, { method: 'GET', url, params, signal, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
-      if (response.status === 200) return parseJson(SOURCE, response);
-      const error = this.error(response);
-      if (error.kind === 'auth' && response.status === 401 && attempt === 0) {
-        this.token.invalidate(token); // session expired: log in again once
-        continue;
-      }
-      throw error;
-    }
+    const response = await this.vendor.send({ method: 'GET', url, params, signal, headers: { accept: 'application/json' } });
+    if (response.status === 200) return parseJson(SOURCE, response);
+    throw this.error(response);
   }
 
-  private error(response: AxiosResponse<string>): ConnectorError {
+  private error(response: AxiosResponse<string>): UpstreamError {
     let code: string | undefined;
     try {
       code = errorCode(JSON.parse(response.data));
     } catch {
       code = undefined;
     }
-    if (code === 'REQUEST_LIMIT_EXCEEDED') return new ConnectorError(SOURCE, 'rate_limited', 'API request limit exceeded', response.status, retryAfterMs(response));
-    if (code === 'INVALID_SESSION_ID') return new ConnectorError(SOURCE, 'auth', 'session expired or invalid', response.status);
+    if (code === 'REQUEST_LIMIT_EXCEEDED') return new UpstreamError(SOURCE, 'rate_limited', 'API request limit exceeded', response.status, retryAfterMs(response));
+    if (code === 'INVALID_SESSION_ID') return new UpstreamError(SOURCE, 'auth', 'session expired or invalid', response.status);
     if (code === 'MALFORMED_QUERY' || code === 'MALFORMED_SEARCH' || code === 'INVALID_FIELD') {
-      return new ConnectorError(SOURCE, 'bad_request', `query rejected (${code})`, response.status);
+      return new UpstreamError(SOURCE, 'bad_request', `query rejected (${code})`, response.status);
     }
     return statusError(SOURCE, response);
   }

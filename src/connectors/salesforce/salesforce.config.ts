@@ -1,9 +1,12 @@
 import { IsBoolean, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+
 import { Env } from '../../config/env.decorator.js';
+import type { RateLimit } from '../../resilience/resilient.decorator.js';
+import type { ConnectorSettings } from '../connector.js';
 
 const SF_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 
-export class SalesforceConfig {
+export class SalesforceConfig implements ConnectorSettings {
   @Env('SALESFORCE_ENABLED', { doc: 'Call Salesforce at all (false marks it "disabled" in every answer)' })
   @IsBoolean()
   enabled = true;
@@ -62,4 +65,14 @@ export class SalesforceConfig {
   @Min(1024)
   @Max(65_536)
   maxUrlBytes = 14000;
+
+  @Env('SALESFORCE_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to Salesforce, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  ratePerSec = 5;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerSec, windowSec: 1 };
+  }
 }

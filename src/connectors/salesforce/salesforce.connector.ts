@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { type CustomerConnector, type CustomerDirectory, type FetchResult, NOT_FOUND } from '../connector.js';
+
 import { splitToFit, targetBytes } from '../batching.js';
+import { type CustomerConnector, type CustomerDirectory, type FetchResult, NOT_FOUND } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
 import { SalesforceClient } from './salesforce.client.js';
 import { SalesforceConfig } from './salesforce.config.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { toCustomerPartial } from './salesforce.mapper.js';
 import type { AccountFields } from './salesforce.query.js';
 

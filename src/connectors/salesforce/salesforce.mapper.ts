@@ -1,6 +1,6 @@
+import { expectShape } from '../../upstream/vendor-http.js';
 import type { CustomerPartial } from '../connector.js';
 import { isoDate } from '../dates.js';
-import { expectShape } from '../vendor-http.js';
 import type { AccountFields } from './salesforce.query.js';
 
 type SfRecord = Record<string, unknown>;

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+
+import { registration } from '../connector-registration.js';
+import { VendorClients } from '../vendor-clients.js';
 import { SalesforceClient } from './salesforce.client.js';
+import { SalesforceConfig } from './salesforce.config.js';
 import { SalesforceConnector } from './salesforce.connector.js';
 
 @Module({
-  providers: [SalesforceClient, SalesforceConnector],
+  providers: [VendorClients, SalesforceClient, SalesforceConnector],
   exports: [SalesforceConnector],
 })
 export class SalesforceModule {}
+
+/** Salesforce: account name, loyalty tier, last interaction, contact details; the phone/e-mail directory. */
+export const SALESFORCE = registration({ source: 'salesforce', config: SalesforceConfig, module: SalesforceModule, connector: SalesforceConnector, directory: true });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseSoql, type Condition } from '../../../test/sandbox/salesforce/soql.js';
+
+import { type Condition, parseSoql } from '../../../test/sandbox/salesforce/soql.js';
 import { parseSosl } from '../../../test/sandbox/salesforce/sosl.js';
-import { accountByCustomerNumber, accountsByCustomerNumbers, accountsByEmail, accountsByPhone, soqlString, soslTerm, type AccountFields } from './salesforce.query.js';
+import { accountByCustomerNumber, type AccountFields, accountsByCustomerNumbers, accountsByEmail, accountsByPhone, soqlString, soslTerm } from './salesforce.query.js';
 
 const F: AccountFields = {
   customerNumberField: 'Customer_Number__c',

@@ -1,10 +1,11 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
+
 import { Resilient } from '../../resilience/resilient.decorator.js';
-import type { AxiosInstance, AxiosResponse } from 'axios';
-import { ConnectorError } from '../connector.errors.js';
-import { basicHeader, CredentialsFactory } from '../../auth/credentials.factory.js';
-import type { TokenCache } from '../../auth/token-cache.js';
-import { createVendorHttp, destroyVendorHttp, parseJson, send, statusError } from '../vendor-http.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import type { VendorClient } from '../../upstream/vendor-client.js';
+import { parseJson, send, statusError } from '../../upstream/vendor-http.js';
+import { VendorClients } from '../vendor-clients.js';
 import { SapConfig } from './sap.config.js';
 
 const SOURCE = 'sap';
@@ -14,67 +15,46 @@ interface CsrfSession {
   cookie: string;
 }
 
-/** SAP OData V2 I/O with Basic authentication; OData error envelopes mapped to typed errors. */
+/** SAP OData V2 I/O with Basic authentication or OAuth (XSUAA); OData error envelopes mapped to typed errors. */
 @Injectable()
-export class SapClient implements OnApplicationShutdown {
-  private readonly http: AxiosInstance;
-  private readonly basic: string | undefined;
-  private readonly token: TokenCache | undefined;
-
-  constructor(config: SapConfig, credentials: CredentialsFactory) {
-    this.http = createVendorHttp(config.baseUrl, config.timeoutMs);
-    if (config.authMode === 'oauth') {
-      // XSUAA takes the client credentials in a Basic header; the token URL is absolute
-      this.token = credentials.clientCredentials({ source: SOURCE, http: this.http, tokenPath: config.tokenUrl, clientId: config.oauthClientId, clientSecret: config.oauthClientSecret, style: 'basic' });
-    } else {
-      this.basic = basicHeader(config.username, config.password);
-    }
-  }
-
-  /** The Authorization header for the next request, and the token it carries (to drop it on a 401). */
-  private async authorization(): Promise<{ header: string; token?: string }> {
-    if (!this.token) return { header: this.basic as string };
-    const token = await this.token.get();
-    return { header: `Bearer ${token}`, token };
-  }
-
-  /** A 401 on a Bearer token: forget it so the retry logs in again (true when a retry makes sense). */
-  private rejected(status: number, token: string | undefined): boolean {
-    if (status !== 401 || token === undefined || !this.token) return false;
-    this.token.invalidate(token);
-    return true;
-  }
-  onApplicationShutdown(): void {
-    destroyVendorHttp(this.http);
-  }
-
-
+export class SapClient {
+  private readonly vendor: VendorClient;
   private csrf: CsrfSession | undefined;
 
+  constructor(config: SapConfig, clients: VendorClients) {
+    this.vendor = clients.create(SOURCE, {
+      baseUrl: config.baseUrl,
+      timeoutMs: config.timeoutMs,
+      // XSUAA takes the client credentials in a Basic header; the token URL is absolute
+      auth:
+        config.authMode === 'oauth'
+          ? { mode: 'client-credentials', tokenUrl: config.tokenUrl, clientId: config.oauthClientId, clientSecret: config.oauthClientSecret, style: 'basic' }
+          : { mode: 'basic', username: config.username, password: config.password },
+    });
+  }
+
   /** GETs a URL (path + query, already encoded) and returns the parsed body; 404 resolves to undefined. */
-  @Resilient('sap')
+  @Resilient(SOURCE, { settings: SapConfig })
   async get(url: string, signal: AbortSignal): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      const auth = await this.authorization();
-      const response = await send(SOURCE, this.http, { method: 'GET', url, signal, headers: { authorization: auth.header, accept: 'application/json' } });
-      if (response.status === 200) return parseJson(SOURCE, response);
-      if (response.status === 404) return undefined;
-      if (attempt === 0 && this.rejected(response.status, auth.token)) continue;
-      throw statusError(SOURCE, response);
-    }
+    const response = await this.vendor.send({ method: 'GET', url, signal, headers: { accept: 'application/json' } });
+    if (response.status === 200) return parseJson(SOURCE, response);
+    if (response.status === 404) return undefined;
+    throw statusError(SOURCE, response);
   }
 
   /**
    * PATCHes an entity with SAP's CSRF protection: the token and the session cookies from a
    * `X-CSRF-Token: Fetch` read go with the write, with `If-Match` set to the ETag that read
-   * returned; on `403 X-CSRF-Token: Required` the token is fetched again once and the write retried.
+   * returned; on `403 X-CSRF-Token: Required` the token is fetched again once and the write retried,
+   * and a 401 to a bearer token logs in again once (a new CSRF round trip goes with it).
    */
-  @Resilient('sap', { idempotent: false })
+  @Resilient(SOURCE, { idempotent: false, settings: SapConfig })
   async patch(entityPath: string, body: Record<string, string>, signal: AbortSignal): Promise<void> {
+    const { http, credentials } = this.vendor;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const auth = await this.authorization();
+      const auth = await credentials.authorize(signal);
       const { session, etag } = await this.fetchCsrf(entityPath, signal, attempt > 0 || this.csrf === undefined, auth.header);
-      const response = await send(SOURCE, this.http, {
+      const response = await send(SOURCE, http, {
         method: 'PATCH',
         url: entityPath,
         data: JSON.stringify(body),
@@ -93,12 +73,12 @@ export class SapClient implements OnApplicationShutdown {
         this.csrf = undefined;
         continue;
       }
-      if (this.rejected(response.status, auth.token)) continue;
-      if (response.status === 404) throw new ConnectorError(SOURCE, 'not_found', 'entity not found', 404);
-      if (response.status === 412) throw new ConnectorError(SOURCE, 'conflict', 'changed by someone else (ETag mismatch)', 412);
+      if (response.status === 401 && credentials.refused(auth)) continue;
+      if (response.status === 404) throw new UpstreamError(SOURCE, 'not_found', 'entity not found', 404);
+      if (response.status === 412) throw new UpstreamError(SOURCE, 'conflict', 'changed by someone else (ETag mismatch)', 412);
       throw statusError(SOURCE, response);
     }
-    throw new ConnectorError(SOURCE, 'auth', 'CSRF token refused twice', 403);
+    throw new UpstreamError(SOURCE, 'auth', 'CSRF token refused twice', 403);
   }
 
   /** Reads the entity with `X-CSRF-Token: Fetch` (reusing a known session unless `fresh`), returning the session and the ETag. */
@@ -107,12 +87,12 @@ export class SapClient implements OnApplicationShutdown {
     if (fresh || !this.csrf) headers['x-csrf-token'] = 'Fetch';
     else headers.cookie = this.csrf.cookie;
     const separator = entityPath.includes('?') ? '&' : '?';
-    const response = await send(SOURCE, this.http, { method: 'GET', url: `${entityPath}${separator}$format=json`, signal, headers });
-    if (response.status === 404) throw new ConnectorError(SOURCE, 'not_found', 'entity not found', 404);
+    const response = await send(SOURCE, this.vendor.http, { method: 'GET', url: `${entityPath}${separator}$format=json`, signal, headers });
+    if (response.status === 404) throw new UpstreamError(SOURCE, 'not_found', 'entity not found', 404);
     if (response.status !== 200) throw statusError(SOURCE, response);
     if (headers['x-csrf-token'] === 'Fetch') {
       const token = response.headers['x-csrf-token'] as string | undefined;
-      if (!token) throw new ConnectorError(SOURCE, 'bad_response', 'no CSRF token in the response');
+      if (!token) throw new UpstreamError(SOURCE, 'bad_response', 'no CSRF token in the response');
       this.csrf = { token, cookie: cookiesOf(response) };
     }
     const etag = (response.headers.etag as string | undefined) ?? etagFromBody(parseJson(SOURCE, response));

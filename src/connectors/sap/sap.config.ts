@@ -1,7 +1,10 @@
 import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
-import { Env } from '../../config/env.decorator.js';
 
-export class SapConfig {
+import { Env } from '../../config/env.decorator.js';
+import type { RateLimit } from '../../resilience/resilient.decorator.js';
+import type { ConnectorSettings } from '../connector.js';
+
+export class SapConfig implements ConnectorSettings {
   @Env('SAP_ENABLED', { doc: 'Call SAP S/4HANA at all' })
   @IsBoolean()
   enabled = true;
@@ -71,4 +74,14 @@ export class SapConfig {
   @Min(1024)
   @Max(65_536)
   maxUrlBytes = 7000;
+
+  @Env('SAP_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to SAP, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  ratePerSec = 20;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerSec, windowSec: 1 };
+  }
 }

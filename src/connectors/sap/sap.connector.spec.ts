@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../connector.errors.js';
+
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { SapConnector } from './sap.connector.js';
@@ -40,14 +41,14 @@ function connector(pages: Record<string, unknown>, maxPages = 10): { sap: SapCon
   return { sap: new SapConnector(config, client as unknown as SapClient), client };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
+async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ConnectorError);
-  expect((err as ConnectorError).kind).toBe('bad_response');
-  return err as ConnectorError;
+  expect(err).toBeInstanceOf(UpstreamError);
+  expect((err as UpstreamError).kind).toBe('bad_response');
+  return err as UpstreamError;
 }
 
 const signal = () => AbortSignal.timeout(5000);
@@ -119,5 +120,44 @@ describe('SapConnector: open items over server-driven paging', () => {
   it('no open items: an empty list of balances', async () => {
     const { sap } = connector({ first: page([], 0) });
     expect(await sap.fetch(CUSTOMER, signal())).toEqual({ found: true, data: { accountName: 'Acme Corp', balances: [] } });
+  });
+});
+
+describe('SapConnector: billing writes (the BillingWriter port)', () => {
+  function writer(patch: () => Promise<void>) {
+    const patched: Array<{ path: string; body: Record<string, string> }> = [];
+    const client = {
+      patch: (path: string, body: Record<string, string>) => {
+        patched.push({ path, body });
+        return patch();
+      },
+    };
+    const config = Object.assign(new SapConfig(), { baseUrl: 'https://s4.example.com', sapClient: '100' });
+    return { sap: new SapConnector(config, client as unknown as SapClient), patched };
+  }
+  const refusal = (kind: 'not_found' | 'conflict' | 'bad_request' | 'unavailable' | 'circuit_open') => () => Promise.reject(new UpstreamError('sap', kind, kind));
+
+  it('writes the change in SAP terms and says it was written', async () => {
+    const { sap, patched } = writer(() => Promise.resolve());
+    await expect(sap.updateBilling(CUSTOMER, { billingName: 'Acme AG', paymentTerms: 'NT30', billingBlocked: true }, signal())).resolves.toBe('written');
+    expect(patched).toEqual([{ path: expect.stringContaining(`A_Customer('${CUSTOMER}')`) as string, body: { CustomerFullName: 'Acme AG', PaymentTerms: 'NT30', BillingIsBlockedForCustomer: '01' } }]);
+  });
+
+  it.each([
+    ['not_found', 'unknown_customer'],
+    ['conflict', 'conflict'],
+    ['bad_request', 'refused'],
+  ] as const)('SAP answering %s is the outcome %s (an answer, not a failure)', async (kind, outcome) => {
+    await expect(writer(refusal(kind)).sap.updateBilling(CUSTOMER, { paymentTerms: 'NT30' }, signal())).resolves.toBe(outcome);
+  });
+
+  it.each([['unavailable'], ['circuit_open']] as const)('SAP %s rejects: it could not say (nothing written)', async (kind) => {
+    await expect(writer(refusal(kind)).sap.updateBilling(CUSTOMER, { paymentTerms: 'NT30' }, signal())).rejects.toMatchObject({ source: 'sap', kind });
+  });
+
+  it('refuses an identifier that is no customer number without calling SAP', async () => {
+    const { sap, patched } = writer(() => Promise.resolve());
+    await expect(sap.updateBilling("0010'or'1", { paymentTerms: 'NT30' }, signal())).resolves.toBe('refused');
+    expect(patched).toEqual([]);
   });
 });

@@ -1,27 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { linkedSignal } from '../../resilience/deadline.js';
-import { type CustomerConnector, type FetchResult, NOT_FOUND } from '../connector.js';
-import { ConnectorError } from '../connector.errors.js';
+
+import { linkedSignal } from '../../upstream/deadline.js';
+import { isUpstreamError, UpstreamError } from '../../upstream/upstream-error.js';
 import { splitToFit, targetBytes } from '../batching.js';
+import type { BillingChange, BillingWriteOutcome, BillingWriter } from '../connector.js';
+import { type CustomerConnector, type FetchResult, NOT_FOUND } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
 import { SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { collectionPage, entity, toCustomerPartial } from './sap.mapper.js';
 import { customerPath, customersUrl, customerUrl, nextCustomersUrl, nextOpenItemsUrl, openItemsOfUrl, openItemsUrl } from './sap.query.js';
 
-/** Billing data an agent may change, in canonical terms. */
-export interface BillingChange {
-  billingName?: string;
-  paymentTerms?: string;
-  billingBlocked?: boolean;
-}
+/** SAP's refusals that answer the write (anything else means SAP could not say). */
+const WRITE_OUTCOMES: Partial<Record<string, BillingWriteOutcome>> = { not_found: 'unknown_customer', conflict: 'conflict', bad_request: 'refused' };
 
 /**
  * The balance per currency from the open (uncleared) items, plus the customer master to tell
  * "no open items" from "not a customer in SAP". Both reads go out concurrently.
  */
 @Injectable()
-export class SapConnector implements CustomerConnector {
+export class SapConnector implements CustomerConnector, BillingWriter {
   readonly source = 'sap';
 
   constructor(
@@ -123,28 +121,39 @@ export class SapConnector implements CustomerConnector {
     let url: string | undefined = customersUrl(run, this.config.sapClient);
     for (let page = 1; url !== undefined; page++) {
       const body = await this.client.get(url, signal);
-      if (body === undefined) throw new ConnectorError(this.source, 'bad_response', 'the customer collection was not found');
+      if (body === undefined) throw new UpstreamError(this.source, 'bad_response', 'the customer collection was not found');
       const { results, next } = collectionPage(body);
       for (const entry of results) if (typeof entry.Customer === 'string' && wanted.has(entry.Customer)) found.set(entry.Customer, entry);
-      if (next !== undefined && page >= this.config.openItemsMaxPages) throw new ConnectorError(this.source, 'bad_response', 'too many pages of customers');
+      if (next !== undefined && page >= this.config.openItemsMaxPages) throw new UpstreamError(this.source, 'bad_response', 'too many pages of customers');
       url = next === undefined ? undefined : nextCustomersUrl(next, run, this.config.sapClient);
-      if (next !== undefined && url === undefined) throw new ConnectorError(this.source, 'bad_response', 'the next page link is not a page of the same customers');
+      if (next !== undefined && url === undefined) throw new UpstreamError(this.source, 'bad_response', 'the next page link is not a page of the same customers');
     }
     return found;
   }
 
-  private partial(why: string): ConnectorError {
-    return new ConnectorError(this.source, 'bad_response', `no balance: ${why}`);
+  private partial(why: string): UpstreamError {
+    return new UpstreamError(this.source, 'bad_response', `no balance: ${why}`);
   }
 
-  /** Writes billing data to the SAP customer master (CSRF round trip, If-Match). */
-  async updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<void> {
-    assertIdentifier(this.source, 'customer number', customerId);
+  /**
+   * Writes billing data to the SAP customer master (CSRF round trip, If-Match). SAP's answers that
+   * are about the change (no such customer, an ETag mismatch, a refused value) come back as
+   * outcomes; SAP not answering rejects.
+   */
+  async updateBilling(customerId: string, change: BillingChange, signal: AbortSignal): Promise<BillingWriteOutcome> {
     const body: Record<string, string> = {};
     if (change.billingName !== undefined) body.CustomerFullName = change.billingName;
     if (change.paymentTerms !== undefined) body.PaymentTerms = change.paymentTerms;
     if (change.billingBlocked !== undefined) body.BillingIsBlockedForCustomer = change.billingBlocked ? '01' : '';
-    await this.client.patch(customerPath(customerId, this.config.sapClient), body, signal);
+    try {
+      assertIdentifier(this.source, 'customer number', customerId);
+      await this.client.patch(customerPath(customerId, this.config.sapClient), body, signal);
+      return 'written';
+    } catch (err) {
+      const outcome = isUpstreamError(err) ? WRITE_OUTCOMES[err.kind] : undefined;
+      if (outcome === undefined) throw err;
+      return outcome;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../connector.errors.js';
+
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { Money } from '../connector.js';
 import { balancesOf, collectionPage, currencyDecimals, entity, toCustomerPartial } from './sap.mapper.js';
 
@@ -14,17 +15,17 @@ function single(items: Record<string, unknown>[]): Money {
   return balances[0];
 }
 
-function badResponse(fn: () => unknown): ConnectorError {
+function badResponse(fn: () => unknown): UpstreamError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ConnectorError);
-    const e = err as ConnectorError;
+    expect(err).toBeInstanceOf(UpstreamError);
+    const e = err as UpstreamError;
     expect(e.kind).toBe('bad_response');
     expect(e.source).toBe('sap');
     return e;
   }
-  throw new Error('expected a bad_response ConnectorError');
+  throw new Error('expected a bad_response UpstreamError');
 }
 
 describe('balancesOf: one currency', () => {

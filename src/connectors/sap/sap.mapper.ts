@@ -1,6 +1,7 @@
 import { Big } from 'big.js';
+
+import { expectShape } from '../../upstream/vendor-http.js';
 import type { CustomerPartial, Money } from '../connector.js';
-import { expectShape } from '../vendor-http.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { filterPredicate, parseFilter, parseKeyPredicate, type EntitySchema } from '../../../test/sandbox/sap/odata-filter.js';
-import { BUSINESS_PARTNER_SERVICE, customersUrl, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsOfUrl, openItemsUrl, queryString } from './sap.query.js';
+
+import { type EntitySchema, filterPredicate, parseFilter, parseKeyPredicate } from '../../../test/sandbox/sap/odata-filter.js';
+import { queryString } from '../query-string.js';
+import { BUSINESS_PARTNER_SERVICE, customersUrl, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsOfUrl, openItemsUrl } from './sap.query.js';
 
 /** Splits `path?query` and decodes each parameter strictly (a '+' would stay a '+', not a space). */
 function splitUrl(url: string): { path: string; params: Array<[string, string]> } {

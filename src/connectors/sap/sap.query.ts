@@ -1,3 +1,5 @@
+import { queryString } from '../query-string.js';
+
 /**
  * Building OData V2 URLs safely: string literals double their single quotes, then every query
  * value is percent-encoded (spaces as %20, never '+', which some gateways keep literally).
@@ -10,10 +12,6 @@ export function odataString(value: string): string {
 /** `('<key>')` for an entity key predicate, encoded for the path. */
 export function keyPredicate(value: string): string {
   return `(${encodeURIComponent(odataString(value))})`;
-}
-
-export function queryString(params: ReadonlyArray<readonly [string, string]>): string {
-  return params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
 }
 
 export const BUSINESS_PARTNER_SERVICE = '/sap/opu/odata/sap/API_BUSINESS_PARTNER';

@@ -1,7 +1,10 @@
 import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
-import { Env } from '../../config/env.decorator.js';
 
-export class ServiceNowConfig {
+import { Env } from '../../config/env.decorator.js';
+import type { RateLimit } from '../../resilience/resilient.decorator.js';
+import type { ConnectorSettings } from '../connector.js';
+
+export class ServiceNowConfig implements ConnectorSettings {
   @Env('SERVICENOW_ENABLED', { doc: 'Call ServiceNow at all' })
   @IsBoolean()
   enabled = true;
@@ -60,4 +63,14 @@ export class ServiceNowConfig {
   @Min(1024)
   @Max(65_536)
   maxUrlBytes = 7500;
+
+  @Env('SERVICENOW_RATE_LIMIT_PER_SEC', { doc: 'Calls per second to ServiceNow, shared by all replicas' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  ratePerSec = 10;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerSec, windowSec: 1 };
+  }
 }

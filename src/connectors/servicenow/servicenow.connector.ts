@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import { splitToFit, targetBytes } from '../batching.js';
 import { type CustomerConnector, type FetchResult, NOT_FOUND } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectorError } from '../connector.errors.js';
+
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { groupedCounts, statsCount, tableRecords, toCustomerPartial } from './servicenow.mapper.js';
 
 function expectBadResponse(fn: () => unknown): void {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ConnectorError);
-    expect((err as ConnectorError).kind).toBe('bad_response');
-    expect((err as ConnectorError).source).toBe('servicenow');
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect((err as UpstreamError).kind).toBe('bad_response');
+    expect((err as UpstreamError).source).toBe('servicenow');
     return;
   }
-  throw new Error('expected a bad_response ConnectorError');
+  throw new Error('expected a bad_response UpstreamError');
 }
 
 const stats = (count: unknown) => ({ result: { stats: { count } } });

@@ -1,5 +1,5 @@
+import { expectShape } from '../../upstream/vendor-http.js';
 import type { CustomerPartial } from '../connector.js';
-import { expectShape } from '../vendor-http.js';
 
 /** Table API `{ result: [...] }` → records. */
 export function tableRecords(body: unknown): Record<string, unknown>[] {

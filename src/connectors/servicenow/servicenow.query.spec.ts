@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileEncodedQuery, parseEncodedQuery, type FieldResolver } from '../../../test/sandbox/servicenow/encoded-query.js';
+
+import { compileEncodedQuery, type FieldResolver, parseEncodedQuery } from '../../../test/sandbox/servicenow/encoded-query.js';
 import { activeIncidentsOfCustomer, companiesUrl, companyByCustomerNumber, companyUrl, encodedValue, openTicketCountsUrl, openTicketCountUrl } from './servicenow.query.js';
 
 const FIELD = 'u_customer_number';

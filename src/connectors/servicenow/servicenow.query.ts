@@ -1,4 +1,5 @@
 import { CUSTOMER_NUMBER } from '../identifiers.js';
+import { queryString } from '../query-string.js';
 
 /**
  * Building ServiceNow encoded queries safely. ServiceNow silently drops a term it cannot parse
@@ -17,10 +18,6 @@ export function companyByCustomerNumber(field: string, customerNumber: string): 
 
 export function activeIncidentsOfCustomer(field: string, customerNumber: string): string {
   return `active=true^company.${field}=${encodedValue(customerNumber)}`;
-}
-
-export function queryString(params: ReadonlyArray<readonly [string, string]>): string {
-  return params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
 }
 
 export function companyUrl(field: string, customerNumber: string): string {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
 import { CUSTOMER_NUMBER } from '../../connectors/identifiers.js';
 
 export const ACTION_TYPES = ['customerLookup', 'clickToDial'] as const;

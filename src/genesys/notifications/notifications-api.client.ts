@@ -1,10 +1,16 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
-import { ConnectorError } from '../../connectors/connector.errors.js';
-import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../connectors/vendor-http.js';
-import { Deadline } from '../../resilience/deadline.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
 import { Resilient } from '../../resilience/resilient.decorator.js';
-import { GenesysConfig } from '../genesys.config.js';
+import { Deadline } from '../../upstream/deadline.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import { createVendorHttp } from '../../upstream/vendor-http.js';
+import { destroyVendorHttp } from '../../upstream/vendor-http.js';
+import { expectShape } from '../../upstream/vendor-http.js';
+import { parseJson } from '../../upstream/vendor-http.js';
+import { send } from '../../upstream/vendor-http.js';
+import { statusError } from '../../upstream/vendor-http.js';
 import { GenesysTokenService } from '../platform/genesys-token.service.js';
 
 const SOURCE = 'genesys';
@@ -76,7 +82,7 @@ export class NotificationsApiClient implements OnApplicationShutdown {
    * `PUT …/channels/{id}/subscriptions?ignoreErrors=true`: the channel's topics become exactly
    * `topics` (a subscription call also extends the channel's life). A topic Genesys refuses (a queue
    * the client may not see) is reported instead of failing the others. A channel Genesys no longer
-   * has is a `not_found` ConnectorError.
+   * has is a `not_found` UpstreamError.
    */
   @Resilient('genesys')
   async subscribe(channelId: string, topics: string[], signal?: AbortSignal): Promise<SubscriptionResult> {
@@ -130,7 +136,7 @@ export class NotificationsApiClient implements OnApplicationShutdown {
         this.tokens.invalidate(token);
         continue;
       }
-      if (response.status === 401) throw new ConnectorError(SOURCE, 'auth', 'authentication rejected (401)', 401);
+      if (response.status === 401) throw new UpstreamError(SOURCE, 'auth', 'authentication rejected (401)', 401);
       return response;
     }
   }

@@ -1,4 +1,5 @@
 import { ArrayMaxSize, ArrayNotEmpty, IsBoolean, IsInt, Matches, Max, Min, ValidateBy, type ValidationArguments } from 'class-validator';
+
 import { Env } from '../../config/env.decorator.js';
 
 /** `*` alone, or queue ids (Genesys ids are UUIDs; anything that could not be a topic segment is refused). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+
 import { Metrics } from '../../observability/metrics.js';
 
 /** What the queue subscription and the pre-fetch report, on the service's one registry. */

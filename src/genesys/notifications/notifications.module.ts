@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+
 import { AggregationModule } from '../../aggregation/aggregation.module.js';
 import { ProfileCacheModule } from '../../cache/profile-cache.module.js';
 import { GenesysPlatformModule } from '../platform/genesys-platform.module.js';
-import { NotificationsApiClient } from './notifications-api.client.js';
 import { NotificationMetrics } from './notifications.metrics.js';
 import { NotificationsService } from './notifications.service.js';
+import { NotificationsApiClient } from './notifications-api.client.js';
 import { Prefetcher } from './prefetcher.js';
 
 /**

@@ -1,17 +1,19 @@
 import { EventEmitter } from 'node:events';
+
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+
 import { CacheConfig } from '../../cache/cache.config.js';
 import { REDIS, type Redis } from '../../cache/redis.provider.js';
-import { isConnectorError } from '../../connectors/connector.errors.js';
-import { GenesysConfig } from '../genesys.config.js';
-import { NotificationsApiClient } from './notifications-api.client.js';
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { isUpstreamError } from '../../upstream/upstream-error.js';
 import { NotificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notifications.metrics.js';
+import { NotificationsApiClient } from './notifications-api.client.js';
 import { Prefetcher } from './prefetcher.js';
 import { queueTopic, readQueueEvent } from './queue-event.js';
 import { QueueSubscriptions } from './queue-subscriptions.js';
-import { SubscriptionLease, type LeaseRedis } from './subscription-lease.js';
+import { type LeaseRedis, SubscriptionLease } from './subscription-lease.js';
 
 /** A previous holder's note older than this says nothing about a gap. */
 const NOTE_MAX_AGE_MS = 3_600_000;
@@ -204,7 +206,7 @@ export class NotificationsService implements OnApplicationBootstrap, OnModuleDes
       if (this.subscriptions !== subscriptions) return;
       this.queueBackoff = this.queueBackoff ? this.queueBackoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.config.reconnectBaseMs, maxDelay: this.config.reconnectMaxMs }).next();
       next = this.queueBackoff.duration;
-      this.logger.warn({ msg: 'the queue list could not be read from Genesys; trying again', inMs: next, err: isConnectorError(err) ? `${err.kind}: ${err.message}` : (err as Error).message });
+      this.logger.warn({ msg: 'the queue list could not be read from Genesys; trying again', inMs: next, err: isUpstreamError(err) ? `${err.kind}: ${err.message}` : (err as Error).message });
     }
     this.queueTimer = setTimeout(() => void this.refreshQueues(), next);
     this.queueTimer.unref();

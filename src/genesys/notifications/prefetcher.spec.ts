@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import type { CustomerLookupService, LookupResult } from '../../aggregation/customer-lookup.service.js';
 import type { SourceState } from '../../aggregation/customer360.schema.js';
-import { toE164, type DirectoryService } from '../../aggregation/directory.service.js';
+import { type DirectoryService, toE164 } from '../../aggregation/directory.service.js';
 import { CacheConfig } from '../../cache/cache.config.js';
 import type { SourceCache } from '../../cache/source-cache.js';
-import { ConnectorError } from '../../connectors/connector.errors.js';
 import { Metrics } from '../../observability/metrics.js';
 import { backgroundWork } from '../../resilience/background.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { PREFETCHED } from './conversation-mapping.js';
 import { NotificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notifications.metrics.js';
@@ -90,7 +91,7 @@ describe('Prefetcher', () => {
   it('a partial profile (a source without a current answer) and a failed look-up are tried again after PREFETCH_RETRY_MS', async () => {
     const { prefetcher, byPhone, settled } = setup();
     byPhone
-      .mockRejectedValueOnce(new ConnectorError('salesforce', 'rate_limited', 'no spare budget for background work'))
+      .mockRejectedValueOnce(new UpstreamError('salesforce', 'rate_limited', 'no spare budget for background work'))
       .mockResolvedValueOnce(view({ salesforce: fresh(), sap: { status: 'rate_limited', reason: 'rate_limited' }, servicenow: { status: 'not_found', fetchedAt: new Date(NOW - 5000).toISOString(), reason: 'timeout' } }));
     prefetcher.handle(queued('c1'));
     await vi.advanceTimersByTimeAsync(0);

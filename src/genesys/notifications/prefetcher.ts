@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
+
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+
 import { CustomerLookupService } from '../../aggregation/customer-lookup.service.js';
 import type { SourceState } from '../../aggregation/customer360.schema.js';
 import { DirectoryService } from '../../aggregation/directory.service.js';
 import { CacheConfig } from '../../cache/cache.config.js';
 import { SourceCache } from '../../cache/source-cache.js';
-import { inBackground, type BackgroundWork } from '../../resilience/background.js';
+import { type BackgroundWork, inBackground } from '../../resilience/background.js';
 import { PREFETCHED } from './conversation-mapping.js';
 import { NotificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notifications.metrics.js';

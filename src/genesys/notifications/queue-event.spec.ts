@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { queueCallEvent, queueConversationEvent, type InboundCall } from '../../../test/sandbox/genesys/genesys.conversations.js';
+
+import { type InboundCall, queueCallEvent, queueConversationEvent } from '../../../test/sandbox/genesys/genesys.conversations.js';
 import { queueTopic, readQueueEvent } from './queue-event.js';
 
 const QUEUE = { id: '702bb2cd-714b-4a56-aecc-e2cd54414922', name: 'Customer Care' };

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+
 import type { Logger } from '@nestjs/common';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { isConnectorError } from '../../connectors/connector.errors.js';
-import { ChannelSocket, SocketOpenError, type ChannelMessage, type SocketEnd } from './channel-socket.js';
+
+import { isUpstreamError } from '../../upstream/upstream-error.js';
+import { type ChannelMessage, ChannelSocket, type SocketEnd, SocketOpenError } from './channel-socket.js';
 import type { NotificationChannel, SubscriptionResult } from './notifications-api.client.js';
 
 /** The Notifications API calls a subscription needs (NotificationsApiClient in the service). */
@@ -225,7 +227,7 @@ class ChannelLink {
         result = await api.subscribe(channel.id, topics, api.signal());
       } catch (err) {
         // the channel is gone (expired, or replaced by a 21st): a new one
-        if (!(isConnectorError(err) && err.kind === 'not_found')) throw err;
+        if (!(isUpstreamError(err) && err.kind === 'not_found')) throw err;
         channel = await api.createChannel(api.signal());
         result = await api.subscribe(channel.id, topics, api.signal());
       }
@@ -360,6 +362,6 @@ function shortId(id: string | undefined): string | undefined {
 }
 
 function describe(err: unknown): string {
-  if (isConnectorError(err)) return `${err.kind}: ${err.message}`;
+  if (isUpstreamError(err)) return `${err.kind}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import type { Logger } from '@nestjs/common';
 
 /** The Redis commands the lease uses (the service's shared client provides them). */

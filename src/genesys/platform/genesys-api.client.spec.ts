@@ -2,10 +2,11 @@ import { Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from '../../connectors/connector.errors.js';
-import { Deadline } from '../../resilience/deadline.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
 import { RESILIENT } from '../../resilience/resilient.decorator.js';
-import { GenesysConfig } from '../genesys.config.js';
+import { Deadline } from '../../upstream/deadline.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { GenesysApiClient } from './genesys-api.client.js';
 import { GenesysPlatformConfig } from './genesys-platform.config.js';
 import type { GenesysTokenService } from './genesys-token.service.js';
@@ -27,7 +28,7 @@ interface Reply {
 
 // Every axios instance the client creates answers from `fake.answer` instead of the network.
 const fake = vi.hoisted(() => ({ answer: undefined as unknown as (req: SeenRequest) => Reply }));
-vi.mock(import('../../connectors/vendor-http.js'), async (importOriginal) => {
+vi.mock(import('../../upstream/vendor-http.js'), async (importOriginal) => {
   const actual = await importOriginal();
   return {
     ...actual,
@@ -72,7 +73,7 @@ function harness(replies: Reply[], options: { platform?: Partial<GenesysPlatform
   let current: string | undefined;
   const tokens = {
     getToken: vi.fn((signal?: AbortSignal) => {
-      if (signal?.aborted) return Promise.reject(new ConnectorError('genesys', 'timeout', 'cancelled'));
+      if (signal?.aborted) return Promise.reject(new UpstreamError('genesys', 'timeout', 'cancelled'));
       current ??= `T${++issued}`;
       return Promise.resolve(current);
     }),
@@ -108,8 +109,8 @@ describe('GenesysApiClient.createCall', () => {
     expect(JSON.parse(h.seen[0].body)).toEqual({ phoneNumber: '+14155550100' });
   });
 
-  it('is marked @Resilient for genesys as a non-idempotent call', () => {
-    expect(new Reflector().get(RESILIENT, GenesysApiClient.prototype.createCall)).toEqual({ source: 'genesys', idempotent: false });
+  it('is marked @Resilient for genesys as a non-idempotent call, limited by its own settings', () => {
+    expect(new Reflector().get(RESILIENT, GenesysApiClient.prototype.createCall)).toEqual({ source: 'genesys', idempotent: false, settings: GenesysPlatformConfig });
   });
 
   it('401 → discards the token and retries at 1 s, 2 s, 4 s (never sooner), then fails with auth', async () => {
@@ -128,7 +129,7 @@ describe('GenesysApiClient.createCall', () => {
     expect(h.seen).toHaveLength(4); // 1 + GENESYS_API_MAX_RETRIES (3)
 
     const err = await outcome;
-    expect(err).toBeInstanceOf(ConnectorError);
+    expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ source: 'genesys', kind: 'auth', status: 401 });
     expect(h.gaps()).toEqual([1000, 2000, 4000]);
     // every rejected token was discarded, and every retry used a fresh one

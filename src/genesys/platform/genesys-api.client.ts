@@ -1,11 +1,15 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import type { AxiosInstance } from 'axios';
-import { ConnectorError } from '../../connectors/connector.errors.js';
-import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, retryAfterMs, send, statusError } from '../../connectors/vendor-http.js';
-import { deadlineOf, sleep } from '../../resilience/deadline.js';
+import { Inject, Injectable, Logger, type OnApplicationShutdown,Optional } from '@nestjs/common';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
 import { Resilient } from '../../resilience/resilient.decorator.js';
-import { GenesysConfig } from '../genesys.config.js';
-import { cancelled, exponentialBackoff, GENESYS_PLATFORM_CLOCK, withJitter, type GenesysPlatformClock } from './genesys-backoff.js';
+import { exponentialBackoff, withJitter } from '../../upstream/backoff.js';
+import { bearerCredentials } from '../../upstream/credentials.js';
+import { deadlineOf } from '../../upstream/deadline.js';
+import { cancelled, sleep } from '../../upstream/timers.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import { VendorClient } from '../../upstream/vendor-client.js';
+import { createVendorHttp, expectShape, parseJson, retryAfterMs, send, statusError } from '../../upstream/vendor-http.js';
+import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from './genesys-clock.js';
 import { GenesysPlatformConfig } from './genesys-platform.config.js';
 import { GenesysTokenService } from './genesys-token.service.js';
 
@@ -36,7 +40,7 @@ export interface ConversationParticipants {
 @Injectable()
 export class GenesysApiClient implements OnApplicationShutdown {
   private readonly logger = new Logger(GenesysApiClient.name);
-  private readonly http: AxiosInstance;
+  private readonly api: VendorClient;
   private readonly random: () => number;
 
   constructor(
@@ -45,12 +49,13 @@ export class GenesysApiClient implements OnApplicationShutdown {
     private readonly tokens: GenesysTokenService,
     @Optional() @Inject(GENESYS_PLATFORM_CLOCK) clock?: GenesysPlatformClock,
   ) {
-    this.http = createVendorHttp(config.resolvedApiUrl, config.timeoutMs);
+    const credentials = bearerCredentials({ get: (signal) => tokens.getToken(signal), invalidate: (token) => tokens.invalidate(token) });
+    this.api = new VendorClient(SOURCE, createVendorHttp(config.resolvedApiUrl, config.timeoutMs), credentials);
     this.random = clock?.random ?? Math.random;
   }
 
   onApplicationShutdown(): void {
-    destroyVendorHttp(this.http);
+    this.api.close();
   }
 
   /** False when no Genesys OAuth client is configured (Platform API calls are then disabled). */
@@ -59,12 +64,12 @@ export class GenesysApiClient implements OnApplicationShutdown {
   }
 
   /** Places an outbound call to `phoneNumber` (`POST /api/v2/conversations/calls` → CreateCallResponse). */
-  @Resilient('genesys', { idempotent: false })
+  @Resilient(SOURCE, { idempotent: false, settings: GenesysPlatformConfig })
   async createCall(phoneNumber: string, signal?: AbortSignal): Promise<CreatedCall> {
     const body = JSON.stringify({ phoneNumber });
     for (let retry = 0; ; retry++) {
       const token = await this.tokens.getToken(signal);
-      const response = await send(SOURCE, this.http, {
+      const response = await send(SOURCE, this.api.http, {
         method: 'POST',
         url: '/api/v2/conversations/calls',
         data: body,
@@ -79,15 +84,15 @@ export class GenesysApiClient implements OnApplicationShutdown {
         return { conversationId };
       }
 
-      let error: ConnectorError;
+      let error: UpstreamError;
       let delay: number;
       if (response.status === 401) {
         this.tokens.invalidate(token);
-        error = new ConnectorError(SOURCE, 'auth', `authentication rejected (401) after ${retry} ${retry === 1 ? 'retry' : 'retries'}`, 401);
+        error = new UpstreamError(SOURCE, 'auth', `authentication rejected (401) after ${retry} ${retry === 1 ? 'retry' : 'retries'}`, 401);
         delay = exponentialBackoff(this.platform.retryBaseMs, retry, this.random);
       } else if (response.status === 429) {
         const after = retryAfterMs(response, Date.now());
-        error = new ConnectorError(SOURCE, 'rate_limited', 'rate limited (429)', 429, after);
+        error = new UpstreamError(SOURCE, 'rate_limited', 'rate limited (429)', 429, after);
         delay = after !== undefined ? withJitter(after, this.random) : exponentialBackoff(this.platform.retryBaseMs, retry, this.random);
       } else {
         throw statusError(SOURCE, response);
@@ -106,34 +111,20 @@ export class GenesysApiClient implements OnApplicationShutdown {
    * does not know the id. A read: the 'genesys' policy may retry it; a token Genesys rejects (401)
    * is dropped and the call made once more with a new one.
    */
-  @Resilient('genesys')
+  @Resilient(SOURCE, { settings: GenesysPlatformConfig })
   async getConversation(conversationId: string, signal?: AbortSignal): Promise<ConversationParticipants | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.tokens.getToken(signal);
-      const response = await send(SOURCE, this.http, {
-        method: 'GET',
-        url: `/api/v2/conversations/${encodeURIComponent(conversationId)}`,
-        signal,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      });
-      if (response.status === 200) {
-        const parsed = parseJson(SOURCE, response) as { participants?: unknown } | null;
-        const participants = parsed?.participants;
-        expectShape(SOURCE, Array.isArray(participants), 'participants');
-        return {
-          conversationId,
-          participants: participants
-            .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null)
-            .map((p) => ({ purpose: text(p.purpose), ani: text(p.ani), address: text(p.address) })),
-        };
-      }
-      if (response.status === 404) return undefined;
-      if (response.status === 401 && attempt === 0) {
-        this.tokens.invalidate(token);
-        continue;
-      }
-      throw statusError(SOURCE, response);
-    }
+    const response = await this.api.send({ method: 'GET', url: `/api/v2/conversations/${encodeURIComponent(conversationId)}`, signal, headers: { accept: 'application/json' } });
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw statusError(SOURCE, response);
+    const parsed = parseJson(SOURCE, response) as { participants?: unknown } | null;
+    const participants = parsed?.participants;
+    expectShape(SOURCE, Array.isArray(participants), 'participants');
+    return {
+      conversationId,
+      participants: participants
+        .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null)
+        .map((p) => ({ purpose: text(p.purpose), ani: text(p.ani), address: text(p.address) })),
+    };
   }
 }
 

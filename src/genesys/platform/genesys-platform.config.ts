@@ -1,8 +1,10 @@
 import { IsInt, Max, Min } from 'class-validator';
-import { Env } from '../../config/env.decorator.js';
 
-/** Outbound Genesys Cloud Platform API (click-to-dial): token refresh and the vendor-specific retry budget. */
-export class GenesysPlatformConfig {
+import { Env } from '../../config/env.decorator.js';
+import type { RateLimit, ResilienceSettings } from '../../resilience/resilient.decorator.js';
+
+/** Outbound Genesys Cloud Platform API (click-to-dial, conversations): token refresh, the vendor-specific retry budget and the rate limit. */
+export class GenesysPlatformConfig implements ResilienceSettings {
   @Env('GENESYS_TOKEN_REFRESH_BEFORE_MS', { doc: 'Refresh the Platform API token in the background when less than this remains of its lifetime' })
   @IsInt()
   @Min(0)
@@ -20,4 +22,14 @@ export class GenesysPlatformConfig {
   @Min(10)
   @Max(60_000)
   retryBaseMs = 1000;
+
+  @Env('GENESYS_RATE_LIMIT_PER_MIN', { doc: 'Platform API calls per minute per OAuth client (Genesys default 300)' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ratePerMin = 300;
+
+  get rateLimit(): RateLimit {
+    return { points: this.ratePerMin, windowSec: 60 };
+  }
 }

@@ -1,7 +1,8 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
-import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../connectors/vendor-http.js';
-import { GenesysConfig } from '../genesys.config.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { createVendorHttp, destroyVendorHttp, expectShape, parseJson, send, statusError } from '../../upstream/vendor-http.js';
 
 const SOURCE = 'genesys';
 
@@ -37,7 +38,7 @@ export class GenesysTokenInfoClient implements OnApplicationShutdown {
 
   /**
    * The token's TokenInfo, or undefined when Genesys refuses the token (401, 403). Anything else
-   * (timeout, connection failure, 429, 5xx, an unreadable body) throws a ConnectorError: Genesys
+   * (timeout, connection failure, 429, 5xx, an unreadable body) throws a UpstreamError: Genesys
    * could not say.
    */
   async tokenInfo(token: string, signal?: AbortSignal): Promise<GenesysTokenInfo | undefined> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { CACHE_HIT_GOAL, meetsCacheHitGoals } from './cache-hit.js';
 
 describe('the cache-hit goals', () => {

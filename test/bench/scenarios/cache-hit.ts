@@ -8,7 +8,7 @@
 import { cannon, type CannonOptions, type CannonRun } from '../load.js';
 import { median, summarize } from '../stats.js';
 import { ms, perSecond, ratio, type Row } from '../table.js';
-import { apiKeyHeaders, HOT_CUSTOMER, HOT_PHONE, seconds, SINGLE_REPLICA_ENV, type Context, type ScenarioResult } from './scenario.js';
+import { apiKeyHeaders, type Context, HOT_CUSTOMER, HOT_PHONE, type ScenarioResult,seconds, SINGLE_REPLICA_ENV } from './scenario.js';
 
 const SCENARIO = '1. Cache hit';
 /** The product brief's "p99 a few ms", made a number. */

@@ -5,10 +5,10 @@
  */
 import { cannon } from '../load.js';
 import { addedLatency, summarize } from '../stats.js';
-import { ms, perSecond } from '../table.js';
-import { coldPool, FIXED_LATENCY, SINGLE_REPLICA_ENV, type Context, type ScenarioResult } from './scenario.js';
 import type { LatencyBar } from '../svg.js';
 import type { Row } from '../table.js';
+import { ms, perSecond } from '../table.js';
+import { coldPool, type Context, FIXED_LATENCY, type ScenarioResult,SINGLE_REPLICA_ENV } from './scenario.js';
 
 const SCENARIO = '2. Cold path';
 /** The product brief: the service adds at most about 3 ms (p50) over the slowest CRM. */

@@ -4,11 +4,11 @@
  * restarted; the Genesys token endpoint down; SIGTERM to one replica. Each reports requests sent,
  * answered, degraded and failed.
  */
-import { Balancer, runPaced, Target, type Sample } from '../load.js';
+import { Balancer, runPaced, type Sample,Target } from '../load.js';
 import type { Replica } from '../rig.js';
-import { ms, type Row } from '../table.js';
 import type { LatencyBar } from '../svg.js';
-import { actionCall, answeredLatency, coldPool, FIXED_LATENCY, HOT_PHONE, MULTI_REPLICA_ENV, seconds, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { ms, type Row } from '../table.js';
+import { actionCall, answeredLatency, coldPool, type Context, FIXED_LATENCY, HOT_PHONE, MULTI_REPLICA_ENV, type ScenarioResult,seconds, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '8. Drills';
 

@@ -5,13 +5,13 @@
  * a small NEAR_CACHE_MAX_ENTRIES looked up for many distinct customers: the near cache's size (its
  * own gauges on /metrics) stays within the bound.
  */
-import { Balancer, runPaced, runPool, Target, type Sample } from '../load.js';
+import { Balancer, runPaced, runPool, type Sample, Target } from '../load.js';
 import { BENCH_METRICS_TOKEN, type Replica } from '../rig.js';
 import { CRM_NAMES } from '../sim-protocol.js';
 import { busiestSecond, metricValue } from '../stats.js';
-import { ms, num, percent, type Row } from '../table.js';
 import type { LatencyBar } from '../svg.js';
-import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, GENEROUS_LIMITS, MULTI_REPLICA_ENV, SINGLE_REPLICA_ENV, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { ms, num, percent, type Row } from '../table.js';
+import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, GENEROUS_LIMITS, MULTI_REPLICA_ENV, type ScenarioResult, SINGLE_REPLICA_ENV, sleep, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '9. Near cache';
 const WARM_CUSTOMERS = 50;

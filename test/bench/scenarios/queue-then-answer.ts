@@ -8,16 +8,17 @@
  * subscription is killed (SIGKILL) while calls keep arriving.
  */
 import { performance } from 'node:perf_hooks';
-import { seededCustomers } from '../../sandbox/shared/seed.js';
+
 import { SANDBOX_QUEUE } from '../../sandbox/genesys/genesys.data.js';
-import { Balancer, measure, runPaced, Target, type Call, type Sample } from '../load.js';
+import { seededCustomers } from '../../sandbox/shared/seed.js';
+import { Balancer, type Call, measure, runPaced, type Sample, Target } from '../load.js';
 import type { Replica } from '../rig.js';
 import { BENCH_METRICS_TOKEN } from '../rig.js';
 import { CRM_NAMES } from '../sim-protocol.js';
-import { busiestSecond, metricValue, summarize, type LatencySummary } from '../stats.js';
+import { busiestSecond, type LatencySummary, metricValue, summarize } from '../stats.js';
 import type { LatencyBar } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, coldPool, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, GENESYS_TOKEN_LIFETIME_S, HOT_CUSTOMER, seconds, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, coldPool, type Context, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, GENESYS_TOKEN_LIFETIME_S, HOT_CUSTOMER, type ScenarioResult, seconds, sleep, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '9. Queue then answer';
 /** Seconds a call waits in the queue before an agent answers: uniform in [2, 20]. */

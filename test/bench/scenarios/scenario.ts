@@ -1,14 +1,14 @@
 /** What every scenario gets and gives back, and the settings they share. */
+import { SANDBOX_INBOUND } from '../../sandbox/shared/credentials.js';
 import type { BenchOptions, ScenarioName } from '../args.js';
 import type { Call } from '../load.js';
+import type { Sample } from '../load.js';
 import type { Rig } from '../rig.js';
 import type { CrmName } from '../sim-protocol.js';
 import type { Tally } from '../stats.js';
-import { count, emptyTally, summarize, type LatencySummary } from '../stats.js';
+import { count, emptyTally, type LatencySummary,summarize } from '../stats.js';
 import type { LatencyBar, RateChart } from '../svg.js';
 import type { Row } from '../table.js';
-import type { Sample } from '../load.js';
-import { SANDBOX_INBOUND } from '../../sandbox/shared/credentials.js';
 
 export interface Context {
   rig: Rig;

@@ -2,7 +2,7 @@
 import { runPool, Target } from '../load.js';
 import { degradedSources } from '../stats.js';
 import { ms, percent } from '../table.js';
-import { actionCall, answeredLatency, coldPool, DEADLINE_MS, FIXED_LATENCY, seconds, SINGLE_REPLICA_ENV, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, DEADLINE_MS, FIXED_LATENCY, type ScenarioResult,seconds, SINGLE_REPLICA_ENV, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '3. Slow SAP';
 export const SAP_SLOW_MS = 2000;

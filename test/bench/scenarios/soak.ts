@@ -6,7 +6,7 @@ import { runPaced, Target } from '../load.js';
 import { BENCH_METRICS_TOKEN, rssBytes } from '../rig.js';
 import { metricValue, summarize } from '../stats.js';
 import { mib, ms, num } from '../table.js';
-import { actionCall, answeredLatency, coldPool, FIXED_LATENCY, SINGLE_REPLICA_ENV, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, FIXED_LATENCY, type ScenarioResult,SINGLE_REPLICA_ENV, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '7. Soak';
 /** prom-client samples the event loop with a 10 ms timer; its percentiles include that interval. */

@@ -3,13 +3,13 @@
  * the calls each CRM received (single-flight in each process, and a Redis lock across them).
  * 6. Shift change: 1,000 distinct cold customers at once over the same 3 processes.
  */
-import { Balancer, runPool, Target, type Sample } from '../load.js';
+import { Balancer, runPool, type Sample, Target } from '../load.js';
 import { CRM_NAMES } from '../sim-protocol.js';
 import { degradedSources } from '../stats.js';
 import { busiestSecond, perSecondSeries } from '../stats.js';
 import { CRM_COLORS, type LatencyBar, type RateChart } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, tallyOf, tallyText } from './scenario.js';
 
 /** Calls one look-up makes to each CRM (SAP and ServiceNow read two endpoints concurrently). */
 export const CALLS_PER_LOOKUP: Readonly<Record<string, number>> = { salesforce: 1, sap: 2, servicenow: 2 };

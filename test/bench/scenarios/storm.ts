@@ -8,7 +8,7 @@ import { CRM_NAMES } from '../sim-protocol.js';
 import { busiestSecond, perSecondSeries } from '../stats.js';
 import { CRM_COLORS, type RateChart } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, seconds, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEFAULT_LIMITS, FIXED_LATENCY, type ScenarioResult,seconds, sleep, tallyOf, tallyText } from './scenario.js';
 
 const SCENARIO = '4. Rate-limit storm';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { hasModel, modelProperties, modelViolations } from './genesys-models.js';
 
 describe("modelViolations (the Genesys SDK's index.d.ts as the spec)", () => {

@@ -11,7 +11,8 @@
  * ended (everyone disconnected). Pure functions: no I/O, no clock.
  */
 import { createHash } from 'node:crypto';
-import { HOME_DIVISION, type DemoConversation } from './genesys.data.js';
+
+import { type DemoConversation,HOME_DIVISION } from './genesys.data.js';
 
 /** One inbound call and the moments it went through (ISO-8601 times). */
 export interface InboundCall {

@@ -22,7 +22,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+
+import { type RawData,WebSocket, WebSocketServer } from 'ws';
 
 export interface NotificationSettings {
   /** How long a channel lives after its creation or its last subscription call (Genesys: 24 h). */

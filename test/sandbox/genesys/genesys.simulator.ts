@@ -16,19 +16,20 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import {
   basicAuth,
   bearer,
   formBody,
-  Simulator,
   type Route,
   type SimContext,
+  Simulator,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { callPhase, conversationBody, demoCall, later, queueCallEvent, queueConversationEvent, type InboundCall } from './genesys.conversations.js';
-import { DEFAULT_IP_RANGES, DEMO_AGENT, DEMO_CONVERSATIONS, HOME_DIVISION, SANDBOX_QUEUES, type DemoConversation, type GenesysIpRange, type SandboxQueue } from './genesys.data.js';
-import { GENESYS_NOTIFICATION_LIMITS, NotificationHub, type ChannelOwner, type NotificationSettings, type NotificationStats, type TopicCheck } from './genesys.notifications.js';
+import { callPhase, conversationBody, demoCall, type InboundCall,later, queueCallEvent, queueConversationEvent } from './genesys.conversations.js';
+import { DEFAULT_IP_RANGES, DEMO_AGENT, DEMO_CONVERSATIONS, type DemoConversation, type GenesysIpRange, HOME_DIVISION, SANDBOX_QUEUES, type SandboxQueue } from './genesys.data.js';
+import { type ChannelOwner, GENESYS_NOTIFICATION_LIMITS, NotificationHub, type NotificationSettings, type NotificationStats, type TopicCheck } from './genesys.notifications.js';
 
 export interface GenesysSimulatorOptions extends SimulatorOptions {
   clientId?: string;

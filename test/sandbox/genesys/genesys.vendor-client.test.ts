@@ -5,11 +5,12 @@
  */
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer } from '../shared/seed.js';
-import { modelViolations } from './genesys-models.js';
 import { DEMO_CONVERSATION } from './genesys.data.js';
 import { GenesysSimulator } from './genesys.simulator.js';
+import { modelViolations } from './genesys-models.js';
 
 const { clientId, clientSecret, orgId } = SANDBOX_CREDENTIALS.genesys;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -8,10 +8,11 @@
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
-import { modelViolations } from './genesys-models.js';
 import { SANDBOX_QUEUE, SANDBOX_QUEUES, type SandboxQueue } from './genesys.data.js';
 import { GenesysSimulator } from './genesys.simulator.js';
+import { modelViolations } from './genesys-models.js';
 
 const CREDS = SANDBOX_CREDENTIALS.genesys;
 const DAY_MS = 24 * 60 * 60_000;

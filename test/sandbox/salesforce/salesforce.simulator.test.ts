@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
+
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../shared/seed.js';
 import { SALESFORCE_LIMITS, SalesforceSimulator } from './salesforce.simulator.js';

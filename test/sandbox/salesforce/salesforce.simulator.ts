@@ -10,9 +10,10 @@
  * records how many keys (customers) it carried: `batchSizes('query')`, `/__sim/batches`.
  */
 import { createHmac } from 'node:crypto';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
-import { basicAuth, bearer, formBody, Simulator, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
 import { DEMO_CUSTOMERS, type DemoCustomer } from '../shared/seed.js';
+import { basicAuth, bearer, formBody, type Route, type SimContext, Simulator, type SimulatorOptions } from '../shared/sim-server.js';
 import { ACCOUNT_SCHEMA, SCHEMAS, seedAccounts } from './salesforce.data.js';
 import {
   checkStatementLength,
@@ -20,9 +21,9 @@ import {
   parseSoql,
   resolveSelectList,
   SalesforceQueryError,
-  soqlBatchSize,
-  SOQL_LIMITS,
   type SObjectSchema,
+  SOQL_LIMITS,
+  soqlBatchSize,
   type SoqlLimits,
   type SRecord,
 } from './soql.js';

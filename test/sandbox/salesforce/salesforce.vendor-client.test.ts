@@ -9,6 +9,7 @@
  */
 import { Connection, OAuth2, type Record as SfRecord } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer, seededCustomers } from '../shared/seed.js';
 import { SALESFORCE_ORG_ID, SALESFORCE_USER_ID, SalesforceSimulator } from './salesforce.simulator.js';

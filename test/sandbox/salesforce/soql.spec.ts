@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSoql, runSoql, SalesforceQueryError, soqlBatchSize, SOQL_LIMITS, tokenizeSoql, type SObjectSchema, type SRecord } from './soql.js';
+
+import { parseSoql, runSoql, SalesforceQueryError, type SObjectSchema, SOQL_LIMITS, soqlBatchSize, type SRecord,tokenizeSoql } from './soql.js';
 
 const SCHEMA: SObjectSchema = {
   name: 'Account',

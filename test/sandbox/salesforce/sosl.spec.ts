@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { SalesforceQueryError, type SObjectSchema, type SRecord } from './soql.js';
 import { parseSosl, runSosl, SOSL_LIMITS, SOSL_RESERVED, type SoslLimits } from './sosl.js';
 

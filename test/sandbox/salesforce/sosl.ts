@@ -27,12 +27,12 @@
  * those plus a case-insensitive substring of the other text fields. A record matches when any term does.
  */
 import {
+  type NameRef,
   positionedMessage,
   resolveField,
   resolveObject,
   resolveSelectList,
   SalesforceQueryError,
-  type NameRef,
   type SObjectSchema,
   type SRecord,
 } from './soql.js';

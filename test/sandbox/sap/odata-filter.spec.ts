@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+
 import {
   compareDecimal,
+  type EntitySchema,
   filterBatchSize,
   filterPredicate,
   formatStringLiteral,
@@ -9,7 +11,6 @@ import {
   parseFilter,
   parseKeyPredicate,
   tokenize,
-  type EntitySchema,
 } from './odata-filter.js';
 
 const schema: EntitySchema = {

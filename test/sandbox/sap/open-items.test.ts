@@ -4,6 +4,7 @@
  * together with it, and customers whose open items span several company-code currencies.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer, MANY_OPEN_ITEMS, SEED_EPOCH_MS } from '../shared/seed.js';
 import { SapSimulator } from './sap.simulator.js';

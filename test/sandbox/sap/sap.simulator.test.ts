@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer, SEED_EPOCH_MS } from '../shared/seed.js';
 import { formatStringLiteral } from './odata-filter.js';

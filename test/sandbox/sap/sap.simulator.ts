@@ -13,32 +13,33 @@
  * gateway sees it. There is no `$batch`.
  */
 import { randomBytes } from 'node:crypto';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO_CUSTOMERS, type DemoCustomer, type DemoOpenItem } from '../shared/seed.js';
-import { basicAuth, bearer, formBody, Simulator, TokenStore, type Route, type SimContext, type SimulatorOptions } from '../shared/sim-server.js';
+import { basicAuth, bearer, formBody, type Route, type SimContext, Simulator, type SimulatorOptions,TokenStore } from '../shared/sim-server.js';
 import {
   compareDecimal,
   compileFilter,
+  type EdmType,
   filterBatchSize,
   formatStringLiteral,
   ODataSemanticError,
   ODataSyntaxError,
   parseFilter,
   parseKeyPredicate,
-  type EdmType,
   type RowPredicate,
 } from './odata-filter.js';
 import {
   ADDRESS_PHONE_NUMBER,
+  buildSapState,
   BUSINESS_PARTNER,
   BUSINESS_PARTNER_ADDRESS,
-  buildSapState,
   CUSTOMER,
   ENTITY_SETS,
+  type EntitySetDef,
   etagOf,
   OPEN_ITEM,
   openItemRow,
-  type EntitySetDef,
   type Row,
   type SapState,
 } from './sap.data.js';

@@ -9,6 +9,7 @@
  */
 import { encodeAllParameters, executeHttpRequest, type HttpResponse } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, SEED_EPOCH_MS } from '../shared/seed.js';
 import { formatStringLiteral } from './odata-filter.js';

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
+
 import {
   compileEncodedQuery,
   encodedQueryBatchSize,
+  type FieldResolver,
+  type FieldType,
   parseEncodedQuery,
   parseTerm,
   splitSegments,
-  type FieldResolver,
-  type FieldType,
 } from './encoded-query.js';
 
 type Row = Record<string, string>;

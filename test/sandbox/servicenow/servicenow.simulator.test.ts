@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../shared/seed.js';
 import { SERVICENOW_LIMITS, ServiceNowSimulator } from './servicenow.simulator.js';

@@ -13,19 +13,20 @@
  * unless `sysparm_suppress_pagination_header=true`; an optional response-size cap.
  */
 import { randomBytes } from 'node:crypto';
+
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO_CUSTOMERS, type DemoCustomer } from '../shared/seed.js';
 import {
   basicAuth,
   bearer,
   formBody,
-  Simulator,
   type Route,
   type SimContext,
+  Simulator,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
 import { compareValues, compileEncodedQuery, encodedQueryBatchSize, type FieldResolver, type ResolvedField } from './encoded-query.js';
-import { fieldDef, seedTables, tableDef, type SnRecord } from './servicenow.data.js';
+import { fieldDef, seedTables, type SnRecord,tableDef } from './servicenow.data.js';
 
 export interface ServiceNowSimulatorOptions extends SimulatorOptions {
   username?: string;

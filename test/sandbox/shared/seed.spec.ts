@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describe, expect, it } from 'vitest';
+
 import { DEMO, DEMO_CUSTOMERS, demoCustomer, MAX_SEEDED_CUSTOMERS, seededCustomers } from './seed.js';
 
 describe('demo seed shared by every simulator', () => {

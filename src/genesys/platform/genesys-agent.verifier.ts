@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { GenesysConfig } from '../genesys/genesys.config.js';
-import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from '../genesys/platform/genesys-backoff.js';
-import { GenesysTokenInfoClient } from '../genesys/platform/genesys-token-info.client.js';
-import { WidgetConfig } from '../widget/widget.config.js';
-import { safeEqual } from './token.service.js';
 
-/**
- * What Genesys said about an agent token:
- * - accepted: a live token of GENESYS_ORG_ID (and of WIDGET_OAUTH_CLIENT_ID, when set);
- * - foreign: a live token, but of another organization or OAuth client (a policy refusal);
- * - rejected: Genesys does not accept the token (unknown, expired, revoked).
- */
-export type AgentVerdict = 'accepted' | 'foreign' | 'rejected';
-
-/** The only scope an agent token carries here: the side panel reads, nothing else. */
-export const AGENT_SCOPES: ReadonlySet<string> = new Set(['customer:read']);
+import { AgentTokenVerifier, type AgentVerdict } from '../../auth/agent-token.verifier.js';
+import { safeEqual } from '../../auth/token.service.js';
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { GENESYS_PLATFORM_CLOCK, type GenesysPlatformClock } from './genesys-clock.js';
+import { GenesysTokenInfoClient } from './genesys-token-info.client.js';
 
 /** How long a verdict is kept. An accepted token is re-checked at least this often (sooner if Genesys says it idles sooner). */
 export const ACCEPTED_TTL_MS = 60_000;
@@ -37,14 +28,15 @@ interface Cached {
 }
 
 /**
- * Verifies opaque Genesys Cloud access tokens (an agent's, from the side panel's PKCE sign-in) by
- * asking Genesys (`GET /api/v2/tokens/me` with the token) and comparing its organization with
- * GENESYS_ORG_ID. Verdicts are cached in-process under the token's SHA-256 (the raw token is
+ * The inbound guard's AgentTokenVerifier, with Genesys Cloud: verifies opaque access tokens (an
+ * agent's, from the side panel's PKCE sign-in) by asking Genesys (`GET /api/v2/tokens/me` with the
+ * token) and comparing its organization with GENESYS_ORG_ID and, when WIDGET_OAUTH_CLIENT_ID is
+ * set, its OAuth client with that one (both GenesysConfig: it reads no other module's settings). Verdicts are cached in-process under the token's SHA-256 (the raw token is
  * neither stored nor logged), bounded in size; concurrent checks of one token share one call.
- * When Genesys cannot answer, `verify` throws (ConnectorError) and nothing is cached.
+ * When Genesys cannot answer, `verify` throws (UpstreamError) and nothing is cached.
  */
 @Injectable()
-export class GenesysAgentVerifier {
+export class GenesysAgentVerifier implements AgentTokenVerifier {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<AgentVerdict>>();
   private readonly now: () => number;
@@ -52,7 +44,6 @@ export class GenesysAgentVerifier {
   constructor(
     private readonly client: GenesysTokenInfoClient,
     private readonly genesys: GenesysConfig,
-    private readonly widget: WidgetConfig,
     @Optional() @Inject(GENESYS_PLATFORM_CLOCK) clock?: GenesysPlatformClock,
   ) {
     this.now = clock?.now ?? Date.now;
@@ -107,7 +98,7 @@ export class GenesysAgentVerifier {
   private ours(organizationId: string, oauthClientId: string | undefined): boolean {
     const org = this.genesys.orgId;
     if (!org || !safeEqual(organizationId, org)) return false;
-    const pinned = this.widget.oauthClientId;
+    const pinned = this.genesys.agentOauthClientId;
     return !pinned || (oauthClientId !== undefined && safeEqual(oauthClientId, pinned));
   }
 

@@ -53,11 +53,6 @@ export class TokenCache {
     if (this.held?.token === token) this.held = undefined;
   }
 
-  /** Whether a token is held and not yet expired (for health detail). */
-  get hasValidToken(): boolean {
-    return this.held !== undefined && (this.held.expiresAt === undefined || this.held.expiresAt > this.now());
-  }
-
   private refresh(): Promise<Held> {
     if (!this.inflight) {
       this.inflight = this.options

@@ -1,6 +1,7 @@
 import { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from './connector.errors.js';
+
+import { UpstreamError } from './upstream-error.js';
 import { expectShape, parseJson, retryAfterMs, send, statusError } from './vendor-http.js';
 
 function response(status: number, headers: Record<string, string> = {}, data = ''): AxiosResponse<string> {
@@ -47,7 +48,7 @@ describe('retryAfterMs', () => {
 describe('statusError', () => {
   it('429 with Retry-After → rate_limited carrying the delay', () => {
     const err = statusError('sap', response(429, { 'retry-after': '7' }));
-    expect(err).toBeInstanceOf(ConnectorError);
+    expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ source: 'sap', kind: 'rate_limited', status: 429, retryAfterMs: 7000 });
     expect(err.transient).toBe(true);
   });
@@ -92,10 +93,10 @@ describe('parseJson', () => {
     try {
       parseJson('sap', response(200, {}, body));
     } catch (err) {
-      expect(err).toBeInstanceOf(ConnectorError);
+      expect(err).toBeInstanceOf(UpstreamError);
       expect(err).toMatchObject({ source: 'sap', kind: 'bad_response', status: 200 });
-      expect((err as ConnectorError).cause).toBeInstanceOf(SyntaxError);
-      expect((err as ConnectorError).transient).toBe(false);
+      expect((err as UpstreamError).cause).toBeInstanceOf(SyntaxError);
+      expect((err as UpstreamError).transient).toBe(false);
       return;
     }
     throw new Error('expected parseJson to throw');

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+
 import { describe, expect, it, vi } from 'vitest';
-import { ConnectorError } from '../connectors/connector.errors.js';
-import { GenesysConfig } from '../genesys/genesys.config.js';
-import type { GenesysTokenInfo, GenesysTokenInfoClient } from '../genesys/platform/genesys-token-info.client.js';
-import { WidgetConfig } from '../widget/widget.config.js';
+
+import { GenesysConfig } from '../../config/genesys.config.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
 import { ACCEPTED_TTL_MS, GenesysAgentVerifier, MAX_CACHED_VERDICTS, REJECTED_TTL_MS } from './genesys-agent.verifier.js';
+import type { GenesysTokenInfo, GenesysTokenInfoClient } from './genesys-token-info.client.js';
 
 const ORG = '7a1d1f4c-2c8e-4c55-9d44-2b1a6b9f0c01';
 const PANEL = 'panel-client';
@@ -15,9 +16,8 @@ function harness(answer: (token: string) => Promise<GenesysTokenInfo | undefined
   let clock = T0;
   const tokenInfo = vi.fn(answer);
   const client = { tokenInfo } as unknown as GenesysTokenInfoClient;
-  const genesys = Object.assign(new GenesysConfig(), { orgId: ORG });
-  const widget = Object.assign(new WidgetConfig(), { oauthClientId: options.pinned });
-  const verifier = new GenesysAgentVerifier(client, genesys, widget, { now: () => clock });
+  const genesys = Object.assign(new GenesysConfig(), { orgId: ORG, agentOauthClientId: options.pinned });
+  const verifier = new GenesysAgentVerifier(client, genesys, { now: () => clock });
   return {
     verifier,
     tokenInfo,
@@ -89,7 +89,7 @@ describe('GenesysAgentVerifier', () => {
   });
 
   it('caches nothing when Genesys cannot answer: the error reaches the caller and the next call asks again', async () => {
-    const outage = new ConnectorError('genesys', 'unavailable', 'unexpected status 503', 503);
+    const outage = new UpstreamError('genesys', 'unavailable', 'unexpected status 503', 503);
     const h = harness(() => Promise.reject(outage));
     await expect(h.verifier.verify('t')).rejects.toBe(outage);
     await expect(h.verifier.verify('t')).rejects.toBe(outage);

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SapConfig } from '../connectors/sap/sap.config.js';
-import { CONFIG_SECTIONS } from './app-config.js';
-import { ConfigError } from './config.errors.js';
-import { envBindings } from './env.decorator.js';
-import { allBindings, loadConfig, type Environment, type FileReader } from './load-config.js';
+
+import { allBindings, CONFIG_SECTIONS, loadConfig } from './app.config.js';
+import { ConfigError } from './config/config.errors.js';
+import { envBindings } from './config/env.decorator.js';
+import type { Environment, FileReader } from './config/load-config.js';
+import { SapConfig } from './connectors/sap/sap.config.js';
 
 /** Every setting the service requires when all connectors are enabled (and nothing else). */
 const REQUIRED: Record<string, string> = {

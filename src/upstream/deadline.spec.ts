@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { Deadline, deadlineOf, linkedSignal } from './deadline.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);

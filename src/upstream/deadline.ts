@@ -1,3 +1,4 @@
+import { dueAfterPendingIo } from './timers.js';
 /**
  * The one carrier of "by when": a Deadline is made once per answer (or per call that must end on
  * its own) and passed down explicitly. It holds the epoch ms by which the answer is due (`at`),
@@ -111,37 +112,4 @@ export function linkedSignal(signal: AbortSignal, other: AbortSignal): AbortSign
   const deadline = Deadline.of(signal);
   if (deadline) owners.set(linked, deadline);
   return linked;
-}
-
-/** Waits `ms`, or less if the signal aborts (resolves false then). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * Calls `onDue` once `ms` have passed — but only after the I/O already waiting when the timer
- * came due has been read (setImmediate runs after the poll phase). On a busy process an overdue
- * timer runs before a socket's unread answer; judging then would call an answer that already
- * arrived late. Returns a cancel function.
- */
-export function dueAfterPendingIo(ms: number, onDue: () => void): () => void {
-  let immediate: NodeJS.Immediate | undefined;
-  const timer = setTimeout(() => {
-    immediate = setImmediate(onDue);
-  }, ms);
-  return () => {
-    clearTimeout(timer);
-    if (immediate) clearImmediate(immediate);
-  };
 }

@@ -1,7 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { ConnectorError } from './connector.errors.js';
+
+import { UpstreamError } from './upstream-error.js';
 
 /** One axios instance per system, with keep-alive pools so a screen pop never pays a TCP/TLS handshake. */
 export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosInstance {
@@ -27,7 +29,7 @@ export function destroyVendorHttp(http: AxiosInstance): void {
   (http.defaults.httpsAgent as HttpsAgent | undefined)?.destroy();
 }
 
-/** Sends a request; network-level failures become typed ConnectorErrors. */
+/** Sends a request; network-level failures become typed UpstreamErrors. */
 export async function send(source: string, http: AxiosInstance, config: AxiosRequestConfig): Promise<AxiosResponse<string>> {
   try {
     return await http.request<string>(config);
@@ -36,15 +38,15 @@ export async function send(source: string, http: AxiosInstance, config: AxiosReq
   }
 }
 
-function networkError(source: string, err: unknown): ConnectorError {
+function networkError(source: string, err: unknown): UpstreamError {
   if (err instanceof AxiosError || axios.isCancel(err)) {
     const code = (err as AxiosError).code;
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
-      return new ConnectorError(source, 'timeout', 'request timed out or was cancelled', undefined, undefined, { cause: err });
+      return new UpstreamError(source, 'timeout', 'request timed out or was cancelled', undefined, undefined, { cause: err });
     }
-    return new ConnectorError(source, 'unavailable', `connection failed (${code ?? 'unknown'})`, undefined, undefined, { cause: err });
+    return new UpstreamError(source, 'unavailable', `connection failed (${code ?? 'unknown'})`, undefined, undefined, { cause: err });
   }
-  return new ConnectorError(source, 'unavailable', 'request failed', undefined, undefined, { cause: err });
+  return new UpstreamError(source, 'unavailable', 'request failed', undefined, undefined, { cause: err });
 }
 
 /** Parses a JSON body, or fails as a bad response (truncated, HTML error page, …). */
@@ -52,7 +54,7 @@ export function parseJson(source: string, response: AxiosResponse<string>): unkn
   try {
     return JSON.parse(response.data);
   } catch (err) {
-    throw new ConnectorError(source, 'bad_response', 'response body is not valid JSON', response.status, undefined, { cause: err });
+    throw new UpstreamError(source, 'bad_response', 'response body is not valid JSON', response.status, undefined, { cause: err });
   }
 }
 
@@ -68,17 +70,17 @@ export function retryAfterMs(response: AxiosResponse, now: number = Date.now()):
 }
 
 /** The generic meaning of a non-2xx status (vendors refine it before falling back to this). */
-export function statusError(source: string, response: AxiosResponse): ConnectorError {
+export function statusError(source: string, response: AxiosResponse): UpstreamError {
   const status = response.status;
-  if (status === 429) return new ConnectorError(source, 'rate_limited', 'rate limited', status, retryAfterMs(response));
-  if (status === 401 || status === 403) return new ConnectorError(source, 'auth', 'authentication rejected', status);
-  if (status === 404) return new ConnectorError(source, 'not_found', 'not found', status);
-  if (status === 400 || status === 412 || status === 422) return new ConnectorError(source, 'bad_request', `request rejected (${status})`, status);
-  if (status === 408 || status === 504) return new ConnectorError(source, 'timeout', `gateway timeout (${status})`, status);
-  return new ConnectorError(source, 'unavailable', `unexpected status ${status}`, status);
+  if (status === 429) return new UpstreamError(source, 'rate_limited', 'rate limited', status, retryAfterMs(response));
+  if (status === 401 || status === 403) return new UpstreamError(source, 'auth', 'authentication rejected', status);
+  if (status === 404) return new UpstreamError(source, 'not_found', 'not found', status);
+  if (status === 400 || status === 412 || status === 422) return new UpstreamError(source, 'bad_request', `request rejected (${status})`, status);
+  if (status === 408 || status === 504) return new UpstreamError(source, 'timeout', `gateway timeout (${status})`, status);
+  return new UpstreamError(source, 'unavailable', `unexpected status ${status}`, status);
 }
 
 /** Throws a bad-response error unless `ok` — for shape checks in mappers. */
 export function expectShape(source: string, ok: boolean, what: string): asserts ok {
-  if (!ok) throw new ConnectorError(source, 'bad_response', `unexpected response shape: ${what}`);
+  if (!ok) throw new UpstreamError(source, 'bad_response', `unexpected response shape: ${what}`);
 }
