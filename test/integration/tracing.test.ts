@@ -161,22 +161,24 @@ describe('tracing on, OTLP over http/protobuf', () => {
 
   it('the same customer again: every source a cache hit, no CRM call', async () => {
     const svc = service();
+    // a customer no other test of this process asks for: its near cache outlives the Redis flush between tests
     // fills the cache: an answer does not wait for its cache writes, the trace shows when each source's has landed
     const warm = newTraceId();
-    expect((await customAction(svc, { customerId: DEMO.healthy }, { traceparent: traceparent(warm, newSpanId()) })).status).toBe(200);
-    await receiver.trace(warm, (s) => s.filter((x) => x.attributes['db.operation.name'] === 'PUBLISH').length === 3);
+    expect((await customAction(svc, { customerId: DEMO.apostrophe }, { traceparent: traceparent(warm, newSpanId()) })).status).toBe(200);
+    await receiver.trace(warm, (s) => s.filter((x) => x.attributes['db.operation.name'] === 'PUBLISH').length >= 3);
     sims.salesforce.resetCalls();
     sims.sap.resetCalls();
     sims.servicenow.resetCalls();
     const traceId = newTraceId();
-    expect((await customAction(svc, { customerId: DEMO.healthy }, { traceparent: traceparent(traceId, newSpanId()) })).status).toBe(200);
+    expect((await customAction(svc, { customerId: DEMO.apostrophe }, { traceparent: traceparent(traceId, newSpanId()) })).status).toBe(200);
     const spans = await receiver.trace(traceId, (s) => server(s).length === 1 && ['salesforce', 'sap', 'servicenow'].every((src) => resolution(s, src)));
     for (const source of ['salesforce', 'sap', 'servicenow']) expect(resolution(spans, source)?.attributes).toMatchObject({ 'c360.cache': 'hit', 'c360.status': 'ok' });
     expect(spans.filter(isHttpClient)).toEqual([]);
     expect(crmRequests()).toEqual([]);
-    expect(spans.filter(isRedis).map((s) => s.attributes['db.operation.name'])).toContain('MGET');
-    // the whole trace of an answer from the cache: the request, three resolutions and a few Redis reads
-    expect(spans.length).toBeLessThanOrEqual(8);
+    // served from this process's near cache: no Redis round trip at all
+    expect(spans.filter(isRedis)).toEqual([]);
+    // the whole trace of an answer from the cache: the request and three resolutions
+    expect(spans.length).toBe(4);
   });
 
   it('starts a trace of its own without a (valid) traceparent, and leaves probes untraced', async () => {
