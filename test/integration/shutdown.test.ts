@@ -44,7 +44,8 @@ function lookup(url: string, customerId: string): Promise<Outcome> {
 
 describe('graceful shutdown', () => {
   it('SIGTERM under load: readiness turns 503 at once, every request in flight is answered in full, and the process exits 0', async () => {
-    const { svc, management } = await start({ SHUTDOWN_GRACE_MS: '15000', AGGREGATION_DEADLINE_MS: '5000', SAP_TIMEOUT_MS: '4000' });
+    // one SAP read per customer (no batching), so the test can see all 30 inside the service
+    const { svc, management } = await start({ SHUTDOWN_GRACE_MS: '15000', AGGREGATION_DEADLINE_MS: '5000', SAP_TIMEOUT_MS: '4000', SAP_BATCH_MAX_CUSTOMERS: '1' });
     expect((await fetch(`${management}/health/ready`)).status).toBe(200);
     sims.sap.setFaults({ latencyMs: 1500 }); // every request below is held in flight by SAP
     const customers = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
