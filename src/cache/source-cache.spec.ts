@@ -1,4 +1,5 @@
 import KeyvRedis from '@keyv/redis';
+import { createClient } from '@redis/client';
 import { Logger } from '@nestjs/common';
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
@@ -242,7 +243,7 @@ describe('SourceCache on the production Redis store', () => {
     client = createRedis(redis.url, new Logger('test'));
     if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
     // as ProfileCacheModule builds it: @keyv/redis on the shared client, our own key namespace
-    const keyv = new Keyv({ store: new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
+    const keyv = new Keyv({ store: new KeyvRedis(client.client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
     keyv.namespace = undefined;
     cache = new SourceCache(createCache({ stores: [keyv] }), config({ freshTtlMs: 1_000, staleTtlMs: 9_000 }));
   });
@@ -253,7 +254,7 @@ describe('SourceCache on the production Redis store', () => {
   it('stores a part under its plain key with a TTL of fresh + stale', async () => {
     const part = { ...SAP_PART, fetchedAt: Date.now() }; // this block runs on the real clock
     await cache.put('0010100001', 'sap', part, NEVER);
-    const probe = client.duplicate();
+    const probe = createClient({ url: redis.url });
     await probe.connect();
     expect(await probe.keys('*')).toEqual(['c360:v2:cust:0010100001:sap']);
     const ttl = await probe.pTTL('c360:v2:cust:0010100001:sap');

@@ -8,6 +8,7 @@ import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js'
 import { GenesysConfig } from '../genesys/genesys.config.js';
 import { GenesysPlatformConfig } from '../genesys/platform/genesys-platform.config.js';
 import { ResilienceConfig } from '../resilience/resilience.config.js';
+import { RedisConfig } from '../redis/redis.config.js';
 import { WidgetConfig } from '../widget/widget.config.js';
 import { ServerConfig } from './server.config.js';
 
@@ -18,6 +19,7 @@ import { ServerConfig } from './server.config.js';
  */
 export const CONFIG_SECTIONS = {
   server: ServerConfig,
+  redis: RedisConfig,
   cache: CacheConfig,
   auth: AuthConfig,
   aggregation: AggregationConfig,

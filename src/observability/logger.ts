@@ -31,7 +31,7 @@ export function secretValues(config: AppConfig): string[] {
     if (typeof value === 'string' && value.length >= 4) values.push(value);
   }
   // a Redis URL's password alone, too
-  const redis = config.cache.redisUrl;
+  const redis = config.redis.url;
   if (redis) {
     try {
       const password = decodeURIComponent(new URL(redis).password);

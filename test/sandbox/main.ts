@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const widgetToken = (await mint('customer:read')).access_token;
   const widget = (query: string) => `${base}/widget?${query}#access_token=${widgetToken}`;
   process.stdout.write(`
-Customer 360 sandbox is running (cache: ${replicas ? `Redis ${replicas.redisUrl}, shared by ${count} replicas` : config.cache.redisUrl ? 'Redis' : 'in-memory'}).
+Customer 360 sandbox is running (cache: ${replicas ? `Redis ${replicas.redisUrl}, shared by ${count} replicas` : config.redis.url ? 'Redis' : 'in-memory'}).
 
   Service            ${base}        (Swagger UI ${base}/docs)${replicas ? `\n  Replicas           ${replicas.urls.join('  ')}` : ''}
   Salesforce sim     ${sims.salesforce.url}

@@ -1,0 +1,587 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createClient, createCluster, createSentinel, type RedisClientOptions, type RedisClientType, type RedisClusterType, type RedisSentinelType } from '@redis/client';
+import type { RedisConnectionSettings, RedisTlsSettings, RedisTopology } from './redis.config.js';
+
+/** The node-redis object behind a connection, for a library that takes one (Keyv's Redis store). */
+export type RawRedis = RedisClientType | RedisClusterType | RedisSentinelType;
+
+export type MessageListener = (message: string, channel: string) => void;
+
+/** A Lua script and its SHA-1, sent by hash and only in full when the server does not know it yet. */
+export interface RedisScript {
+  readonly lua: string;
+  readonly sha1: string;
+}
+
+export function defineScript(lua: string): RedisScript {
+  return { lua, sha1: createHash('sha1').update(lua).digest('hex') };
+}
+
+export interface SetOptions {
+  /** Only when the key does not exist. */
+  NX?: boolean;
+  /** Expiry in ms. */
+  PX?: number;
+}
+
+export interface ScriptCall {
+  keys: string[];
+  arguments?: string[];
+}
+
+export type RedisEvent = 'ready' | 'error';
+
+/**
+ * The shared Redis, whatever its topology (one server, Sentinel, Cluster): the commands this
+ * service uses, with one meaning everywhere.
+ *
+ * - Multi-key commands and scripts must keep their keys in one slot (`redis-keys.ts`): a Cluster
+ *   refuses anything else, and the other topologies are held to the same rule by the tests.
+ * - `publish`/`subscribe` are sharded (SPUBLISH/SSUBSCRIBE) on a Cluster, so a message travels to
+ *   the shard that owns its channel only; plain pub/sub elsewhere. `subscribe` may be called on
+ *   this shared connection: it never turns it into a subscriber-only connection.
+ * - Fail fast: while Redis (or, on a Cluster, the node owning a key) is unreachable, commands are
+ *   refused at once instead of queued; the connection comes back by itself, with backoff.
+ */
+export interface Redis {
+  readonly topology: RedisTopology;
+  /** Commands can be served now (on a Cluster: by at least one master). */
+  readonly isReady: boolean;
+  /** Connecting or connected (not closed). */
+  readonly isOpen: boolean;
+  /** The node-redis object, for a library that needs one (never for commands: use the methods here). */
+  readonly client: RawRedis;
+
+  on(event: RedisEvent, listener: (...args: unknown[]) => void): this;
+  once(event: RedisEvent, listener: (...args: unknown[]) => void): this;
+  off(event: RedisEvent, listener: (...args: unknown[]) => void): this;
+
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: SetOptions): Promise<string | null>;
+  /** Keys of one slot. */
+  mGet(keys: string[]): Promise<Array<string | null>>;
+  /** Keys of one slot. */
+  del(keys: string | string[]): Promise<number>;
+  pExpire(key: string, ms: number): Promise<number>;
+  /** Keys of one slot. */
+  eval(script: string, call: ScriptCall): Promise<unknown>;
+  evalSha(sha1: string, call: ScriptCall): Promise<unknown>;
+  /** Runs a script by hash, sending it in full only when the server does not know it yet. Keys of one slot. */
+  run(script: RedisScript, call: ScriptCall): Promise<unknown>;
+
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(channel: string, listener: MessageListener): Promise<void>;
+  unsubscribe(channel: string, listener?: MessageListener): Promise<void>;
+
+  /** A new, separate connection to the same Redis (not connected yet). */
+  duplicate(): Redis;
+  /** Resolves once connected; keeps trying (with backoff) until then; rejects if closed first. */
+  connect(): Promise<this>;
+  /** Closes gracefully, and forcibly when that takes longer than `boundMs` (never hangs). */
+  close(boundMs?: number): Promise<void>;
+  destroy(): void;
+}
+
+export class RedisUnavailable extends Error {
+  constructor(what = 'Redis is unavailable') {
+    super(what);
+  }
+}
+
+/** The waits between reconnection attempts: 50 ms doubling up to 2 s. */
+export function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 6), 2000);
+}
+
+const CONNECT_TIMEOUT_MS = 1000;
+const DEFAULT_CLOSE_BOUND_MS = 2000;
+
+/** The commands, as the three node-redis types share them (their exact signatures differ only in typing). */
+interface Commands {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: SetOptions): Promise<string | null>;
+  mGet(keys: string[]): Promise<Array<string | null>>;
+  del(keys: string | string[]): Promise<number>;
+  pExpire(key: string, ms: number): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  publish(channel: string, message: string): Promise<number>;
+  sPublish(channel: string, message: string): Promise<number>;
+}
+
+function tlsSocket(tls: RedisTlsSettings | undefined): Record<string, unknown> {
+  if (!tls) return {};
+  return { tls: true, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) };
+}
+
+/**
+ * Options every connection to a data node gets: no offline queue (fail fast), a bounded connect,
+ * reconnection with backoff, and no handshake extras an ACL user may not be granted
+ * (CLIENT SETINFO, maintenance notifications).
+ */
+function nodeOptions(settings: RedisConnectionSettings): RedisClientOptions {
+  return {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    disableOfflineQueue: true,
+    disableClientInfo: true,
+    maintNotifications: 'disabled',
+    socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectDelay, ...tlsSocket(settings.tls) },
+  } as RedisClientOptions;
+}
+
+/** Sleeps `ms` unless `cancelled` first; resolves false when cancelled. Never keeps the process alive. */
+function pause(ms: number, onCancel: (cancel: () => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    timer.unref();
+    onCancel(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements Redis {
+  abstract readonly topology: RedisTopology;
+  abstract get isReady(): boolean;
+  protected closed = false;
+  protected connected = false;
+  private readonly cancellers = new Set<() => void>();
+
+  constructor(
+    readonly client: R,
+    protected readonly settings: RedisConnectionSettings,
+  ) {
+    super();
+    // node-redis reports every failed attempt as an 'error' event: forwarded, and never unhandled
+    this.on('error', () => undefined);
+    (client as unknown as EventEmitter).on('error', (err: unknown) => this.emit('error', err));
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  protected get commands(): Commands {
+    return this.client as unknown as Commands;
+  }
+
+  /** Refused at once unless ready: a command never waits for a connection. */
+  protected guarded<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new RedisUnavailable('Redis connection closed'));
+    if (!this.isReady) return Promise.reject(new RedisUnavailable());
+    return run();
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.guarded(() => this.commands.get(key));
+  }
+
+  set(key: string, value: string, options?: SetOptions): Promise<string | null> {
+    return this.guarded(() => this.commands.set(key, value, options));
+  }
+
+  mGet(keys: string[]): Promise<Array<string | null>> {
+    return this.guarded(() => this.commands.mGet(keys));
+  }
+
+  del(keys: string | string[]): Promise<number> {
+    return this.guarded(() => this.commands.del(keys));
+  }
+
+  pExpire(key: string, ms: number): Promise<number> {
+    return this.guarded(() => this.commands.pExpire(key, ms));
+  }
+
+  eval(script: string, call: ScriptCall): Promise<unknown> {
+    return this.guarded(() => this.commands.eval(script, { keys: call.keys, arguments: call.arguments ?? [] }));
+  }
+
+  evalSha(sha1: string, call: ScriptCall): Promise<unknown> {
+    return this.guarded(() => this.commands.evalSha(sha1, { keys: call.keys, arguments: call.arguments ?? [] }));
+  }
+
+  async run(script: RedisScript, call: ScriptCall): Promise<unknown> {
+    try {
+      return await this.evalSha(script.sha1, call);
+    } catch (err) {
+      // a node that never ran it (new, restarted, or promoted): once in full, then by hash again
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.eval(script.lua, call);
+      throw err;
+    }
+  }
+
+  abstract publish(channel: string, message: string): Promise<number>;
+  abstract subscribe(channel: string, listener: MessageListener): Promise<void>;
+  abstract unsubscribe(channel: string, listener?: MessageListener): Promise<void>;
+  abstract duplicate(): Redis;
+
+  /** One connection attempt of the underlying client (rejecting when it fails). */
+  protected abstract attempt(): Promise<void>;
+  /** Closes the underlying client gracefully. */
+  protected abstract closeClient(): Promise<void>;
+  protected abstract destroyClient(): void;
+
+  private connecting: Promise<this> | undefined;
+
+  connect(): Promise<this> {
+    this.connecting ??= this.connectLoop();
+    return this.connecting;
+  }
+
+  private async connectLoop(): Promise<this> {
+    for (let retries = 0; ; retries++) {
+      if (this.closed) throw new RedisUnavailable('Redis connection closed before it was established');
+      try {
+        await this.attempt();
+        this.connected = true;
+        this.afterConnect();
+        return this;
+      } catch (err) {
+        this.emit('error', err);
+      }
+      if (!(await this.sleep(reconnectDelay(retries)))) throw new RedisUnavailable('Redis connection closed before it was established');
+    }
+  }
+
+  /** Called once the first connection is established. */
+  protected afterConnect(): void {
+    if (this.isReady) this.emit('ready');
+  }
+
+  /** Waits `ms`; false when the connection was closed meanwhile. */
+  protected sleep(ms: number): Promise<boolean> {
+    let cancel: (() => void) | undefined;
+    const slept = pause(ms, (c) => {
+      cancel = c;
+      this.cancellers.add(c);
+    });
+    return slept.finally(() => cancel && this.cancellers.delete(cancel));
+  }
+
+  async close(boundMs = DEFAULT_CLOSE_BOUND_MS): Promise<void> {
+    if (this.closed) return;
+    this.stop();
+    if (!this.connected) {
+      this.destroyClient();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<'overdue'>((resolve) => {
+      timer = setTimeout(() => resolve('overdue'), boundMs);
+      timer.unref();
+    });
+    const outcome = await Promise.race([this.closeClient().then(() => 'closed' as const, () => 'failed' as const), overdue]);
+    clearTimeout(timer);
+    if (outcome !== 'closed') this.destroyClient();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.stop();
+    this.destroyClient();
+  }
+
+  private stop(): void {
+    this.closed = true;
+    for (const cancel of this.cancellers) cancel();
+    this.cancellers.clear();
+  }
+}
+
+// ───────────────────────────────────────────── one server ─────────────────────────────────────────────
+
+class SingleRedis extends SharedRedis<RedisClientType> {
+  readonly topology = 'single';
+  /** A connection of its own for subscriptions, opened on the first `subscribe`. */
+  private subscriber: RedisClientType | undefined;
+
+  constructor(settings: Extract<RedisConnectionSettings, { topology: 'single' }>) {
+    const options = nodeOptions(settings);
+    super(createClient({ ...options, url: settings.url, socket: { ...options.socket } } as RedisClientOptions) as RedisClientType, settings);
+    this.client.on('ready', () => this.emit('ready'));
+  }
+
+  get isReady(): boolean {
+    return !this.closed && this.client.isReady;
+  }
+
+  protected async attempt(): Promise<void> {
+    // node-redis keeps reconnecting by itself (reconnectStrategy) once its first connect was made;
+    // that first connect itself already retries, so this resolves when Redis first answers
+    if (!this.client.isOpen) await this.client.connect();
+  }
+
+  protected override afterConnect(): void {
+    /* node-redis's own 'ready' event is forwarded */
+  }
+
+  publish(channel: string, message: string): Promise<number> {
+    return this.guarded(() => this.commands.publish(channel, message));
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<void> {
+    if (!this.isReady) throw new RedisUnavailable();
+    if (!this.subscriber) {
+      const subscriber = this.client.duplicate();
+      subscriber.on('error', () => undefined); // the main connection reports the outage
+      this.subscriber = subscriber;
+      try {
+        await subscriber.connect();
+      } catch (err) {
+        this.subscriber = undefined;
+        subscriber.destroy();
+        throw err;
+      }
+    }
+    // node-redis subscribes again by itself after a reconnection
+    await this.subscriber.subscribe(channel, listener);
+  }
+
+  async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
+    if (this.subscriber?.isReady) await this.subscriber.unsubscribe(channel, listener as Parameters<RedisClientType['unsubscribe']>[1]);
+  }
+
+  duplicate(): Redis {
+    return new SingleRedis(this.settings as Extract<RedisConnectionSettings, { topology: 'single' }>);
+  }
+
+  protected async closeClient(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    await Promise.all([subscriber?.isOpen ? subscriber.close() : undefined, this.client.isOpen ? this.client.close() : undefined]);
+  }
+
+  protected destroyClient(): void {
+    if (this.subscriber?.isOpen) this.subscriber.destroy();
+    this.subscriber = undefined;
+    if (this.client.isOpen) this.client.destroy();
+  }
+}
+
+// ───────────────────────────────────────────── Sentinel ─────────────────────────────────────────────
+
+/** How often the primary's connection is looked at while it is being re-established after a failover. */
+const SENTINEL_WATCH_MS = 50;
+
+class SentinelRedis extends SharedRedis<RedisSentinelType> {
+  readonly topology = 'sentinel';
+  private watching = false;
+
+  constructor(settings: Extract<RedisConnectionSettings, { topology: 'sentinel' }>) {
+    const sentinelSocket = { connectTimeout: CONNECT_TIMEOUT_MS, ...tlsSocket(settings.tls) };
+    const client = createSentinel({
+      name: settings.masterName,
+      sentinelRootNodes: settings.sentinels,
+      nodeClientOptions: nodeOptions(settings),
+      sentinelClientOptions: {
+        ...(settings.sentinelUsername ? { username: settings.sentinelUsername } : {}),
+        ...(settings.sentinelPassword ? { password: settings.sentinelPassword } : {}),
+        disableClientInfo: true,
+        maintNotifications: 'disabled',
+        socket: sentinelSocket,
+      },
+      // node-redis keeps asking the Sentinels until it has a primary (1 s apart); a command never
+      // reaches it while the primary is unreachable (see `guarded`), so this bounds nothing else
+      maxCommandRediscovers: Number.MAX_SAFE_INTEGER,
+    } as Parameters<typeof createSentinel>[0]) as unknown as RedisSentinelType;
+    super(client, settings);
+    // a new primary named by the Sentinels, or the primary's connection failing: ready again once it answers
+    client.on('topology-change', (event: { type: string }) => {
+      if (event.type === 'MASTER_CHANGE') this.watchPrimary();
+    });
+    client.on('client-error', (event: { type: string }) => {
+      if (event.type === 'MASTER') this.watchPrimary();
+    });
+  }
+
+  get isReady(): boolean {
+    return !this.closed && this.connected && this.client.isReady && this.client.getMasterNode() !== undefined;
+  }
+
+  protected async attempt(): Promise<void> {
+    await this.client.connect();
+  }
+
+  /** Emits 'ready' once the primary's connection answers again (a short, bounded look every 50 ms). */
+  private watchPrimary(): void {
+    if (this.watching || !this.connected) return;
+    this.watching = true;
+    void (async () => {
+      try {
+        while (!this.isReady) {
+          if (!(await this.sleep(SENTINEL_WATCH_MS))) return;
+        }
+        this.emit('ready');
+      } finally {
+        this.watching = false;
+      }
+    })();
+  }
+
+  publish(channel: string, message: string): Promise<number> {
+    return this.guarded(() => this.commands.publish(channel, message));
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<void> {
+    if (!this.isReady) throw new RedisUnavailable();
+    // node-redis keeps one subscriber connection to the primary, and moves it on failover
+    await this.client.subscribe(channel, listener);
+  }
+
+  async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
+    await this.client.unsubscribe(channel, listener as Parameters<RedisSentinelType['unsubscribe']>[1]);
+  }
+
+  duplicate(): Redis {
+    return new SentinelRedis(this.settings as Extract<RedisConnectionSettings, { topology: 'sentinel' }>);
+  }
+
+  protected async closeClient(): Promise<void> {
+    await this.client.close();
+  }
+
+  protected destroyClient(): void {
+    void this.client.destroy().catch(() => undefined);
+  }
+}
+
+// ───────────────────────────────────────────── Cluster ─────────────────────────────────────────────
+
+/**
+ * A Cluster. node-redis 5 learns a new slot owner only from a MOVED reply, and a dead master sends
+ * none (redis/node-redis#2806): after a failover its slots would stay unreachable until the old
+ * master came back. So when a master's connection fails, this asks the cluster for its slots again
+ * (with backoff) until every slot's master answers, and subscribes its sharded channels again
+ * (node-redis drops a removed node's subscriptions).
+ */
+class ClusterRedis extends SharedRedis<RedisClusterType> {
+  readonly topology = 'cluster';
+  private readonly channels = new Map<string, { listeners: Set<MessageListener>; dispatch: (message: string) => void }>();
+  private healing = false;
+
+  constructor(settings: Extract<RedisConnectionSettings, { topology: 'cluster' }>) {
+    const client = createCluster({
+      rootNodes: settings.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+      defaults: nodeOptions(settings),
+      useReplicas: false,
+    } as Parameters<typeof createCluster>[0]) as unknown as RedisClusterType;
+    super(client, settings);
+    const emitter = client as unknown as EventEmitter;
+    emitter.on('node-error', () => this.heal());
+    emitter.on('node-reconnecting', () => this.heal());
+  }
+
+  /** Connected, and at least one master answers (a key on a failed master's slots is refused at once). */
+  get isReady(): boolean {
+    return !this.closed && this.connected && this.client.masters.some((m) => m.client?.isReady === true);
+  }
+
+  protected async attempt(): Promise<void> {
+    if (!this.client.isOpen) {
+      await this.client.connect();
+      return;
+    }
+    // opened by someone else meanwhile (Keyv's store connects a client it finds closed): done once the slots are known
+    if (this.client.masters.length === 0) throw new RedisUnavailable('Redis Cluster still connecting');
+  }
+
+  private get allMastersReady(): boolean {
+    const masters = this.client.masters;
+    return masters.length > 0 && masters.every((m) => m.client?.isReady === true);
+  }
+
+  /** Rediscovers the slots until every master answers; then subscribes the sharded channels again. */
+  private heal(): void {
+    if (this.healing || !this.connected || this.closed) return;
+    this.healing = true;
+    void (async () => {
+      try {
+        for (let retries = 0; !this.closed; retries++) {
+          if (!(await this.sleep(reconnectDelay(retries + 2)))) return;
+          if (this.allMastersReady) break;
+          const via = this.client.masters.find((m) => m.client?.isReady)?.client ?? this.client.masters.find((m) => m.client)?.client;
+          if (!via) continue;
+          try {
+            await this.client._slots.rediscover(via as Parameters<RedisClusterType['_slots']['rediscover']>[0]);
+          } catch (err) {
+            this.emit('error', err);
+          }
+        }
+        if (this.closed) return;
+        await this.resubscribe();
+        if (this.isReady) this.emit('ready');
+      } finally {
+        this.healing = false;
+      }
+    })();
+  }
+
+  private async resubscribe(): Promise<void> {
+    for (const [channel, { dispatch }] of this.channels) {
+      try {
+        await this.client.sSubscribe(channel, dispatch);
+      } catch (err) {
+        this.emit('error', err);
+      }
+    }
+  }
+
+  publish(channel: string, message: string): Promise<number> {
+    return this.guarded(() => this.commands.sPublish(channel, message));
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<void> {
+    if (!this.isReady) throw new RedisUnavailable();
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const listeners = new Set<MessageListener>();
+      entry = { listeners, dispatch: (message: string) => listeners.forEach((l) => l(message, channel)) };
+      this.channels.set(channel, entry);
+    }
+    entry.listeners.add(listener);
+    try {
+      await this.client.sSubscribe(channel, entry.dispatch);
+    } catch (err) {
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0) this.channels.delete(channel);
+      throw err;
+    }
+  }
+
+  async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    if (listener) entry.listeners.delete(listener);
+    else entry.listeners.clear();
+    if (entry.listeners.size > 0) return;
+    this.channels.delete(channel);
+    await this.client.sUnsubscribe(channel, entry.dispatch);
+  }
+
+  duplicate(): Redis {
+    return new ClusterRedis(this.settings as Extract<RedisConnectionSettings, { topology: 'cluster' }>);
+  }
+
+  protected async closeClient(): Promise<void> {
+    await this.client.close();
+  }
+
+  protected destroyClient(): void {
+    this.client.destroy();
+  }
+}
+
+/** A connection to the configured Redis (not connected yet: call `connect()`). */
+export function redisFor(settings: RedisConnectionSettings): Redis {
+  switch (settings.topology) {
+    case 'single':
+      return new SingleRedis(settings);
+    case 'sentinel':
+      return new SentinelRedis(settings);
+    case 'cluster':
+      return new ClusterRedis(settings);
+  }
+}
