@@ -54,7 +54,7 @@ describe('shared outbound rate limit', () => {
     expect((await granted(a, 4)) + (await granted(b, 4))).toBe(6);
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    expect(await probe.keys('c360test:rl*')).toHaveLength(1); // the count really lives in Redis
+    expect(await probe.keys('c360test:rl*')).toEqual([`c360test:rl:v2:{salesforce}:${Math.floor(MID_WINDOW / 60_000)}`]); // the count really lives in Redis
     await probe.close();
   });
 
@@ -76,7 +76,7 @@ describe('shared outbound rate limit', () => {
     const probe = createClient({ url: redis.url });
     await probe.connect();
     const nextWindow = Math.floor(now / 1000) + 1;
-    expect(await probe.pTTL(`c360test:rl:salesforce:${nextWindow}`)).toBeGreaterThan(1200);
+    expect(await probe.pTTL(`c360test:rl:v2:{salesforce}:${nextWindow}`)).toBeGreaterThan(1200);
     await probe.close();
     now += 200; // the next second: it may have landed here, so only 2 are left
     expect(await granted(l, 3)).toBe(2);
