@@ -1,0 +1,61 @@
+/**
+ * The Redis behaviour tests (test/support/redis-topology-suite.ts) against a Redis Cluster
+ * (3 masters, 3 replicas; the service as an ACL user), then a failover: a master killed while the
+ * service answers.
+ */
+import type { RedisClusterType } from '@redis/client';
+import { expect, it, vi } from 'vitest';
+import { SourceCache } from '../../src/cache/source-cache.js';
+import { REDIS } from '../../src/redis/redis.module.js';
+import type { Redis } from '../../src/redis/redis.client.js';
+import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
+import { RedisClusterTopology } from '../support/redis-topologies.js';
+import { describeTopology } from '../support/redis-topology-suite.js';
+
+let cluster: RedisClusterTopology;
+
+describeTopology(
+  'Redis Cluster (REDIS_CLUSTER_NODES)',
+  async () => {
+    cluster = await RedisClusterTopology.start();
+    const users = cluster.users!;
+    return {
+      env: { REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_USERNAME: users.service.username, REDIS_PASSWORD: users.service.password },
+      aclNodes: () => cluster.nodes,
+      flush: async () => {
+        const masters = (await cluster.view()).filter((n) => n.flags.includes('master') && !n.flags.some((f) => f.startsWith('fail')));
+        await Promise.all(masters.map((m) => cluster.node(m.port).command(['FLUSHALL'])));
+      },
+      stop: () => cluster.stop(),
+    };
+  },
+  (ctx) => {
+    it('a master killed: every look-up is still answered during the failover, and caching resumes once its replica took over', async () => {
+      const s = await ctx().replica();
+      const redis = s.app.get<Redis>(REDIS);
+      // the master serving a part of the customer looked up afterwards: caching it needs the promoted replica
+      const victim = await cluster.masterOf(s.app.get(SourceCache).key(DEMO.decimalTrap, 'salesforce'));
+      const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
+      let i = 0;
+      const answers: number[] = [];
+      const failover = cluster.killMaster(victim);
+      let done = false;
+      void failover.finally(() => (done = true));
+      while (!done || i < 5) answers.push((await s.get(`/v1/customers/${ids[i++ % ids.length]}`)).status);
+      const { promoted } = await failover;
+      expect(answers.filter((status) => status !== 200)).toEqual([]);
+
+      // the service's connection learns the new slot owner by itself (no MOVED comes from a dead
+      // master, and no event says when it has: a bounded look, as in redis-topologies.test.ts)
+      const masters = () => (redis.client as RedisClusterType).masters.map((m) => m.port);
+      await vi.waitFor(() => expect(masters()).toContain(promoted.port), { timeout: 15_000, interval: 100 });
+      expect(masters()).not.toContain(victim.port);
+      const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      await ctx().written(s);
+      const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
+      expect(second.body.balance).toBe(first.body.balance);
+      expect(await promoted.command(['DBSIZE'])).toBeGreaterThan(0);
+    }, 60_000);
+  },
+);

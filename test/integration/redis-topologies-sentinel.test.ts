@@ -1,0 +1,52 @@
+/**
+ * The Redis behaviour tests (test/support/redis-topology-suite.ts) against a Sentinel deployment
+ * (a primary, a replica, 3 Sentinels; the service as an ACL user), then a failover: the primary
+ * killed while the service answers.
+ */
+import { expect, it } from 'vitest';
+import { REDIS } from '../../src/redis/redis.module.js';
+import type { Redis } from '../../src/redis/redis.client.js';
+import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
+import { RedisSentinelTopology } from '../support/redis-topologies.js';
+import { describeTopology } from '../support/redis-topology-suite.js';
+
+let sentinel: RedisSentinelTopology;
+
+describeTopology(
+  'Redis Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_MASTER)',
+  async () => {
+    sentinel = await RedisSentinelTopology.start();
+    const users = sentinel.users!;
+    return {
+      env: { REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_MASTER: sentinel.masterName, REDIS_USERNAME: users.service.username, REDIS_PASSWORD: users.service.password },
+      aclNodes: () => sentinel.dataNodes,
+      flush: async () => {
+        await (await sentinel.primary()).command(['FLUSHALL']);
+      },
+      stop: () => sentinel.stop(),
+    };
+  },
+  (ctx) => {
+    it('the primary killed: every look-up is still answered during the failover, and caching resumes on the promoted replica', async () => {
+      const s = await ctx().replica();
+      const redis = s.app.get<Redis>(REDIS);
+      const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
+      let i = 0;
+      const answers: number[] = [];
+      const failover = sentinel.killPrimary();
+      let done = false;
+      void failover.finally(() => (done = true));
+      while (!done || i < 5) answers.push((await s.get(`/v1/customers/${ids[i++ % ids.length]}`)).status);
+      const { promoted } = await failover;
+      expect(answers.filter((status) => status !== 200)).toEqual([]);
+
+      if (!redis.isReady) await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+      const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      await ctx().written(s);
+      const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
+      expect(second.body.balance).toBe(first.body.balance);
+      expect(await promoted.command(['DBSIZE'])).toBeGreaterThan(0); // cached on the new primary
+    }, 60_000);
+  },
+);
