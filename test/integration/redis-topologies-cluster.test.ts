@@ -6,6 +6,7 @@
 import type { RedisClusterType } from '@redis/client';
 import { expect, it, vi } from 'vitest';
 import { SourceCache } from '../../src/cache/source-cache.js';
+import { taggedKey } from '../../src/redis/redis-keys.js';
 import { REDIS } from '../../src/redis/redis.module.js';
 import type { Redis } from '../../src/redis/redis.client.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
@@ -35,6 +36,16 @@ describeTopology(
       const redis = s.app.get<Redis>(REDIS);
       // the master serving a part of the customer looked up afterwards: caching it needs the promoted replica
       const victim = await cluster.masterOf(s.app.get(SourceCache).key(DEMO.decimalTrap, 'salesforce'));
+      // a sharded channel on that master, subscribed before it dies
+      let channel = '';
+      for (let tag = 0; !channel; tag++) {
+        const candidate = taggedKey('c360', `customer-${tag}`, 'landed');
+        if ((await cluster.masterOf(candidate)) === victim) channel = candidate;
+      }
+      const listener = await ctx().connection();
+      let heard!: (message: string) => void;
+      const message = new Promise<string>((resolve) => (heard = resolve));
+      await listener.subscribe(channel, (m) => heard(m));
       const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
       let i = 0;
       const answers: number[] = [];
@@ -56,6 +67,11 @@ describeTopology(
       expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
       expect(second.body.balance).toBe(first.body.balance);
       expect(await promoted.command(['DBSIZE'])).toBeGreaterThan(0);
+
+      // the subscription made before the failover hears a message sent through the new master
+      const publisher = await ctx().connection();
+      await vi.waitFor(async () => expect(await publisher.publish(channel, 'after the failover')).toBe(1), { timeout: 15_000, interval: 100 });
+      expect(await message).toBe('after the failover');
     }, 60_000);
   },
 );

@@ -3,7 +3,7 @@
  * (a primary, a replica, 3 Sentinels; the service as an ACL user), then a failover: the primary
  * killed while the service answers.
  */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { REDIS } from '../../src/redis/redis.module.js';
 import type { Redis } from '../../src/redis/redis.client.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
@@ -30,6 +30,10 @@ describeTopology(
     it('the primary killed: every look-up is still answered during the failover, and caching resumes on the promoted replica', async () => {
       const s = await ctx().replica();
       const redis = s.app.get<Redis>(REDIS);
+      const listener = await ctx().connection();
+      let heard!: (message: string) => void;
+      const message = new Promise<string>((resolve) => (heard = resolve));
+      await listener.subscribe('c360:{failover}:landed', (m) => heard(m));
       const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
       let i = 0;
       const answers: number[] = [];
@@ -47,6 +51,11 @@ describeTopology(
       expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
       expect(second.body.balance).toBe(first.body.balance);
       expect(await promoted.command(['DBSIZE'])).toBeGreaterThan(0); // cached on the new primary
+
+      // the subscription made before the failover hears a message sent through the new primary
+      const publisher = await ctx().connection();
+      await vi.waitFor(async () => expect(await publisher.publish('c360:{failover}:landed', 'after the failover')).toBe(1), { timeout: 15_000, interval: 100 });
+      expect(await message).toBe('after the failover');
     }, 60_000);
   },
 );
