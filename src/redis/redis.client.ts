@@ -74,7 +74,11 @@ export interface Redis {
   subscribe(channel: string, listener: MessageListener): Promise<void>;
   unsubscribe(channel: string, listener?: MessageListener): Promise<void>;
 
-  /** A new, separate connection to the same Redis (not connected yet). */
+  /**
+   * A new, separate connection to the same Redis (not connected yet). As in node-redis, it is the
+   * kind of connection to subscribe on: on one server its subscriptions use it (and it then serves
+   * no other command); `subscribe` on the shared connection needs no duplicate.
+   */
   duplicate(): Redis;
   /** Resolves once connected; keeps trying (with backoff) until then; rejects if closed first. */
   connect(): Promise<this>;
@@ -295,10 +299,17 @@ abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements R
 
 class SingleRedis extends SharedRedis<RedisClientType> {
   readonly topology = 'single';
-  /** A connection of its own for subscriptions, opened on the first `subscribe`. */
+  /** A connection of its own for subscriptions, opened on the first `subscribe` (the client itself, for a duplicate). */
   private subscriber: RedisClientType | undefined;
 
-  constructor(settings: Extract<RedisConnectionSettings, { topology: 'single' }>) {
+  /**
+   * @param dedicated a connection made by `duplicate()`, which (as in node-redis) is made to be
+   *   subscribed on: its subscriptions use it, not another connection
+   */
+  constructor(
+    settings: Extract<RedisConnectionSettings, { topology: 'single' }>,
+    private readonly dedicated = false,
+  ) {
     const options = nodeOptions(settings);
     super(createClient({ ...options, url: settings.url, socket: { ...options.socket } } as RedisClientOptions) as RedisClientType, settings);
     this.client.on('ready', () => this.emit('ready'));
@@ -324,6 +335,7 @@ class SingleRedis extends SharedRedis<RedisClientType> {
 
   async subscribe(channel: string, listener: MessageListener): Promise<void> {
     if (!this.isReady) throw new RedisUnavailable();
+    if (this.dedicated) this.subscriber = this.client;
     if (!this.subscriber) {
       const subscriber = this.client.duplicate();
       subscriber.on('error', () => undefined); // the main connection reports the outage
@@ -345,17 +357,17 @@ class SingleRedis extends SharedRedis<RedisClientType> {
   }
 
   duplicate(): Redis {
-    return new SingleRedis(this.settings as Extract<RedisConnectionSettings, { topology: 'single' }>);
+    return new SingleRedis(this.settings as Extract<RedisConnectionSettings, { topology: 'single' }>, true);
   }
 
   protected async closeClient(): Promise<void> {
-    const subscriber = this.subscriber;
+    const subscriber = this.subscriber === this.client ? undefined : this.subscriber;
     this.subscriber = undefined;
     await Promise.all([subscriber?.isOpen ? subscriber.close() : undefined, this.client.isOpen ? this.client.close() : undefined]);
   }
 
   protected destroyClient(): void {
-    if (this.subscriber?.isOpen) this.subscriber.destroy();
+    if (this.subscriber !== this.client && this.subscriber?.isOpen) this.subscriber.destroy();
     this.subscriber = undefined;
     if (this.client.isOpen) this.client.destroy();
   }
