@@ -14,6 +14,7 @@ import { Rig } from './rig.js';
 import { cacheHit } from './scenarios/cache-hit.js';
 import { cold } from './scenarios/cold.js';
 import { drills } from './scenarios/drills.js';
+import { redisFailover } from './scenarios/redis-failover.js';
 import { DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type Context, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
 import { soak } from './scenarios/soak.js';
@@ -32,6 +33,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> =
   'shift-change': shiftChange,
   soak,
   drills,
+  'redis-failover': redisFailover,
 };
 
 function machine(options: BenchOptions): MachineInfo {
