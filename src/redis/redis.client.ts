@@ -155,21 +155,25 @@ abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements R
   private readonly cancellers = new Set<() => void>();
 
   constructor(
-    readonly client: R,
+    protected readonly raw: R,
     protected readonly settings: RedisConnectionSettings,
   ) {
     super();
     // node-redis reports every failed attempt as an 'error' event: forwarded, and never unhandled
     this.on('error', () => undefined);
-    (client as unknown as EventEmitter).on('error', (err: unknown) => this.emit('error', err));
+    (raw as unknown as EventEmitter).on('error', (err: unknown) => this.emit('error', err));
   }
 
   get isOpen(): boolean {
     return !this.closed;
   }
 
+  get client(): RawRedis {
+    return this.raw;
+  }
+
   protected get commands(): Commands {
-    return this.client as unknown as Commands;
+    return this.raw as unknown as Commands;
   }
 
   /** Refused at once unless ready: a command never waits for a connection. */
@@ -312,17 +316,17 @@ class SingleRedis extends SharedRedis<RedisClientType> {
   ) {
     const options = nodeOptions(settings);
     super(createClient({ ...options, url: settings.url, socket: { ...options.socket } } as RedisClientOptions) as RedisClientType, settings);
-    this.client.on('ready', () => this.emit('ready'));
+    this.raw.on('ready', () => this.emit('ready'));
   }
 
   get isReady(): boolean {
-    return !this.closed && this.client.isReady;
+    return !this.closed && this.raw.isReady;
   }
 
   protected async attempt(): Promise<void> {
     // node-redis keeps reconnecting by itself (reconnectStrategy) once its first connect was made;
     // that first connect itself already retries, so this resolves when Redis first answers
-    if (!this.client.isOpen) await this.client.connect();
+    if (!this.raw.isOpen) await this.raw.connect();
   }
 
   protected override afterConnect(): void {
@@ -335,9 +339,9 @@ class SingleRedis extends SharedRedis<RedisClientType> {
 
   async subscribe(channel: string, listener: MessageListener): Promise<void> {
     if (!this.isReady) throw new RedisUnavailable();
-    if (this.dedicated) this.subscriber = this.client;
+    if (this.dedicated) this.subscriber = this.raw;
     if (!this.subscriber) {
-      const subscriber = this.client.duplicate();
+      const subscriber = this.raw.duplicate();
       subscriber.on('error', () => undefined); // the main connection reports the outage
       this.subscriber = subscriber;
       try {
@@ -361,19 +365,42 @@ class SingleRedis extends SharedRedis<RedisClientType> {
   }
 
   protected async closeClient(): Promise<void> {
-    const subscriber = this.subscriber === this.client ? undefined : this.subscriber;
+    const subscriber = this.subscriber === this.raw ? undefined : this.subscriber;
     this.subscriber = undefined;
-    await Promise.all([subscriber?.isOpen ? subscriber.close() : undefined, this.client.isOpen ? this.client.close() : undefined]);
+    await Promise.all([subscriber?.isOpen ? subscriber.close() : undefined, this.raw.isOpen ? this.raw.close() : undefined]);
   }
 
   protected destroyClient(): void {
-    if (this.subscriber !== this.client && this.subscriber?.isOpen) this.subscriber.destroy();
+    if (this.subscriber !== this.raw && this.subscriber?.isOpen) this.subscriber.destroy();
     this.subscriber = undefined;
-    if (this.client.isOpen) this.client.destroy();
+    if (this.raw.isOpen) this.raw.destroy();
   }
 }
 
 // ───────────────────────────────────────────── Sentinel ─────────────────────────────────────────────
+
+/** The commands a library may send through `Redis.client`: refused at once while `ready()` is false. */
+const GUARDED_COMMANDS = new Set(['get', 'set', 'mGet', 'del', 'unlink', 'exists', 'expire', 'pExpire', 'pTTL', 'ttl', 'eval', 'evalSha', 'multi', 'publish', 'sendCommand']);
+
+/** `raw` with its command methods refused (a rejected promise; `multi` throws) while `ready()` is false. */
+function failFast<T extends object>(raw: T, ready: () => boolean): T {
+  return new Proxy(raw, {
+    get(target, property) {
+      // the target as receiver: node-redis's getters read private fields of the real object
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (typeof property !== 'string' || !GUARDED_COMMANDS.has(property)) return method.bind(target);
+      return (...args: unknown[]) => {
+        if (!ready()) {
+          if (property === 'multi') throw new RedisUnavailable();
+          return Promise.reject(new RedisUnavailable());
+        }
+        return method.apply(target, args);
+      };
+    },
+  });
+}
 
 /** How often the primary's connection is looked at while it is being re-established after a failover. */
 const SENTINEL_WATCH_MS = 50;
@@ -410,11 +437,23 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
   }
 
   get isReady(): boolean {
-    return !this.closed && this.connected && this.client.isReady && this.client.getMasterNode() !== undefined;
+    return !this.closed && this.connected && this.raw.isReady && this.raw.getMasterNode() !== undefined;
+  }
+
+  private guardedClient: RawRedis | undefined;
+
+  /**
+   * node-redis's Sentinel client makes a command wait, while the primary is unreachable, until the
+   * Sentinels name a new one (seconds). A library given this client (Keyv's store) gets it with the
+   * same fail-fast rule as the methods here: its commands are refused at once while not ready.
+   */
+  override get client(): RawRedis {
+    this.guardedClient ??= failFast(this.raw, () => this.isReady);
+    return this.guardedClient;
   }
 
   protected async attempt(): Promise<void> {
-    await this.client.connect();
+    await this.raw.connect();
   }
 
   /** Emits 'ready' once the primary's connection answers again (a short, bounded look every 50 ms). */
@@ -440,11 +479,11 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
   async subscribe(channel: string, listener: MessageListener): Promise<void> {
     if (!this.isReady) throw new RedisUnavailable();
     // node-redis keeps one subscriber connection to the primary, and moves it on failover
-    await this.client.subscribe(channel, listener);
+    await this.raw.subscribe(channel, listener);
   }
 
   async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
-    await this.client.unsubscribe(channel, listener as Parameters<RedisSentinelType['unsubscribe']>[1]);
+    await this.raw.unsubscribe(channel, listener as Parameters<RedisSentinelType['unsubscribe']>[1]);
   }
 
   duplicate(): Redis {
@@ -452,11 +491,11 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
   }
 
   protected async closeClient(): Promise<void> {
-    await this.client.close();
+    await this.raw.close();
   }
 
   protected destroyClient(): void {
-    void this.client.destroy().catch(() => undefined);
+    void this.raw.destroy().catch(() => undefined);
   }
 }
 
@@ -488,20 +527,20 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
 
   /** Connected, and at least one master answers (a key on a failed master's slots is refused at once). */
   get isReady(): boolean {
-    return !this.closed && this.connected && this.client.masters.some((m) => m.client?.isReady === true);
+    return !this.closed && this.connected && this.raw.masters.some((m) => m.client?.isReady === true);
   }
 
   protected async attempt(): Promise<void> {
-    if (!this.client.isOpen) {
-      await this.client.connect();
+    if (!this.raw.isOpen) {
+      await this.raw.connect();
       return;
     }
     // opened by someone else meanwhile (Keyv's store connects a client it finds closed): done once the slots are known
-    if (this.client.masters.length === 0) throw new RedisUnavailable('Redis Cluster still connecting');
+    if (this.raw.masters.length === 0) throw new RedisUnavailable('Redis Cluster still connecting');
   }
 
   private get allMastersReady(): boolean {
-    const masters = this.client.masters;
+    const masters = this.raw.masters;
     return masters.length > 0 && masters.every((m) => m.client?.isReady === true);
   }
 
@@ -514,10 +553,10 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
         for (let retries = 0; !this.closed; retries++) {
           if (!(await this.sleep(reconnectDelay(retries + 2)))) return;
           if (this.allMastersReady) break;
-          const via = this.client.masters.find((m) => m.client?.isReady)?.client ?? this.client.masters.find((m) => m.client)?.client;
+          const via = this.raw.masters.find((m) => m.client?.isReady)?.client ?? this.raw.masters.find((m) => m.client)?.client;
           if (!via) continue;
           try {
-            await this.client._slots.rediscover(via as Parameters<RedisClusterType['_slots']['rediscover']>[0]);
+            await this.raw._slots.rediscover(via as Parameters<RedisClusterType['_slots']['rediscover']>[0]);
           } catch (err) {
             this.emit('error', err);
           }
@@ -534,7 +573,7 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
   private async resubscribe(): Promise<void> {
     for (const [channel, { dispatch }] of this.channels) {
       try {
-        await this.client.sSubscribe(channel, dispatch);
+        await this.raw.sSubscribe(channel, dispatch);
       } catch (err) {
         this.emit('error', err);
       }
@@ -555,7 +594,7 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
     }
     entry.listeners.add(listener);
     try {
-      await this.client.sSubscribe(channel, entry.dispatch);
+      await this.raw.sSubscribe(channel, entry.dispatch);
     } catch (err) {
       entry.listeners.delete(listener);
       if (entry.listeners.size === 0) this.channels.delete(channel);
@@ -570,7 +609,7 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
     else entry.listeners.clear();
     if (entry.listeners.size > 0) return;
     this.channels.delete(channel);
-    await this.client.sUnsubscribe(channel, entry.dispatch);
+    await this.raw.sUnsubscribe(channel, entry.dispatch);
   }
 
   duplicate(): Redis {
@@ -578,11 +617,11 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
   }
 
   protected async closeClient(): Promise<void> {
-    await this.client.close();
+    await this.raw.close();
   }
 
   protected destroyClient(): void {
-    this.client.destroy();
+    this.raw.destroy();
   }
 }
 

@@ -58,6 +58,11 @@ class LocalWindows {
     return 0;
   }
 
+  /** Counts grants made elsewhere (by Redis) toward this process's own windows, without a check. */
+  record(keys: string[], lifetimeMs: number, now: number): void {
+    this.charge(keys, Number.POSITIVE_INFINITY, lifetimeMs, now);
+  }
+
   spend(keys: string[], lifetimeMs: number, now: number): void {
     for (const key of keys) this.counts.set(key, { used: Number.MAX_SAFE_INTEGER, expiresAt: now + lifetimeMs });
   }
@@ -153,12 +158,19 @@ export class SharedRateLimiter {
     return full === 1 ? Math.max(1, toBoundary) : toBoundary + this.windowMs;
   }
 
-  /** Charges the windows in Redis, or locally when there is no Redis or it is unavailable or slow. */
+  /**
+   * Charges the windows in Redis, or locally when there is no Redis or it is unavailable or slow.
+   * What Redis grants is also counted locally, so a process that falls back in the middle of a
+   * window (Redis slow for a moment) only adds what is left of its share, not a whole share on top
+   * of what it already had.
+   */
   private async charge(keys: string[], now: number): Promise<number> {
     const redis = this.options.redis;
     if (redis?.isReady) {
       try {
-        return Number(await within(redis.run(CHARGE, { keys, arguments: [String(this.options.points), String(this.keyLifetimeMs)] }), this.options.opTimeoutMs));
+        const full = Number(await within(redis.run(CHARGE, { keys, arguments: [String(this.options.points), String(this.keyLifetimeMs)] }), this.options.opTimeoutMs));
+        if (full === 0) this.local.record(keys, this.keyLifetimeMs, now);
+        return full;
       } catch {
         /* counted locally below */
       }

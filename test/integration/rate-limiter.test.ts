@@ -99,4 +99,15 @@ describe('shared outbound rate limit', () => {
     }
     expect(JSON.stringify(warnings)).toContain("using this process's share");
   });
+
+  it('falls back to what is left of its share: calls Redis granted in the window count against it', async () => {
+    const l = limiter(await connected(), 9); // share: 3
+    expect(await granted(l, 2)).toBe(2); // through Redis
+    try {
+      await redis.kill();
+      expect(await granted(l, 5)).toBe(1);
+    } finally {
+      await redis.resume();
+    }
+  });
 });
