@@ -153,6 +153,7 @@ async function drill(ctx: Context, start: () => Promise<Topology>, durationS: nu
       raw: { durationS, ratePerSec: rate, lookups, latency: summary, killedAtMs: failed.killedAt - t0, promotedAtMs: failed.promotedAt - t0, what: failed.what, salesforcePerSecond: series, overLimit: over, cachingResumedAfterMs: resumedMs ?? null },
     };
   } finally {
+    ctx.rig.cpu(); // a last reading of the replicas' CPU before they stop with their Redis
     await ctx.rig.stopReplicas();
     await topology.stop();
   }
