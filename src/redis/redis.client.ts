@@ -180,7 +180,11 @@ abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements R
   protected guarded<T>(run: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new RedisUnavailable('Redis connection closed'));
     if (!this.isReady) return Promise.reject(new RedisUnavailable());
-    return run();
+    try {
+      return run();
+    } catch (err) {
+      return Promise.reject(err as Error); // node-redis refuses some calls synchronously
+    }
   }
 
   get(key: string): Promise<string | null> {
@@ -431,8 +435,10 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
     client.on('topology-change', (event: { type: string }) => {
       if (event.type === 'MASTER_CHANGE') this.watchPrimary();
     });
-    client.on('client-error', (event: { type: string }) => {
-      if (event.type === 'MASTER') this.watchPrimary();
+    client.on('client-error', (event: { type: string; error?: unknown }) => {
+      if (event.type !== 'MASTER') return;
+      this.emit('error', event.error ?? new RedisUnavailable('Redis primary unreachable'));
+      this.watchPrimary();
     });
   }
 
@@ -521,7 +527,11 @@ class ClusterRedis extends SharedRedis<RedisClusterType> {
     } as Parameters<typeof createCluster>[0]) as unknown as RedisClusterType;
     super(client, settings);
     const emitter = client as unknown as EventEmitter;
-    emitter.on('node-error', () => this.heal());
+    // a node's connection failing: reported (its slots are served without Redis meanwhile), then healed
+    emitter.on('node-error', (err: unknown) => {
+      this.emit('error', err);
+      this.heal();
+    });
     emitter.on('node-reconnecting', () => this.heal());
   }
 
