@@ -124,11 +124,15 @@ async function drill(ctx: Context, start: () => Promise<Topology>, durationS: nu
     const lookups = tallyOf(samples, 'lookup');
     const summary = answeredLatency(samples, 'lookup');
     const at = (epochMs: number) => `${((epochMs - t0) / 1000).toFixed(1)} s`;
+    // failed answers by phase: whatever fails before the kill is the machine, not the failover
+    const phaseOf = (sentAt: number) => (t0 + sentAt < failed.killedAt ? 'before' : t0 + sentAt <= failed.promotedAt + 1000 ? 'during' : 'after');
+    const failedBy = { before: 0, during: 0, after: 0 };
+    for (const sample of samples) if (sample.kind === 'lookup' && sample.status !== '200') failedBy[phaseOf(sample.at)]++;
     const rows: Row[] = [
       {
         scenario: SCENARIO,
         measure: `${topology.title} (${failed.what}: killed at ${at(failed.killedAt)}, promoted and seen by every node at ${at(failed.promotedAt)}; ${durationS} s, ${rate} req/s, 3 replicas)`,
-        result: `screen pops: ${tallyText(lookups)}; p99 ${ms(summary.p99)}`,
+        result: `screen pops: ${tallyText(lookups)}; p99 ${ms(summary.p99)}; failed before the kill ${failedBy.before}, from the kill to 1 s after the promotion ${failedBy.during}, after ${failedBy.after}`,
         goal: 'no failed request',
         verdict: lookups.failed === 0 ? 'meets' : 'misses',
       },
@@ -150,7 +154,7 @@ async function drill(ctx: Context, start: () => Promise<Topology>, durationS: nu
     return {
       rows,
       latency: { group: SCENARIO, label: topology.title, summary },
-      raw: { durationS, ratePerSec: rate, lookups, latency: summary, killedAtMs: failed.killedAt - t0, promotedAtMs: failed.promotedAt - t0, what: failed.what, salesforcePerSecond: series, overLimit: over, cachingResumedAfterMs: resumedMs ?? null },
+      raw: { durationS, ratePerSec: rate, lookups, failedBy, latency: summary, killedAtMs: failed.killedAt - t0, promotedAtMs: failed.promotedAt - t0, what: failed.what, salesforcePerSecond: series, overLimit: over, cachingResumedAfterMs: resumedMs ?? null },
     };
   } finally {
     ctx.rig.cpu(); // a last reading of the replicas' CPU before they stop with their Redis
