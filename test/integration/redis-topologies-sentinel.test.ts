@@ -35,12 +35,17 @@ describeTopology(
       const message = new Promise<string>((resolve) => (heard = resolve));
       await listener.subscribe('c360:{failover}:landed', (m) => heard(m));
       const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
+      // look-ups in flight all along (8 at a time), as under load: some are mid-command when the node dies
       let i = 0;
       const answers: number[] = [];
       const failover = sentinel.killPrimary();
       let done = false;
       void failover.finally(() => (done = true));
-      while (!done || i < 5) answers.push((await s.get(`/v1/customers/${ids[i++ % ids.length]}`)).status);
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (!done || i < 16) answers.push((await s.get(`/v1/customers/${ids[i++ % ids.length]}`)).status);
+        }),
+      );
       const { promoted } = await failover;
       expect(answers.filter((status) => status !== 200)).toEqual([]);
 

@@ -61,15 +61,17 @@ async function cluster(): Promise<Topology> {
 }
 
 /**
- * After the failover: how long until a look-up's parts are served from Redis again (each tried
- * look-up writes its parts; the next one finds them), up to 10 s.
+ * After the failover: how long until a repeated look-up is served from Redis again (each look-up
+ * writes what it fetched; the next finds it), up to 10 s, and from which sources. One source is
+ * enough: a breaker the starved machine opened may keep another source from being fetched at all.
  */
-async function cachingResumes(url: string, token: string): Promise<number | undefined> {
+async function cachingResumes(url: string, token: string): Promise<{ afterMs: number; sources: string[] } | undefined> {
   const started = Date.now();
   while (Date.now() - started < 10_000) {
     const response = await fetch(`${url}/v1/customers/${HOT_CUSTOMER}`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await response.json()) as { sources?: Record<string, { cache?: string }> };
-    if (Object.values(body.sources ?? {}).every((s) => s.cache === 'hit') && Object.keys(body.sources ?? {}).length > 0) return Date.now() - started;
+    const hits = Object.entries(body.sources ?? {}).filter(([, s]) => s.cache === 'hit').map(([name]) => name);
+    if (hits.length > 0) return { afterMs: Date.now() - started, sources: hits };
     await sleep(100);
   }
   return undefined;
@@ -112,7 +114,7 @@ async function drill(ctx: Context, start: () => Promise<Topology>, durationS: nu
     if (!failed) throw new Error('the failover never started');
     await sleep(1200); // calls waiting for a slot land in the last second
     const lastSecond = Math.floor(Date.now() / 1000);
-    const resumedMs = await cachingResumes(replicas[0].url, token);
+    const resumed = await cachingResumes(replicas[0].url, token);
 
     const stats = await ctx.rig.sims.calls('salesforce');
     const series = perSecondSeries(stats.perSecond, firstSecond, lastSecond);
@@ -146,15 +148,15 @@ async function drill(ctx: Context, start: () => Promise<Topology>, durationS: nu
       {
         scenario: SCENARIO,
         measure: `${topology.key}: caching on the promoted node after the run`,
-        result: resumedMs === undefined ? 'no look-up served from Redis within 10 s' : `a look-up served from Redis again (all three parts) after ${ms(resumedMs)}`,
+        result: resumed === undefined ? 'no look-up served from Redis within 10 s' : `a look-up served from Redis again (${resumed.sources.join(', ')}) after ${ms(resumed.afterMs)}`,
         goal: 'caching resumes',
-        verdict: resumedMs === undefined ? 'misses' : 'meets',
+        verdict: resumed === undefined ? 'misses' : 'meets',
       },
     ];
     return {
       rows,
       latency: { group: SCENARIO, label: topology.title, summary },
-      raw: { durationS, ratePerSec: rate, lookups, failedBy, latency: summary, killedAtMs: failed.killedAt - t0, promotedAtMs: failed.promotedAt - t0, what: failed.what, salesforcePerSecond: series, overLimit: over, cachingResumedAfterMs: resumedMs ?? null },
+      raw: { durationS, ratePerSec: rate, lookups, failedBy, latency: summary, killedAtMs: failed.killedAt - t0, promotedAtMs: failed.promotedAt - t0, what: failed.what, salesforcePerSecond: series, overLimit: over, cachingResumed: resumed ?? null },
     };
   } finally {
     ctx.rig.cpu(); // a last reading of the replicas' CPU before they stop with their Redis
