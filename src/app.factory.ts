@@ -8,6 +8,7 @@ import type { ValidationError } from 'class-validator';
 import type { DestinationStream, Logger } from 'pino';
 import helmet from '@fastify/helmet';
 import { AppModule } from './app.module.js';
+import { trustProxy } from './auth/ip-allowlist/client-ip.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './observability/all-exceptions.filter.js';
 import { ErrorSanitizingInterceptor } from './observability/error-sanitizing.interceptor.js';
@@ -52,6 +53,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: (req: IncomingMessage) => correlationIdFrom(req.headers),
     requestIdHeader: false,
+    // request.ip is the real client: X-Forwarded-For is read only through TRUSTED_PROXY_CIDRS
+    trustProxy: trustProxy(config.ipAllowlist.trustedProxyCidrs),
     // while draining, requests already on an open connection are still served (see below), not refused
     return503OnClosing: false,
     // what Node's HTTP parser refuses (431 and the like) answers in our shape, with our headers

@@ -3,8 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { AddressSet } from './auth/ip-allowlist/cidr.js';
-import { clientBudgetKey, clientIp } from './auth/ip-allowlist/client-ip.js';
+import { clientAddress, clientBudgetKey } from './auth/ip-allowlist/client-ip.js';
 import { IpAllowlistModule } from './auth/ip-allowlist/ip-allowlist.module.js';
 import { REDIS, RedisModule, type Redis } from './cache/redis.provider.js';
 import { BareRouteController } from './observability/bare-route.controller.js';
@@ -21,12 +20,8 @@ import { ResilienceModule } from './resilience/resilience.module.js';
 import { WidgetModule } from './widget/widget.module.js';
 
 /** The inbound throttle's key: the client address as the IP allowlist sees it (an IPv6 client's /64). */
-function throttleTracker(trusted: AddressSet) {
-  return (req: Record<string, any>): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const request = req as FastifyRequest;
-    return clientBudgetKey(clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], trusted));
-  };
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const throttleTracker = (req: Record<string, any>): string => clientBudgetKey(clientAddress(req as FastifyRequest));
 
 /**
  * The throttle's storage key: the client alone (hashed, so no address is stored in Redis), not
@@ -51,8 +46,8 @@ export class AppModule {
           inject: [REDIS],
           useFactory: (redis: Redis | null) => ({
             throttlers: [{ ttl: config.server.throttleTtlMs, limit: config.server.throttleLimit }],
-            // per real client: behind the ingress (TRUSTED_PROXY_CIDRS) the X-Forwarded-For hop, not the proxy pod
-            getTracker: throttleTracker(AddressSet.parse(config.ipAllowlist.trustedProxyCidrs)),
+            // per real client: behind the ingress (TRUSTED_PROXY_CIDRS, Fastify's trustProxy) the X-Forwarded-For hop, not the proxy pod
+            getTracker: throttleTracker,
             generateKey: throttleKey,
             storage: redis ? new RedisThrottlerStorage(redis, config.cache.keyPrefix, config.cache.opTimeoutMs) : undefined,
           }),

@@ -14,6 +14,12 @@ export class AggregationConfig {
   @Max(60_000)
   lateCompletionMs = 5000;
 
+  @Env('BATCH_CONCURRENCY', { doc: 'Batched calls to one CRM at once per process; look-ups arriving while all are busy (or while one waits for a rate-limit slot) join the next call' })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  batchConcurrency = 4;
+
   @Env('DEFAULT_PHONE_REGION', { doc: 'Region (ISO 3166 alpha-2) for phone numbers given without a country code' })
   @IsString()
   @Matches(/^[A-Z]{2}$/)

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+import type { Deadline } from '../resilience/deadline.js';
 import { AggregationService, type ProfileResult } from './aggregation.service.js';
 import { DirectoryService } from './directory.service.js';
 
@@ -19,18 +20,22 @@ export class CustomerLookupService {
   async byPhone(phone: string): Promise<LookupResult | undefined> {
     const e164 = this.directory.normalizePhone(phone);
     if (!e164) throw new BadRequestException({ message: ['phone must be a valid phone number'] });
-    const deadlineAt = this.aggregation.deadline();
-    return this.first(await this.directory.byPhone(e164, deadlineAt), deadlineAt);
+    return this.within((deadline) => this.directory.byPhone(e164, deadline));
   }
 
-  async byEmail(email: string): Promise<LookupResult | undefined> {
-    const deadlineAt = this.aggregation.deadline();
-    return this.first(await this.directory.byEmail(email, deadlineAt), deadlineAt);
+  byEmail(email: string): Promise<LookupResult | undefined> {
+    return this.within((deadline) => this.directory.byEmail(email, deadline));
   }
 
-  private async first(ids: string[], deadlineAt: number): Promise<LookupResult | undefined> {
-    if (ids.length === 0) return undefined;
-    const [first, ...others] = ids;
-    return { ...(await this.aggregation.getProfile(first, deadlineAt)), otherMatches: others };
+  /** The directory look-up and then the first match's profile, under one deadline. */
+  private async within(find: (deadline: Deadline) => Promise<string[]>): Promise<LookupResult | undefined> {
+    const deadline = this.aggregation.deadline();
+    try {
+      const [first, ...others] = await find(deadline);
+      if (first === undefined) return undefined;
+      return { ...(await this.aggregation.getProfile(first, deadline)), otherMatches: others };
+    } finally {
+      deadline.dispose();
+    }
   }
 }

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LookupKind, SourceCache } from '../cache/source-cache.js';
+import type { CustomerDirectory } from '../connectors/connector.js';
 import { E164 } from '../connectors/identifiers.js';
-import { toE164 } from './directory.service.js';
+import { Deadline, deadlineOf } from '../resilience/deadline.js';
+import { AggregationConfig } from './aggregation.config.js';
+import { DirectoryService, toE164 } from './directory.service.js';
 
 describe('toE164', () => {
   it.each([
@@ -36,5 +40,82 @@ describe('toE164', () => {
       const out = toE164(input, 'US');
       if (out !== undefined) expect(out).toMatch(E164);
     }
+  });
+});
+
+describe('DirectoryService', () => {
+  const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+  /** The directory CRM: records each call's signal, answers when the test says. */
+  class FakeDirectory implements CustomerDirectory {
+    readonly calls: Array<{ by: 'phone' | 'email'; value: string; signal: AbortSignal }> = [];
+    answer: Promise<string[]> = Promise.resolve(['0010100001']);
+
+    findByPhone(e164: string, signal: AbortSignal): Promise<string[]> {
+      this.calls.push({ by: 'phone', value: e164, signal });
+      return this.answer;
+    }
+
+    findByEmail(email: string, signal: AbortSignal): Promise<string[]> {
+      this.calls.push({ by: 'email', value: email, signal });
+      return this.answer;
+    }
+  }
+
+  /** The look-up side of the cache, in memory. */
+  class FakeLookups {
+    readonly kept = new Map<string, string[]>();
+    getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
+      return Promise.resolve(this.kept.get(`${kind}:${value}`));
+    }
+    putLookup(kind: LookupKind, value: string, ids: string[]): Promise<void> {
+      this.kept.set(`${kind}:${value}`, ids);
+      return Promise.resolve();
+    }
+  }
+
+  function harness() {
+    const directory = new FakeDirectory();
+    const lookups = new FakeLookups();
+    const svc = new DirectoryService(directory, lookups as unknown as SourceCache, Object.assign(new AggregationConfig(), { defaultPhoneRegion: 'GB' }));
+    return { svc, directory, lookups };
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('normalizes phone numbers by DEFAULT_PHONE_REGION', () => {
+    expect(harness().svc.normalizePhone('020 7946 0000')).toBe('+442079460000');
+  });
+
+  it('asks the CRM on a miss, with the deadline\'s signal, and remembers the answer', async () => {
+    const h = harness();
+    const deadline = Deadline.after(800);
+    expect(await h.svc.byPhone('+14155550100', deadline)).toEqual(['0010100001']);
+    expect(h.directory.calls).toEqual([{ by: 'phone', value: '+14155550100', signal: deadline.signal }]);
+    expect(deadlineOf(h.directory.calls[0].signal)).toBe(T0 + 800);
+    expect(h.lookups.kept.get('phone:+14155550100')).toEqual(['0010100001']);
+    deadline.dispose();
+  });
+
+  it('a remembered look-up calls nothing', async () => {
+    const h = harness();
+    h.lookups.kept.set('email:ann@example.com', ['0010100009']);
+    expect(await h.svc.byEmail('Ann@Example.com', Deadline.after(800))).toEqual(['0010100009']);
+    expect(h.directory.calls).toHaveLength(0);
+  });
+
+  it('the CRM call is cancelled at the deadline', async () => {
+    const h = harness();
+    h.directory.answer = new Promise<string[]>(() => undefined);
+    void h.svc.byEmail('ann@example.com', Deadline.after(800));
+    await vi.advanceTimersByTimeAsync(799);
+    expect(h.directory.calls[0].signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.directory.calls[0].signal.aborted).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
-import { setDeadline } from '../resilience/deadline.js';
+import type { Deadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
 /** What a phone number may be written with: digits, one leading +, spaces and ( ) . - / separators. */
@@ -32,19 +32,19 @@ export class DirectoryService {
     return toE164(input, this.config.defaultPhoneRegion);
   }
 
-  async byPhone(e164: string, deadlineAt: number): Promise<string[]> {
-    return this.lookup('phone', e164, deadlineAt, (signal) => this.directory.findByPhone(e164, signal));
+  /** Customer numbers with this phone number (E.164); the CRM call is cut at the deadline. */
+  async byPhone(e164: string, deadline: Deadline): Promise<string[]> {
+    return this.lookup('phone', e164, () => this.directory.findByPhone(e164, deadline.signal));
   }
 
-  async byEmail(email: string, deadlineAt: number): Promise<string[]> {
-    return this.lookup('email', email.toLowerCase(), deadlineAt, (signal) => this.directory.findByEmail(email, signal));
+  async byEmail(email: string, deadline: Deadline): Promise<string[]> {
+    return this.lookup('email', email.toLowerCase(), () => this.directory.findByEmail(email, deadline.signal));
   }
 
-  private async lookup(kind: 'phone' | 'email', value: string, deadlineAt: number, find: (signal: AbortSignal) => Promise<string[]>): Promise<string[]> {
+  private async lookup(kind: 'phone' | 'email', value: string, find: () => Promise<string[]>): Promise<string[]> {
     const cached = await this.cache.getLookup(kind, value);
     if (cached) return cached;
-    const signal = setDeadline(AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())), deadlineAt);
-    const ids = await find(signal);
+    const ids = await find();
     await this.cache.putLookup(kind, value, ids);
     return ids;
   }

@@ -9,9 +9,7 @@ import { ForbiddenPolicyException } from '../observability/forbidden.exception.j
 import { InvalidSignatureException } from '../observability/invalid-signature.exception.js';
 import { AgentCheckBudget } from './agent-check-budget.js';
 import { AuthConfig } from './auth.config.js';
-import { AddressSet } from './ip-allowlist/cidr.js';
-import { clientBudgetKey, clientIp } from './ip-allowlist/client-ip.js';
-import { IpAllowlistConfig } from './ip-allowlist/ip-allowlist.config.js';
+import { clientAddress, clientBudgetKey } from './ip-allowlist/client-ip.js';
 import { AGENT_SCOPES, GenesysAgentVerifier, type AgentVerdict } from './genesys-agent.verifier.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { safeEqual, scopesOf, TokenService } from './token.service.js';
@@ -60,7 +58,6 @@ export const Authenticated = (surface: 'genesys' | 'internal', scope?: string) =
 @Injectable()
 export class InboundAuthGuard implements CanActivate {
   private readonly logger = new Logger('InboundAuth');
-  private readonly trustedProxies: AddressSet;
 
   constructor(
     private readonly reflector: Reflector,
@@ -70,10 +67,7 @@ export class InboundAuthGuard implements CanActivate {
     private readonly signatures: SignatureVerifier,
     private readonly agents: GenesysAgentVerifier,
     private readonly agentChecks: AgentCheckBudget,
-    ipAllowlist: IpAllowlistConfig,
-  ) {
-    this.trustedProxies = AddressSet.parse(ipAllowlist.trustedProxyCidrs);
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [context.getHandler(), context.getClass()]);
@@ -116,7 +110,7 @@ export class InboundAuthGuard implements CanActivate {
    * Genesys keeps refusing gets a 429 without Genesys being asked.
    */
   private async agentVerdict(request: FastifyRequest, reply: FastifyReply, token: string): Promise<AgentVerdict> {
-    const client = this.agents.knows(token) ? undefined : clientBudgetKey(clientIp(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], this.trustedProxies));
+    const client = this.agents.knows(token) ? undefined : clientBudgetKey(clientAddress(request));
     if (client !== undefined) {
       const waitSeconds = await this.agentChecks.take(client);
       if (waitSeconds !== undefined) {

@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { AuthConfig } from './auth.config.js';
 import { SigningKeys } from './signing-keys.js';
+import { WALL_CLOCK } from './wall-clock.js';
 
 export interface IssuedAccessToken {
   access_token: string;
@@ -18,8 +20,8 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const VERIFIED_MAX = 10_000;
-const VERIFIED_TTL_MS = 60_000;
+export const VERIFIED_MAX = 10_000;
+export const VERIFIED_TTL_MS = 60_000;
 /** Clock skew allowed between the token's issuer and this service, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -43,8 +45,25 @@ export function lifetimeRefusal(payload: JWTPayload, nowSeconds: number, maxLife
 @Injectable()
 export class TokenService implements OnModuleInit {
   private remote: ReturnType<typeof createRemoteJWKSet> | undefined;
-  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
-  private readonly verifying = new Map<string, Promise<JWTPayload | undefined>>();
+  /**
+   * Verified tokens and the checks running (lru-cache `fetch`: one check per token however many
+   * calls wait for it; an invalid token is not kept). A token is kept until it expires, at most
+   * VERIFIED_TTL_MS; a check still running when it is pushed out still answers its callers.
+   */
+  private readonly verified = new LRUCache<string, JWTPayload>({
+    max: VERIFIED_MAX,
+    ttl: VERIFIED_TTL_MS,
+    perf: WALL_CLOCK,
+    ttlResolution: 0,
+    ignoreFetchAbort: true,
+    fetchMethod: async (token, _stale, { options }) => {
+      const payload = await this.verifySignature(token);
+      if (!payload || typeof payload.exp !== 'number') return undefined;
+      // already past exp but inside the clock tolerance: accepted this once, kept for 1 ms (0 would mean forever)
+      options.ttl = Math.max(1, Math.min(payload.exp * 1000 - Date.now(), VERIFIED_TTL_MS));
+      return payload;
+    },
+  });
   /** Built once from our published keys (imported keys are cached inside it), not per request. */
   private local: ReturnType<typeof createLocalJWKSet> | undefined;
 
@@ -93,22 +112,8 @@ export class TokenService implements OnModuleInit {
    * for every call until it expires.
    */
   async verify(token: string): Promise<JWTPayload | undefined> {
-    const now = Date.now();
-    const known = this.verified.get(token);
-    if (known && known.until > now) return known.payload;
-    if (known) this.verified.delete(token);
     // a burst of calls with one new token (a shift starting) checks its signature once
-    let pending = this.verifying.get(token);
-    if (!pending) {
-      pending = this.verifySignature(token).finally(() => this.verifying.delete(token));
-      if (this.verifying.size < VERIFIED_MAX) this.verifying.set(token, pending);
-    }
-    const payload = await pending;
-    if (payload && typeof payload.exp === 'number') {
-      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(token, { payload, until: Math.min(payload.exp * 1000, now + VERIFIED_TTL_MS) });
-    }
-    return payload;
+    return this.verified.fetch(token);
   }
 
   private async verifySignature(token: string): Promise<JWTPayload | undefined> {

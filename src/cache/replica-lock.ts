@@ -31,10 +31,6 @@ export class ReplicaLock implements OnApplicationShutdown {
     private readonly config: CacheConfig,
   ) {}
 
-  get enabled(): boolean {
-    return this.redis !== null;
-  }
-
   private lockKey(name: string): string {
     return `${this.config.keyPrefix}:lock:${name}`;
   }

@@ -73,8 +73,8 @@ describe('SourceCache over an in-memory store', () => {
     expect(new SourceCache(store, config({ keyPrefix: 'blue' })).key('7', 'salesforce')).toBe('blue:v2:cust:7:salesforce');
   });
 
-  it('gives back what was put, without the in-process viaReplica mark, and a "not found" as not found', async () => {
-    await cache.put('0010100001', 'sap', { ...SAP_PART, viaReplica: true }, NEVER);
+  it('gives back what was put, only the entry\'s own fields, and a "not found" as not found', async () => {
+    await cache.put('0010100001', 'sap', { ...SAP_PART, inProcessOnly: true } as CachedSource, NEVER);
     await cache.put('0010100001', 'servicenow', { found: false, fetchedAt: T0 }, NEVER);
     expect(await store.get('c360:v2:cust:0010100001:sap')).toEqual({ found: true, data: SAP_PART.data, fetchedAt: T0 });
     expect(await cache.get('0010100001', 'sap')).toEqual(SAP_PART);

@@ -13,10 +13,7 @@ export interface CachedSource {
   data?: CustomerPartial;
   /** Epoch ms when the source answered. */
   fetchedAt: number;
-  /** Not stored: set when this process got the entry by waiting for another replica's call. */
-  viaReplica?: boolean;
 }
-
 
 /**
  * A customer's cache generation: a new one starts at each invalidation. NEVER_INVALIDATED when no

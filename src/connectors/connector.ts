@@ -36,7 +36,18 @@ export interface CustomerConnector {
    * when `signal` aborts.
    */
   fetch(customerId: string, signal: AbortSignal): Promise<FetchResult>;
+  /**
+   * Fetches this source's part for many customers in as few calls as the vendor's bounds allow.
+   * Every customer asked for has an entry: its result, or an Error that concerns it alone (one bad
+   * record fails only its customer). Rejects only when the call itself failed.
+   */
+  fetchMany?(customerIds: readonly string[], signal: AbortSignal): Promise<Map<string, FetchResult | Error>>;
+  /** The most customers one call carries (1: no batching). */
+  readonly batchMaxCustomers?: number;
 }
+
+/** What a batched fetch answers for the customers a vendor call returned nothing for. */
+export const NOT_FOUND: FetchResult = Object.freeze({ found: false });
 
 /** Finds customer numbers by contact details (implemented by the CRM that owns contacts). */
 export interface CustomerDirectory {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DirectoryService } from '../aggregation/directory.service.js';
 import { SourceCache } from '../cache/source-cache.js';
-import { setDeadline } from '../resilience/deadline.js';
+import { Deadline } from '../resilience/deadline.js';
 import { callerNumber } from './conversation-caller.js';
 import { GenesysConfig } from './genesys.config.js';
 import { GenesysApiClient } from './platform/genesys-api.client.js';
@@ -29,8 +29,8 @@ export class ConversationCallerService {
   async callerOf(conversationId: string): Promise<ConversationCaller> {
     const remembered = await this.cache.getLookup('conversation', conversationId);
     if (remembered) return { conversation: 'found', e164: remembered[0] };
-    const signal = setDeadline(AbortSignal.timeout(this.config.timeoutMs), Date.now() + this.config.timeoutMs);
-    const conversation = await this.genesysApi.getConversation(conversationId, signal);
+    const deadline = Deadline.after(this.config.timeoutMs);
+    const conversation = await this.genesysApi.getConversation(conversationId, deadline.signal).finally(() => deadline.dispose());
     if (!conversation) return { conversation: 'unknown' };
     const number = callerNumber(conversation);
     const e164 = number === undefined ? undefined : this.directory.normalizePhone(number);

@@ -44,6 +44,7 @@ export class Metrics {
   readonly cacheLookups = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry] });
   readonly cacheLockWaits = new Counter({ name: 'c360_cache_lock_waits_total', help: 'Source calls that waited for another replica already calling for the same customer (stampede protection)', labelNames: ['source'], registers: [this.registry] });
   readonly cacheErrors = new Counter({ name: 'c360_cache_errors_total', help: 'Redis cache operations that failed or timed out (served without cache)', labelNames: ['operation'], registers: [this.registry] });
+  readonly batchCustomers = new Histogram({ name: 'c360_batch_customers', help: 'Customers carried by one batched look-up of a CRM (customers per call)', labelNames: ['source'], buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500], registers: [this.registry] });
   readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 
   constructor() {

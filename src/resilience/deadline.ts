@@ -1,16 +1,116 @@
 /**
- * Deadlines travel with the AbortSignal a call already carries: the aggregation registers when
- * its request must be answered, and the resilience layer never waits or retries past it.
+ * The one carrier of "by when": a Deadline is made once per answer (or per call that must end on
+ * its own) and passed down explicitly. It holds the epoch ms by which the answer is due (`at`),
+ * and makes what its users need on first use only: the AbortSignal that cancels the work (at `at`,
+ * or later when the work may run on to warm the cache, or when a parent signal aborts), and the
+ * promise the fan-out races against (`reached`). A cache hit makes neither.
+ *
+ * Where an interface carries only an AbortSignal (the connector seam, `@Resilient` methods), the
+ * signal is the deadline's own and `Deadline.of(signal)` gives the deadline back, so waits for
+ * rate-limit slots and retries never run past it.
  */
-const deadlines = new WeakMap<AbortSignal, number>();
-
-export function setDeadline(signal: AbortSignal, at: number | undefined): AbortSignal {
-  if (at !== undefined) deadlines.set(signal, at);
-  return signal;
+export interface DeadlineOptions {
+  /** When the signal aborts, if not at `at` (epoch ms; a call may run on after the answer was given). */
+  cancelAt?: number;
+  /** The signal also aborts when this one does (shutdown, a sibling call that failed). */
+  parent?: AbortSignal;
 }
 
+/** The deadline each signal was made for (only signals a Deadline made, or linked, are in it). */
+const owners = new WeakMap<AbortSignal, Deadline>();
+
+export class Deadline {
+  private controller: AbortController | undefined;
+  private cutoff: NodeJS.Timeout | undefined;
+  private detach: (() => void) | undefined;
+  private due: Promise<void> | undefined;
+  private cancelDue: (() => void) | undefined;
+
+  constructor(
+    /** Epoch ms by which the answer is due. */
+    readonly at: number,
+    private readonly options: DeadlineOptions = {},
+  ) {}
+
+  /** A deadline `ms` from now. */
+  static after(ms: number, options?: DeadlineOptions): Deadline {
+    return new Deadline(Date.now() + ms, options);
+  }
+
+  /** The deadline a signal was made for, if it was made by (or linked to) one. */
+  static of(signal: AbortSignal | undefined): Deadline | undefined {
+    return signal ? owners.get(signal) : undefined;
+  }
+
+  /** Ms left before `at` (never negative). */
+  remainingMs(now: number = Date.now()): number {
+    return Math.max(0, this.at - now);
+  }
+
+  /** Aborts at `cancelAt` (default `at`) or with the parent; made on first use. */
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const controller = new AbortController();
+    this.controller = controller;
+    owners.set(controller.signal, this);
+    const parent = this.options.parent;
+    if (parent?.aborted) {
+      controller.abort();
+      return controller.signal;
+    }
+    if (parent) {
+      const onAbort = () => this.abort();
+      parent.addEventListener('abort', onAbort, { once: true });
+      this.detach = () => parent.removeEventListener('abort', onAbort);
+    }
+    const cancelAt = this.options.cancelAt ?? this.at;
+    if (Number.isFinite(cancelAt)) {
+      this.cutoff = setTimeout(() => this.abort(), Math.max(0, cancelAt - Date.now()));
+      this.cutoff.unref();
+    }
+    return controller.signal;
+  }
+
+  /**
+   * Resolves once `at` has passed — judged after the I/O already waiting then has been read (see
+   * dueAfterPendingIo), so an answer already in a socket still counts as in time. One timer, made
+   * on first use.
+   */
+  get reached(): Promise<void> {
+    this.due ??= new Promise<void>((resolve) => {
+      this.cancelDue = dueAfterPendingIo(this.remainingMs(), resolve);
+    });
+    return this.due;
+  }
+
+  /** Ends the timers and listeners this deadline made (its signal no longer aborts by itself). Call it once its work is over. */
+  dispose(): void {
+    clearTimeout(this.cutoff);
+    this.detach?.();
+    this.cancelDue?.();
+    this.cutoff = this.detach = this.cancelDue = undefined;
+  }
+
+  /** Cancels the work; `reached` is left alone (it resolves at `at` whatever happened to the work). */
+  private abort(): void {
+    clearTimeout(this.cutoff);
+    this.detach?.();
+    this.cutoff = this.detach = undefined;
+    this.controller?.abort();
+  }
+}
+
+/** The deadline (epoch ms) a signal carries, if any: for layers that receive only the signal. */
 export function deadlineOf(signal: AbortSignal | undefined): number | undefined {
-  return signal ? deadlines.get(signal) : undefined;
+  return Deadline.of(signal)?.at;
+}
+
+/** A signal that aborts when either does, carrying the first one's deadline (e.g. calls that fail together). */
+export function linkedSignal(signal: AbortSignal, other: AbortSignal): AbortSignal {
+  const linked = AbortSignal.any([signal, other]);
+  const deadline = Deadline.of(signal);
+  if (deadline) owners.set(linked, deadline);
+  return linked;
 }
 
 /** Waits `ms`, or less if the signal aborts (resolves false then). */

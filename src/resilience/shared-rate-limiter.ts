@@ -124,6 +124,11 @@ export class SharedRateLimiter {
     this.localLimit = options.redis ? Math.max(1, Math.floor(options.points / options.expectedReplicas)) : options.points;
   }
 
+  /** Calls of this process waiting for a slot now. */
+  get waiters(): number {
+    return this.waiting;
+  }
+
   /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const deadline = deadlineOf(signal);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConnectorError } from '../connectors/connector.errors.js';
-import { setDeadline } from './deadline.js';
+import { Deadline } from './deadline.js';
 import { SourcePolicy } from './source-policy.js';
 
 function policy(overrides: Partial<ConstructorParameters<typeof SourcePolicy>[0]> = {}): SourcePolicy {
@@ -106,7 +106,7 @@ describe('retries', () => {
 
   it('gives up rather than retry past the deadline', async () => {
     const p = policy({ retry: { maxAttempts: 3, baseMs: 50 } });
-    const signal = setDeadline(new AbortController().signal, Date.now() + 500);
+    const signal = Deadline.after(500).signal;
     const call = vi.fn(fail('rate_limited', 2000));
     await expect(p.execute(call, signal, true)).rejects.toMatchObject({ kind: 'rate_limited' });
     expect(call).toHaveBeenCalledTimes(1);

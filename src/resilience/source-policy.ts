@@ -63,6 +63,11 @@ export class SourcePolicy {
     this.bulkhead = bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.queue);
   }
 
+  /** A call made now would wait: for a rate-limit slot, or for room in the bulkhead. Batching uses it to hold look-ups back and send them together. */
+  get saturated(): boolean {
+    return (this.options.limiter?.waiters ?? 0) > 0 || this.bulkhead.executionSlots === 0;
+  }
+
   get state(): BreakerState {
     switch (this.breaker.state) {
       case CircuitState.Closed:

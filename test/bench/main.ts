@@ -117,13 +117,13 @@ async function main(): Promise<void> {
   const rows: Row[] = results.flatMap((r) => r.rows);
   const notes = [...GENERAL_NOTES, ...results.flatMap((r) => r.notes), cpuNote(usage, info.cores), `Reproduce: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (one scenario: \`npm run bench -- <name>\`). Service logs of this run: ${join(options.out, 'logs')}.`];
   const markdown = resultsMarkdown(info, rows, notes);
-  const stormResult = results.find((r) => r.storm);
+  const rateCharts = results.flatMap((r) => r.storm ?? []);
   const svg = await benchSvg({
     title: 'Customer 360 middleware — npm run bench',
     subtitle: machineLine(info),
     latency: results.flatMap((r) => r.latency),
     markers: [{ ms: DEADLINE_MS, label: `deadline ${DEADLINE_MS} ms` }],
-    storm: stormResult?.storm ? { title: 'Rate-limit storm: calls per second each CRM received from 3 replicas (dashed: the limit)', charts: stormResult.storm } : undefined,
+    storm: rateCharts.length > 0 ? { title: 'Calls per second each CRM received from 3 replicas (dashed: its limit): rate-limit storm and shift change', charts: rateCharts } : undefined,
   });
   writeFileSync(join(options.out, 'results.md'), markdown);
   writeFileSync(join(options.out, 'bench.svg'), svg);

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { trustProxy } from '../../src/auth/ip-allowlist/client-ip.js';
 import { IpAllowlistConfig } from '../../src/auth/ip-allowlist/ip-allowlist.config.js';
 import { IpAllowlistGuard } from '../../src/auth/ip-allowlist/ip-allowlist.guard.js';
 import { IpAllowlistModule } from '../../src/auth/ip-allowlist/ip-allowlist.module.js';
@@ -61,12 +62,12 @@ interface Probe {
 
 const started: NestFastifyApplication[] = [];
 
-/** A minimal Nest app (Fastify, the real exception filter) with one guarded route, on 127.0.0.1. */
 /** A Genesys API address nobody listens on (a port the OS just handed out and took back), for probes that never refresh. */
 async function nowhere(): Promise<string> {
   return `http://127.0.0.1:${await freePort()}`;
 }
 
+/** A minimal Nest app (Fastify with trustProxy as createApp sets it, the real exception filter) with one guarded route, on 127.0.0.1. */
 async function startProbe(settings: Partial<IpAllowlistConfig>, genesysApiUrl?: string): Promise<Probe> {
   genesysApiUrl ??= await nowhere();
   const allowlist = Object.assign(new IpAllowlistConfig(), settings);
@@ -76,7 +77,7 @@ async function startProbe(settings: Partial<IpAllowlistConfig>, genesysApiUrl?: 
     controllers: [ProbeController],
   }).compile();
   const logs = new CapturingLogger();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: logs });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ trustProxy: trustProxy(allowlist.trustedProxyCidrs) }), { logger: logs });
   app.useGlobalFilters(new AllExceptionsFilter(pino({ level: 'silent' })));
   app.enableShutdownHooks();
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -12,8 +12,9 @@ function guard(settings: Partial<IpAllowlistConfig>, fetched: string[] = []): Ip
   return new IpAllowlistGuard(config, refresher);
 }
 
-function context(remoteAddress: string | undefined, headers: Record<string, string | string[]> = {}): ExecutionContext {
-  const request = { id: 'corr-1', headers, raw: { socket: { remoteAddress } } };
+/** A Fastify request as the guard sees it: `ip` is what Fastify's trustProxy made of the peer and X-Forwarded-For. */
+function context(remoteAddress: string | undefined, headers: Record<string, string | string[]> = {}, ip: string | undefined = remoteAddress): ExecutionContext {
+  const request = { id: 'corr-1', headers, ip, raw: { socket: { remoteAddress } } };
   return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 }
 
@@ -63,19 +64,21 @@ describe('IpAllowlistGuard', () => {
     expect(guard({ iprangesRefreshMs: 60_000 }, ['127.0.0.1/32']).canActivate(context('127.0.0.1'))).toBe(true);
   });
 
-  it('believes X-Forwarded-For only from a trusted proxy', () => {
-    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const trusting = guard({ allowedCidrs: ['10.0.0.0/8'], trustedProxyCidrs: ['127.0.0.1/32'] });
-    expect(trusting.canActivate(context('127.0.0.1', { 'x-forwarded-for': '10.1.2.3' }))).toBe(true);
-    expect(() => trusting.canActivate(context('127.0.0.1', { 'x-forwarded-for': '10.1.2.3, 203.0.113.9' }))).toThrow(ForbiddenPolicyException);
-    expect(() => guard({ allowedCidrs: ['10.0.0.0/8'] }).canActivate(context('127.0.0.1', { 'x-forwarded-for': '10.1.2.3' }))).toThrow(ForbiddenPolicyException);
+  it('judges the client Fastify determined (request.ip), not the proxy in front of it', () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const g = guard({ allowedCidrs: ['10.0.0.0/8'] });
+    expect(g.canActivate(context('127.0.0.1', { 'x-forwarded-for': '10.1.2.3' }, '10.1.2.3'))).toBe(true);
+    expect(g.canActivate(context('127.0.0.1', {}, '::ffff:10.1.2.3'))).toBe(true);
+    expect(() => g.canActivate(context('10.0.0.1', { 'x-forwarded-for': '10.1.2.3, 203.0.113.9' }, '203.0.113.9'))).toThrow(ForbiddenPolicyException);
+    expect(warn).toHaveBeenLastCalledWith(expect.objectContaining({ clientIp: '203.0.113.9', peer: '10.0.0.1' }));
   });
 
   it('refuses when the client cannot be known', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const g = guard({ allowedCidrs: ['0.0.0.0/0', '::/0'], trustedProxyCidrs: ['127.0.0.1/32'] });
+    const g = guard({ allowedCidrs: ['0.0.0.0/0', '::/0'] });
     expect(() => g.canActivate(context(undefined))).toThrow(ForbiddenPolicyException);
-    expect(() => g.canActivate(context('127.0.0.1', { 'x-forwarded-for': 'unknown' }))).toThrow(ForbiddenPolicyException);
+    // behind a trusted proxy that forwarded something that is not an address
+    expect(() => g.canActivate(context('127.0.0.1', { 'x-forwarded-for': 'unknown' }, 'unknown'))).toThrow(ForbiddenPolicyException);
     expect(warn).toHaveBeenLastCalledWith(expect.objectContaining({ clientIp: 'unknown', peer: '127.0.0.1' }));
   });
 });

@@ -1,15 +1,16 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AddressSet } from './cidr.js';
-import { clientIp } from './client-ip.js';
+import { clientAddress } from './client-ip.js';
 import { ForbiddenPolicyException } from './forbidden-policy.exception.js';
 import { IpAllowlistConfig } from './ip-allowlist.config.js';
 import { IpRangesRefresher } from './ip-ranges.refresher.js';
 
 /**
  * Lets a request through only from an allowed network: GENESYS_ALLOWED_CIDRS plus the Genesys
- * IP ranges the refresher keeps. The client is the socket's peer, or — behind a trusted proxy
- * (TRUSTED_PROXY_CIDRS) — the first untrusted hop of X-Forwarded-For read from the right. With
+ * IP ranges the refresher keeps. The client is `request.ip` as Fastify determined it: the socket's
+ * peer, or — behind a trusted proxy (TRUSTED_PROXY_CIDRS, Fastify's `trustProxy`, see
+ * client-ip.ts) — the first untrusted hop of X-Forwarded-For read from the right. With
  * neither networks nor a refresh configured the allowlist is off. A refusal (or an unknowable
  * client) is a plain `403 {"error":"Forbidden"}`.
  */
@@ -17,14 +18,12 @@ import { IpRangesRefresher } from './ip-ranges.refresher.js';
 export class IpAllowlistGuard implements CanActivate {
   private readonly logger = new Logger(IpAllowlistGuard.name);
   private readonly allowed: AddressSet;
-  private readonly trusted: AddressSet;
 
   constructor(
     private readonly config: IpAllowlistConfig,
     private readonly ranges: IpRangesRefresher,
   ) {
     this.allowed = AddressSet.parse(config.allowedCidrs);
-    this.trusted = AddressSet.parse(config.trustedProxyCidrs);
   }
 
   /** The decision alone: is this client address allowed right now? */
@@ -37,7 +36,7 @@ export class IpAllowlistGuard implements CanActivate {
     if (!this.config.enabled) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const peer = request.raw.socket?.remoteAddress;
-    const client = clientIp(peer, request.headers['x-forwarded-for'], this.trusted);
+    const client = clientAddress(request);
     if (this.allows(client)) return true;
     this.logger.warn({ msg: 'address refused', clientIp: client ?? 'unknown', peer: peer ?? 'unknown', correlationId: request.id });
     throw new ForbiddenPolicyException();

@@ -43,7 +43,7 @@ export class SalesforceClient implements OnApplicationShutdown {
 
   /** Runs a SOQL query and follows `nextRecordsUrl` (bounded) to collect every record. */
   async query(soql: string, signal: AbortSignal): Promise<Record<string, unknown>[]> {
-    const first = queryRecords(await this.get(`/services/data/${this.config.apiVersion}/query`, { q: soql }, signal));
+    const first = queryRecords(await this.get(this.queryTarget(soql), undefined, signal));
     const records = [...first.records];
     let next = first.nextRecordsUrl;
     for (let page = 1; next !== undefined && page < MAX_PAGES; page++) {
@@ -52,6 +52,11 @@ export class SalesforceClient implements OnApplicationShutdown {
       next = more.nextRecordsUrl;
     }
     return records;
+  }
+
+  /** The request target a query is sent as, exactly (what the URI bound applies to). */
+  queryTarget(soql: string): string {
+    return `/services/data/${this.config.apiVersion}/query?q=${encodeURIComponent(soql)}`;
   }
 
   async search(sosl: string, signal: AbortSignal): Promise<Record<string, unknown>[]> {

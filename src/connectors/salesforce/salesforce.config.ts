@@ -50,4 +50,16 @@ export class SalesforceConfig {
   @Min(50)
   @Max(60_000)
   timeoutMs = 700;
+
+  @Env('SALESFORCE_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one Salesforce call carries when look-ups are batched (1 turns batching off)' })
+  @IsInt()
+  @Min(1)
+  @Max(2000)
+  batchMaxCustomers = 300;
+
+  @Env('SALESFORCE_MAX_URL_BYTES', { doc: 'Longest request target sent to Salesforce; a batch is split below it (Salesforce allows 16,384 bytes of URI and headers)' })
+  @IsInt()
+  @Min(1024)
+  @Max(65_536)
+  maxUrlBytes = 14000;
 }

@@ -5,7 +5,7 @@ import type { AccountFields } from './salesforce.query.js';
 
 type SfRecord = Record<string, unknown>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /** `{ totalSize, done, records }` → the records (shape-checked). */
 export function queryRecords(body: unknown): { records: SfRecord[]; nextRecordsUrl?: string } {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSoql, type Condition } from '../../../test/sandbox/salesforce/soql.js';
 import { parseSosl } from '../../../test/sandbox/salesforce/sosl.js';
-import { accountByCustomerNumber, accountsByEmail, accountsByPhone, soqlString, soslTerm, type AccountFields } from './salesforce.query.js';
+import { accountByCustomerNumber, accountsByCustomerNumbers, accountsByEmail, accountsByPhone, soqlString, soslTerm, type AccountFields } from './salesforce.query.js';
 
 const F: AccountFields = {
   customerNumberField: 'Customer_Number__c',
@@ -193,5 +193,19 @@ describe('SOSL round trip through the simulator parser', () => {
       const value = `x${raw}y`;
       expect(parseSosl(accountsByPhone(F, value, 3)).term).toBe(value);
     }
+  });
+});
+
+describe('accountsByCustomerNumbers (one SOQL for many customers)', () => {
+  it('is one IN list of escaped literals that the SOQL parser reads back as exactly those values, the customer number selected', () => {
+    const numbers = ['0010100001', "0010'2", 'back\\slash', 'x OR Name != null'];
+    const q = parseSoql(accountsByCustomerNumbers(F, numbers));
+    expect(q.fields.map((f) => f.name)).toContain('Customer_Number__c');
+    const where = q.where as Extract<Condition, { type: 'in' }>;
+    expect(where.type).toBe('in');
+    expect(where.negated).toBe(false);
+    expect(where.field.name).toBe('Customer_Number__c');
+    expect(where.values.map((v) => (v.kind === 'string' ? v.value : v.kind))).toEqual(numbers);
+    expect(q.limit).toBeNull();
   });
 });

@@ -56,3 +56,8 @@ export function accountsByEmail(f: AccountFields, email: string, limit: number):
 export function accountsByPhone(f: AccountFields, e164: string, limit: number): string {
   return `FIND {${soslTerm(e164)}} IN PHONE FIELDS RETURNING Account(Id, ${f.customerNumberField}) LIMIT ${limit}`;
 }
+
+/** Many customers' accounts in one SOQL (`IN` list); the customer number is selected to tell the rows apart. */
+export function accountsByCustomerNumbers(f: AccountFields, customerNumbers: readonly string[]): string {
+  return `SELECT Id, Name, Phone, ${f.emailField}, ${f.loyaltyTierField}, ${f.lastInteractionField}, ${f.customerNumberField} FROM Account WHERE ${f.customerNumberField} IN (${customerNumbers.map(soqlString).join(', ')})`;
+}

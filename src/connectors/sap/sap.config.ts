@@ -59,4 +59,16 @@ export class SapConfig {
   @Min(50)
   @Max(60_000)
   timeoutMs = 700;
+
+  @Env('SAP_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one SAP call carries when look-ups are batched (1 turns batching off)' })
+  @IsInt()
+  @Min(1)
+  @Max(2000)
+  batchMaxCustomers = 100;
+
+  @Env('SAP_MAX_URL_BYTES', { doc: 'Longest request target sent to the SAP gateway; a batch is split below it, leaving room for the $skiptoken a gateway adds (8,192 bytes is a common gateway bound)' })
+  @IsInt()
+  @Min(1024)
+  @Max(65_536)
+  maxUrlBytes = 7000;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filterPredicate, parseFilter, parseKeyPredicate, type EntitySchema } from '../../../test/sandbox/sap/odata-filter.js';
-import { BUSINESS_PARTNER_SERVICE, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsUrl, queryString } from './sap.query.js';
+import { BUSINESS_PARTNER_SERVICE, customersUrl, customerUrl, keyPredicate, nextOpenItemsUrl, odataString, OPEN_ITEMS_SERVICE, openItemsOfUrl, openItemsUrl, queryString } from './sap.query.js';
 
 /** Splits `path?query` and decodes each parameter strictly (a '+' would stay a '+', not a space). */
 function splitUrl(url: string): { path: string; params: Array<[string, string]> } {
@@ -154,5 +154,31 @@ describe('OData round trip through the simulator filter parser', () => {
     const key = decodeURIComponent(path.slice(prefix.length, -1));
     expect(parseKeyPredicate(key)).toEqual({ kind: 'single', value });
     expect(params.map(([k]) => k)).toEqual(['$select', '$format', 'sap-client']);
+  });
+});
+
+describe('batched reads (an or-chain: OData V2 has no in)', () => {
+  const numbers = ['0010100001', "O'Brien", '0010100003'];
+
+  it('customersUrl filters A_Customer on every customer number, quotes doubled', () => {
+    const url = new URL(customersUrl(numbers, '100'), 'http://x');
+    expect(url.pathname).toBe(`${BUSINESS_PARTNER_SERVICE}/A_Customer`);
+    expect(url.searchParams.get('$filter')).toBe("Customer eq '0010100001' or Customer eq 'O''Brien' or Customer eq '0010100003'");
+    expect(url.searchParams.get('$select')).toContain('Customer');
+    expect(url.searchParams.get('sap-client')).toBe('100');
+  });
+
+  it('openItemsOfUrl keeps the open-item condition outside the parenthesized or-chain and selects the customer', () => {
+    const url = new URL(openItemsOfUrl(numbers, '100'), 'http://x');
+    expect(url.searchParams.get('$filter')).toBe("(Customer eq '0010100001' or Customer eq 'O''Brien' or Customer eq '0010100003') and IsCleared eq false");
+    expect(url.searchParams.get('$select')).toBe('Customer,AmountInCompanyCodeCurrency,CompanyCodeCurrency');
+    expect(url.searchParams.get('$inlinecount')).toBe('allpages');
+  });
+
+  it('a batch of one is the single-customer query, and a next link must keep the same batch', () => {
+    expect(openItemsOfUrl(['0010100001'], '100').replace('Customer%2C', '')).toBe(openItemsUrl('0010100001', '100'));
+    const next = `${openItemsOfUrl(numbers, '100')}&$skiptoken=100`;
+    expect(nextOpenItemsUrl(next, numbers, '100')).toBeDefined();
+    expect(nextOpenItemsUrl(next, numbers.slice(0, 2), '100')).toBeUndefined();
   });
 });

@@ -30,8 +30,14 @@ export function customerUrl(customerNumber: string, sapClient: string): string {
 
 const OPEN_ITEMS_PATH = `${OPEN_ITEMS_SERVICE}/A_OperationalAcctgDocItemCube`;
 
-function openItemsFilter(customerNumber: string): string {
-  return `Customer eq ${odataString(customerNumber)} and IsCleared eq false`;
+/** `Customer eq 'a'`, or `(Customer eq 'a' or Customer eq 'b')` for several (OData V2 has no `in`). */
+function customerIs(customerNumbers: readonly string[]): string {
+  const terms = customerNumbers.map((c) => `Customer eq ${odataString(c)}`);
+  return terms.length === 1 ? terms[0]! : `(${terms.join(' or ')})`;
+}
+
+function openItemsFilter(customerNumbers: string | readonly string[]): string {
+  return `${customerIs(typeof customerNumbers === 'string' ? [customerNumbers] : customerNumbers)} and IsCleared eq false`;
 }
 
 /**
@@ -60,21 +66,59 @@ export function openItemsUrl(customerNumber: string, sapClient: string): string 
  * never follow a link elsewhere. It must address the open-items collection with the same `$filter`
  * (the same customer) and this client.
  */
-export function nextOpenItemsUrl(next: string, customerNumber: string, sapClient: string): string | undefined {
+export function nextOpenItemsUrl(next: string, customerNumber: string | readonly string[], sapClient: string): string | undefined {
+  return nextPageUrl(next, OPEN_ITEMS_PATH, openItemsFilter(customerNumber), sapClient);
+}
+
+/** The gateway's next link of a batched customer read (same rules as {@link nextOpenItemsUrl}). */
+export function nextCustomersUrl(next: string, customerNumbers: readonly string[], sapClient: string): string | undefined {
+  return nextPageUrl(next, CUSTOMERS_PATH, customersFilter(customerNumbers), sapClient);
+}
+
+function nextPageUrl(next: string, path: string, filter: string, sapClient: string): string | undefined {
   let url: URL;
   try {
     url = new URL(next, 'http://gateway.invalid');
   } catch {
     return undefined;
   }
-  if (!url.pathname.endsWith(OPEN_ITEMS_PATH) || url.searchParams.get('$filter') !== openItemsFilter(customerNumber)) return undefined;
+  if (!url.pathname.endsWith(path) || url.searchParams.get('$filter') !== filter) return undefined;
   const client = url.searchParams.get('sap-client');
   if (client !== null && client !== sapClient) return undefined;
   const query = url.search.slice(1);
-  return `${OPEN_ITEMS_PATH}?${query}${client === null ? `&${queryString([['sap-client', sapClient]])}` : ''}`;
+  return `${path}?${query}${client === null ? `&${queryString([['sap-client', sapClient]])}` : ''}`;
 }
 
 /** The entity path of a customer (for writes). */
 export function customerPath(customerNumber: string, sapClient: string): string {
   return `${BUSINESS_PARTNER_SERVICE}/A_Customer${keyPredicate(customerNumber)}?${queryString([['sap-client', sapClient]])}`;
+}
+
+/** Many customers' master records in one read (an `or` chain on `A_Customer`). */
+export function customersUrl(customerNumbers: readonly string[], sapClient: string): string {
+  const q = queryString([
+    ['$filter', customersFilter(customerNumbers)],
+    ['$select', 'Customer,CustomerName,CustomerFullName,DeletionIndicator'],
+    ['$format', 'json'],
+    ['sap-client', sapClient],
+  ]);
+  return `${CUSTOMERS_PATH}?${q}`;
+}
+
+const CUSTOMERS_PATH = `${BUSINESS_PARTNER_SERVICE}/A_Customer`;
+
+function customersFilter(customerNumbers: readonly string[]): string {
+  return customerNumbers.map((c) => `Customer eq ${odataString(c)}`).join(' or ');
+}
+
+/** Many customers' open items in one read (paged like one customer's); the customer is selected to tell them apart. */
+export function openItemsOfUrl(customerNumbers: readonly string[], sapClient: string): string {
+  const q = queryString([
+    ['$filter', openItemsFilter(customerNumbers)],
+    ['$select', 'Customer,AmountInCompanyCodeCurrency,CompanyCodeCurrency'],
+    ['$inlinecount', 'allpages'],
+    ['$format', 'json'],
+    ['sap-client', sapClient],
+  ]);
+  return `${OPEN_ITEMS_PATH}?${q}`;
 }

@@ -48,4 +48,16 @@ export class ServiceNowConfig {
   @Min(50)
   @Max(60_000)
   timeoutMs = 700;
+
+  @Env('SERVICENOW_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one ServiceNow call carries when look-ups are batched (1 turns batching off)' })
+  @IsInt()
+  @Min(1)
+  @Max(2000)
+  batchMaxCustomers = 200;
+
+  @Env('SERVICENOW_MAX_URL_BYTES', { doc: 'Longest request target sent to ServiceNow; a batch is split below it (8,192 bytes is the conservative bound)' })
+  @IsInt()
+  @Min(1024)
+  @Max(65_536)
+  maxUrlBytes = 7500;
 }

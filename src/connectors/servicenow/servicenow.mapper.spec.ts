@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../connector.errors.js';
-import { statsCount, tableRecords, toCustomerPartial } from './servicenow.mapper.js';
+import { groupedCounts, statsCount, tableRecords, toCustomerPartial } from './servicenow.mapper.js';
 
 function expectBadResponse(fn: () => unknown): void {
   try {
@@ -47,5 +47,22 @@ describe('tableRecords', () => {
 describe('toCustomerPartial', () => {
   it('carries the open ticket count', () => {
     expect(toCustomerPartial(4)).toEqual({ openTickets: 4 });
+  });
+});
+
+describe('groupedCounts', () => {
+  it('reads one count per group value; a value with no records has no entry', () => {
+    const body = { result: [{ stats: { count: '3' }, groupby_fields: [{ field: 'company.u_customer_number', value: '0010100001' }] }, { stats: { count: '25' }, groupby_fields: [{ field: 'company.u_customer_number', value: '0010100002' }] }] };
+    expect(groupedCounts(body)).toEqual(new Map([['0010100001', 3], ['0010100002', 25]]));
+    expect(groupedCounts({ result: [] })).toEqual(new Map());
+  });
+
+  it.each([
+    ['an ungrouped result', { result: { stats: { count: '3' } } }],
+    ['a count that is a number', { result: [{ stats: { count: 3 }, groupby_fields: [{ field: 'f', value: 'v' }] }] }],
+    ['no group value', { result: [{ stats: { count: '3' }, groupby_fields: [] }] }],
+    ['null', null],
+  ])('refuses %s as a bad response', (_name, body) => {
+    expectBadResponse(() => groupedCounts(body));
   });
 });

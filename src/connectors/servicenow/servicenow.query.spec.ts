@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileEncodedQuery, parseEncodedQuery, type FieldResolver } from '../../../test/sandbox/servicenow/encoded-query.js';
-import { activeIncidentsOfCustomer, companyByCustomerNumber, companyUrl, encodedValue, openTicketCountUrl } from './servicenow.query.js';
+import { activeIncidentsOfCustomer, companiesUrl, companyByCustomerNumber, companyUrl, encodedValue, openTicketCountsUrl, openTicketCountUrl } from './servicenow.query.js';
 
 const FIELD = 'u_customer_number';
 
@@ -126,5 +126,30 @@ describe('round trip through the simulator encoded-query parser', () => {
     const widened = compileEncodedQuery(`active=true^company.${FIELD}=nobody^ORactive=true`, resolveIncident);
     expect(widened.matches({ active: 'true', company: { u_customer_number: 'someone-else' } })).toBe(true);
     expect(() => activeIncidentsOfCustomer(FIELD, 'nobody^ORactive=true')).toThrow(RangeError);
+  });
+});
+
+describe('batched reads (one call for many customers)', () => {
+  const numbers = ['0010100001', '0010100002', 'ACME-42'];
+
+  it('companiesUrl asks for exactly those customer numbers with an IN list, the number returned to tell rows apart', () => {
+    const url = new URL(companiesUrl(FIELD, numbers), 'http://x');
+    expect(url.pathname).toBe('/api/now/table/core_company');
+    expect(url.searchParams.get('sysparm_query')).toBe(`${FIELD}IN0010100001,0010100002,ACME-42`);
+    expect(url.searchParams.get('sysparm_fields')).toBe(`sys_id,name,${FIELD}`);
+    expect(url.searchParams.get('sysparm_limit')).toBe('3');
+    expect(parseEncodedQuery(url.searchParams.get('sysparm_query') ?? '')).toMatchObject({ groups: [[[{ kind: 'condition', condition: { field: FIELD, operator: 'IN', value: numbers.join(',') } }]]] });
+  });
+
+  it('openTicketCountsUrl groups the active incident count by the dot-walked customer number', () => {
+    const url = new URL(openTicketCountsUrl(FIELD, numbers), 'http://x');
+    expect(url.pathname).toBe('/api/now/stats/incident');
+    expect(url.searchParams.get('sysparm_group_by')).toBe(`company.${FIELD}`);
+    expect(url.searchParams.get('sysparm_query')).toBe(`active=true^company.${FIELD}IN${numbers.join(',')}`);
+  });
+
+  it.each([['a,b'], ['a^ORb'], ['a b']])('refuses %j as one of the values (it would widen the list)', (bad) => {
+    expect(() => companiesUrl(FIELD, ['0010100001', bad])).toThrow(RangeError);
+    expect(() => openTicketCountsUrl(FIELD, [bad])).toThrow(RangeError);
   });
 });

@@ -38,3 +38,22 @@ export function openTicketCountUrl(field: string, customerNumber: string): strin
     ['sysparm_query', activeIncidentsOfCustomer(field, customerNumber)],
   ])}`;
 }
+
+/** Many customers' companies in one Table API read (`<field>IN a,b,c`). */
+export function companiesUrl(field: string, customerNumbers: readonly string[]): string {
+  return `/api/now/table/core_company?${queryString([
+    ['sysparm_query', `${field}IN${customerNumbers.map(encodedValue).join(',')}`],
+    ['sysparm_fields', `sys_id,name,${field}`],
+    ['sysparm_limit', String(customerNumbers.length)],
+    ['sysparm_exclude_reference_link', 'true'],
+  ])}`;
+}
+
+/** Many customers' active incident counts in one Aggregate API call, grouped by the company's customer number (dot-walked). */
+export function openTicketCountsUrl(field: string, customerNumbers: readonly string[]): string {
+  return `/api/now/stats/incident?${queryString([
+    ['sysparm_count', 'true'],
+    ['sysparm_group_by', `company.${field}`],
+    ['sysparm_query', `active=true^company.${field}IN${customerNumbers.map(encodedValue).join(',')}`],
+  ])}`;
+}

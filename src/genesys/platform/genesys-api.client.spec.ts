@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConnectorError } from '../../connectors/connector.errors.js';
-import { setDeadline } from '../../resilience/deadline.js';
+import { Deadline } from '../../resilience/deadline.js';
 import { RESILIENT } from '../../resilience/resilient.decorator.js';
 import { GenesysConfig } from '../genesys.config.js';
 import { GenesysApiClient } from './genesys-api.client.js';
@@ -248,7 +248,7 @@ describe('GenesysApiClient.createCall', () => {
 
   it('does not start a wait that would end past the deadline', async () => {
     const h = harness([rateLimited(30)]);
-    const signal = setDeadline(new AbortController().signal, Date.now() + 5000);
+    const signal = Deadline.after(5000).signal;
     await expect(h.client.createCall('+1', signal)).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 30_000 });
     expect(h.seen).toHaveLength(1);
   });

@@ -1,0 +1,250 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { FetchResult } from '../connectors/connector.js';
+import { Metrics } from '../observability/metrics.js';
+import { Deadline } from '../resilience/deadline.js';
+import { ReplicaLock } from './replica-lock.js';
+import { SourceCache, type CachedParts, type CachedSource, type Generation } from './source-cache.js';
+
+/**
+ * How long one source call may take, as the use case sets it: its answer is awaited for `answerMs`
+ * (rate-limit waits and retries fit in that), and it may run on `lateMs` more to land in the cache.
+ * A port: the cache declares it, the aggregation provides it from its settings.
+ */
+export abstract class FetchBudget {
+  abstract readonly answerMs: number;
+  abstract readonly lateMs: number;
+}
+
+/**
+ * Calls a source for one customer. It is given its own deadline (its signal cancels the call);
+ * a failure rejects with an error whose `kind` names it ('timeout', 'rate_limited', …) — anything
+ * else counts as 'unavailable' and is logged.
+ */
+export type SourceFetch = (deadline: Deadline) => Promise<FetchResult>;
+
+/** A source's answer, live or kept: `cache` says where it came from. */
+export interface Answered {
+  outcome: 'answered';
+  entry: CachedSource;
+  /** hit: a fresh cached copy; miss: a call of this process; wait: another replica's call. */
+  cache: 'hit' | 'miss' | 'wait';
+  latencyMs: number;
+}
+
+/** The source could not answer in time: why, and the copy kept from its last answer (within the grace period), if any. */
+export interface Unanswered {
+  outcome: 'failed';
+  /** The failure's kind ('timeout' when the answer's deadline passed first). */
+  reason: string;
+  latencyMs: number;
+  stale?: CachedSource;
+}
+
+export type Resolution = Answered | Unanswered;
+
+/** A failure told by the replica that made the call. */
+class FailedElsewhere extends Error {
+  constructor(readonly kind: string) {
+    super('failed on the replica that made the call');
+  }
+}
+
+/** A call running in this process, and whether it got its entry by waiting for another replica. */
+interface Flight {
+  entry: CachedSource;
+  via: 'miss' | 'wait';
+}
+
+/**
+ * The cache policy, whole: `resolve` answers one source's part of one customer by the deadline.
+ *
+ *   read (one round trip per customer for every source resolved in the same turn)
+ *   → fresh: a hit
+ *   → else one call per source and customer at a time: joined in this process, and across
+ *     replicas through a Redis lock (the others wait for the holder's "landed" message, then read)
+ *   → the call's answer, or at the deadline (or on failure) the kept copy as stale, or the failure.
+ *
+ * A call that misses the answer's deadline runs on within the late budget and its answer still lands
+ * in the cache (the late write). A write is skipped when the customer was invalidated since the
+ * read (the generation guard): that change wins, as the fetched data may predate it.
+ *
+ * Seams for what comes next: a near (in-process) tier fits in `read`/`store`; a batched per-source
+ * fetch fits behind `SourceFetch` (calls for many customers, one per key here).
+ */
+@Injectable()
+export class ProfileCache implements OnApplicationShutdown {
+  private readonly logger = new Logger(ProfileCache.name);
+  /** Calls joined by requests in this process, by source and customer. */
+  private readonly inflight = new Map<string, Promise<Flight>>();
+  /** Every call still running, joined or not (an invalidation unlists a call from `inflight`, not from here). */
+  private readonly running = new Set<Promise<unknown>>();
+  /** Cache writes still running (answers do not wait for them). */
+  private readonly writes = new Set<Promise<void>>();
+  /** Reads asked for in this turn, one per customer, sent together. */
+  private readonly reads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly store: SourceCache,
+    private readonly lock: ReplicaLock,
+    private readonly budget: FetchBudget,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** The longest a call may run: its answer time plus the late budget (also the lock's lifetime and a waiter's patience). */
+  private get budgetMs(): number {
+    return this.budget.answerMs + this.budget.lateMs;
+  }
+
+  async resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline): Promise<Resolution> {
+    const { parts, generation } = await this.read(customerId, source);
+    const cached = parts.get(source);
+    const started = Date.now();
+    if (cached && this.store.isFresh(cached, started)) {
+      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
+    }
+    this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
+    let flight: Flight | undefined;
+    try {
+      flight = await Promise.race([this.call(source, customerId, fetch, generation), deadline.reached.then(() => undefined)]);
+    } catch (err) {
+      const kind = kindOf(err);
+      if (kind === undefined) this.logger.error({ msg: 'source call failed unexpectedly', source, err });
+      return this.unanswered(cached, kind ?? 'unavailable', Date.now() - started);
+    }
+    if (!flight) return this.unanswered(cached, 'timeout', Date.now() - started);
+    return { outcome: 'answered', entry: flight.entry, cache: flight.via, latencyMs: Date.now() - started };
+  }
+
+  /**
+   * Forgets everything known about a customer, on every replica: the cached parts (a new
+   * generation, so calls running now cannot write theirs back), and this process's running calls
+   * (new requests start fresh ones instead of joining old ones). Throws InvalidationDeferred when
+   * Redis cannot take it now (it is retried in the background).
+   */
+  async invalidate(customerId: string, sources: string[]): Promise<void> {
+    for (const source of sources) this.inflight.delete(flightKey(source, customerId));
+    await this.store.invalidate(customerId, sources, this.budgetMs);
+  }
+
+  /** Resolves once every call running now (late ones included) has settled and its write is done. */
+  async whenIdle(): Promise<void> {
+    while (this.running.size > 0 || this.writes.size > 0) await Promise.allSettled([...this.running, ...this.writes]);
+  }
+
+  onApplicationShutdown(): void {
+    this.shutdown.abort();
+  }
+
+  /** The customer's cached parts and generation; every source asked for in this turn shares one round trip. */
+  private read(customerId: string, source: string): Promise<CachedParts> {
+    let pending = this.reads.get(customerId);
+    if (!pending) {
+      const sources = new Set<string>();
+      const parts = Promise.resolve().then(() => {
+        this.reads.delete(customerId);
+        return this.store.getAll(customerId, [...sources]);
+      });
+      pending = { sources, parts };
+      this.reads.set(customerId, pending);
+    }
+    pending.sources.add(source);
+    return pending.parts;
+  }
+
+  /** One live call per source and customer at a time in this process: later requests join the running one. */
+  private call(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<Flight> {
+    const key = flightKey(source, customerId);
+    const joined = this.inflight.get(key);
+    if (joined) return joined;
+    const flight = this.singleFlight(source, customerId, fetch, generation);
+    this.inflight.set(key, flight);
+    this.running.add(flight);
+    const done = () => {
+      this.running.delete(flight);
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    };
+    // the request may have stopped waiting (deadline); a late failure is then only counted
+    flight.then(done, done);
+    return flight;
+  }
+
+  /** Across replicas: the lock holder calls, the others wait for its result (bounded by the budget). */
+  private async singleFlight(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<Flight> {
+    const name = `${source}:${customerId}`;
+    const lease = await this.lock.acquire(name, this.budgetMs);
+    if (lease !== 'held-elsewhere') {
+      try {
+        const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation);
+        // the answer need not wait for the cache write; replicas waiting on the lock do
+        void stored.then(() => lease.release('ok'));
+        return { entry, via: 'miss' };
+      } catch (err) {
+        void lease.release(kindOf(err) ?? 'unavailable');
+        throw err;
+      }
+    }
+    // another replica is calling: wait for it (subscribe first, then look, so nothing is missed)
+    this.metrics.cacheLockWaits.inc({ source });
+    const waiter = await this.lock.subscribe(name);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const already = await this.store.read(customerId, source);
+      // the cache cannot be read: the holder's result could not be seen either, so call ourselves
+      if (already === 'unavailable') return { entry: (await this.fetchAndStore(source, customerId, fetch, generation)).entry, via: 'miss' };
+      if (already && this.store.isFresh(already, Date.now())) return { entry: already, via: 'wait' };
+      const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
+      const landed = await this.store.get(customerId, source);
+      if (landed && this.store.isFresh(landed, Date.now())) return { entry: landed, via: 'wait' };
+      if (outcome !== 'ok' && outcome !== 'unknown') throw new FailedElsewhere(outcome);
+      // the holder said ok but nothing fresh is there (its write failed, or the customer was invalidated), or pub/sub is down
+      return { entry: (await this.fetchAndStore(source, customerId, fetch, generation)).entry, via: 'miss' };
+    } finally {
+      clearTimeout(timer);
+      waiter.cancel();
+    }
+  }
+
+  /**
+   * Calls the source with a deadline of its own (it may serve several requests): waits and retries
+   * fit the answer time from now; the signal cuts the call at the end of the late budget, or at
+   * shutdown. Resolves with the entry as soon as the source answers, and `stored` once it is cached.
+   */
+  private async fetchAndStore(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<{ entry: CachedSource; stored: Promise<void> }> {
+    const now = Date.now();
+    const deadline = new Deadline(now + this.budget.answerMs, { cancelAt: now + this.budgetMs, parent: this.shutdown.signal });
+    try {
+      const result = await fetch(deadline);
+      const fetchedAt = Date.now();
+      const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt } : { found: false, fetchedAt };
+      return { entry, stored: this.write(customerId, source, entry, generation) };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** The late write: it runs on whether or not anyone still waits for the answer. */
+  private write(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
+    const write = this.store.put(customerId, source, entry, generation);
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+    return write;
+  }
+
+  private unanswered(cached: CachedSource | undefined, reason: string, latencyMs: number): Unanswered {
+    if (!cached) return { outcome: 'failed', reason, latencyMs };
+    this.metrics.cacheLookups.inc({ cache: 'source', result: 'stale' });
+    return { outcome: 'failed', reason, latencyMs, stale: cached };
+  }
+}
+
+/** A failure's kind as answers and waiting replicas name it; undefined for an error without one (a bug somewhere below). */
+function kindOf(err: unknown): string | undefined {
+  const kind = (err as { kind?: unknown } | null | undefined)?.kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
+
+function flightKey(source: string, customerId: string): string {
+  return `${source}\u0000${customerId}`;
+}

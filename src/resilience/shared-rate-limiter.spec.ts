@@ -1,0 +1,182 @@
+import { Logger } from '@nestjs/common';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Redis } from '../cache/redis.provider.js';
+import { Deadline } from './deadline.js';
+import { SharedRateLimiter, type RateLimitOptions } from './shared-rate-limiter.js';
+
+/**
+ * The limiter's own rules, on one process's in-memory counts and a fake clock: aligned windows,
+ * the guard band at a window's end, waiting within the budget and the deadline, the queue bound,
+ * pauses, and the fall-back share when Redis is away. The count shared through Redis, across
+ * processes, is test/integration/rate-limiter.test.ts.
+ */
+
+/** The start of an aligned second. */
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function limiter(options: Partial<RateLimitOptions> = {}) {
+  const hooks = { waits: 0, refusals: 0, fallbacks: 0 };
+  const l = new SharedRateLimiter({
+    source: 'salesforce',
+    points: 3,
+    durationSec: 1,
+    redis: null,
+    keyPrefix: 'c360',
+    expectedReplicas: 3,
+    maxWaitMs: 0,
+    opTimeoutMs: 100,
+    maxQueue: 10,
+    onWait: () => hooks.waits++,
+    onRefuse: () => hooks.refusals++,
+    onFallback: () => hooks.fallbacks++,
+    ...options,
+  });
+  return { l, hooks };
+}
+
+/** How many of `n` immediate acquires are granted. */
+async function granted(l: SharedRateLimiter, n: number): Promise<number> {
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    await l.acquire().then(
+      () => ok++,
+      () => undefined,
+    );
+  }
+  return ok;
+}
+
+/** Whether `p` has settled after fake time moved by `ms`. */
+async function settledAfter(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  void p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await vi.advanceTimersByTimeAsync(ms);
+  return settled;
+}
+
+beforeAll(() => {
+  Logger.overrideLogger(false);
+});
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 + 500 });
+  vi.spyOn(Math, 'random').mockReturnValue(0); // no jitter on waits
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('SharedRateLimiter: windows', () => {
+  it('grants the limit in a window, then refuses as rate_limited, saying when the next window opens', async () => {
+    const { l, hooks } = limiter();
+    expect(await granted(l, 3)).toBe(3);
+    await expect(l.acquire()).rejects.toMatchObject({ source: 'salesforce', kind: 'rate_limited', retryAfterMs: 500 });
+    expect(hooks.refusals).toBe(1);
+  });
+
+  it('windows are aligned to the clock\'s seconds: the count starts again at the boundary, not a second after the first call', async () => {
+    const { l } = limiter();
+    expect(await granted(l, 4)).toBe(3);
+    vi.setSystemTime(T0 + 1000);
+    expect(await granted(l, 4)).toBe(3);
+  });
+
+  it('a grant in the last 250 ms of a window also counts against the next one (it may land there)', async () => {
+    const { l } = limiter();
+    vi.setSystemTime(T0 + 800);
+    expect(await granted(l, 1)).toBe(1);
+    vi.setSystemTime(T0 + 1100);
+    expect(await granted(l, 3)).toBe(2);
+  });
+
+  it('a grant before the guard band counts once', async () => {
+    const { l } = limiter();
+    vi.setSystemTime(T0 + 700);
+    expect(await granted(l, 1)).toBe(1);
+    vi.setSystemTime(T0 + 1100);
+    expect(await granted(l, 3)).toBe(3);
+  });
+
+  it('without Redis the whole limit is this process\'s (one replica)', async () => {
+    const { l, hooks } = limiter({ points: 9, redis: null });
+    expect(await granted(l, 10)).toBe(9);
+    expect(hooks.fallbacks).toBe(0);
+  });
+});
+
+describe('SharedRateLimiter: waiting for a slot', () => {
+  it('waits for the next window when it opens within RATE_LIMIT_MAX_WAIT_MS', async () => {
+    const { l, hooks } = limiter({ maxWaitMs: 1000 });
+    await granted(l, 3);
+    const waiting = l.acquire();
+    expect(await settledAfter(waiting, 499)).toBe(false);
+    expect(await settledAfter(waiting, 1)).toBe(true);
+    await expect(waiting).resolves.toBeUndefined();
+    expect(hooks.waits).toBe(1);
+  });
+
+  it('does not start a wait that would end past the wait budget', async () => {
+    const { l, hooks } = limiter({ maxWaitMs: 400 });
+    await granted(l, 3);
+    await expect(l.acquire()).rejects.toMatchObject({ kind: 'rate_limited' });
+    expect(hooks.waits).toBe(0);
+  });
+
+  it('does not start a wait that would end past the deadline the signal carries', async () => {
+    const { l } = limiter({ maxWaitMs: 5000 });
+    await granted(l, 3);
+    const deadline = Deadline.after(300);
+    await expect(l.acquire(deadline.signal)).rejects.toMatchObject({ kind: 'rate_limited' });
+    deadline.dispose();
+  });
+
+  it('refuses at once when maxQueue calls already wait (the bulkhead queue size)', async () => {
+    const { l } = limiter({ maxWaitMs: 1000, maxQueue: 1 });
+    await granted(l, 3);
+    const first = l.acquire();
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(l.acquire()).rejects.toMatchObject({ kind: 'rate_limited' });
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(first).resolves.toBeUndefined();
+  });
+
+  it('a wait cancelled by its signal ends as a timeout', async () => {
+    const { l } = limiter({ maxWaitMs: 1000 });
+    await granted(l, 3);
+    const controller = new AbortController();
+    const waiting = l.acquire(controller.signal);
+    await vi.advanceTimersByTimeAsync(100);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ kind: 'timeout' });
+  });
+});
+
+describe('SharedRateLimiter: pause (the system said "come back later")', () => {
+  it('no call is granted in any window the pause covers, and calls go again after it', async () => {
+    const { l } = limiter();
+    await l.pause(1200); // from T0 + 500 until T0 + 1700
+    expect(await granted(l, 1)).toBe(0);
+    vi.setSystemTime(T0 + 1300);
+    expect(await granted(l, 1)).toBe(0);
+    vi.setSystemTime(T0 + 2000);
+    expect(await granted(l, 1)).toBe(1);
+  });
+});
+
+describe('SharedRateLimiter: Redis away', () => {
+  it('each process falls back to its share (limit ÷ expected replicas), and reports the fall-back', async () => {
+    const notReady = { isReady: false } as unknown as Redis;
+    const { l, hooks } = limiter({ points: 9, expectedReplicas: 3, redis: notReady });
+    expect(await granted(l, 5)).toBe(3);
+    expect(hooks.fallbacks).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the share is at least one call per window', async () => {
+    const notReady = { isReady: false } as unknown as Redis;
+    const { l } = limiter({ points: 2, expectedReplicas: 3, redis: notReady });
+    expect(await granted(l, 3)).toBe(1);
+  });
+});
