@@ -6,9 +6,9 @@
 import { expect, it, vi } from 'vitest';
 import { REDIS } from '../../src/redis/redis.module.js';
 import type { Redis } from '../../src/redis/redis.client.js';
-import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
+import { DEMO } from '../sandbox/shared/seed.js';
 import { RedisSentinelTopology } from '../support/redis-topologies.js';
-import { describeTopology } from '../support/redis-topology-suite.js';
+import { describeTopology, FAILOVER_CUSTOMERS } from '../support/redis-topology-suite.js';
 
 let sentinel: RedisSentinelTopology;
 
@@ -34,7 +34,6 @@ describeTopology(
       let heard!: (message: string) => void;
       const message = new Promise<string>((resolve) => (heard = resolve));
       await listener.subscribe('c360:{failover}:landed', (m) => heard(m));
-      const ids = DEMO_CUSTOMERS.slice(0, 30).map((c) => c.customerId);
       // look-ups in flight all along (8 at a time), as under load: some are mid-command when the node dies
       let i = 0;
       const answers: number[] = [];
@@ -43,7 +42,7 @@ describeTopology(
       void failover.finally(() => (done = true));
       await Promise.all(
         Array.from({ length: 8 }, async () => {
-          while (!done || i < 16) answers.push((await s.get(`/v1/customers/${ids[i++ % ids.length]}`)).status);
+          while ((!done || i < 16) && i < FAILOVER_CUSTOMERS.length) answers.push((await s.get(`/v1/customers/${FAILOVER_CUSTOMERS[i++]}`)).status);
         }),
       );
       const { promoted } = await failover;

@@ -8,7 +8,7 @@ import type { Redis } from '../../src/redis/redis.client.js';
 import { redisConnectionSettings } from '../../src/redis/redis.config.js';
 import { SharedRateLimiter } from '../../src/resilience/shared-rate-limiter.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
-import { DEMO } from '../sandbox/shared/seed.js';
+import { DEMO, seededCustomers } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import type { RedisProcess } from './redis-process.js';
 import { startService, type TestService } from './test-app.js';
@@ -38,6 +38,17 @@ export interface TopologyContext {
   connection(): Promise<Redis>;
 }
 
+/** Customers the simulators hold here: the 60 demo customers, then generated ones. */
+const SEEDED = 1000;
+
+/**
+ * Customers for look-ups during a failover, each asked for once: a call in flight when the node
+ * dies leaves its cross-replica lock behind on the promoted replica (its release failed) until the
+ * lock expires, and a later look-up of that customer waits for it (an open issue of the replica
+ * lock, not of the connection); distinct customers keep these tests about the connection.
+ */
+export const FAILOVER_CUSTOMERS: readonly string[] = seededCustomers(SEEDED).slice(60).map((c) => c.customerId);
+
 /**
  * Settings for every replica here: Redis gets 1 s per operation and a request 3 s, since on a busy
  * 2-core test machine a 100 ms bound can expire, and a replica whose lock attempt times out
@@ -61,7 +72,8 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
 
     beforeAll(async () => {
       Logger.overrideLogger(false); // the limiter's own connections log nothing the tests read
-      [topology, sims] = await Promise.all([start(), startSimulators()]);
+      // the demo customers and more: a failover test asks for each customer once (see FAILOVER_CUSTOMERS)
+      [topology, sims] = await Promise.all([start(), startSimulators({}, { customers: seededCustomers(SEEDED) })]);
     }, 90_000);
     afterAll(async () => {
       await Promise.all([topology?.stop(), sims && stopSimulators(sims)]);
