@@ -429,21 +429,32 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
       // node-redis keeps asking the Sentinels until it has a primary (1 s apart); a command never
       // reaches it while the primary is unreachable (see `guarded`), so this bounds nothing else
       maxCommandRediscovers: Number.MAX_SAFE_INTEGER,
+      // the primary's connection failing is reported as an 'error' ("Master Client (…): …")
+      passthroughClientErrorEvents: true,
     } as Parameters<typeof createSentinel>[0]) as unknown as RedisSentinelType;
     super(client, settings);
-    // a new primary named by the Sentinels, or the primary's connection failing: ready again once it answers
+    // a new primary named by the Sentinels: ready once it answers
     client.on('topology-change', (event: { type: string }) => {
       if (event.type === 'MASTER_CHANGE') this.watchPrimary();
     });
-    client.on('client-error', (event: { type: string; error?: unknown }) => {
-      if (event.type !== 'MASTER') return;
-      this.emit('error', event.error ?? new RedisUnavailable('Redis primary unreachable'));
+    // the primary's connection failing: refused at once from now (node-redis would make each command
+    // wait while it asks the Sentinels again), until a primary answers
+    client.on('error', (err: unknown) => {
+      if (!(err instanceof Error) || !err.message.startsWith('Master Client')) return;
+      this.primaryLost = true;
       this.watchPrimary();
     });
   }
 
+  /** The primary's connection failed and no primary has answered since. */
+  private primaryLost = false;
+
   get isReady(): boolean {
-    return !this.closed && this.connected && this.raw.isReady && this.raw.getMasterNode() !== undefined;
+    return !this.closed && this.connected && !this.primaryLost && this.primaryAnswers;
+  }
+
+  private get primaryAnswers(): boolean {
+    return this.raw.isReady && this.raw.getMasterNode() !== undefined;
   }
 
   private guardedClient: RawRedis | undefined;
@@ -468,9 +479,10 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
     this.watching = true;
     void (async () => {
       try {
-        while (!this.isReady) {
+        while (!this.primaryAnswers) {
           if (!(await this.sleep(SENTINEL_WATCH_MS))) return;
         }
+        this.primaryLost = false;
         this.emit('ready');
       } finally {
         this.watching = false;
