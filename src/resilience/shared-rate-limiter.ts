@@ -157,7 +157,7 @@ export class SharedRateLimiter {
     const now = this.now();
     const toBoundary = this.windowMs - (now % this.windowMs);
     const keys = toBoundary > this.guardMs ? [this.windowKey(now)] : [this.windowKey(now), this.windowKey(now + this.windowMs)];
-    const full = await this.charge(keys, now);
+    const full = await this.charge(keys, now, Math.floor(now / this.windowMs) + keys.length - 1);
     if (full === 0) return 0;
     // the next window opens at the boundary; when the next one is full already, the one after
     return full === 1 ? Math.max(1, toBoundary) : toBoundary + this.windowMs;
@@ -167,11 +167,13 @@ export class SharedRateLimiter {
    * Charges the windows in Redis, or locally when there is no Redis or it is unavailable or slow.
    * What Redis grants is also counted locally, so a process that falls back in the middle of a
    * window (Redis slow for a moment) only adds what is left of its share, not a whole share on top
-   * of what it already had.
+   * of what it already had. A window charged locally is finished locally: when Redis comes back
+   * (a failover: the new primary may not have the counts of the last moments), its grants in that
+   * window would come on top of the shares already used.
    */
-  private async charge(keys: string[], now: number): Promise<number> {
+  private async charge(keys: string[], now: number, lastWindow: number): Promise<number> {
     const redis = this.options.redis;
-    if (redis?.isReady) {
+    if (redis?.isReady && Math.floor(now / this.windowMs) > this.localThrough) {
       try {
         const full = Number(await within(redis.run(CHARGE, { keys, arguments: [String(this.options.points), String(this.keyLifetimeMs)] }), this.options.opTimeoutMs));
         if (full === 0) this.local.record(keys, this.keyLifetimeMs, now);
@@ -180,9 +182,14 @@ export class SharedRateLimiter {
         /* counted locally below */
       }
     }
-    if (redis) this.noticeFallback();
+    if (!redis) return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now);
+    this.noticeFallback();
+    this.localThrough = Math.max(this.localThrough, lastWindow);
     return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now);
   }
+
+  /** The last window this process counts on its own share (it fell back to it in that window or the one before). */
+  private localThrough = Number.NEGATIVE_INFINITY;
 
   /** The system said "come back in ms": no replica calls it before then (every window until then is spent). */
   async pause(ms: number): Promise<void> {

@@ -100,6 +100,19 @@ describe('shared outbound rate limit', () => {
     expect(JSON.stringify(warnings)).toContain("using this process's share");
   });
 
+  it('finishes a window it fell back in on its own share, even once Redis is back (a promoted replica may lack the last counts)', async () => {
+    let now = MID_WINDOW;
+    const client = await connected();
+    const l = limiter(client, 9, { now: () => now }); // share: 3
+    await redis.kill();
+    expect(await granted(l, 1)).toBe(1); // locally
+    await redis.resume();
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    expect(await granted(l, 5)).toBe(2); // the rest of its share, not Redis's 9
+    now += 60_000; // the next window: shared through Redis again
+    expect(await granted(l, 10)).toBe(9);
+  });
+
   it('falls back to what is left of its share: calls Redis granted in the window count against it', async () => {
     const l = limiter(await connected(), 9); // share: 3
     expect(await granted(l, 2)).toBe(2); // through Redis
