@@ -383,38 +383,69 @@ class SingleRedis extends SharedRedis<RedisClientType> {
 
 // ───────────────────────────────────────────── Sentinel ─────────────────────────────────────────────
 
-/** The commands a library may send through `Redis.client`: refused at once while `ready()` is false. */
-const GUARDED_COMMANDS = new Set(['get', 'set', 'mGet', 'del', 'unlink', 'exists', 'expire', 'pExpire', 'pTTL', 'ttl', 'eval', 'evalSha', 'multi', 'publish', 'sendCommand']);
+/** The commands a library may send through `Redis.client`: refused at once while the connection is not ready. */
+const LIBRARY_COMMANDS = new Set(['get', 'set', 'mGet', 'del', 'unlink', 'exists', 'expire', 'pExpire', 'pTTL', 'ttl', 'eval', 'evalSha', 'multi', 'publish', 'sendCommand']);
 
-/** `raw` with its command methods refused (a rejected promise; `multi` throws) while `ready()` is false. */
-function failFast<T extends object>(raw: T, ready: () => boolean): T {
-  return new Proxy(raw, {
-    get(target, property) {
-      // the target as receiver: node-redis's getters read private fields of the real object
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (typeof property !== 'string' || !GUARDED_COMMANDS.has(property)) return method.bind(target);
-      return (...args: unknown[]) => {
-        if (!ready()) {
-          if (property === 'multi') throw new RedisUnavailable();
-          return Promise.reject(new RedisUnavailable());
+/**
+ * A stable stand-in for a node-redis client whose real connection is replaced over time (the
+ * primary's, after a failover): every call goes to the current one, and is refused at once while it
+ * is not ready (`multi` throws). It never connects by itself and takes no listeners: its owner does.
+ */
+function forwarding(current: () => RedisClientType | undefined, open: () => boolean): RawRedis {
+  const refused = (property: string) => () => {
+    if (property === 'multi') throw new RedisUnavailable();
+    return Promise.reject(new RedisUnavailable());
+  };
+  const stand: object = new Proxy(
+    {},
+    {
+      get(_empty, property) {
+        switch (property) {
+          case 'isOpen':
+            return open();
+          case 'isReady':
+            return current()?.isReady === true;
+          case 'connect':
+            return () => Promise.resolve(stand);
+          case 'on':
+          case 'once':
+          case 'off':
+          case 'addListener':
+          case 'removeListener':
+            return () => stand;
+          case 'then': // not a promise
+            return undefined;
         }
-        return method.apply(target, args);
-      };
+        const target = current();
+        if (typeof property !== 'string') return undefined;
+        if (!target?.isReady) return LIBRARY_COMMANDS.has(property) ? refused(property) : undefined;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
     },
-  });
+  );
+  return stand as RawRedis;
 }
 
-/** How often the primary's connection is looked at while it is being re-established after a failover. */
-const SENTINEL_WATCH_MS = 50;
-
+/**
+ * Sentinel. node-redis's Sentinel client finds the primary and follows the Sentinels' news, but it
+ * makes a command wait while it asks them again (at every change, and through a failover, seconds).
+ * So it is used here for what it does well — finding the primary, being told of a new one
+ * (`MASTER_CHANGE`) and keeping subscriptions on the primary across a failover — and commands go
+ * over a plain connection of this class's own to the current primary: refused at once while it is
+ * down, replaced when the Sentinels name another.
+ */
 class SentinelRedis extends SharedRedis<RedisSentinelType> {
   readonly topology = 'sentinel';
-  private watching = false;
+  /** The connection to the current primary, for commands. */
+  private primary: RedisClientType | undefined;
+  private primaryAt: string | undefined;
+  private readonly stand = forwarding(
+    () => this.primary,
+    () => !this.closed,
+  );
 
   constructor(settings: Extract<RedisConnectionSettings, { topology: 'sentinel' }>) {
-    const sentinelSocket = { connectTimeout: CONNECT_TIMEOUT_MS, ...tlsSocket(settings.tls) };
     const client = createSentinel({
       name: settings.masterName,
       sentinelRootNodes: settings.sentinels,
@@ -424,70 +455,77 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
         ...(settings.sentinelPassword ? { password: settings.sentinelPassword } : {}),
         disableClientInfo: true,
         maintNotifications: 'disabled',
-        socket: sentinelSocket,
+        socket: { connectTimeout: CONNECT_TIMEOUT_MS, ...tlsSocket(settings.tls) },
       },
-      // node-redis keeps asking the Sentinels until it has a primary (1 s apart); a command never
-      // reaches it while the primary is unreachable (see `guarded`), so this bounds nothing else
+      // node-redis keeps asking the Sentinels until it has a primary (1 s apart)
       maxCommandRediscovers: Number.MAX_SAFE_INTEGER,
-      // the primary's connection failing is reported as an 'error' ("Master Client (…): …")
-      passthroughClientErrorEvents: true,
     } as Parameters<typeof createSentinel>[0]) as unknown as RedisSentinelType;
     super(client, settings);
-    // a new primary named by the Sentinels: ready once it answers
-    client.on('topology-change', (event: { type: string }) => {
-      if (event.type === 'MASTER_CHANGE') this.watchPrimary();
-    });
-    // the primary's connection failing: refused at once from now (node-redis would make each command
-    // wait while it asks the Sentinels again), until a primary answers
-    client.on('error', (err: unknown) => {
-      if (!(err instanceof Error) || !err.message.startsWith('Master Client')) return;
-      this.primaryLost = true;
-      this.watchPrimary();
+    client.on('topology-change', (event: { type: string; node?: { host: string; port: number } }) => {
+      if (event.type === 'MASTER_CHANGE' && event.node) void this.follow(event.node);
     });
   }
-
-  /** The primary's connection failed and no primary has answered since. */
-  private primaryLost = false;
 
   get isReady(): boolean {
-    return !this.closed && this.connected && !this.primaryLost && this.primaryAnswers;
+    return !this.closed && this.primary?.isReady === true;
   }
 
-  private get primaryAnswers(): boolean {
-    return this.raw.isReady && this.raw.getMasterNode() !== undefined;
+  protected override get commands(): Commands {
+    return this.primary as unknown as Commands;
   }
 
-  private guardedClient: RawRedis | undefined;
-
-  /**
-   * node-redis's Sentinel client makes a command wait, while the primary is unreachable, until the
-   * Sentinels name a new one (seconds). A library given this client (Keyv's store) gets it with the
-   * same fail-fast rule as the methods here: its commands are refused at once while not ready.
-   */
+  /** For a library (Keyv's store): the current primary's connection, refused at once while it is down. */
   override get client(): RawRedis {
-    this.guardedClient ??= failFast(this.raw, () => this.isReady);
-    return this.guardedClient;
+    return this.stand;
+  }
+
+  protected override guarded<T>(run: () => Promise<T>): Promise<T> {
+    return super.guarded(run).catch((err: unknown) => {
+      // a primary demoted behind our back (a change the Sentinels' news did not bring): ask again
+      if (err instanceof Error && err.message.startsWith('READONLY')) {
+        const node = this.raw.getMasterNode();
+        if (node) void this.follow(node);
+      }
+      throw err;
+    });
   }
 
   protected async attempt(): Promise<void> {
-    await this.raw.connect();
+    if (!this.raw.isOpen) await this.raw.connect();
+    const node = this.raw.getMasterNode();
+    if (!node) throw new RedisUnavailable('the Sentinels name no primary yet');
+    await this.follow(node);
   }
 
-  /** Emits 'ready' once the primary's connection answers again (a short, bounded look every 50 ms). */
-  private watchPrimary(): void {
-    if (this.watching || !this.connected) return;
-    this.watching = true;
-    void (async () => {
-      try {
-        while (!this.primaryAnswers) {
-          if (!(await this.sleep(SENTINEL_WATCH_MS))) return;
-        }
-        this.primaryLost = false;
-        this.emit('ready');
-      } finally {
-        this.watching = false;
-      }
-    })();
+  /**
+   * Commands go to `node` from now: a new connection to it, the old one dropped. Resolves when it
+   * is connected (or replaced, or closed, first).
+   */
+  private follow(node: { host: string; port: number }): Promise<void> {
+    const at = `${node.host}:${node.port}`;
+    if (this.closed) return Promise.resolve();
+    if (at === this.primaryAt) return this.primaryConnected;
+    const options = nodeOptions(this.settings);
+    const primary = createClient({ ...options, socket: { ...options.socket, host: node.host, port: node.port } } as RedisClientOptions) as RedisClientType;
+    primary.on('error', (err: unknown) => this.emit('error', err));
+    primary.on('ready', () => this.emit('ready'));
+    const previous = this.primary;
+    this.primary = primary;
+    this.primaryAt = at;
+    if (previous?.isOpen) previous.destroy();
+    // failures are reported by 'error'; it keeps trying until replaced or closed
+    this.primaryConnected = primary.connect().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.primaryConnected;
+  }
+
+  /** Settles when the current primary's connection is first established (or replaced, or closed). */
+  private primaryConnected: Promise<void> = Promise.resolve();
+
+  protected override afterConnect(): void {
+    /* the primary's connection says 'ready' itself */
   }
 
   publish(channel: string, message: string): Promise<number> {
@@ -509,10 +547,14 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
   }
 
   protected async closeClient(): Promise<void> {
-    await this.raw.close();
+    const primary = this.primary;
+    this.primary = undefined;
+    await Promise.all([primary?.isOpen ? primary.close() : undefined, this.raw.close()]);
   }
 
   protected destroyClient(): void {
+    if (this.primary?.isOpen) this.primary.destroy();
+    this.primary = undefined;
     void this.raw.destroy().catch(() => undefined);
   }
 }
