@@ -23,6 +23,7 @@ export const PROCESS_HEAVY = [
   'test/integration/shutdown.test.ts',
   'test/integration/startup.test.ts',
   'test/integration/resilience.test.ts',
+  'test/integration/notifications-prefetch-takeover.test.ts',
   'test/browser/**/*.test.ts',
   'test/support/redis-topologies.test.ts',
   // a Sentinel group (5 redis-servers) and a Cluster (6) each, with two service instances

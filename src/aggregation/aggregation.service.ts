@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProfileCache, type Resolution } from '../cache/profile-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { traceResolution } from '../observability/tracing-spans.js';
 import { Deadline } from '../resilience/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
@@ -40,7 +41,7 @@ export class AggregationService {
   async getProfile(customerId: string, deadline?: Deadline): Promise<ProfileResult> {
     const own = deadline ?? this.deadline();
     try {
-      const outcomes = await Promise.all(this.connectors.map((c) => this.part(c, customerId, own)));
+      const outcomes = await Promise.all(this.connectors.map((c) => traceResolution(c.source, () => this.part(c, customerId, own))));
       for (const o of outcomes) this.metrics.sourceResults.inc({ source: o.source, status: o.state.status });
       return { verdict: verdict(outcomes), view: mergeProfile(customerId, outcomes, new Date()) };
     } finally {

@@ -1,4 +1,4 @@
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { Env } from '../config/env.decorator.js';
 
 export class CacheConfig {
@@ -30,4 +30,20 @@ export class CacheConfig {
   @IsString()
   @Matches(/^[a-z0-9:_-]{1,32}$/)
   keyPrefix = 'c360';
+
+  @Env('NEAR_CACHE_ENABLED', { doc: 'Keep source parts in each process in front of Redis (a hit needs no Redis round trip; parts outlive a Redis outage)' })
+  @IsBoolean()
+  nearEnabled = true;
+
+  @Env('NEAR_CACHE_MAX_ENTRIES', { doc: 'Most source parts the near cache of one process holds (least recently used go first)' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  nearMaxEntries = 50_000;
+
+  @Env('NEAR_CACHE_MAX_BYTES', { doc: 'Most bytes of source parts (as JSON) the near cache of one process holds' })
+  @IsInt()
+  @Min(1024)
+  @Max(4 * 1024 ** 3)
+  nearMaxBytes = 64 * 1024 * 1024;
 }

@@ -2,6 +2,7 @@ import KeyvRedis, { Keyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
 import { REDIS, RedisModule, type Redis } from './redis.provider.js';
+import { NearCache } from './near-cache.js';
 import { ReplicaLock } from './replica-lock.js';
 import { SourceCache } from './source-cache.js';
 
@@ -25,7 +26,7 @@ function redisStore(redis: Redis): Keyv {
       useFactory: (redis: Redis | null) => ({ stores: [redis ? redisStore(redis) : new Keyv()] }),
     }),
   ],
-  providers: [SourceCache, ReplicaLock],
-  exports: [SourceCache, ReplicaLock],
+  providers: [SourceCache, ReplicaLock, NearCache],
+  exports: [SourceCache, ReplicaLock, NearCache],
 })
 export class ProfileCacheModule {}

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createCache } from 'cache-manager';
+import { createCache, type Cache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CustomerPartial, FetchResult } from '../connectors/connector.js';
@@ -7,6 +7,7 @@ import { ConnectorError } from '../connectors/connector.errors.js';
 import { Metrics } from '../observability/metrics.js';
 import { Deadline, deadlineOf } from '../resilience/deadline.js';
 import { CacheConfig } from './cache.config.js';
+import { NearCache } from './near-cache.js';
 import { ProfileCache, type Resolution, type SourceFetch } from './profile-cache.js';
 import type { Lease, ReplicaLock } from './replica-lock.js';
 import { SourceCache, type CachedSource } from './source-cache.js';
@@ -72,6 +73,18 @@ class FakeLock {
   pubSubDown = false;
   private readonly listeners = new Map<string, Set<(outcome: string) => void>>();
 
+  /** The coherence channel, shared by the replicas of one test (each FakeLock stands for one replica's connection). */
+  constructor(readonly bus: Array<(message: string) => void> = []) {}
+
+  broadcast(message: string): Promise<void> {
+    for (const listener of this.bus) listener(message);
+    return Promise.resolve();
+  }
+
+  listen(listener: (message: string) => void): void {
+    this.bus.push(listener);
+  }
+
   acquire(name: string): Promise<Lease | 'held-elsewhere'> {
     if (this.held.has(name)) return Promise.resolve('held-elsewhere');
     return Promise.resolve({
@@ -104,16 +117,23 @@ function failingStore(): KeyvStoreAdapter {
   return { opts: {}, namespace: undefined, get: fail, set: fail, delete: fail, clear: fail, getMany: fail, deleteMany: fail, has: fail, on: () => undefined } as unknown as KeyvStoreAdapter;
 }
 
-function harness(options: { store?: KeyvStoreAdapter; lateMs?: number } = {}) {
-  const cacheConfig = Object.assign(new CacheConfig(), { freshTtlMs: FRESH_MS, staleTtlMs: 86_400_000, opTimeoutMs: 100, keyPrefix: 'c360' });
-  const store = new SourceCache(createCache({ stores: [new Keyv(options.store ? { store: options.store, throwOnErrors: true } : {})] }), cacheConfig);
-  const lock = new FakeLock();
+/**
+ * One replica's cache policy. The near tier is off unless asked for (most specs pin the Redis tier);
+ * `shared` gives another replica's store (the same Redis) and coherence channel.
+ */
+function harness(options: { store?: KeyvStoreAdapter; lateMs?: number; near?: boolean; nearMaxEntries?: number; shared?: { backing: Cache; bus: Array<(message: string) => void> } } = {}) {
+  const cacheConfig = Object.assign(new CacheConfig(), { freshTtlMs: FRESH_MS, staleTtlMs: 86_400_000, opTimeoutMs: 100, keyPrefix: 'c360', nearEnabled: options.near ?? false, nearMaxEntries: options.nearMaxEntries ?? 1000 });
+  const backing = options.shared?.backing ?? createCache({ stores: [new Keyv(options.store ? { store: options.store, throwOnErrors: true } : {})] });
+  const store = new SourceCache(backing, cacheConfig);
+  const lock = new FakeLock(options.shared?.bus);
   const metrics = new Metrics();
-  const cache = new ProfileCache(store, lock as unknown as ReplicaLock, { answerMs: DEADLINE_MS, lateMs: options.lateMs ?? LATE_MS }, metrics);
+  const near = new NearCache(cacheConfig, lock as unknown as ReplicaLock, metrics);
+  near.onModuleInit();
+  const cache = new ProfileCache(store, lock as unknown as ReplicaLock, { answerMs: DEADLINE_MS, lateMs: options.lateMs ?? LATE_MS }, metrics, near);
   const sources = Object.fromEntries(SOURCES.map((s) => [s, new FakeSource(s)])) as Record<string, FakeSource>;
   /** One source's part, by an answer deadline starting now. */
   const resolve = (source = 'sap', customerId = ID, deadline = Deadline.after(DEADLINE_MS)): Promise<Resolution> => cache.resolve(source, customerId, sources[source].fetch, deadline);
-  return { cache, store, lock, metrics, sap: sources.sap, sources, resolve };
+  return { cache, store, backing, lock, metrics, near, sap: sources.sap, sources, resolve };
 }
 
 async function counter(metric: { get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }> }, labels: Record<string, string>): Promise<number> {
@@ -172,6 +192,31 @@ describe('ProfileCache: tiers', () => {
       [ID, SOURCES],
       ['0010100002', ['sap']],
     ]);
+  });
+
+  it('a request arriving while a read of its customer is on its way joins it (a stampede costs one round trip, not one per request)', async () => {
+    const h = harness();
+    await h.store.put(ID, 'sap', entry('sap'), NEVER);
+    const reads = vi.spyOn(h.store, 'getAll');
+    const first = h.resolve();
+    await Promise.resolve(); // the first read is sent
+    await Promise.resolve();
+    const later = [h.resolve(), h.resolve()];
+    expect(await Promise.all([first, ...later])).toEqual([0, 1, 2].map(() => answered('sap', T0, 'hit', 0)));
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('a read sent before an invalidation is not joined after it', async () => {
+    const h = harness();
+    await h.store.put(ID, 'sap', entry('sap'), NEVER);
+    const reads = vi.spyOn(h.store, 'getAll');
+    const first = h.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    await h.cache.invalidate(ID, SOURCES);
+    expect(await h.resolve()).toMatchObject({ cache: 'miss' });
+    await first;
+    expect(reads).toHaveBeenCalledTimes(2);
   });
 
   it('on a miss calls the source once, answers with what it said, and stores it', async () => {
@@ -342,7 +387,7 @@ describe('ProfileCache: one call at a time per source and customer', () => {
     h.sap.reply = (call) => (call === 1 ? { found: true, data: DATA.sap } : new ConnectorError('sap', 'rate_limited', 'slow down'));
     await h.resolve();
     await h.cache.whenIdle();
-    expect(acquire).toHaveBeenCalledWith(`sap:${ID}`, BUDGET_MS);
+    expect(acquire).toHaveBeenCalledWith(`sap:${ID}`, BUDGET_MS, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
     expect(h.lock.released).toEqual([[`sap:${ID}`, 'ok']]);
     expect(await h.store.get(ID, 'sap')).toMatchObject({ found: true });
     vi.setSystemTime(T0 + FRESH_MS);
@@ -504,5 +549,138 @@ describe('ProfileCache: invalidation', () => {
     expect((await h.store.getAll(ID, SOURCES)).parts.size).toBe(3);
     await h.cache.invalidate(ID, SOURCES);
     expect((await h.store.getAll(ID, SOURCES)).parts.size).toBe(0);
+  });
+});
+
+describe('ProfileCache: the near tier (in this process, in front of Redis)', () => {
+  /** Redis away: every read and write fails, as SourceCache reports it. */
+  const redisAway = (store: SourceCache) => {
+    vi.spyOn(store, 'getAll').mockResolvedValue({ parts: new Map(), generation: null });
+    vi.spyOn(store, 'put').mockResolvedValue('skipped');
+  };
+
+  it('a part fetched once is served fresh from the process without a Redis round trip', async () => {
+    const h = harness({ near: true });
+    expect(await h.resolve()).toEqual(answered('sap', T0, 'miss', 0));
+    await h.cache.whenIdle();
+    const reads = vi.spyOn(h.store, 'getAll');
+    vi.setSystemTime(T0 + FRESH_MS - 1);
+    expect(await h.resolve()).toEqual(answered('sap', T0, 'hit', 0));
+    expect(reads).not.toHaveBeenCalled();
+    expect(h.sap.calls).toHaveLength(1);
+    expect(await counter(h.metrics.nearHits, { source: 'sap' })).toBe(1);
+  });
+
+  it('past its fresh time the part is fetched again, as for Redis entries', async () => {
+    const h = harness({ near: true });
+    await h.resolve();
+    await h.cache.whenIdle();
+    vi.setSystemTime(T0 + FRESH_MS);
+    expect(await h.resolve()).toEqual(answered('sap', T0 + FRESH_MS, 'miss', 0));
+    expect(h.sap.calls).toHaveLength(2);
+  });
+
+  it('with Redis away, kept parts are served fresh, then stale when the source fails; answers fetched meanwhile are kept', async () => {
+    const h = harness({ near: true });
+    await h.resolve();
+    await h.cache.whenIdle();
+    redisAway(h.store);
+    vi.setSystemTime(T0 + 1000);
+    expect(await h.resolve()).toEqual(answered('sap', T0, 'hit', 0));
+    vi.setSystemTime(T0 + FRESH_MS + 1);
+    h.sap.reply = () => new ConnectorError('sap', 'rate_limited', 'slow down');
+    expect(await h.resolve()).toEqual({ outcome: 'failed', reason: 'rate_limited', latencyMs: 0, stale: entry('sap', T0) });
+    h.sap.reply = () => ({ found: true, data: DATA.sap });
+    expect(await h.resolve()).toEqual(answered('sap', T0 + FRESH_MS + 1, 'miss', 0));
+    await h.cache.whenIdle();
+    expect(await h.resolve()).toEqual(answered('sap', T0 + FRESH_MS + 1, 'hit', 0));
+    expect(h.sap.calls).toHaveLength(3);
+  });
+
+  it('Redis back empty after a break in the channel: a kept part is confirmed by one read, served, and written back to Redis (no call)', async () => {
+    const h = harness({ near: true });
+    await h.resolve();
+    await h.cache.whenIdle();
+    await h.store.invalidate('unrelated', ['sap'], 1000); // Redis is real here; empty it as a restart would:
+    await h.store.put(ID, 'sap', { found: false, fetchedAt: 0 }, NEVER); // (an entry outside its grace reads as none)
+    (h.near as unknown as { link: number }).link++; // the subscription broke and came back
+    const reads = vi.spyOn(h.store, 'getAll');
+    expect(await h.resolve()).toEqual(answered('sap', T0, 'hit', 0));
+    expect(reads).toHaveBeenCalledTimes(1);
+    await h.cache.whenIdle();
+    expect(await h.store.get(ID, 'sap')).toEqual(entry('sap', T0));
+    expect(h.sap.calls).toHaveLength(1);
+  });
+
+  it('after a break in the channel, a kept part whose customer was invalidated meanwhile (elsewhere) is dropped, not served', async () => {
+    const h = harness({ near: true });
+    const other = harness({ near: true, shared: { backing: h.backing, bus: [] } }); // its messages do not reach h
+    await h.resolve();
+    await h.cache.whenIdle();
+    (h.near as unknown as { link: number }).link++;
+    await other.cache.invalidate(ID, SOURCES);
+    vi.setSystemTime(T0 + 1);
+    expect(await h.resolve()).toEqual(answered('sap', T0 + 1, 'miss', 0));
+    expect(h.sap.calls).toHaveLength(2);
+  });
+
+  it('a part fetched after this replica\'s own invalidation stays confirmed under its generation after a break (no call)', async () => {
+    const h = harness({ near: true });
+    await h.cache.invalidate(ID, SOURCES);
+    vi.setSystemTime(T0 + 1);
+    await h.resolve();
+    await h.cache.whenIdle();
+    (h.near as unknown as { link: number }).link++;
+    await h.backing.del(h.store.key(ID, 'sap')); // Redis lost the part, kept its generation
+    expect(await h.resolve()).toEqual(answered('sap', T0 + 1, 'hit', 0));
+    expect(h.sap.calls).toHaveLength(1);
+  });
+
+  it('an invalidation on one replica reaches the other\'s near tier: it calls again rather than serve its copy', async () => {
+    const a = harness({ near: true });
+    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    await a.resolve();
+    await a.cache.whenIdle();
+    expect(await b.resolve()).toMatchObject({ cache: 'hit' }); // read from Redis, now kept by b
+    vi.setSystemTime(T0 + 10);
+    await a.cache.invalidate(ID, SOURCES);
+    expect(await b.resolve()).toEqual(answered('sap', T0 + 10, 'miss', 0));
+    expect(b.sap.calls).toHaveLength(1);
+    expect(await counter(b.metrics.nearInvalidations, { cause: 'invalidation', origin: 'replica' })).toBe(1);
+  });
+
+  it('a newer part stored by one replica replaces the other\'s copy at its next read', async () => {
+    const a = harness({ near: true });
+    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    await b.resolve();
+    await b.cache.whenIdle();
+    vi.setSystemTime(T0 + FRESH_MS); // a's own copy would be old; it fetches
+    a.sap.reply = () => ({ found: true, data: { balances: [{ amount: '99.00', currency: 'EUR' }] } });
+    await a.resolve();
+    await a.cache.whenIdle();
+    vi.setSystemTime(T0 + FRESH_MS + 1);
+    b.sap.reply = () => new ConnectorError('sap', 'unavailable', 'must not be called');
+    expect(await b.resolve()).toMatchObject({ outcome: 'answered', cache: 'hit', entry: { fetchedAt: T0 + FRESH_MS, data: { balances: [{ amount: '99.00' }] } } });
+  });
+
+  it('a call started before an invalidation here does not put its answer in the near tier', async () => {
+    const h = harness({ near: true });
+    h.sap.reply = () => ({ afterMs: 100, then: { found: true, data: DATA.sap } });
+    const first = h.resolve();
+    await vi.advanceTimersByTimeAsync(10);
+    await h.cache.invalidate(ID, SOURCES);
+    await vi.advanceTimersByTimeAsync(100);
+    await first;
+    await h.cache.whenIdle();
+    h.sap.reply = () => ({ found: true, data: DATA.sap });
+    expect(await h.resolve()).toMatchObject({ cache: 'miss' });
+  });
+
+  it('is bounded by its entries: the least recently used go, counted as evictions', async () => {
+    const h = harness({ near: true, nearMaxEntries: 5 });
+    for (let i = 0; i < 20; i++) await h.resolve('sap', `00101000${String(i).padStart(2, '0')}`);
+    await h.cache.whenIdle();
+    expect((await h.metrics.nearEntries.get()).values[0].value).toBe(5);
+    expect((await h.metrics.nearEvictions.get()).values[0].value).toBe(15);
   });
 });

@@ -2,8 +2,10 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { Deadline } from '../resilience/deadline.js';
+import { refreshAheadMs } from '../resilience/background.js';
+import { NearCache, type NearEntry } from './near-cache.js';
 import { ReplicaLock } from './replica-lock.js';
-import { SourceCache, type CachedParts, type CachedSource, type Generation } from './source-cache.js';
+import { NEVER_INVALIDATED, SourceCache, type CachedParts, type CachedSource, type Generation } from './source-cache.js';
 
 /**
  * How long one source call may take, as the use case sets it: its answer is awaited for `answerMs`
@@ -42,6 +44,9 @@ export interface Unanswered {
 
 export type Resolution = Answered | Unanswered;
 
+/** How much longer than CACHE_OP_TIMEOUT_MS a slow lock answer is awaited before this replica calls by itself. */
+const LOCK_PATIENCE_MS = 0;
+
 /** A failure told by the replica that made the call. */
 class FailedElsewhere extends Error {
   constructor(readonly kind: string) {
@@ -58,7 +63,9 @@ interface Flight {
 /**
  * The cache policy, whole: `resolve` answers one source's part of one customer by the deadline.
  *
- *   read (one round trip per customer for every source resolved in the same turn)
+ *   near tier (this process; see NearCache) → fresh: a hit, no Redis round trip
+ *   → read Redis (one round trip per customer for every source resolved in the same turn); the
+ *     newer of the two copies stands (with Redis away: the near copy)
  *   → fresh: a hit
  *   → else one call per source and customer at a time: joined in this process, and across
  *     replicas through a Redis lock (the others wait for the holder's "landed" message, then read)
@@ -68,8 +75,9 @@ interface Flight {
  * in the cache (the late write). A write is skipped when the customer was invalidated since the
  * read (the generation guard): that change wins, as the fetched data may predate it.
  *
- * Seams for what comes next: a near (in-process) tier fits in `read`/`store`; a batched per-source
- * fetch fits behind `SourceFetch` (calls for many customers, one per key here).
+ * Every part read or fetched is kept in the near tier too (unless the customer was invalidated here
+ * meanwhile); every write and invalidation that reaches Redis is announced to the other replicas.
+ * A batched per-source fetch fits behind `SourceFetch` (calls for many customers, one per key here).
  */
 @Injectable()
 export class ProfileCache implements OnApplicationShutdown {
@@ -82,6 +90,8 @@ export class ProfileCache implements OnApplicationShutdown {
   private readonly writes = new Set<Promise<void>>();
   /** Reads asked for in this turn, one per customer, sent together. */
   private readonly reads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
+  /** Reads sent to Redis and not yet answered, by customer (joined by requests for the sources they cover). */
+  private readonly sentReads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
   private readonly shutdown = new AbortController();
 
   constructor(
@@ -89,7 +99,20 @@ export class ProfileCache implements OnApplicationShutdown {
     private readonly lock: ReplicaLock,
     private readonly budget: FetchBudget,
     private readonly metrics: Metrics,
-  ) {}
+    private readonly near: NearCache,
+  ) {
+    // an invalidation on another replica also unlists the calls running here (new requests start fresh ones)
+    near.onInvalidated = (customerId, sources) => {
+      for (const source of sources) this.inflight.delete(flightKey(source, customerId));
+      this.forgetReads(customerId);
+    };
+    // parts kept here after this replica's own invalidation stay valid under its generation; one
+    // deferred while Redis was away reaches the other replicas once Redis has it
+    store.onApplied = (customerId, sources, generation, deferred) => {
+      near.ownInvalidation(customerId, generation);
+      if (deferred) void near.announceInvalidation(customerId, sources);
+    };
+  }
 
   /** The longest a call may run: its answer time plus the late budget (also the lock's lifetime and a waiter's patience). */
   private get budgetMs(): number {
@@ -97,17 +120,26 @@ export class ProfileCache implements OnApplicationShutdown {
   }
 
   async resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline): Promise<Resolution> {
+    const epoch = this.near.epoch(customerId);
+    const near = this.near.get(source, customerId, Date.now());
+    // work that refreshes ahead (a caller still in a conversation) treats a part about to go stale as due
+    const ahead = refreshAheadMs();
+    if (near && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + ahead)) {
+      this.metrics.nearHits.inc({ source });
+      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      return { outcome: 'answered', entry: near.entry, cache: 'hit', latencyMs: 0 };
+    }
     const { parts, generation } = await this.read(customerId, source);
-    const cached = parts.get(source);
+    const cached = this.reconcile(source, customerId, parts.get(source), near, generation, epoch);
     const started = Date.now();
-    if (cached && this.store.isFresh(cached, started)) {
+    if (cached && this.store.isFresh(cached, started + ahead)) {
       this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
       return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
     }
     this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
     let flight: Flight | undefined;
     try {
-      flight = await Promise.race([this.call(source, customerId, fetch, generation), deadline.reached.then(() => undefined)]);
+      flight = await Promise.race([this.call(source, customerId, fetch, generation, epoch), deadline.reached.then(() => undefined)]);
     } catch (err) {
       const kind = kindOf(err);
       if (kind === undefined) this.logger.error({ msg: 'source call failed unexpectedly', source, err });
@@ -125,7 +157,48 @@ export class ProfileCache implements OnApplicationShutdown {
    */
   async invalidate(customerId: string, sources: string[]): Promise<void> {
     for (const source of sources) this.inflight.delete(flightKey(source, customerId));
+    this.forgetReads(customerId);
+    this.near.invalidate(customerId, sources); // here at once, even when Redis defers it
     await this.store.invalidate(customerId, sources, this.budgetMs);
+    // the others re-read Redis when told, so only once Redis has it (a deferred one is told when applied)
+    await this.near.announceInvalidation(customerId, sources);
+  }
+
+  /**
+   * The copy that stands, from what Redis gave (`remote`) and what this process keeps (`near`):
+   * - Redis could not be read: the near copy (Redis away is what it is kept for);
+   * - Redis has one: the newer of the two (a near copy only if no change can have been missed since
+   *   it was kept: linked, or kept under the generation Redis shows now), kept near;
+   * - Redis has none: the near copy if no invalidation can have been missed (see `sameGeneration`:
+   *   Redis came back empty, or dropped the key) — and Redis gets it back, so the other replicas have it too;
+   *   otherwise the customer was invalidated meanwhile: the near copy goes.
+   */
+  private reconcile(source: string, customerId: string, remote: CachedSource | undefined, near: NearEntry | undefined, generation: Generation, epoch: number): CachedSource | undefined {
+    if (!this.near.enabled) return remote;
+    if (generation === null) return remote ?? near?.entry;
+    // nothing can have been missed when Redis knows of no invalidation (never, or it came back empty:
+    // one made meanwhile would show as a new generation), when the part was kept under the current
+    // one, or when the current one is this replica's own (kept parts are younger than it: the epoch)
+    const sameGeneration = near !== undefined && (generation === NEVER_INVALIDATED || near.generation === generation || this.near.isOwnInvalidation(customerId, generation));
+    const confirmed = near !== undefined && (this.near.linked(near) || sameGeneration);
+    if (remote && (!near || !confirmed || remote.fetchedAt >= near.entry.fetchedAt)) {
+      this.near.set(source, customerId, remote, generation, epoch);
+      return remote;
+    }
+    if (!near) return undefined;
+    if (!remote && !sameGeneration) {
+      this.near.drop(source, customerId, near.entry); // invalidated meanwhile
+      return undefined;
+    }
+    this.near.set(source, customerId, near.entry, generation, epoch); // confirmed: linked again
+    if (!remote) void this.write(customerId, source, near.entry, generation, epoch, false);
+    return near.entry;
+  }
+
+  /** Reads started before a change are not joined after it (a request then reads anew). */
+  private forgetReads(customerId: string): void {
+    this.reads.delete(customerId);
+    this.sentReads.delete(customerId);
   }
 
   /** Resolves once every call running now (late ones included) has settled and its write is done. */
@@ -139,14 +212,26 @@ export class ProfileCache implements OnApplicationShutdown {
 
   /** The customer's cached parts and generation; every source asked for in this turn shares one round trip. */
   private read(customerId: string, source: string): Promise<CachedParts> {
+    // a read already on its way that covers this source is joined (a stampede on one customer then
+    // costs a handful of round trips per process, not one per request, and the lock's SET is not
+    // queued behind hundreds of reads on a busy connection)
+    const sent = this.sentReads.get(customerId);
+    if (sent?.sources.has(source)) return sent.parts;
     let pending = this.reads.get(customerId);
     if (!pending) {
       const sources = new Set<string>();
-      const parts = Promise.resolve().then(() => {
-        this.reads.delete(customerId);
-        return this.store.getAll(customerId, [...sources]);
+      const batch = { sources, parts: undefined as unknown as Promise<CachedParts> };
+      batch.parts = Promise.resolve().then(() => {
+        if (this.reads.get(customerId) === batch) this.reads.delete(customerId);
+        this.sentReads.set(customerId, batch);
+        const parts = this.store.getAll(customerId, [...sources]);
+        const done = () => {
+          if (this.sentReads.get(customerId) === batch) this.sentReads.delete(customerId);
+        };
+        parts.then(done, done);
+        return parts;
       });
-      pending = { sources, parts };
+      pending = batch;
       this.reads.set(customerId, pending);
     }
     pending.sources.add(source);
@@ -154,11 +239,11 @@ export class ProfileCache implements OnApplicationShutdown {
   }
 
   /** One live call per source and customer at a time in this process: later requests join the running one. */
-  private call(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<Flight> {
+  private call(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<Flight> {
     const key = flightKey(source, customerId);
     const joined = this.inflight.get(key);
     if (joined) return joined;
-    const flight = this.singleFlight(source, customerId, fetch, generation);
+    const flight = this.singleFlight(source, customerId, fetch, generation, epoch);
     this.inflight.set(key, flight);
     this.running.add(flight);
     const done = () => {
@@ -171,12 +256,19 @@ export class ProfileCache implements OnApplicationShutdown {
   }
 
   /** Across replicas: the lock holder calls, the others wait for its result (bounded by the budget). */
-  private async singleFlight(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<Flight> {
+  private async singleFlight(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<Flight> {
+    const kept = (entry: CachedSource): Flight => {
+      this.near.set(source, customerId, entry, generation, epoch);
+      return { entry, via: 'wait' };
+    };
     const name = `${source}:${customerId}`;
-    const lease = await this.lock.acquire(name, this.budgetMs);
+    // a lock answer slower than CACHE_OP_TIMEOUT_MS is not awaited longer (LOCK_PATIENCE_MS): measured
+    // under CPU pressure (bench stampede), waiting half the answer time saved one call per endpoint
+    // but cost five times the failed answers; see README "Single-flight"
+    const lease = await this.lock.acquire(name, this.budgetMs, LOCK_PATIENCE_MS);
     if (lease !== 'held-elsewhere') {
       try {
-        const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation);
+        const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation, epoch);
         // the answer need not wait for the cache write; replicas waiting on the lock do
         void stored.then(() => lease.release('ok'));
         return { entry, via: 'miss' };
@@ -192,14 +284,14 @@ export class ProfileCache implements OnApplicationShutdown {
     try {
       const already = await this.store.read(customerId, source);
       // the cache cannot be read: the holder's result could not be seen either, so call ourselves
-      if (already === 'unavailable') return { entry: (await this.fetchAndStore(source, customerId, fetch, generation)).entry, via: 'miss' };
-      if (already && this.store.isFresh(already, Date.now())) return { entry: already, via: 'wait' };
+      if (already === 'unavailable') return { entry: (await this.fetchAndStore(source, customerId, fetch, generation, epoch)).entry, via: 'miss' };
+      if (already && this.store.isFresh(already, Date.now())) return kept(already);
       const outcome = await Promise.race([waiter.landed, new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), this.budgetMs)))]);
       const landed = await this.store.get(customerId, source);
-      if (landed && this.store.isFresh(landed, Date.now())) return { entry: landed, via: 'wait' };
+      if (landed && this.store.isFresh(landed, Date.now())) return kept(landed);
       if (outcome !== 'ok' && outcome !== 'unknown') throw new FailedElsewhere(outcome);
       // the holder said ok but nothing fresh is there (its write failed, or the customer was invalidated), or pub/sub is down
-      return { entry: (await this.fetchAndStore(source, customerId, fetch, generation)).entry, via: 'miss' };
+      return { entry: (await this.fetchAndStore(source, customerId, fetch, generation, epoch)).entry, via: 'miss' };
     } finally {
       clearTimeout(timer);
       waiter.cancel();
@@ -211,22 +303,27 @@ export class ProfileCache implements OnApplicationShutdown {
    * fit the answer time from now; the signal cuts the call at the end of the late budget, or at
    * shutdown. Resolves with the entry as soon as the source answers, and `stored` once it is cached.
    */
-  private async fetchAndStore(source: string, customerId: string, fetch: SourceFetch, generation: Generation): Promise<{ entry: CachedSource; stored: Promise<void> }> {
+  private async fetchAndStore(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<{ entry: CachedSource; stored: Promise<void> }> {
     const now = Date.now();
     const deadline = new Deadline(now + this.budget.answerMs, { cancelAt: now + this.budgetMs, parent: this.shutdown.signal });
     try {
       const result = await fetch(deadline);
       const fetchedAt = Date.now();
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt } : { found: false, fetchedAt };
-      return { entry, stored: this.write(customerId, source, entry, generation) };
+      this.near.set(source, customerId, entry, generation, epoch);
+      return { entry, stored: this.write(customerId, source, entry, generation, epoch, true) };
     } finally {
       deadline.dispose();
     }
   }
 
   /** The late write: it runs on whether or not anyone still waits for the answer. */
-  private write(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
-    const write = this.store.put(customerId, source, entry, generation);
+  private write(customerId: string, source: string, entry: CachedSource, generation: Generation, epoch: number, announce: boolean): Promise<void> {
+    const write = this.store.put(customerId, source, entry, generation).then(async (outcome) => {
+      // the customer changed since the read: that change wins here too
+      if (outcome === 'superseded') this.near.drop(source, customerId, entry);
+      else if (outcome === 'written' && announce && this.near.epoch(customerId) === epoch) await this.near.announceWrite(source, customerId, entry);
+    });
     this.writes.add(write);
     void write.finally(() => this.writes.delete(write));
     return write;

@@ -169,4 +169,53 @@ describe('ReplicaLock fails open', () => {
     await sleeping;
     await blocker.close();
   });
+
+  it('with Redis slow but answering within the patience given: its answer decides — held elsewhere is a wait, not a call', async () => {
+    const holder = await replica();
+    const held = await holder.acquire('sap:0010100001', 60_000);
+    expect(isLease(held)).toBe(true);
+    const busy = await replica({ opTimeoutMs: 50 });
+    const blocker = createClient({ url: redis.url });
+    await blocker.connect();
+    const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '0.3']);
+    expect(await busy.acquire('sap:0010100001', 60_000, 5000)).toBe('held-elsewhere');
+    await sleeping;
+    await blocker.close();
+  });
+
+  it('past the patience it proceeds; a SET that lands after all is its lock, released as usual', async () => {
+    const busy = await replica({ opTimeoutMs: 50 });
+    const blocker = createClient({ url: redis.url });
+    await blocker.connect();
+    const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '0.5']);
+    const lease = await busy.acquire('sap:0010100001', 60_000, 100);
+    expect(isLease(lease)).toBe(true);
+    await sleeping;
+    await blocker.close();
+    expect(await probe.get(KEY)).not.toBeNull(); // the late SET landed: this replica holds the lock
+    const heard: string[] = [];
+    const listener = probe.duplicate();
+    await listener.connect();
+    await listener.subscribe(CHANNEL, (m) => heard.push(m));
+    if (isLease(lease)) await lease.release('ok');
+    expect(await probe.get(KEY)).toBeNull();
+    await vi.waitFor(() => expect(heard).toEqual(['ok']));
+    await listener.close();
+  });
+
+  it('a lease whose lock is not held (its SET never landed, or it expired) tells nobody: the holder\'s waiters keep waiting', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const stale = await a.acquire('sap:0010100001', 1);
+    await vi.waitFor(async () => expect(await probe.get(KEY)).toBeNull());
+    const current = await b.acquire('sap:0010100001', 60_000);
+    expect(isLease(current)).toBe(true);
+    const heard: string[] = [];
+    const listener = probe.duplicate();
+    await listener.connect();
+    await listener.subscribe(CHANNEL, (m) => heard.push(m));
+    if (isLease(stale)) await stale.release('ok');
+    if (isLease(current)) await current.release('timeout');
+    await vi.waitFor(() => expect(heard).toEqual(['timeout']));
+    await listener.close();
+  });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { bounded } from './bounded.js';
+import { bounded, CacheTimeout } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 import { REDIS, type Redis } from './redis.provider.js';
 
@@ -39,24 +39,47 @@ export class ReplicaLock implements OnApplicationShutdown {
     return `${this.config.keyPrefix}:landed:${name}`;
   }
 
-  /** Tries to take the lock for `ttlMs`; undefined when another replica holds it. Fails open. */
-  async acquire(name: string, ttlMs: number): Promise<Lease | 'held-elsewhere'> {
+  /**
+   * Tries to take the lock for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it.
+   * Fails open when Redis is down or errs. When Redis is only slow (no answer within
+   * CACHE_OP_TIMEOUT_MS: a busy machine, the moment a stampede arrives), its answer is awaited
+   * `patienceMs` longer, so that a replica does not call the CRM itself merely because the answer
+   * was late. Past that it proceeds, still with a lease on its token: if the SET lands after all,
+   * this replica holds the lock, makes the call, and releases it as usual.
+   */
+  async acquire(name: string, ttlMs: number, patienceMs = 0): Promise<Lease | 'held-elsewhere'> {
     const redis = this.redis;
     const noop: Lease = { release: async () => undefined };
     if (!redis?.isReady) return noop;
     const token = randomBytes(12).toString('base64url');
+    const attempt = redis.set(this.lockKey(name), token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) });
+    let ok: string | null;
     try {
-      const ok = await bounded(redis.set(this.lockKey(name), token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) }), this.config.opTimeoutMs);
-      if (ok !== 'OK') return 'held-elsewhere';
+      ok = await bounded(attempt, this.config.opTimeoutMs);
     } catch (err) {
-      this.logger.warn({ msg: 'lock unavailable; proceeding without it', err: (err as Error).message });
-      return noop;
+      if (!(err instanceof CacheTimeout)) {
+        this.logger.warn({ msg: 'lock unavailable; proceeding without it', err: (err as Error).message });
+        return noop;
+      }
+      try {
+        if (patienceMs <= 0) throw err;
+        ok = await bounded(attempt, patienceMs);
+      } catch {
+        this.logger.warn({ msg: 'lock not answered in time; proceeding without waiting for it', waitedMs: this.config.opTimeoutMs + patienceMs });
+        return this.lease(redis, name, token);
+      }
     }
+    if (ok !== 'OK') return 'held-elsewhere';
+    return this.lease(redis, name, token);
+  }
+
+  /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
+  private lease(redis: Redis, name: string, token: string): Lease {
     return {
       release: async (outcome: string) => {
         try {
-          await redis.eval(RELEASE, { keys: [this.lockKey(name)], arguments: [token] });
-          await redis.publish(this.channel(name), outcome);
+          const deleted = await redis.eval(RELEASE, { keys: [this.lockKey(name)], arguments: [token] });
+          if (deleted === 1) await redis.publish(this.channel(name), outcome);
         } catch {
           /* the lock expires by itself */
         }
@@ -95,6 +118,46 @@ export class ReplicaLock implements OnApplicationShutdown {
       }
     };
     return { landed, cancel };
+  }
+
+  /** The coherence channel: what one replica changed in the cache, told to the others (see NearCache). */
+  private broadcastChannel(): string {
+    return `${this.config.keyPrefix}:near`;
+  }
+
+  /** Tells every replica listening (this one included); lost when Redis is unavailable (it then cannot be read either). */
+  async broadcast(message: string): Promise<void> {
+    const redis = this.redis;
+    if (!redis?.isReady) return;
+    try {
+      await bounded(redis.publish(this.broadcastChannel(), message), this.config.opTimeoutMs);
+    } catch {
+      /* nobody can read the changed keys either; see NearCache for the remaining race */
+    }
+  }
+
+  /**
+   * Calls `listener` with every broadcast, from the moment the subscription is up (it waits for
+   * Redis). `relinked` is called each time the subscription comes back after a break: messages
+   * sent meanwhile are lost, so whatever they would have said must be checked again.
+   */
+  listen(listener: (message: string) => void, relinked: () => void): void {
+    if (!this.redis) return;
+    void this.ensureSubscriber().then(async (sub) => {
+      if (!sub) return;
+      let broken = false;
+      sub.on('error', () => (broken = true));
+      sub.on('end', () => (broken = true));
+      sub.on('ready', () => {
+        if (broken) relinked();
+        broken = false;
+      });
+      try {
+        await sub.subscribe(this.broadcastChannel(), listener);
+      } catch (err) {
+        this.logger.warn({ msg: 'cache coherence channel unavailable', err: (err as Error).message });
+      }
+    });
   }
 
   private wake(channel: string, outcome: string): void {

@@ -172,7 +172,7 @@ describe('SourceCache when the store fails: a miss or a skipped write, never an 
   });
 
   it('writes are skipped and counted', async () => {
-    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.toBeUndefined();
+    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.toBe('skipped');
     await expect(cache.putLookup('phone', '+14155550100', ['0010100001'])).resolves.toBeUndefined();
     expect(await counted(metrics, 'write')).toBe(2);
   });
@@ -219,12 +219,12 @@ describe('SourceCache when the store hangs: each operation is bounded by CACHE_O
   });
 
   it('a write gives up at the bound without failing', async () => {
-    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBeUndefined();
+    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBe('skipped');
     expect(await counted(metrics, 'write')).toBe(1);
   });
 
   it('a write under a generation it cannot check is not made', async () => {
-    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBeUndefined();
+    await expect(within(cache.put('0010100001', 'sap', SAP_PART, NEVER), 100)).resolves.toBe('skipped');
   });
 });
 
@@ -269,7 +269,8 @@ describe('SourceCache on the production Redis store', () => {
     await redis.kill();
     expect(await cache.get('0010100001', 'sap')).toBeUndefined();
     expect((await cache.getAll('0010100001', ['sap'])).parts.size).toBe(0);
-    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.toBeUndefined();
+    // (the store under cache-manager does not report every failed write, so this may say 'written')
+    await expect(cache.put('0010100001', 'sap', SAP_PART, NEVER)).resolves.not.toBe('superseded');
   });
 
   // Known gaps, reported: cache-manager 7 turns a store's read errors into misses (it only emits an

@@ -20,12 +20,15 @@ export interface CachedSource {
  * invalidation is remembered; null when the cache could not be read.
  */
 export type Generation = string | null;
-const NEVER_INVALIDATED = '';
+export const NEVER_INVALIDATED = '';
 
 export interface CachedParts {
   parts: Map<string, CachedSource>;
   generation: Generation;
 }
+
+/** What became of a write: stored; dropped because the customer was invalidated since the read; or not attempted / failed (Redis unavailable). */
+export type PutOutcome = 'written' | 'superseded' | 'skipped';
 
 /** Bumped whenever the cached shape changes, so a new release never reads old entries. */
 export const SCHEMA_VERSION = 'v2';
@@ -113,15 +116,17 @@ export class SourceCache implements OnApplicationShutdown {
    * Stores a fetched part, unless the customer was invalidated since the fetch started (its
    * generation changed): that change wins, as our data may predate it.
    */
-  async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<void> {
-    if (generation === null) return;
+  async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<PutOutcome> {
+    if (generation === null) return 'skipped';
     try {
       const current = await bounded(this.cache.get<string>(this.generationKey(customerId)), this.config.opTimeoutMs);
-      if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return;
+      if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return 'superseded';
       await bounded(this.cache.set(this.key(customerId, source), { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, this.config.freshTtlMs + this.config.staleTtlMs), this.config.opTimeoutMs);
+      return 'written';
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'write' });
       this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
+      return 'skipped';
     }
   }
 
@@ -137,8 +142,10 @@ export class SourceCache implements OnApplicationShutdown {
    * Redis takes it, and the caller gets InvalidationDeferred (to answer accordingly), never a hang.
    */
   async invalidate(customerId: string, sources: string[], guardMs: number): Promise<void> {
-    if (await this.applyInvalidation(customerId, sources, guardMs)) {
+    const generation = await this.applyInvalidation(customerId, sources, guardMs);
+    if (generation !== undefined) {
       this.deferred.delete(customerId);
+      this.onApplied?.(customerId, sources, generation, false);
       return;
     }
     this.metrics?.cacheErrors.inc({ operation: 'invalidate' });
@@ -146,6 +153,9 @@ export class SourceCache implements OnApplicationShutdown {
     this.defer(customerId, { sources, guardMs });
     throw new InvalidationDeferred(customerId);
   }
+
+  /** Called when an invalidation reaches Redis, with its new generation, and whether it had been deferred (the near tier uses both). */
+  onApplied: ((customerId: string, sources: string[], generation: string, deferred: boolean) => void) | undefined;
 
   private readonly deferred = new Map<string, { sources: string[]; guardMs: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -157,7 +167,7 @@ export class SourceCache implements OnApplicationShutdown {
    * reports no error on a failed write (it returns false, which cache-manager drops), so success is
    * read back in one round trip: the generation is there and no part older than it is.
    */
-  private async applyInvalidation(customerId: string, sources: string[], guardMs: number): Promise<boolean> {
+  private async applyInvalidation(customerId: string, sources: string[], guardMs: number): Promise<string | undefined> {
     const at = Date.now();
     const generation = randomUUID();
     const mark = this.generationKey(customerId);
@@ -169,9 +179,9 @@ export class SourceCache implements OnApplicationShutdown {
       await bounded(this.cache.mdel(parts), this.config.opTimeoutMs);
       const [seenMark, ...seenParts] = await bounded(this.cache.mget<unknown>([mark, ...parts]), this.config.opTimeoutMs);
       const newer = (part: unknown) => part === undefined || part === null || (typeof (part as CachedSource).fetchedAt === 'number' && (part as CachedSource).fetchedAt >= at);
-      return seenMark === generation && seenParts.every(newer);
+      return seenMark === generation && seenParts.every(newer) ? generation : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -195,7 +205,8 @@ export class SourceCache implements OnApplicationShutdown {
   private async retryDeferred(): Promise<void> {
     for (const [customerId, job] of [...this.deferred]) {
       if (this.closed) return;
-      if (!(await this.applyInvalidation(customerId, job.sources, job.guardMs))) {
+      const generation = await this.applyInvalidation(customerId, job.sources, job.guardMs);
+      if (generation === undefined) {
         this.retryTimer = undefined;
         this.retryDelayMs = Math.min(this.retryDelayMs * 2, INVALIDATION_RETRY_MAX_MS);
         this.scheduleRetry();
@@ -203,6 +214,7 @@ export class SourceCache implements OnApplicationShutdown {
       }
       if (this.deferred.get(customerId) === job) this.deferred.delete(customerId);
       this.logger.log({ msg: 'deferred cache invalidation applied', customerId });
+      this.onApplied?.(customerId, job.sources, generation, true);
     }
     this.retryTimer = undefined;
     this.retryDelayMs = INVALIDATION_RETRY_FIRST_MS;

@@ -6,7 +6,9 @@ import { SalesforceConfig } from '../connectors/salesforce/salesforce.config.js'
 import { SapConfig } from '../connectors/sap/sap.config.js';
 import { ServiceNowConfig } from '../connectors/servicenow/servicenow.config.js';
 import { GenesysConfig } from '../genesys/genesys.config.js';
+import { NotificationsConfig } from '../genesys/notifications/notifications.config.js';
 import { GenesysPlatformConfig } from '../genesys/platform/genesys-platform.config.js';
+import { TracingConfig } from '../observability/tracing.config.js';
 import { ResilienceConfig } from '../resilience/resilience.config.js';
 import { RedisConfig } from '../redis/redis.config.js';
 import { WidgetConfig } from '../widget/widget.config.js';
@@ -29,8 +31,10 @@ export const CONFIG_SECTIONS = {
   servicenow: ServiceNowConfig,
   genesys: GenesysConfig,
   genesysPlatform: GenesysPlatformConfig,
+  genesysNotifications: NotificationsConfig,
   ipAllowlist: IpAllowlistConfig,
   widget: WidgetConfig,
+  tracing: TracingConfig,
 } as const;
 
 export type SectionName = keyof typeof CONFIG_SECTIONS;

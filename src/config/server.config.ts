@@ -26,17 +26,29 @@ export class ServerConfig {
   @IsIn(LOG_LEVELS)
   logLevel: LogLevel = 'info';
 
-  @Env('THROTTLE_LIMIT', { doc: 'Inbound requests allowed per client address per THROTTLE_TTL_MS (shared across replicas with Redis)' })
+  @Env('LOG_SLOW_REQUEST_MS', { doc: 'The line per request is logged at info when the request took at least this long or was answered 4xx/5xx, else at debug' })
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  logSlowRequestMs = 500;
+
+  @Env('THROTTLE_LIMIT', { doc: 'Inbound requests allowed per client address per THROTTLE_TTL_MS (counted in each process, shared across replicas through Redis every THROTTLE_SYNC_MS)' })
   @IsInt()
   @Min(1)
   @Max(10_000_000)
   throttleLimit = 2000;
 
-  @Env('THROTTLE_TTL_MS', { doc: 'Window of the inbound throttle' })
+  @Env('THROTTLE_TTL_MS', { doc: 'Window of the inbound throttle (fixed windows aligned to the clock)' })
   @IsInt()
   @Min(100)
   @Max(3_600_000)
   throttleTtlMs = 10_000;
+
+  @Env('THROTTLE_SYNC_MS', { doc: "How often each process adds its inbound throttle counts to the replicas' shared counts in Redis and reads theirs back (a client may exceed THROTTLE_LIMIT by what it sends other replicas in this time)" })
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  throttleSyncMs = 250;
 
   @Env('BODY_LIMIT_BYTES', { doc: 'Largest accepted request body' })
   @IsInt()
@@ -74,7 +86,7 @@ export class ServerConfig {
   @Max(600_000)
   shutdownGraceMs = 20_000;
 
-  @Env('BENCH_BARE_ROUTE', { doc: 'Serve GET /__bench/bare, a route doing no work behind the same global guards, pipes and interceptors, as the baseline of npm run bench; keep off in production' })
+  @Env('BENCH_BARE_ROUTE', { doc: 'Serve GET /__bench/bare, a route doing no work behind the same global guards, pipes and interceptors, and GET /__bench/raw, a plain Fastify route without any of them, as the baselines of npm run bench; keep off in production' })
   @IsBoolean()
   benchBareRoute = false;
 }

@@ -1,7 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { outboundTraceparent } from '../observability/trace-context.js';
 import { ConnectorError } from './connector.errors.js';
 
 /** One axios instance per system, with keep-alive pools so a screen pop never pays a TCP/TLS handshake. */
@@ -18,12 +17,7 @@ export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets 
     maxRedirects: 0,
     maxContentLength: 5 * 1024 * 1024,
   });
-  // W3C trace context: the CRM sees the trace of the inbound request this call serves
-  http.interceptors.request.use((config) => {
-    const traceparent = outboundTraceparent();
-    if (traceparent) config.headers.set('traceparent', traceparent);
-    return config;
-  });
+  // W3C trace context (traceparent, baggage) is added by OpenTelemetry's HTTP instrumentation when tracing is on
   return http;
 }
 

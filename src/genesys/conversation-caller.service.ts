@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DirectoryService } from '../aggregation/directory.service.js';
 import { SourceCache } from '../cache/source-cache.js';
 import { Deadline } from '../resilience/deadline.js';
 import { callerNumber } from './conversation-caller.js';
 import { GenesysConfig } from './genesys.config.js';
+import { PREFETCHED } from './notifications/conversation-mapping.js';
+import { NotificationMetrics } from './notifications/notifications.metrics.js';
 import { GenesysApiClient } from './platform/genesys-api.client.js';
 
 export type ConversationCaller = { conversation: 'unknown' } | { conversation: 'found'; e164: string | undefined };
@@ -20,6 +22,7 @@ export class ConversationCallerService {
     private readonly directory: DirectoryService,
     private readonly cache: SourceCache,
     private readonly config: GenesysConfig,
+    @Optional() private readonly notifications?: NotificationMetrics,
   ) {}
 
   get enabled(): boolean {
@@ -28,7 +31,10 @@ export class ConversationCallerService {
 
   async callerOf(conversationId: string): Promise<ConversationCaller> {
     const remembered = await this.cache.getLookup('conversation', conversationId);
-    if (remembered) return { conversation: 'found', e164: remembered[0] };
+    if (remembered) {
+      if (remembered[1] === PREFETCHED) this.notifications?.panelHits.inc();
+      return { conversation: 'found', e164: remembered[0] };
+    }
     const deadline = Deadline.after(this.config.timeoutMs);
     const conversation = await this.genesysApi.getConversation(conversationId, deadline.signal).finally(() => deadline.dispose());
     if (!conversation) return { conversation: 'unknown' };

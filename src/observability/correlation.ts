@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -14,4 +15,21 @@ export function correlationIdFrom(headers: IncomingHttpHeaders): string {
     if (typeof value === 'string' && SAFE_ID.test(value)) return value;
   }
   return randomUUID();
+}
+
+const storage = new AsyncLocalStorage<string>();
+
+/** Runs `fn` (and everything it starts: guards, handlers, CRM calls) as part of the request with this correlation id. */
+export function runWithCorrelation<T>(correlationId: string, fn: () => T): T {
+  return storage.run(correlationId, fn);
+}
+
+/** The correlation id of the request being served now, for log lines (undefined outside a request). */
+export function currentCorrelationId(): string | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` outside any request (its log lines carry no correlation id). */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(fn);
 }

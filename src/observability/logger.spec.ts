@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
+import { runWithCorrelation } from './correlation.js';
 import { createLogger, PinoNestLogger, secretValues } from './logger.js';
 
 const SF_SECRET = 'sf-S3cret-ConsumerKey-9f8e';
@@ -34,6 +35,19 @@ describe('createLogger', () => {
     logger.info({ customerId: '0010100001' }, 'profile served');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', service: 'customer360', customerId: '0010100001', msg: 'profile served' });
+  });
+
+  it('every line written while serving a request carries its correlation id (trace fields only with tracing on)', async () => {
+    const { logger, lines } = capture();
+    logger.info('outside');
+    await runWithCorrelation('corr-42', async () => {
+      await Promise.resolve();
+      logger.info({ source: 'sap' }, 'inside');
+    });
+    const [outside, inside] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(outside.correlationId).toBeUndefined();
+    expect(inside).toMatchObject({ correlationId: 'corr-42', source: 'sap', msg: 'inside' });
+    expect(inside.trace_id).toBeUndefined();
   });
 
   it('starts and logs when no secret is configured at all (development)', () => {
@@ -92,6 +106,23 @@ describe('createLogger', () => {
     new PinoNestLogger(logger).error(new Error(`failed ${SAP_PW}`), 'stack', 'Ctx');
     expect(text()).not.toContain(SAP_PW);
     expect(text()).toContain('"context":"Bootstrap"');
+  });
+
+  it('the Nest adapter drops a disabled level before building the line, and still writes enabled ones', () => {
+    const { logger, lines } = capture();
+    let read = 0;
+    const message = {
+      get detail() {
+        read++;
+        return 'x';
+      },
+    };
+    new PinoNestLogger(logger).debug(message, 'Hot');
+    expect(read).toBe(0); // not even copied
+    expect(lines).toHaveLength(0);
+    new PinoNestLogger(logger).log(message, 'Hot');
+    expect(read).toBe(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', context: 'Hot', detail: 'x' });
   });
 
   // BUG: the scrub pattern is an alternation in configuration order; when one secret is a prefix of another,

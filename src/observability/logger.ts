@@ -2,7 +2,8 @@ import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { allBindings } from '../config/load-config.js';
-import { traceLogFields } from './trace-context.js';
+import { currentCorrelationId } from './correlation.js';
+import { traceLogFields } from './tracing-spans.js';
 
 /** Header and field paths that are always censored, whatever is logged. */
 const REDACT_PATHS = [
@@ -47,6 +48,14 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The fields a log line written now carries: none outside a request. */
+export function requestLogFields(): Record<string, string> {
+  const correlationId = currentCorrelationId();
+  const trace = traceLogFields();
+  if (trace) return correlationId === undefined ? trace : { correlationId, ...trace };
+  return correlationId === undefined ? {} : { correlationId };
+}
+
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
   // longest first, so a secret that starts with another secret is scrubbed whole
   const secrets = secretValues(config).sort((a, b) => b.length - a.length);
@@ -58,8 +67,9 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       formatters: { level: (label) => ({ level: label }) },
-      // every line written while serving a request carries its trace id, span id and correlation id
-      mixin: traceLogFields,
+      // every line written while serving a request carries its correlation id and, with tracing on,
+      // the active span's trace_id, span_id and trace_flags (the OpenTelemetry log data model's names)
+      mixin: requestLogFields,
       // no secrets configured (development): no hook at all — pino rejects `hooks: undefined`
       ...(scrub ? { hooks: { streamWrite: (line: string) => line.replace(scrub, '[REDACTED]') } } : {}),
     },
@@ -91,6 +101,8 @@ export class PinoNestLogger implements LoggerService {
   }
 
   private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string): void {
+    // Nest's Logger passes every call on: a disabled level costs nothing past this check
+    if (!this.logger.isLevelEnabled(level)) return;
     if (message instanceof Error) this.logger[level]({ context, err: message }, message.message);
     else if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
     else this.logger[level]({ context }, String(message));

@@ -25,6 +25,11 @@ export function callOutcome(kind: string | undefined): CallOutcome {
   }
 }
 
+/** One latency series of the HTTP histogram. */
+export interface HttpObserver {
+  observe(seconds: number): void;
+}
+
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
 /** The service's Prometheus metrics (one registry per app instance, so tests and replicas never mix). */
@@ -44,11 +49,30 @@ export class Metrics {
   readonly cacheLookups = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry] });
   readonly cacheLockWaits = new Counter({ name: 'c360_cache_lock_waits_total', help: 'Source calls that waited for another replica already calling for the same customer (stampede protection)', labelNames: ['source'], registers: [this.registry] });
   readonly cacheErrors = new Counter({ name: 'c360_cache_errors_total', help: 'Redis cache operations that failed or timed out (served without cache)', labelNames: ['operation'], registers: [this.registry] });
+  readonly nearHits = new Counter({ name: 'c360_near_cache_hits_total', help: 'Source parts served fresh from the near (in-process) cache, without a Redis round trip', labelNames: ['source'], registers: [this.registry] });
+  readonly nearEvictions = new Counter({ name: 'c360_near_cache_evictions_total', help: 'Near-cache entries pushed out by its bounds (NEAR_CACHE_MAX_ENTRIES, NEAR_CACHE_MAX_BYTES)', registers: [this.registry] });
+  readonly nearInvalidations = new Counter({ name: 'c360_near_cache_invalidations_total', help: 'Near-cache drops by cause: invalidation (webhook, billing write) or write (a newer part stored), and origin (this replica or another, via Redis pub/sub)', labelNames: ['cause', 'origin'], registers: [this.registry] });
+  readonly nearEntries = new Gauge({ name: 'c360_near_cache_entries', help: 'Source parts held in the near cache of this process', registers: [this.registry] });
+  readonly nearBytes = new Gauge({ name: 'c360_near_cache_bytes', help: 'Bytes of source parts (as JSON) held in the near cache of this process', registers: [this.registry] });
   readonly batchCustomers = new Histogram({ name: 'c360_batch_customers', help: 'Customers carried by one batched look-up of a CRM (customers per call)', labelNames: ['source'], buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500], registers: [this.registry] });
   readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 
+  /** httpDuration's children by route, method and status code: labels are resolved once per series, not per request. */
+  private readonly httpChildren = new Map<string, Map<string, Map<number, HttpObserver>>>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'c360_' });
+  }
+
+  /** The latency series of one route, method and status code (created on first use, then reused). */
+  httpRequest(method: string, route: string, code: number): HttpObserver {
+    let byMethod = this.httpChildren.get(route);
+    if (byMethod === undefined) this.httpChildren.set(route, (byMethod = new Map()));
+    let byCode = byMethod.get(method);
+    if (byCode === undefined) byMethod.set(method, (byCode = new Map()));
+    let child = byCode.get(code);
+    if (child === undefined) byCode.set(code, (child = this.httpDuration.labels(method, route, String(code))));
+    return child;
   }
 
   breaker(source: string, to: keyof typeof BREAKER_VALUE): void {

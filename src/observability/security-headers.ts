@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyHelmetOptions } from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Logger } from 'pino';
 import { reasonPhrase, type PublicErrorBody } from './public-error.js';
 
@@ -11,7 +12,7 @@ const HSTS_MAX_AGE_SECONDS = 31_536_000;
  * legacy X-Frame-Options would say SAMEORIGIN beside frame-ancestors 'none' (a contradiction),
  * and the side panel replaces the CSP with its own frame-ancestors for the Genesys desktop.
  */
-export const HELMET_OPTIONS: FastifyHelmetOptions = {
+export const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: {
       defaultSrc: ["'self'"],
@@ -24,6 +25,29 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
   xFrameOptions: false,
   hsts: { maxAge: HSTS_MAX_AGE_SECONDS, includeSubDomains: true },
 };
+
+/**
+ * The headers helmet sets for `options`, worked out once: helmet's middleware run against a
+ * response that only records them. The policy does not depend on the request, so every response
+ * gets this same set (names in lower case, as Fastify keeps them) instead of helmet parsing its
+ * directives again per request.
+ */
+export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+      return recorder;
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return Object.freeze(headers);
+}
 
 /**
  * The headers of an answer written before Fastify sees the request (a client error of Node's

@@ -30,7 +30,8 @@ export interface ScriptCall {
   arguments?: string[];
 }
 
-export type RedisEvent = 'ready' | 'error';
+/** 'ready': commands can be served (again); 'error': a connection failed (reported, retried); 'end': closed for good. */
+export type RedisEvent = 'ready' | 'error' | 'end';
 
 /**
  * The shared Redis, whatever its topology (one server, Sentinel, Cluster): the commands this
@@ -297,6 +298,7 @@ abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements R
   }
 
   private stop(): void {
+    if (!this.closed) queueMicrotask(() => this.emit('end'));
     this.closed = true;
     for (const cancel of this.cancellers) cancel();
     this.cancellers.clear();

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CacheConfig } from '../cache/cache.config.js';
 import { REDIS, type Redis } from '../cache/redis.provider.js';
 import { Metrics } from '../observability/metrics.js';
+import { ATTR, spanEvent } from '../observability/tracing-spans.js';
 import { ResilienceConfig } from './resilience.config.js';
 import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { SourcePolicy, type BreakerState } from './source-policy.js';
@@ -55,8 +56,14 @@ export class PolicyRegistry {
       maxWaitMs: this.config.rateLimitMaxWaitMs,
       opTimeoutMs: this.cache.opTimeoutMs,
       maxQueue: this.config.bulkheadQueue,
-      onWait: () => this.metrics.rateLimitWaits.inc({ source }),
-      onRefuse: () => this.metrics.rateLimitRefusals.inc({ source }),
+      onWait: (ms) => {
+        this.metrics.rateLimitWaits.inc({ source });
+        spanEvent('rate limit wait', { [ATTR.source]: source, [ATTR.waitMs]: ms });
+      },
+      onRefuse: () => {
+        this.metrics.rateLimitRefusals.inc({ source });
+        spanEvent('rate limit refused the call', { [ATTR.source]: source });
+      },
       onFallback: () => this.metrics.rateLimitFallbacks.inc({ source }),
     });
   }

@@ -3,6 +3,7 @@ import type { Redis } from '../cache/redis.provider.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import { defineScript } from '../redis/redis.client.js';
 import { taggedKey } from '../redis/redis-keys.js';
+import type { BackgroundWork } from './background.js';
 import { deadlineOf, sleep } from './deadline.js';
 
 /** Bumped when the rate-limit keys change meaning, so a new release never counts on old keys. */
@@ -10,11 +11,12 @@ export const RATE_LIMIT_KEY_VERSION = 'v2';
 
 /**
  * Charges one call to every window in KEYS (the current one, and the next one near a boundary),
- * all or none: 0 when granted, else the position of the first window already full. The keys share
- * a hash tag, so the script touches one Cluster slot.
+ * all or none: 0 when granted, else the position of the first window without room. A window has
+ * room when, after this call, ARGV[3] slots (a reserve kept for live look-ups; 0 for them) are
+ * still free in it. The keys share a hash tag, so the script touches one Cluster slot.
  */
 const CHARGE = defineScript(`
-local limit = tonumber(ARGV[1])
+local limit = tonumber(ARGV[1]) - tonumber(ARGV[3] or '0')
 for i, key in ipairs(KEYS) do
   if tonumber(redis.call('GET', key) or '0') >= limit then return i end
 end
@@ -45,10 +47,10 @@ function within<T>(operation: Promise<T>, ms: number): Promise<T> {
 class LocalWindows {
   private readonly counts = new Map<string, { used: number; expiresAt: number }>();
 
-  /** As CHARGE: 0 when granted (every window charged), else the position (1-based) of the first full window. */
-  charge(keys: string[], limit: number, lifetimeMs: number, now: number): number {
+  /** As CHARGE: 0 when granted (every window charged), else the position (1-based) of the first window without room. */
+  charge(keys: string[], limit: number, lifetimeMs: number, now: number, reserve = 0): number {
     for (const [key, entry] of this.counts) if (entry.expiresAt <= now) this.counts.delete(key);
-    const full = keys.findIndex((key) => (this.counts.get(key)?.used ?? 0) >= limit);
+    const full = keys.findIndex((key) => (this.counts.get(key)?.used ?? 0) >= limit - reserve);
     if (full >= 0) return full + 1;
     for (const key of keys) {
       const entry = this.counts.get(key);
@@ -79,7 +81,8 @@ export interface RateLimitOptions {
   opTimeoutMs: number;
   maxQueue: number;
   /** Metrics hooks. */
-  onWait?: () => void;
+  /** Told of each wait for a slot, with its length in ms. */
+  onWait?: (ms: number) => void;
   onRefuse?: () => void;
   onFallback?: () => void;
   /** Clock (tests). */
@@ -129,8 +132,9 @@ export class SharedRateLimiter {
     return this.waiting;
   }
 
-  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. Background work only takes a spare slot (acquireSpare). */
+  async acquire(signal?: AbortSignal, background?: BackgroundWork): Promise<void> {
+    if (background) return this.acquireSpare(background.reserveFraction);
     const deadline = deadlineOf(signal);
     const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
@@ -141,11 +145,26 @@ export class SharedRateLimiter {
         this.options.onRefuse?.();
         throw new ConnectorError(this.options.source, 'rate_limited', 'outbound rate limit reached', undefined, untilNext);
       }
-      this.options.onWait?.();
+      this.options.onWait?.(wait);
       this.waiting++;
       const slept = await sleep(wait, signal).finally(() => this.waiting--);
       if (!slept) throw new ConnectorError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
     }
+  }
+
+  /**
+   * A slot for background work: taken at once or not at all (never a wait), and only while
+   * `reserveFraction` of the window's budget stays free for live look-ups after taking it (in a
+   * window's last 250 ms, of the next window's too, as a call then may count against either).
+   * One script looks and takes, so two replicas never both take the last spare slot.
+   */
+  private async acquireSpare(reserveFraction: number): Promise<void> {
+    const now = this.now();
+    const toBoundary = this.windowMs - (now % this.windowMs);
+    const keys = toBoundary > this.guardMs ? [this.windowKey(now)] : [this.windowKey(now), this.windowKey(now + this.windowMs)];
+    const full = await this.charge(keys, now, Math.floor(now / this.windowMs) + keys.length - 1, reserveFraction);
+    // not counted as a refusal: that metric means live look-ups went short
+    if (full !== 0) throw new ConnectorError(this.options.source, 'rate_limited', 'no spare budget for background work', undefined, toBoundary);
   }
 
   /**
@@ -171,21 +190,23 @@ export class SharedRateLimiter {
    * (a failover: the new primary may not have the counts of the last moments), its grants in that
    * window would come on top of the shares already used.
    */
-  private async charge(keys: string[], now: number, lastWindow: number): Promise<number> {
+  private async charge(keys: string[], now: number, lastWindow: number, reserveFraction = 0): Promise<number> {
     const redis = this.options.redis;
+    const reserveOf = (limit: number) => (reserveFraction > 0 ? Math.max(1, Math.ceil(limit * reserveFraction)) : 0);
     if (redis?.isReady && Math.floor(now / this.windowMs) > this.localThrough) {
       try {
-        const full = Number(await within(redis.run(CHARGE, { keys, arguments: [String(this.options.points), String(this.keyLifetimeMs)] }), this.options.opTimeoutMs));
+        const args = [String(this.options.points), String(this.keyLifetimeMs), String(reserveOf(this.options.points))];
+        const full = Number(await within(redis.run(CHARGE, { keys, arguments: args }), this.options.opTimeoutMs));
         if (full === 0) this.local.record(keys, this.keyLifetimeMs, now);
         return full;
       } catch {
         /* counted locally below */
       }
     }
-    if (!redis) return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now);
+    if (!redis) return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now, reserveOf(this.localLimit));
     this.noticeFallback();
     this.localThrough = Math.max(this.localThrough, lastWindow);
-    return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now);
+    return this.local.charge(keys, this.localLimit, this.keyLifetimeMs, now, reserveOf(this.localLimit));
   }
 
   /** The last window this process counts on its own share (it fell back to it in that window or the one before). */

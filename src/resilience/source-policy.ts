@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { BrokenCircuitError, BulkheadRejectedError, CircuitState, circuitBreaker, bulkhead, handleWhen, SamplingBreaker, type BulkheadPolicy, type CircuitBreakerPolicy } from 'cockatiel';
 import { ConnectorError, isConnectorError, type ConnectorErrorKind } from '../connectors/connector.errors.js';
 import { callOutcome, type CallOutcome } from '../observability/metrics.js';
+import { ATTR, spanEvent, withAttempt } from '../observability/tracing-spans.js';
+import { backgroundWork } from './background.js';
 import { deadlineOf, sleep } from './deadline.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
@@ -88,6 +90,7 @@ export class SourcePolicy {
       this.options.onResult?.('ok', (performance.now() - started) / 1000);
       return result;
     } catch (err) {
+      if (err instanceof BrokenCircuitError) spanEvent('breaker refused the call', { [ATTR.source]: this.options.source, [ATTR.breakerState]: this.state });
       const failure = err instanceof BrokenCircuitError ? new ConnectorError(this.options.source, 'circuit_open', 'circuit open') : err;
       this.options.onResult?.(callOutcome(isConnectorError(failure) ? failure.kind : 'unavailable'), (performance.now() - started) / 1000);
       throw failure;
@@ -97,7 +100,7 @@ export class SourcePolicy {
   private async withRetries<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(call, signal);
+        return await withAttempt(this.options.source, attempt, () => this.once(call, signal));
       } catch (err) {
         if (!isConnectorError(err)) throw err;
         if (err.kind === 'rate_limited' && err.status !== undefined && err.retryAfterMs !== undefined) {
@@ -109,6 +112,7 @@ export class SourcePolicy {
         const delay = this.backoff(attempt, err);
         const deadline = deadlineOf(signal);
         if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
+        spanEvent('retry', { [ATTR.source]: this.options.source, [ATTR.attempt]: attempt + 1, [ATTR.delayMs]: delay, [ATTR.reason]: err.kind });
         if (!(await sleep(delay, signal))) throw err;
       }
     }
@@ -122,12 +126,16 @@ export class SourcePolicy {
   }
 
   private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
+    const background = backgroundWork();
+    if (background && this.bulkhead.executionSlots <= 0) throw new ConnectorError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {
-        await this.options.limiter?.acquire(signal);
+        await this.options.limiter?.acquire(signal, background);
         return call();
       }, signal);
     } catch (err) {
+      if (err instanceof BulkheadRejectedError) spanEvent('bulkhead refused the call', { [ATTR.source]: this.options.source });
       if (err instanceof BulkheadRejectedError) throw new ConnectorError(this.options.source, 'rate_limited', 'too many calls in flight (bulkhead full)');
       throw err;
     }

@@ -14,6 +14,8 @@ import { Rig } from './rig.js';
 import { cacheHit } from './scenarios/cache-hit.js';
 import { cold } from './scenarios/cold.js';
 import { drills } from './scenarios/drills.js';
+import { queueThenAnswer } from './scenarios/queue-then-answer.js';
+import { nearCache } from './scenarios/near-cache.js';
 import { redisFailover } from './scenarios/redis-failover.js';
 import { DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type Context, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
@@ -33,6 +35,8 @@ const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> =
   'shift-change': shiftChange,
   soak,
   drills,
+  'queue-then-answer': queueThenAnswer,
+  'near-cache': nearCache,
   'redis-failover': redisFailover,
 };
 
@@ -59,7 +63,7 @@ function machine(options: BenchOptions): MachineInfo {
 
 const GENERAL_NOTES = [
   'Everything runs on this one machine: the load generator (autocannon, or the bench\'s own node:http driver where each answer is judged), the service processes, redis-server and the simulators (in a process of their own) share its cores, so absolute figures are lower than on a dedicated host; the ratios within one run are the robust numbers.',
-  'The service runs as built (`dist/src/main.js`) with NODE_ENV=production, LOG_LEVEL as given (info by default: one log line per request, to a file), Redis for cache, locks and shared limits, and real inbound auth (a JWT from its own /oauth/token, or the API key where said). THROTTLE_LIMIT is raised so the inbound throttle never refuses, but it still runs (a Redis round trip per request).',
+  'The service runs as built (`dist/src/main.js`) with NODE_ENV=production, LOG_LEVEL as given (info by default: a request line only for a slow or refused request, to a file), Redis for cache, locks and shared limits, and real inbound auth (a JWT from its own /oauth/token, or the API key where said). THROTTLE_LIMIT is raised so the inbound throttle never refuses, but it still counts every request (in the process; shared through Redis every THROTTLE_SYNC_MS).',
 ];
 
 async function main(): Promise<void> {

@@ -241,7 +241,7 @@ export class Rig {
       // the soak scenario scrapes /metrics on the public port
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       BENCH_BARE_ROUTE: 'true',
-      // the inbound throttle still runs on every request (a Redis round trip), but never refuses here
+      // the inbound throttle still counts every request (in the process, shared through Redis), but never refuses here
       THROTTLE_LIMIT: '10000000',
       PUBLIC_BASE_URL: 'http://127.0.0.1',
     };

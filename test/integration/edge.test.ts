@@ -1,4 +1,6 @@
+import { getStorageToken } from '@nestjs/throttler';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js';
 import { DEMO } from '../sandbox/shared/seed.js';
 import { resetSimulators, startSimulators, stopSimulators, type Simulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -39,6 +41,33 @@ describe('security headers', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
+  it('sends the same security headers and no-store on every answer, refusals included; a route may set its own', async () => {
+    const s = await service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '60000' });
+    // an unknown route and a body that does not parse never reach the throttle; the second look-up is refused by it
+    const answers = [await s.get(`/v1/customers/${DEMO.healthy}`), await s.get('/nope'), await s.post('/genesys/v1/customer-lookup', '{"customerId":')];
+    answers.push(await s.get(`/v1/customers/${DEMO.healthy}`));
+    expect(answers.map((r) => r.status)).toEqual([200, 404, 400, 429]);
+    const first = answers[0].headers;
+    for (const res of answers) {
+      for (const name of ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy']) {
+        expect(res.headers.get(name), name).toBe(first.get(name));
+        expect(res.headers.get(name), name).toBeTruthy();
+      }
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-frame-options')).toBeNull();
+    }
+    // the side panel page replaces the CSP (framed by the Genesys desktop); its versioned assets are cacheable
+    const other = await service({});
+    const page = await other.get('/widget');
+    expect(page.headers.get('content-security-policy')).not.toBe(first.get('content-security-policy'));
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const asset = /src="\/widget\/assets\/([^"?]+)\?v=([^"]+)"/.exec(page.text);
+    expect(asset).not.toBeNull();
+    const cached = await other.get(`/widget/assets/${asset![1]}?v=${asset![2]}`);
+    expect(cached.headers.get('cache-control')).toContain('immutable');
+    expect(cached.headers.get('strict-transport-security')).toBe(first.get('strict-transport-security'));
+  });
+
   it('refuses a body over the size limit with 413 and a sanitized body', async () => {
     const s = await service({ BODY_LIMIT_BYTES: '2048' });
     const res = await s.post('/genesys/v1/customer-lookup', JSON.stringify({ phone: 'x'.repeat(4096) }));
@@ -68,15 +97,24 @@ describe('inbound throttling', () => {
     expect(statuses).toEqual([200, 200, 429]);
   });
 
-  it('shares the count across replicas through Redis', async () => {
+  it('shares the count across replicas through Redis: each counts locally, and they learn of one another at each sync', async () => {
     const env = { THROTTLE_LIMIT: '4', THROTTLE_TTL_MS: '60000', REDIS_URL: redis.url };
     const a = await service(env);
     const b = await service(env);
-    const statuses = [];
-    for (const s of [a, b, a, b, a, b]) statuses.push((await s.get(`/v1/customers/${DEMO.manyTickets}`)).status);
-    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    const status = async (s: TestService) => (await s.get(`/v1/customers/${DEMO.manyTickets}`)).status;
+    expect([await status(a), await status(b), await status(a)]).toEqual([200, 200, 200]);
+    await shareCounts(a, b);
+    expect(await status(b)).toBe(200); // the fourth of the shared budget
+    await shareCounts(a, b);
+    expect([await status(a), await status(b)]).toEqual([429, 429]);
   });
 });
+
+/** What the throttle does every THROTTLE_SYNC_MS, now: each replica adds its hits to Redis, then each reads the total. */
+async function shareCounts(...replicas: TestService[]): Promise<void> {
+  const storages = replicas.map((s) => s.app.get<InboundThrottleStorage>(getStorageToken()));
+  for (const storage of [...storages, ...storages]) await storage.sync();
+}
 
 describe('IP allowlist on the Genesys endpoint', () => {
   it('refuses callers outside the configured ranges with a plain 403, whatever X-Forwarded-For says, and leaves /v1 alone', async () => {

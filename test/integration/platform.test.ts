@@ -38,13 +38,36 @@ describe('health, docs and logs', () => {
     expect(Object.keys(res.body).sort()).toEqual(['correlationId', 'error', 'message', 'statusCode']);
   });
 
-  it('never writes a configured secret to the logs, and logs one JSON line per request', async () => {
-    await s.get('/v1/customers/0010100001', { authorization: 'Bearer sandbox-sf-secret' });
-    const all = s.logs.join('');
-    for (const secret of ['sandbox-sf-secret', 'sandbox-sap-password', 'sandbox-sn-password', 'sandbox-genesys-secret']) {
-      expect(all).not.toContain(secret);
+  it('never writes a configured secret to the logs, and logs one JSON line per request at debug', async () => {
+    const verbose = await startService({ env: { LOG_LEVEL: 'debug' } });
+    try {
+      await verbose.get('/v1/customers/0010100001', { authorization: 'Bearer sandbox-sf-secret' });
+      const all = verbose.logs.join('');
+      for (const secret of ['sandbox-sf-secret', 'sandbox-sap-password', 'sandbox-sn-password', 'sandbox-genesys-secret']) {
+        expect(all).not.toContain(secret);
+      }
+      expect(requestLines(verbose).filter((l) => l.route === '/v1/customers/:customerId')).toEqual([expect.objectContaining({ level: 'debug', status: 200, method: 'GET' })]);
+    } finally {
+      await verbose.close();
     }
-    const requestLines = s.logs.map((l) => JSON.parse(l) as { msg?: string; route?: string }).filter((l) => l.msg === 'request');
-    expect(requestLines.some((l) => l.route === '/v1/customers/:customerId')).toBe(true);
+  });
+
+  it('logs the request line at info only for a refused or slow answer (LOG_SLOW_REQUEST_MS), so a hit costs no log write at info', async () => {
+    const quiet = await startService({ env: { LOG_LEVEL: 'info', LOG_SLOW_REQUEST_MS: '600000' } });
+    const everything = await startService({ env: { LOG_LEVEL: 'info', LOG_SLOW_REQUEST_MS: '0' } });
+    try {
+      for (const service of [quiet, everything]) {
+        expect((await service.get('/v1/customers/0010100001')).status).toBe(200);
+        expect((await service.get('/nope')).status).toBe(404);
+      }
+      expect(requestLines(quiet).map((l) => [l.level, l.status])).toEqual([['info', 404]]);
+      expect(requestLines(everything).map((l) => [l.level, l.status])).toEqual([['info', 200], ['info', 404]]);
+    } finally {
+      await Promise.all([quiet.close(), everything.close()]);
+    }
   });
 });
+
+function requestLines(service: TestService): Array<{ msg?: string; route?: string; level?: string; status?: number; method?: string }> {
+  return service.logs.map((l) => JSON.parse(l) as { msg?: string }).filter((l) => l.msg === 'request');
+}

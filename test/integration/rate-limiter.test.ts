@@ -1,5 +1,6 @@
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js';
 import { createRedis, type Redis } from '../../src/cache/redis.provider.js';
 import { SharedRateLimiter } from '../../src/resilience/shared-rate-limiter.js';
 import { Logger } from '@nestjs/common';
@@ -122,5 +123,52 @@ describe('shared outbound rate limit', () => {
     } finally {
       await redis.resume();
     }
+  });
+});
+
+describe('shared inbound throttle (counted in each process, synced through Redis)', () => {
+  const TEN_S = 10_000;
+  const storage = (client: Redis, clock: { now: number }) => new InboundThrottleStorage({ redis: client, keyPrefix: 'c360test', syncIntervalMs: 3_600_000, opTimeoutMs: 500, now: () => clock.now });
+  const allowed = (s: InboundThrottleStorage, n: number, limit: number) => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (!s.hit('client', TEN_S, limit, TEN_S, 'default').isBlocked) ok++;
+    return ok;
+  };
+
+  it('adds each replica\'s hits to one count per window, which expires with its window', async () => {
+    const clock = { now: MID_WINDOW + 2_000 }; // 8 s before the 10 s window ends
+    const [a, b] = [storage(await connected(), clock), storage(await connected(), clock)];
+    expect(allowed(a, 3, 5) + allowed(b, 1, 5)).toBe(4);
+    for (const s of [a, b, a]) await s.sync();
+    expect(allowed(b, 3, 5)).toBe(1); // b has heard of a's 3: one left of 5
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    const keys = await probe.keys('c360test:throttle:*');
+    expect(keys).toHaveLength(1);
+    expect(await probe.get(keys[0])).toBe('4'); // b's last hit is not synced yet
+    const ttl = await probe.pTTL(keys[0]);
+    expect(ttl).toBeGreaterThan(8_000);
+    expect(ttl).toBeLessThanOrEqual(9_000); // the window's rest plus a second's grace
+    await probe.close();
+  });
+
+  it('keeps counting while Redis is down, and adds what it counted once Redis is back', async () => {
+    const clock = { now: MID_WINDOW };
+    const client = await connected();
+    const s = storage(client, clock);
+    try {
+      await redis.kill();
+      expect(allowed(s, 3, 10)).toBe(3);
+      await s.sync(); // nothing to reach: the hits stay pending
+    } finally {
+      await redis.resume();
+    }
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    await s.sync();
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    const [key] = await probe.keys('c360test:throttle:*');
+    expect(await probe.get(key)).toBe('3');
+    await probe.close();
   });
 });

@@ -125,4 +125,46 @@ describe('three service processes sharing one Redis', () => {
     expect(statuses.filter((st) => st === 'rate_limited').length, 'the budget was reached').toBeGreaterThan(0);
     expect(statuses.filter((st) => st !== 'rate_limited').length, 'calls within the budget were answered').toBeGreaterThan(0);
   });
+
+  describe('near caches kept coherent over Redis pub/sub', () => {
+    type View = { status: number; body: { accountName: string | null; loyaltyTier: string | null; sources: Record<string, { status: string; cache?: string }> } };
+    const view = (r: ServiceProcess, id: string): Promise<View> => fetch(`${r.url}/v1/customers/${id}`).then(async (res) => ({ status: res.status, body: (await res.json()) as View['body'] }));
+    /** Every replica has read the customer's parts (from a call, or from Redis) and keeps them. */
+    async function warmEverywhere(id: string): Promise<void> {
+      const { landed } = await whenLanded(id, 3);
+      expect((await view(replicas[0], id)).status).toBe(200);
+      await landed;
+      for (const r of replicas.slice(1)) expect(Object.values((await view(r, id)).body.sources).map((s) => s.cache)).toEqual(['hit', 'hit', 'hit']);
+    }
+
+    it('a billing write on replica 0 is what the others serve next, not the copy they keep', async () => {
+      const id = DEMO.missingFromSalesforce; // its name comes from SAP
+      await warmEverywhere(id);
+      const before = (await view(replicas[1], id)).body.accountName;
+      const written = await fetch(`${replicas[0].url}/v1/customers/${id}/billing`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ billingName: 'Coherent Billing Co' }) });
+      expect(written.status).toBe(200);
+      expect(((await written.json()) as View['body']).accountName).toBe('Coherent Billing Co');
+      expect(before).not.toBe('Coherent Billing Co');
+      for (const r of replicas.slice(1)) expect((await view(r, id)).body.accountName).toBe('Coherent Billing Co');
+    });
+
+    it('a webhook on replica 1 after a Salesforce edit: replica 0 serves the new tier', async () => {
+      const id = DEMO.healthy;
+      await warmEverywhere(id);
+      const old = (await view(replicas[0], id)).body.loyaltyTier;
+      const tier = old === 'Platinum' ? 'Bronze' : 'Platinum';
+      sims.salesforce.updateAccount(id, { Loyalty_Tier__c: tier });
+      // without a change notification the kept copy stands until it is no longer fresh (by design)
+      const kept = await view(replicas[0], id);
+      expect([kept.body.loyaltyTier, kept.body.sources.salesforce.cache]).toEqual([old, 'hit']);
+      const body = JSON.stringify({ customerId: id, event: 'account.updated' });
+      const notified = await fetch(`${replicas[1].url}/v1/webhooks/salesforce`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-signature': signatureHeader(SANDBOX_INBOUND.webhookSecret, Math.floor(Date.now() / 1000), body) },
+        body,
+      });
+      expect(notified.status).toBe(202);
+      for (const r of [replicas[0], replicas[2]]) expect((await view(r, id)).body.loyaltyTier).toBe(tier);
+    });
+  });
 });

@@ -14,7 +14,10 @@
  * - A change (billing write, webhook) drops every kept part of that customer.
  * - Phone and e-mail → customer numbers come from Salesforce and are remembered (until Redis
  *   loses them); when Salesforce cannot answer and nothing is remembered, the look-up fails.
- * - Without Redis nothing is kept or remembered: every look-up is live. Redis comes back empty.
+ * - Each process also keeps the parts it fetched or read (the near cache), so while Redis is away
+ *   kept parts are still served (fresh, then stale within the grace) and new answers are kept;
+ *   Redis comes back empty and the kept parts stand. Phone and e-mail look-ups are remembered only
+ *   in Redis: without it they are live.
  * - The merged view takes each field from the first source (in registration order) that has it.
  *   `degraded` says some source could not answer now; `not_found` from the source itself is an
  *   answer. The verdict: any data → found; every source not_found → not found; any source only
@@ -124,13 +127,12 @@ export class Customer360Model {
   /** Redis is back, empty. */
   redisComesBack(): void {
     this.redisUp = true;
-    this.kept.clear();
     this.directory.clear();
   }
 
   private resolve(source: Source, customerId: string): ExpectedSource {
     const key = keyOf(source, customerId);
-    let kept = this.redisUp ? this.kept.get(key) : undefined;
+    let kept = this.kept.get(key);
     const age = kept ? this.now - kept.fetchedAt : 0;
     if (kept && age >= this.timing.freshMs + this.timing.graceMs) kept = undefined;
     if (kept && age < this.timing.freshMs) return { status: kept.found ? 'ok' : 'not_found', fetchedAt: kept.fetchedAt, cache: 'hit', data: kept.data };
@@ -150,7 +152,7 @@ export class Customer360Model {
   }
 
   private keep(key: string, part: CustomerPartial | undefined): void {
-    if (this.redisUp) this.kept.set(key, { found: part !== undefined, data: part && { ...part }, fetchedAt: this.now });
+    this.kept.set(key, { found: part !== undefined, data: part && { ...part }, fetchedAt: this.now });
   }
 }
 

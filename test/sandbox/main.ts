@@ -10,7 +10,7 @@ import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { redisConnectionSettings, type RedisConfig } from '../../src/redis/redis.config.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
-import { DEMO_CONVERSATION } from './genesys/genesys.data.js';
+import { DEMO_CONVERSATION, SANDBOX_QUEUE } from './genesys/genesys.data.js';
 import { startReplicas, type Replicas } from './replicas.js';
 import { DEMO, demoCustomer } from './shared/seed.js';
 import { SANDBOX_PORTS, sandboxEnv, startSimulators, stopSimulators } from './simulators.js';
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const sims = await startSimulators(SANDBOX_PORTS);
   // the side panel signs the demo agent in with PKCE against the simulated login host
   const panel = { INTERNAL_AUTH: 'jwt,genesys-agent', WIDGET_OAUTH_CLIENT_ID: SANDBOX_CREDENTIALS.genesys.panelClientId };
-  const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}`, ...panel }), ...pick(process.env) };
+  // the service follows the simulated queues and pre-fetches each caller placed into one
+  const notifications = { GENESYS_NOTIFICATIONS_ENABLED: 'true' };
+  const env = { ...sandboxEnv(sims, { PORT: String(SANDBOX_PORTS.service), HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: `http://127.0.0.1:${SANDBOX_PORTS.service}`, ...panel, ...notifications }), ...pick(process.env) };
   const config = loadConfig(env);
   const count = replicaCount(process.argv.slice(2));
   for (let i = 0; i < count; i++) sims.genesys.allowRedirectUri(`http://127.0.0.1:${config.server.port + i}/widget`);
@@ -85,6 +87,14 @@ Try:
   curl -s -X DELETE ${sims.sap.url}/__sim/faults                      # and healthy again
   curl -s ${sims.sap.url}/__sim/calls                                 # what reached SAP
 
+A caller waits in a queue; the service pre-fetches them before an agent answers (log line "caller pre-fetched while in queue"):
+  CALL=$(curl -s -X POST ${sims.genesys.url}/__sim/inbound-calls -d '{"ani":"tel:${demoCustomer(DEMO.healthy).phone}","queueId":"${SANDBOX_QUEUE.customerCare}"}' | sed -E 's/.*"conversationId":"([^"]+)".*/\\1/')
+  curl -s ${base}/v1/conversations/$CALL/customer -H "authorization: Bearer $TOKEN"   # every source "cache":"hit", no Genesys call
+  curl -s -X POST ${sims.genesys.url}/__sim/inbound-calls/$CALL/answer               # the agent answers
+  echo "${base}/widget?gcConversationId=$CALL&gcTargetEnv=prod"                      # the side panel, as Genesys opens it
+  curl -s -X POST ${sims.genesys.url}/__sim/inbound-calls/$CALL/disconnect           # hang up: refresh-ahead stops
+  curl -s ${sims.genesys.url}/__sim/notifications                                    # channels, subscriptions, events sent
+
 Press Ctrl+C to stop.
 `);
   const stop = async () => {
@@ -117,7 +127,7 @@ function describeRedis(redis: RedisConfig): string {
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(REDIS_|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_|WIDGET_)/.test(k)) out[k] = v;
+    if (v !== undefined && /^(REDIS_|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|PREFETCH_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_|WIDGET_)/.test(k)) out[k] = v;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * 9. Redis failover drills: 3 service processes behind the readiness-following balancer, at a
+ * 11. Redis failover drills: 3 service processes behind the readiness-following balancer, at a
  * steady rate of look-ups that each need Salesforce (its limit far below the demand, so the shared
  * limit is always at work), against (a) a Sentinel deployment whose primary is killed and (b) a
  * Redis Cluster whose master holding Salesforce's limit counts is killed. Reports the answers,
@@ -15,7 +15,7 @@ import type { LatencyBar } from '../svg.js';
 import { ms, type Row } from '../table.js';
 import { actionCall, answeredLatency, coldPool, FIXED_LATENCY, HOT_CUSTOMER, MULTI_REPLICA_ENV, seconds, sleep, tallyOf, tallyText, type Context, type ScenarioResult } from './scenario.js';
 
-const SCENARIO = '9. Redis failover';
+const SCENARIO = '11. Redis failover';
 /** Salesforce's limit for all three replicas together (each look-up wants a call: 60/s are asked for). */
 const SALESFORCE_LIMIT = 10;
 
