@@ -67,10 +67,11 @@ describeTopology(
       expect(masters()).not.toContain(victim.port);
       const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
       await ctx().written(s);
-      const second = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      // another replica (nothing of this customer in its own near cache) reads it from the promoted node
+      const other = await ctx().replica();
+      const second = await other.get(`/v1/customers/${DEMO.decimalTrap}`);
       expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
       expect(second.body.balance).toBe(first.body.balance);
-      expect(await promoted.command(['DBSIZE'])).toBeGreaterThan(0);
 
       // the subscription made before the failover hears a message sent through the new master
       const publisher = await ctx().connection();
