@@ -26,6 +26,9 @@ export const PROCESS_HEAVY = [
   'test/integration/notifications-prefetch-takeover.test.ts',
   'test/browser/**/*.test.ts',
   'test/support/redis-topologies.test.ts',
+  // a Sentinel group (5 redis-servers) and a Cluster (6) each, with two service instances
+  'test/integration/redis-topologies-sentinel.test.ts',
+  'test/integration/redis-topologies-cluster.test.ts',
 ];
 
 /** One project: what both share, plus its own files. The global setup stays at the root, so it compiles the service once. */

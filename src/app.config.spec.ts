@@ -65,7 +65,7 @@ describe('loadConfig: a complete, valid environment', () => {
     expect(config.sap.timeoutMs).toBe(700);
     expect(config.salesforce.apiVersion).toBe('v66.0');
     expect(config.servicenow.authMode).toBe('basic');
-    expect(config.cache.redisUrl).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
     expect(config.cache.freshTtlMs).toBe(30_000);
     expect(config.aggregation.deadlineMs).toBe(800);
     expect(config.genesys.region).toBe('mypurecloud.com');
@@ -287,7 +287,7 @@ describe('allBindings', () => {
     expect(byName.get('SAP_CLIENT')).toMatchObject({ section: 'sap', property: 'sapClient', defaultValue: '100' });
     expect(byName.get('SAP_ENABLED')).toMatchObject({ section: 'sap', defaultValue: true });
     expect(byName.get('LOG_LEVEL')).toMatchObject({ section: 'server', defaultValue: 'info' });
-    expect(byName.get('REDIS_URL')).toMatchObject({ section: 'cache', secret: true, defaultValue: undefined });
+    expect(byName.get('REDIS_URL')).toMatchObject({ section: 'redis', secret: true, defaultValue: undefined });
     const sections = Object.keys(CONFIG_SECTIONS);
     for (const b of bindings) {
       expect(sections).toContain(b.section);
@@ -301,6 +301,6 @@ describe('allBindings', () => {
         .filter((b) => b.secret)
         .map((b) => b.name)
         .sort(),
-    ).toEqual(['GENESYS_API_KEY', 'GENESYS_CLIENT_SECRET', 'JWT_SIGNING_KEY', 'JWT_SIGNING_KEY_PREVIOUS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_HEADERS', 'REDIS_URL', 'SALESFORCE_CLIENT_SECRET', 'SAP_OAUTH_CLIENT_SECRET', 'SAP_PASSWORD', 'SERVICENOW_CLIENT_SECRET', 'SERVICENOW_PASSWORD', 'TOKEN_CLIENT_SECRET', 'WEBHOOK_HMAC_SECRET', 'WEBHOOK_HMAC_SECRET_PREVIOUS']);
+    ).toEqual(['GENESYS_API_KEY', 'GENESYS_CLIENT_SECRET', 'JWT_SIGNING_KEY', 'JWT_SIGNING_KEY_PREVIOUS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_HEADERS', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY', 'REDIS_URL', 'SALESFORCE_CLIENT_SECRET', 'SAP_OAUTH_CLIENT_SECRET', 'SAP_PASSWORD', 'SERVICENOW_CLIENT_SECRET', 'SERVICENOW_PASSWORD', 'TOKEN_CLIENT_SECRET', 'WEBHOOK_HMAC_SECRET', 'WEBHOOK_HMAC_SECRET_PREVIOUS']);
   });
 });

@@ -11,6 +11,7 @@ import { CONNECTOR_REGISTRY } from './connectors/connector-registry.js';
 import { NotificationsConfig } from './genesys/notifications/notifications.config.js';
 import { GenesysPlatformConfig } from './genesys/platform/genesys-platform.config.js';
 import { TracingConfig } from './observability/tracing.config.js';
+import { RedisConfig } from './redis/redis.config.js';
 import { ResilienceConfig } from './resilience/resilience.config.js';
 import { WidgetConfig } from './widget/widget.config.js';
 
@@ -20,7 +21,7 @@ import { WidgetConfig } from './widget/widget.config.js';
  * class-validator; the loader, the README table and the Helm consistency check all read this.
  * Each registered system's section comes from its registration (CONNECTOR_REGISTRY).
  */
-const BEFORE_CONNECTORS = { server: ServerConfig, cache: CacheConfig, auth: AuthConfig, aggregation: AggregationConfig, resilience: ResilienceConfig } as const;
+const BEFORE_CONNECTORS = { server: ServerConfig, redis: RedisConfig, cache: CacheConfig, auth: AuthConfig, aggregation: AggregationConfig, resilience: ResilienceConfig } as const;
 const AFTER_CONNECTORS = { genesys: GenesysConfig, genesysPlatform: GenesysPlatformConfig, genesysNotifications: NotificationsConfig, ipAllowlist: IpAllowlistConfig, widget: WidgetConfig, tracing: TracingConfig } as const;
 
 type Registry = typeof CONNECTOR_REGISTRY;

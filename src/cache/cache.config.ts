@@ -1,13 +1,8 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
 import { Env } from '../config/env.decorator.js';
 
 export class CacheConfig {
-  @Env('REDIS_URL', { doc: 'redis://[:password@]host:6379/0; unset = in-memory cache (one process only)', secret: true })
-  @IsOptional()
-  @Matches(/^rediss?:\/\/.+/, { message: '$property must be a redis:// or rediss:// URL' })
-  redisUrl?: string;
-
   @Env('CACHE_FRESH_TTL_MS', { doc: 'How long a profile is served as fresh' })
   @IsInt()
   @Min(0)

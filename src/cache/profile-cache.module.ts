@@ -13,7 +13,7 @@ import { SourceCache } from './source-cache.js';
  * own namespace (`c360:v2:…`), so nothing here ever needs to flush a database.
  */
 function redisStore(redis: Redis): Keyv {
-  const keyv = new Keyv({ store: new KeyvRedis(redis, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
+  const keyv = new Keyv({ store: new KeyvRedis(redis.client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
   keyv.namespace = undefined; // our keys are namespaced already; no "keyv:" prefix on top
   return keyv;
 }

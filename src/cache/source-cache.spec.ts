@@ -1,6 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import { Logger } from '@nestjs/common';
-import { type Cache,createCache } from 'cache-manager';
+import { createClient } from '@redis/client';
+import { type Cache, createCache } from 'cache-manager';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -8,7 +9,7 @@ import { RedisServer } from '../../test/support/redis-server.js';
 import { Metrics } from '../observability/metrics.js';
 import { CacheConfig } from './cache.config.js';
 import { createRedis, type Redis } from './redis.provider.js';
-import { type CachedSource,InvalidationDeferred, SourceCache } from './source-cache.js';
+import { type CachedSource, InvalidationDeferred, SourceCache } from './source-cache.js';
 
 /**
  * SourceCache over real cache-manager: an in-memory Keyv store for the logic (the store the service
@@ -243,7 +244,7 @@ describe('SourceCache on the production Redis store', () => {
     client = createRedis(redis.url, new Logger('test'));
     if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
     // as ProfileCacheModule builds it: @keyv/redis on the shared client, our own key namespace
-    const keyv = new Keyv({ store: new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
+    const keyv = new Keyv({ store: new KeyvRedis(client.client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
     keyv.namespace = undefined;
     cache = new SourceCache(createCache({ stores: [keyv] }), config({ freshTtlMs: 1_000, staleTtlMs: 9_000 }));
   });
@@ -254,7 +255,7 @@ describe('SourceCache on the production Redis store', () => {
   it('stores a part under its plain key with a TTL of fresh + stale', async () => {
     const part = { ...SAP_PART, fetchedAt: Date.now() }; // this block runs on the real clock
     await cache.put('0010100001', 'sap', part, NEVER);
-    const probe = client.duplicate();
+    const probe = createClient({ url: redis.url });
     await probe.connect();
     expect(await probe.keys('*')).toEqual(['c360:v2:cust:0010100001:sap']);
     const ttl = await probe.pTTL('c360:v2:cust:0010100001:sap');

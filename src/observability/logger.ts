@@ -26,14 +26,14 @@ const REDACT_PATHS = [
 /** What the logger reads of the loaded configuration (its sections' secret settings included). */
 export interface LoggedConfig {
   readonly server: { readonly logLevel: LogLevel };
-  readonly cache: { readonly redisUrl?: string };
+  readonly redis: { readonly url?: string };
 }
 
 /** The values of every configured secret, so they are scrubbed from any log line that carries one. */
 export function secretValues(config: LoggedConfig): string[] {
   const values = secretSettingValues(config);
   // a Redis URL's password alone, too
-  const redis = config.cache.redisUrl;
+  const redis = config.redis.url;
   if (redis) {
     try {
       const password = decodeURIComponent(new URL(redis).password);

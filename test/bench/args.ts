@@ -1,7 +1,7 @@
 /** `npm run bench -- [scenario…|all] [--quick] [--duration S] [--out DIR] [--profile] …` */
 import { parseArgs as parseCommandLine, type ParseArgsConfig } from 'node:util';
 
-export const SCENARIOS = ['cache-hit', 'cold', 'slow-sap', 'storm', 'stampede', 'shift-change', 'soak', 'drills', 'queue-then-answer', 'near-cache'] as const;
+export const SCENARIOS = ['cache-hit', 'cold', 'slow-sap', 'storm', 'stampede', 'shift-change', 'soak', 'drills', 'queue-then-answer', 'near-cache', 'redis-failover'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

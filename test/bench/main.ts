@@ -18,6 +18,7 @@ import { cold } from './scenarios/cold.js';
 import { drills } from './scenarios/drills.js';
 import { nearCache } from './scenarios/near-cache.js';
 import { queueThenAnswer } from './scenarios/queue-then-answer.js';
+import { redisFailover } from './scenarios/redis-failover.js';
 import { type Context, DEADLINE_MS, GENESYS_TOKEN_LIFETIME_S, type ScenarioResult } from './scenarios/scenario.js';
 import { slowSap } from './scenarios/slow-sap.js';
 import { soak } from './scenarios/soak.js';
@@ -37,6 +38,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> =
   drills,
   'queue-then-answer': queueThenAnswer,
   'near-cache': nearCache,
+  'redis-failover': redisFailover,
 };
 
 function machine(options: BenchOptions): MachineInfo {

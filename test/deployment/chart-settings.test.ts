@@ -129,7 +129,7 @@ describe('chart ⇄ config module', () => {
     expect(cfg.server.mode).toBe('production');
     expect(cfg.server.port).toBe(ports.http);
     expect(cfg.server.managementPort).toBe(ports.management);
-    expect(cfg.cache.redisUrl).toBe('redis://redis.contact-center.svc:6379/0');
+    expect(cfg.redis.url).toBe('redis://redis.contact-center.svc:6379/0');
     expect(read.sort()).toEqual(Object.keys(files).sort());
   });
 

@@ -56,7 +56,7 @@ describe('shared outbound rate limit', () => {
     expect((await granted(a, 4)) + (await granted(b, 4))).toBe(6);
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    expect(await probe.keys('c360test:rl*')).toHaveLength(1); // the count really lives in Redis
+    expect(await probe.keys('c360test:rl*')).toEqual([`c360test:rl:v2:{salesforce}:${Math.floor(MID_WINDOW / 60_000)}`]); // the count really lives in Redis
     await probe.close();
   });
 
@@ -78,7 +78,7 @@ describe('shared outbound rate limit', () => {
     const probe = createClient({ url: redis.url });
     await probe.connect();
     const nextWindow = Math.floor(now / 1000) + 1;
-    expect(await probe.pTTL(`c360test:rl:salesforce:${nextWindow}`)).toBeGreaterThan(1200);
+    expect(await probe.pTTL(`c360test:rl:v2:{salesforce}:${nextWindow}`)).toBeGreaterThan(1200);
     await probe.close();
     now += 200; // the next second: it may have landed here, so only 2 are left
     expect(await granted(l, 3)).toBe(2);
@@ -100,6 +100,30 @@ describe('shared outbound rate limit', () => {
       await redis.resume();
     }
     expect(JSON.stringify(warnings)).toContain("using this process's share");
+  });
+
+  it('finishes a window it fell back in on its own share, even once Redis is back (a promoted replica may lack the last counts)', async () => {
+    let now = MID_WINDOW;
+    const client = await connected();
+    const l = limiter(client, 9, { now: () => now }); // share: 3
+    await redis.kill();
+    expect(await granted(l, 1)).toBe(1); // locally
+    await redis.resume();
+    if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    expect(await granted(l, 5)).toBe(2); // the rest of its share, not Redis's 9
+    now += 60_000; // the next window: shared through Redis again
+    expect(await granted(l, 10)).toBe(9);
+  });
+
+  it('falls back to what is left of its share: calls Redis granted in the window count against it', async () => {
+    const l = limiter(await connected(), 9); // share: 3
+    expect(await granted(l, 2)).toBe(2); // through Redis
+    try {
+      await redis.kill();
+      expect(await granted(l, 5)).toBe(1);
+    } finally {
+      await redis.resume();
+    }
   });
 });
 

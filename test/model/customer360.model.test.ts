@@ -359,7 +359,7 @@ describe('model-based: every answer equals the reference model, cold and warm', 
     // what the last run left behind in the service lands now, not in the middle of this run
     await real.service.app.get(SourceCache).whenInvalidationsApplied();
     await settle(real);
-    await real.service.app.get<Redis>(REDIS).flushAll();
+    await real.redis.flush();
     real.service.app.get(NearCache).clear();
     vi.setSystemTime(START);
     return new Customer360Model(real.truth, TIMING, START);

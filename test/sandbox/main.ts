@@ -1,12 +1,14 @@
 /**
  * `npm run sandbox`: the four simulators on fixed ports and the service wired to them.
  * `npm run sandbox -- --replicas 3`: the service as three processes (ports 3000–3002) sharing one
- * Redis, as replicas do in Kubernetes.
- * The service's own settings can still be overridden with environment variables
- * (e.g. REDIS_URL=redis://127.0.0.1:6379 to cache in Redis instead of memory).
+ * Redis, as replicas do in Kubernetes (a private redis-server, unless the environment names one).
+ * The service's own settings can still be overridden with environment variables, among them any
+ * Redis topology: REDIS_URL=redis://127.0.0.1:6379 (or rediss:// with REDIS_TLS_CA_FILE…),
+ * REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES (with REDIS_USERNAME/REDIS_PASSWORD).
  */
 import { loadConfig } from '../../src/app.config.js';
 import { createApp } from '../../src/app.factory.js';
+import { type RedisConfig, redisConnectionSettings } from '../../src/redis/redis.config.js';
 import { DEMO_CONVERSATION, SANDBOX_QUEUE } from './genesys/genesys.data.js';
 import { type Replicas, startReplicas } from './replicas.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_INBOUND } from './shared/credentials.js';
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   let replicas: Replicas | undefined;
   let app: Awaited<ReturnType<typeof createApp>>['app'] | undefined;
   if (count > 1) {
-    replicas = await startReplicas(count, config.server.port, env);
+    replicas = await startReplicas(count, config.server.port, env, describeRedis(config.redis));
   } else {
     app = (await createApp(config)).app;
     await app.listen({ port: config.server.port, host: config.server.host });
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   const widgetToken = (await mint('customer:read')).access_token;
   const widget = (query: string) => `${base}/widget?${query}#access_token=${widgetToken}`;
   process.stdout.write(`
-Customer 360 sandbox is running (cache: ${replicas ? `Redis ${replicas.redisUrl}, shared by ${count} replicas` : config.cache.redisUrl ? 'Redis' : 'in-memory'}).
+Customer 360 sandbox is running (cache: ${replicas ? `${replicas.redis}, shared by ${count} replicas` : describeRedis(config.redis)}).
 
   Service            ${base}        (Swagger UI ${base}/docs)${replicas ? `\n  Replicas           ${replicas.urls.join('  ')}` : ''}
   Salesforce sim     ${sims.salesforce.url}
@@ -105,11 +107,27 @@ Press Ctrl+C to stop.
   process.once('SIGTERM', () => void stop());
 }
 
+/** The configured Redis for the banner, without credentials. */
+function describeRedis(redis: RedisConfig): string {
+  const settings = redisConnectionSettings(redis);
+  if (!settings) return 'in-memory';
+  switch (settings.topology) {
+    case 'single': {
+      const url = new URL(settings.url);
+      return `Redis ${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    }
+    case 'sentinel':
+      return `Redis Sentinel "${settings.masterName}" via ${redis.sentinels.join(',')}${settings.tls ? ' (TLS)' : ''}`;
+    case 'cluster':
+      return `Redis Cluster via ${redis.clusterNodes.join(',')}${settings.tls ? ' (TLS)' : ''}`;
+  }
+}
+
 /** Service settings given on the command line's environment win over the sandbox defaults. */
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(REDIS_URL|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|PREFETCH_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_|WIDGET_)/.test(k)) out[k] = v;
+    if (v !== undefined && /^(REDIS_|LOG_LEVEL|PORT|CACHE_|AGGREGATION_|SALESFORCE_|SAP_|SERVICENOW_|GENESYS_|PREFETCH_|DEFAULT_PHONE_REGION|INTERNAL_AUTH|THROTTLE_|BREAKER_|RETRY_|RATE_LIMIT_|BULKHEAD_|EXPECTED_REPLICAS|JWT_|TOKEN_|WIDGET_)/.test(k)) out[k] = v;
   }
   return out;
 }

@@ -19,8 +19,8 @@ const run = promisify(execFile);
  *   may send them: CLIENT SETNAME (only with a client `name`), READONLY (only with `useReplicas`),
  *   CLIENT SETINFO (node-redis sends it and ignores the refusal; Redis 7.0 does not know it).
  * - data: GET/MGET/SET (cache, locks, replay marks); DEL, INCR, INCRBY, EXPIRE, PEXPIRE, PTTL (the
- *   lock release, rate-limit and throttle scripts); MULTI/EXEC (rate-limiter reads); EVAL, and
- *   EVALSHA for scripts sent once and run by hash.
+ *   lock release, rate-limit and throttle scripts); UNLINK inside MULTI/EXEC (the cache store's
+ *   deletes, on invalidation); EVAL, and EVALSHA for scripts sent once and run by hash.
  * - pub/sub: PUBLISH/SUBSCRIBE/UNSUBSCRIBE, and the sharded SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE a
  *   cluster needs.
  */
@@ -30,7 +30,7 @@ export function serviceAclRules(keyPrefix: string): string[] {
     'resetchannels', `&${keyPrefix}:*`,
     '-@all',
     '+ping', '+select', '+cluster|slots',
-    '+get', '+mget', '+set', '+del', '+incr', '+incrby', '+expire', '+pexpire', '+pttl',
+    '+get', '+mget', '+set', '+del', '+unlink', '+incr', '+incrby', '+expire', '+pexpire', '+pttl',
     '+multi', '+exec', '+eval', '+evalsha',
     '+publish', '+subscribe', '+unsubscribe', '+spublish', '+ssubscribe', '+sunsubscribe',
   ];

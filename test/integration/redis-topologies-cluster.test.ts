@@ -1,0 +1,83 @@
+/**
+ * The Redis behaviour tests (test/support/redis-topology-suite.ts) against a Redis Cluster
+ * (3 masters, 3 replicas; the service as an ACL user), then a failover: a master killed while the
+ * service answers.
+ */
+import type { RedisClusterType } from '@redis/client';
+import { expect, it, vi } from 'vitest';
+
+import { SourceCache } from '../../src/cache/source-cache.js';
+import type { Redis } from '../../src/redis/redis.client.js';
+import { REDIS } from '../../src/redis/redis.module.js';
+import { taggedKey } from '../../src/redis/redis-keys.js';
+import { DEMO } from '../sandbox/shared/seed.js';
+import { RedisClusterTopology } from '../support/redis-topologies.js';
+import { describeTopology, FAILOVER_CUSTOMERS } from '../support/redis-topology-suite.js';
+
+let cluster: RedisClusterTopology;
+
+describeTopology(
+  'Redis Cluster (REDIS_CLUSTER_NODES)',
+  async () => {
+    cluster = await RedisClusterTopology.start();
+    const users = cluster.users!;
+    return {
+      env: { REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_USERNAME: users.service.username, REDIS_PASSWORD: users.service.password },
+      aclNodes: () => cluster.nodes,
+      flush: async () => {
+        const masters = (await cluster.view()).filter((n) => n.flags.includes('master') && !n.flags.some((f) => f.startsWith('fail')));
+        await Promise.all(masters.map((m) => cluster.node(m.port).command(['FLUSHALL'])));
+      },
+      stop: () => cluster.stop(),
+    };
+  },
+  (ctx) => {
+    it('a master killed: every look-up is still answered during the failover, and caching resumes once its replica took over', async () => {
+      const s = await ctx().replica();
+      const redis = s.app.get<Redis>(REDIS);
+      // the master serving a part of the customer looked up afterwards: caching it needs the promoted replica
+      const victim = await cluster.masterOf(s.app.get(SourceCache).key(DEMO.decimalTrap, 'salesforce'));
+      // a sharded channel on that master, subscribed before it dies
+      let channel = '';
+      for (let tag = 0; !channel; tag++) {
+        const candidate = taggedKey('c360', `customer-${tag}`, 'landed');
+        if ((await cluster.masterOf(candidate)) === victim) channel = candidate;
+      }
+      const listener = await ctx().connection();
+      let heard!: (message: string) => void;
+      const message = new Promise<string>((resolve) => (heard = resolve));
+      await listener.subscribe(channel, (m) => heard(m));
+      // look-ups in flight all along (8 at a time), as under load: some are mid-command when the node dies
+      let i = 0;
+      const answers: number[] = [];
+      const failover = cluster.killMaster(victim);
+      let done = false;
+      void failover.finally(() => (done = true));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while ((!done || i < 16) && i < FAILOVER_CUSTOMERS.length) answers.push((await s.get(`/v1/customers/${FAILOVER_CUSTOMERS[i++]}`)).status);
+        }),
+      );
+      const { promoted } = await failover;
+      expect(answers.filter((status) => status !== 200)).toEqual([]);
+
+      // the service's connection learns the new slot owner by itself (no MOVED comes from a dead
+      // master, and no event says when it has: a bounded look, as in redis-topologies.test.ts)
+      const masters = () => (redis.client as RedisClusterType).masters.map((m) => m.port);
+      await vi.waitFor(() => expect(masters()).toContain(promoted.port), { timeout: 15_000, interval: 100 });
+      expect(masters()).not.toContain(victim.port);
+      const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+      await ctx().written(s);
+      // another replica (nothing of this customer in its own near cache) reads it from the promoted node
+      const other = await ctx().replica();
+      const second = await other.get(`/v1/customers/${DEMO.decimalTrap}`);
+      expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
+      expect(second.body.balance).toBe(first.body.balance);
+
+      // the subscription made before the failover hears a message sent through the new master
+      const publisher = await ctx().connection();
+      await vi.waitFor(async () => expect(await publisher.publish(channel, 'after the failover')).toBe(1), { timeout: 15_000, interval: 100 });
+      expect(await message).toBe('after the failover');
+    }, 60_000);
+  },
+);
