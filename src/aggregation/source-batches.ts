@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 
 import { BatchLoader } from '../connectors/batch-loader.js';
@@ -20,7 +22,8 @@ import { AggregationConfig } from './aggregation.config.js';
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
   private readonly loaders = new Map<string, BatchLoader<FetchResult>>();
-  private readonly shutdown = new AbortController();
+  /** Every batch's deadline listens to it: as many listeners as batches in flight, so no listener cap. */
+  private readonly shutdown = unboundedController();
 
   constructor(
     @Inject(CONNECTORS) connectors: CustomerConnector[],
@@ -69,4 +72,10 @@ export class SourceBatches implements OnApplicationShutdown {
       deadline.dispose();
     }
   }
+}
+
+function unboundedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 
 import type { FetchResult } from '../connectors/connector.js';
@@ -92,7 +94,12 @@ export class ProfileCache implements OnApplicationShutdown {
   private readonly reads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
   /** Reads sent to Redis and not yet answered, by customer (joined by requests for the sources they cover). */
   private readonly sentReads = new Map<string, { sources: Set<string>; parts: Promise<CachedParts> }>();
-  private readonly shutdown = new AbortController();
+  /** Every call's deadline listens to it (as many listeners as calls in flight): no listener cap. */
+  private readonly shutdown = (() => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
 
   constructor(
     private readonly store: SourceCache,

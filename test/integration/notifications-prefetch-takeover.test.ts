@@ -67,7 +67,8 @@ async function expectPrefetched(panel: ServiceProcess): Promise<void> {
 describe('the subscription moves to another replica', () => {
   it('when the holder is killed (SIGKILL), the other takes over once the lease expires: within a few seconds', async () => {
     const { holder, standby } = await startPair();
-    expect(sims.genesys.notifications.stats().channels).toBe(1);
+    // one holder at a time: never a second channel (the holder's may still be on its way)
+    expect(sims.genesys.notifications.stats().channels).toBeLessThanOrEqual(1);
     const from = standby.output().length;
     const killedAt = Date.now();
     await holder.stop('SIGKILL');
