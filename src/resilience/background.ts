@@ -33,6 +33,11 @@ export function inBackground<T>(work: BackgroundWork, fn: () => Promise<T>): Pro
  * enters a policy and carry it explicitly from there: a queue that runs a waiting task when
  * another finishes (a bulkhead) would run it in the finishing task's context.
  */
+/** Runs `fn` as live work, outside any background context it was called from. */
+export function asLive<T>(fn: () => Promise<T>): Promise<T> {
+  return current.exit(fn);
+}
+
 export function backgroundWork(): BackgroundWork | undefined {
   return current.getStore();
 }
