@@ -21,6 +21,18 @@ export const config = values.config as Record<string, string | number | boolean>
 export const secrets = values.secrets as { existingSecret: string; mountPath: string; files: Record<string, string> };
 export const ports = values.ports as { http: number; management: number };
 
+/** What an installer fills in for their own site before the chart's values make a production configuration. */
+export const SITE_VALUES: Readonly<Record<string, string>> = Object.freeze({
+  SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
+  SALESFORCE_CLIENT_ID: 'connected-app-key',
+  SAP_BASE_URL: 'https://s4.acme.example',
+  SAP_USERNAME: 'C360_TECH',
+  SERVICENOW_BASE_URL: 'https://acme.service-now.com',
+  SERVICENOW_USERNAME: 'c360.integration',
+  TOKEN_CLIENT_ID: 'genesys-data-actions',
+  PUBLIC_BASE_URL: 'https://c360.acme.example',
+});
+
 /** Helm's merge of user values over the chart's: maps merge, null deletes, anything else replaces. */
 export function withValues(patch: Tree, base: Tree = values): Tree {
   const out: Tree = structuredClone(base);

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { allBindings } from '../../src/app.config.js';
 import { loadConfig } from '../../src/app.config.js';
-import { config, dockerfile, ports, read, schema, secrets, template, templates, type Tree, values } from './artefacts.js';
+import { config, dockerfile, ports, read, schema, secrets, SITE_VALUES, template, templates, type Tree, values } from './artefacts.js';
 
 /*
  * The chart and the config module agree: every setting the chart can give (values.yaml `config`,
@@ -103,16 +103,7 @@ describe('chart ⇄ config module', () => {
     const env: Record<string, string> = { ...FIXED_BY_CHART };
     for (const [name, value] of Object.entries(config)) if (value !== '') env[name] = String(value);
     env.EXPECTED_REPLICAS = String(autoscaling.enabled ? autoscaling.maxReplicas : values.replicaCount);
-    Object.assign(env, {
-      SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
-      SALESFORCE_CLIENT_ID: 'connected-app-key',
-      SAP_BASE_URL: 'https://s4.acme.example',
-      SAP_USERNAME: 'C360_TECH',
-      SERVICENOW_BASE_URL: 'https://acme.service-now.com',
-      SERVICENOW_USERNAME: 'c360.integration',
-      TOKEN_CLIENT_ID: 'genesys-data-actions',
-      PUBLIC_BASE_URL: 'https://c360.acme.example',
-    });
+    Object.assign(env, SITE_VALUES);
     const files: Record<string, string> = {};
     for (const [name, key] of Object.entries(secrets.files)) {
       if (!key) continue;

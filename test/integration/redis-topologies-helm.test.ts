@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { loadConfig } from '../../src/app.config.js';
 import { redisConnectionSettings } from '../../src/redis/redis.config.js';
+import { SITE_VALUES } from '../deployment/artefacts.js';
 
 type Tree = Record<string, unknown>;
 
@@ -37,16 +38,7 @@ function serviceConfig(values: Tree, contents: (setting: string) => string) {
   const secrets = values.secrets as { mountPath: string; files: Record<string, string> };
   const env: Record<string, string> = { NODE_ENV: 'production', EXPECTED_REPLICAS: '3' };
   for (const [name, value] of Object.entries(config)) if (value !== '') env[name] = String(value);
-  Object.assign(env, {
-    SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
-    SALESFORCE_CLIENT_ID: 'connected-app-key',
-    SAP_BASE_URL: 'https://s4.acme.example',
-    SAP_USERNAME: 'C360_TECH',
-    SERVICENOW_BASE_URL: 'https://acme.service-now.com',
-    SERVICENOW_USERNAME: 'c360.integration',
-    TOKEN_CLIENT_ID: 'genesys-data-actions',
-    PUBLIC_BASE_URL: 'https://c360.acme.example',
-  });
+  Object.assign(env, SITE_VALUES);
   const files: Record<string, string> = {};
   for (const [name, key] of Object.entries(secrets.files)) {
     if (!key) continue;
