@@ -7,6 +7,8 @@ import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from 
 import { Metrics } from '../observability/metrics.js';
 import { asLive, type BackgroundWork, backgroundWork, inBackground } from '../resilience/background.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';
+import type { SourcePolicy } from '../resilience/source-policy.js';
+import { PrepaidSlot, withPrepaidSlot } from '../resilience/prepaid-slot.js';
 import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
@@ -16,13 +18,16 @@ import { AggregationConfig } from './aggregation.config.js';
  * wait and go out together in the next call; when it is idle a look-up goes out at once. A source
  * without `fetchMany` (or with a batch size of 1) is called once per customer, as before.
  *
- * A batched call is the batch's, not one caller's: it runs to the late-completion budget (its
- * results warm the cache) and waits for rate-limit slots no longer than the answer deadline of
- * the look-up that opened it.
+ * A batch takes its rate-limit slot first and closes its list of customers only then, so a burst
+ * waiting for the system's next second goes out as one call of everyone who came meanwhile, not as
+ * many small calls that each wait for a slot of their own (5 calls a second serve 5 × 300 callers).
+ * A batched call is the batch's, not one caller's: it waits for its slot no longer than the answer
+ * deadline of the look-up that opened it, and runs to the late-completion budget (its results warm
+ * the cache).
  */
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
-  private readonly loaders = new Map<string, BatchLoader<FetchResult>>();
+  private readonly loaders = new Map<string, BatchLoader<FetchResult, Permit>>();
   /** Per source: the customers asked for by live look-ups and by background work (pre-fetch), until their batch goes out. */
   private readonly callers = new Map<string, { live: Set<string>; background: Map<string, BackgroundWork> }>();
   /** Every batch's deadline listens to it: as many listeners as batches in flight, so no listener cap. */
@@ -44,23 +49,28 @@ export class SourceBatches implements OnApplicationShutdown {
       const live = new Set<string>();
       const background = new Map<string, BackgroundWork>();
       this.callers.set(source, { live, background });
+      const policy = () => this.policies.get(source);
       this.loaders.set(
         source,
-        new BatchLoader<FetchResult>({
+        new BatchLoader<FetchResult, Permit>({
           maxBatch,
           maxConcurrent: config.batchConcurrency,
-          busy: () => this.policies.get(source).saturated,
+          busy: () => policy().saturated,
+          // the slot is taken at the priority of those waiting when the batch opens: live when any
+          // is, else as background work (a spare slot or none)
+          permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value),
           // a batch has the priority of its most urgent member: live when any look-up in it is live
           // (whoever happened to open it), background only when every one is
-          run: (ids) => {
+          run: (ids, permit) => {
             const anyLive = ids.some((id) => live.has(id) || !background.has(id));
             const work = anyLive ? undefined : background.get(ids[0]!);
             for (const id of ids) {
               live.delete(id);
               background.delete(id);
             }
-            const call = () => this.withBudget((signal) => run(ids, signal));
-            return work ? inBackground(work, call) : asLive(call);
+            const call = () => this.withBudget(permit, (signal) => run(ids, signal), anyLive);
+            const paid = permit?.slot ? () => withPrepaidSlot(permit.slot!, call) : call;
+            return work ? inBackground(work, paid) : asLive(paid);
           },
           missing: () => NOT_FOUND,
           onCall: (n) => this.metrics.batchCustomers.observe({ source }, n),
@@ -84,16 +94,46 @@ export class SourceBatches implements OnApplicationShutdown {
     this.shutdown.abort();
   }
 
-  /** The batch's own deadline: answer time from now for waits, the late budget for the call itself. */
-  private async withBudget<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** The batch's own deadline, from when it opened: answer time for waits, the late budget for the call itself. */
+  private deadline(): Deadline {
     const now = Date.now();
-    const deadline = new Deadline(now + this.config.deadlineMs, { cancelAt: now + this.config.deadlineMs + this.config.lateCompletionMs, parent: this.shutdown.signal });
+    return new Deadline(now + this.config.deadlineMs, { cancelAt: now + this.config.deadlineMs + this.config.lateCompletionMs, parent: this.shutdown.signal });
+  }
+
+  /** A slot for the batch opening now, taken within its deadline; never rejects (a refusal is kept for the call). */
+  private async permit(policy: SourcePolicy, background: BackgroundWork | undefined): Promise<Permit> {
+    const deadline = this.deadline();
     try {
+      await policy.reserveSlot(deadline.signal, background);
+      return { deadline, background: background !== undefined, slot: new PrepaidSlot() };
+    } catch (err) {
+      return { deadline, background: background !== undefined, refused: err };
+    }
+  }
+
+  /**
+   * Runs the batch's call under its deadline. When its slot was refused, the call fails the same
+   * way — unless the slot was sought as background work and a live look-up has joined since: that
+   * call then seeks a slot of its own, as a live one.
+   */
+  private async withBudget<T>(permit: Permit | undefined, call: (signal: AbortSignal) => Promise<T>, live: boolean): Promise<T> {
+    const deadline = permit?.deadline ?? this.deadline();
+    try {
+      if (permit?.refused !== undefined && !(live && permit.background)) throw permit.refused;
       return await call(deadline.signal);
     } finally {
       deadline.dispose();
     }
   }
+}
+
+/** What a batch got before it closed: its deadline (from when it opened) and its slot, or why there is none. */
+interface Permit {
+  deadline: Deadline;
+  /** Sought as background work (a spare slot or none). */
+  background: boolean;
+  slot?: PrepaidSlot;
+  refused?: unknown;
 }
 
 function unboundedController(): AbortController {

@@ -120,6 +120,35 @@ describe('BatchLoader', () => {
     expect(calls.map((c) => c.keys)).toEqual([['a'], ['b', 'c'], ['d']]);
   });
 
+  it('with a permit, a batch stays open until its permit comes: everyone who arrives meanwhile rides in that call, with the permit', async () => {
+    const permits: Array<(slot: string) => void> = [];
+    const calls: { keys: string[]; permit: string | undefined }[] = [];
+    const loader = new BatchLoader<string, string>({
+      maxBatch: 3,
+      maxConcurrent: 1,
+      permit: () => new Promise<string>((resolve) => permits.push(resolve)),
+      run: async (keys, permit) => {
+        calls.push({ keys, permit });
+        return new Map(keys.map((k) => [k, k.toUpperCase()]));
+      },
+      missing: () => 'none',
+    });
+    const answers = ['a', 'b', 'c', 'd'].map((k) => loader.load(k));
+    await settle();
+    expect(calls, 'nothing goes out before its permit').toEqual([]);
+    expect(permits).toHaveLength(1);
+    permits[0]!('slot-1');
+    await settle();
+    // the first three filled a call; the fourth waits for the next call slot and then its own permit
+    expect(calls).toEqual([{ keys: ['a', 'b', 'c'], permit: 'slot-1' }]);
+    void loader.load('e');
+    await settle();
+    expect(permits).toHaveLength(2);
+    permits[1]!('slot-2');
+    await expect(Promise.all(answers)).resolves.toEqual(['A', 'B', 'C', 'D']);
+    expect(calls[1]).toEqual({ keys: ['d', 'e'], permit: 'slot-2' });
+  });
+
   it('refuses bounds below one', () => {
     expect(() => new BatchLoader({ maxBatch: 0, maxConcurrent: 1, run: async () => new Map(), missing: () => 0 })).toThrow(RangeError);
   });

@@ -3,13 +3,20 @@ import DataLoader from 'dataloader';
 /** What one vendor call answered: a value (or an error of that key alone) per key it knows; keys it left out are answered by `missing`. */
 export type BatchAnswer<V> = ReadonlyMap<string, V | Error>;
 
-export interface BatchLoaderOptions<V> {
+export interface BatchLoaderOptions<V, P = undefined> {
   /** The most keys one call carries (the vendor's documented bounds decide it; see each connector's config). */
   maxBatch: number;
   /** Calls to the source at once from this process. Look-ups arriving while all are busy join the next call. */
   maxConcurrent: number;
-  /** One vendor call for these distinct keys. */
-  run(keys: string[]): Promise<BatchAnswer<V>>;
+  /** One vendor call for these distinct keys, with what `permit` gave for it. */
+  run(keys: string[], permit: P | undefined): Promise<BatchAnswer<V>>;
+  /**
+   * What a call needs before it may go out (e.g. a rate-limit slot), awaited before its batch
+   * closes: look-ups arriving meanwhile join it (up to maxBatch), so a call that has to wait for a
+   * slot carries everyone who came while it waited, not only those there when it began to wait.
+   * Whatever it resolves to is given to `run`; it must not reject.
+   */
+  permit?(): Promise<P>;
   /** The answer for a key the call did not return (e.g. "not found"). */
   missing(key: string): V;
   /**
@@ -26,14 +33,17 @@ export interface BatchLoaderOptions<V> {
  * concurrency allows, with no added wait when idle: a look-up that finds a free call slot goes
  * out at once (with whatever arrived in the same tick); a look-up that finds every slot taken,
  * or the source busy (a call waiting for a rate-limit slot), joins the batch that goes out when a
- * call ends. One failed call fails only the look-ups it carried.
+ * call ends. With a `permit` (a rate-limit slot), a batch closes only once its permit is there.
+ * One failed call fails only the look-ups it carried.
  */
-export class BatchLoader<V> {
+export class BatchLoader<V, P = undefined> {
   private readonly loader: DataLoader<string, V>;
   private running = 0;
   private readonly queued: (() => void)[] = [];
+  /** The permit of the batch being dispatched now (DataLoader calls the batch function synchronously from dispatch). */
+  private dispatching: P | undefined;
 
-  constructor(private readonly options: BatchLoaderOptions<V>) {
+  constructor(private readonly options: BatchLoaderOptions<V, P>) {
     if (!(options.maxBatch >= 1 && options.maxConcurrent >= 1)) throw new RangeError('maxBatch and maxConcurrent must be at least 1');
     this.loader = new DataLoader<string, V>((keys) => this.call(keys), {
       cache: false,
@@ -54,18 +64,37 @@ export class BatchLoader<V> {
   private schedule(dispatch: () => void): void {
     if (this.running === 0 || (this.running < this.options.maxConcurrent && !this.options.busy?.())) {
       this.running += 1;
-      // a new batch is scheduled before its first key is added: let this tick's look-ups join it
-      queueMicrotask(dispatch);
+      this.start(dispatch);
     } else {
-      this.queued.push(dispatch);
+      this.queued.push(() => this.start(dispatch));
     }
   }
 
+  /** Sends the batch once its permit is there; until then it stays open to new look-ups. */
+  private start(dispatch: () => void): void {
+    const permit = this.options.permit;
+    if (!permit) {
+      // a new batch is scheduled before its first key is added: let this tick's look-ups join it
+      queueMicrotask(dispatch);
+      return;
+    }
+    void permit().then((granted) => {
+      this.dispatching = granted;
+      try {
+        dispatch();
+      } finally {
+        this.dispatching = undefined;
+      }
+    });
+  }
+
   private async call(keys: readonly string[]): Promise<(V | Error)[]> {
+    const permit = this.dispatching;
+    this.dispatching = undefined;
     try {
       const distinct = [...new Set(keys)];
       this.options.onCall?.(distinct.length);
-      const answer = await this.options.run(distinct);
+      const answer = await this.options.run(distinct, permit);
       return keys.map((key) => (answer.has(key) ? (answer.get(key) as V | Error) : this.options.missing(key)));
     } finally {
       const next = this.queued.shift();

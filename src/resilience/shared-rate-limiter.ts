@@ -4,7 +4,7 @@ import type { Redis } from '../cache/redis.provider.js';
 import { defineScript } from '../redis/redis.client.js';
 import { taggedKey } from '../redis/redis-keys.js';
 import { deadlineOf } from '../upstream/deadline.js';
-import { sleep } from '../upstream/timers.js';
+import { dueAfterPendingIo, sleep } from '../upstream/timers.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
 import type { BackgroundWork } from './background.js';
 
@@ -34,16 +34,34 @@ for _, key in ipairs(KEYS) do
 end
 return #KEYS`);
 
-/** Rejects when `operation` has not settled within `ms` (a slow Redis counts as an unavailable one). */
+class StoreTimeout extends Error {
+  constructor() {
+    super('rate-limit store timed out');
+  }
+}
+
+/**
+ * Rejects with StoreTimeout when `operation` has not settled within `ms`. An answer already in the
+ * socket when the time runs out still counts (dueAfterPendingIo): on a busy process an overdue
+ * timer runs before unread I/O, and calling that answer late would make the limiter fall back to
+ * its share for a grant Redis had made, a call too many.
+ */
 function within<T>(operation: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('rate-limit store timed out')), ms);
-    timer.unref();
+    cancel = dueAfterPendingIo(ms, () => reject(new StoreTimeout()));
   });
   operation.catch(() => undefined);
-  return Promise.race([operation, late]).finally(() => clearTimeout(timer));
+  return Promise.race([operation, late]).finally(() => cancel?.());
 }
+
+/**
+ * How many times CACHE_OP_TIMEOUT_MS a slow grant is awaited in all before this process falls back
+ * to its share. The script may well have run (a busy machine reads the answer late, the moment a
+ * burst arrives); a fall-back then would grant a call Redis has already counted, on top of the
+ * others' — so a slow answer is given this long, a missing one (Redis not connected) none.
+ */
+const SLOW_ANSWER_PATIENCE = 4;
 
 /** This process's own window counts: the limit without Redis, or its share while Redis is unavailable. */
 class LocalWindows {
@@ -198,7 +216,14 @@ export class SharedRateLimiter {
     if (redis?.isReady && Math.floor(now / this.windowMs) > this.localThrough) {
       try {
         const args = [String(this.options.points), String(this.keyLifetimeMs), String(reserveOf(this.options.points))];
-        const full = Number(await within(redis.run(CHARGE, { keys, arguments: args }), this.options.opTimeoutMs));
+        const granting = redis.run(CHARGE, { keys, arguments: args });
+        let full: number;
+        try {
+          full = Number(await within(granting, this.options.opTimeoutMs));
+        } catch (err) {
+          if (!(err instanceof StoreTimeout)) throw err;
+          full = Number(await within(granting, this.options.opTimeoutMs * (SLOW_ANSWER_PATIENCE - 1)));
+        }
         if (full === 0) this.local.record(keys, this.keyLifetimeMs, now);
         return full;
       } catch {

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { Deadline } from '../upstream/deadline.js';
 import { UpstreamError } from '../upstream/upstream-error.js';
+import { PrepaidSlot, withPrepaidSlot } from './prepaid-slot.js';
+import { SharedRateLimiter } from './shared-rate-limiter.js';
 import { SourcePolicy } from './source-policy.js';
 
 function policy(overrides: Partial<ConstructorParameters<typeof SourcePolicy>[0]> = {}): SourcePolicy {
@@ -125,5 +127,25 @@ describe('bulkhead', () => {
     await vi.advanceTimersByTimeAsync(0);
     hold.forEach((h) => h());
     await expect(Promise.all([a, b])).resolves.toEqual(['ok', 'ok']);
+  });
+});
+
+describe('a slot taken before the call (batches)', () => {
+  it('the first call inside withPrepaidSlot uses the reserved slot; the next ones (a second page, a retry) take their own', async () => {
+    const limiter = new SharedRateLimiter({ source: 'sap', points: 3, durationSec: 1, redis: null, keyPrefix: 'c360', expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 100, maxQueue: 10 });
+    const p = policy({ limiter });
+    await p.reserveSlot(new AbortController().signal); // 1 of 3
+    const slot = new PrepaidSlot();
+    const results = await withPrepaidSlot(slot, async () => [await p.execute(ok, undefined, true), await p.execute(ok, undefined, true)]); // 2 of 3
+    expect(results).toEqual(['ok', 'ok']);
+    await expect(p.execute(ok, undefined, true)).resolves.toBe('ok'); // 3 of 3
+    await expect(p.execute(ok, undefined, true), 'the window is spent: the prepaid call was counted once, not twice or never').rejects.toMatchObject({ kind: 'rate_limited' });
+  });
+
+  it('reserving waits for a slot as a call would, and is refused as rate_limited when none comes in time', async () => {
+    const limiter = new SharedRateLimiter({ source: 'sap', points: 1, durationSec: 1, redis: null, keyPrefix: 'c360', expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 100, maxQueue: 10 });
+    const p = policy({ limiter });
+    await p.reserveSlot(new AbortController().signal);
+    await expect(p.reserveSlot(new AbortController().signal)).rejects.toMatchObject({ kind: 'rate_limited' });
   });
 });

@@ -6,7 +6,8 @@ import { ATTR, spanEvent, withAttempt } from '../observability/tracing-spans.js'
 import { deadlineOf } from '../upstream/deadline.js';
 import { sleep } from '../upstream/timers.js';
 import { isUpstreamError, UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
-import { backgroundWork } from './background.js';
+import { backgroundWork, type BackgroundWork } from './background.js';
+import { takePrepaidSlot } from './prepaid-slot.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
 export interface SourcePolicyOptions {
@@ -72,6 +73,18 @@ export class SourcePolicy {
     return (this.options.limiter?.waiters ?? 0) > 0 || this.bulkhead.executionSlots === 0;
   }
 
+  /**
+   * Takes one rate-limit slot now, for a call that will be made later inside `withPrepaidSlot`
+   * (a batch takes its slot before it closes its list of customers). Waits as `acquire` does, within
+   * the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
+   * timeout) when none comes in time. Nothing to take when the system has no rate limit, or while
+   * its circuit is open (the call will be refused anyway).
+   */
+  async reserveSlot(signal: AbortSignal, background?: BackgroundWork): Promise<void> {
+    if (this.breaker.state === CircuitState.Open) return;
+    await this.options.limiter?.acquire(signal, background);
+  }
+
   get state(): BreakerState {
     switch (this.breaker.state) {
       case CircuitState.Closed:
@@ -130,10 +143,11 @@ export class SourcePolicy {
   private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
     const background = backgroundWork();
+    const prepaid = takePrepaidSlot();
     if (background && this.bulkhead.executionSlots <= 0) throw new UpstreamError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {
-        await this.options.limiter?.acquire(signal, background);
+        if (!prepaid) await this.options.limiter?.acquire(signal, background);
         return call();
       }, signal);
     } catch (err) {
