@@ -7,8 +7,8 @@ import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from 
 import { Metrics } from '../observability/metrics.js';
 import { asLive, type BackgroundWork, backgroundWork, inBackground } from '../resilience/background.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';
-import type { SourcePolicy } from '../resilience/source-policy.js';
 import { PrepaidSlot, withPrepaidSlot } from '../resilience/prepaid-slot.js';
+import type { SourcePolicy } from '../resilience/source-policy.js';
 import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 

@@ -6,7 +6,7 @@ import { ATTR, spanEvent, withAttempt } from '../observability/tracing-spans.js'
 import { deadlineOf } from '../upstream/deadline.js';
 import { sleep } from '../upstream/timers.js';
 import { isUpstreamError, UpstreamError, type UpstreamErrorKind } from '../upstream/upstream-error.js';
-import { backgroundWork, type BackgroundWork } from './background.js';
+import { type BackgroundWork,backgroundWork } from './background.js';
 import { takePrepaidSlot } from './prepaid-slot.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
