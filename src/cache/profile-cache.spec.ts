@@ -487,6 +487,22 @@ describe('ProfileCache: waiting on another replica\'s call', () => {
     expect(await h.resolve()).toMatchObject({ outcome: 'answered', cache: 'miss' });
     expect(h.sap.calls).toHaveLength(1);
   });
+
+  it('the holder\'s "landed" message is lost (published while a failover moved the channel) though its answer landed: the waiting answer ends at its deadline, later requests read the answer from the cache, and the wait ends with the budget, re-reading the cache, with no call', async () => {
+    const h = harness();
+    h.lock.held.add(NAME);
+    const waiting = h.resolve();
+    await vi.advanceTimersByTimeAsync(200);
+    await h.store.put(ID, 'sap', entry('sap', T0 + 200), NEVER); // the holder's answer lands; its message never arrives
+    expect(await after(waiting, DEADLINE_MS - 200)).toMatchObject({ outcome: 'failed', reason: 'timeout' });
+    expect(await h.resolve()).toEqual(answered('sap', T0 + 200, 'hit', 0)); // a request now reads it itself
+    expect(await idle(h.cache)).toBe(false); // the first wait still runs…
+    const reread = vi.spyOn(h.store, 'get');
+    await vi.advanceTimersByTimeAsync(BUDGET_MS);
+    expect(await idle(h.cache)).toBe(true); // …until the budget (the holder's lock lifetime): then it reads the cache once more
+    expect(reread).toHaveBeenCalledWith(ID, 'sap');
+    expect(h.sap.calls).toHaveLength(0);
+  });
 });
 
 describe('ProfileCache: invalidation', () => {
