@@ -10,7 +10,7 @@ import { SourceCache } from './source-cache.js';
 /**
  * The profile cache through @nestjs/cache-manager (cache-manager 7 on Keyv): Redis via
  * `@keyv/redis` on the shared client when REDIS_URL is set, else in memory. Keys carry our
- * own namespace (`c360:v2:…`), so nothing here ever needs to flush a database.
+ * own namespace (`c360:{<customerId>}:v3:…`, see CacheKeys), so nothing here ever needs to flush a database.
  */
 function redisStore(redis: Redis): Keyv {
   const keyv = new Keyv({ store: new KeyvRedis(redis.client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });

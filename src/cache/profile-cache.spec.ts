@@ -65,7 +65,7 @@ class FakeSource {
   };
 }
 
-/** Stands for the other replicas: names it holds answer 'held-elsewhere'; `land` is the holder's message. */
+/** Stands for the other replicas: names (`<source>:<customerId>`) it holds answer 'held-elsewhere'; `land` is the holder's message. */
 class FakeLock {
   readonly held = new Set<string>();
   readonly released: Array<[string, string]> = [];
@@ -86,7 +86,8 @@ class FakeLock {
     this.bus.push(listener);
   }
 
-  acquire(name: string): Promise<Lease | 'held-elsewhere'> {
+  acquire(customerId: string, source: string): Promise<Lease | 'held-elsewhere'> {
+    const name = `${source}:${customerId}`;
     if (this.held.has(name)) return Promise.resolve('held-elsewhere');
     return Promise.resolve({
       release: (outcome: string) => {
@@ -96,7 +97,8 @@ class FakeLock {
     });
   }
 
-  subscribe(name: string): Promise<{ landed: Promise<string>; cancel: () => void }> {
+  subscribe(customerId: string, source: string): Promise<{ landed: Promise<string>; cancel: () => void }> {
+    const name = `${source}:${customerId}`;
     this.waits.push(name);
     if (this.pubSubDown) return Promise.resolve({ landed: Promise.resolve('unknown'), cancel: () => undefined });
     let wake!: (outcome: string) => void;
@@ -388,7 +390,7 @@ describe('ProfileCache: one call at a time per source and customer', () => {
     h.sap.reply = (call) => (call === 1 ? { found: true, data: DATA.sap } : new UpstreamError('sap', 'rate_limited', 'slow down'));
     await h.resolve();
     await h.cache.whenIdle();
-    expect(acquire).toHaveBeenCalledWith(`sap:${ID}`, BUDGET_MS, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
+    expect(acquire).toHaveBeenCalledWith(ID, 'sap', BUDGET_MS, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
     expect(h.lock.released).toEqual([[`sap:${ID}`, 'ok']]);
     expect(await h.store.get(ID, 'sap')).toMatchObject({ found: true });
     vi.setSystemTime(T0 + FRESH_MS);
@@ -484,6 +486,22 @@ describe('ProfileCache: waiting on another replica\'s call', () => {
     h.lock.held.delete(NAME); // the lock expired with the budget: the next request takes it
     expect(await h.resolve()).toMatchObject({ outcome: 'answered', cache: 'miss' });
     expect(h.sap.calls).toHaveLength(1);
+  });
+
+  it('the holder\'s "landed" message is lost (published while a failover moved the channel) though its answer landed: the waiting answer ends at its deadline, later requests read the answer from the cache, and the wait ends with the budget, re-reading the cache, with no call', async () => {
+    const h = harness();
+    h.lock.held.add(NAME);
+    const waiting = h.resolve();
+    await vi.advanceTimersByTimeAsync(200);
+    await h.store.put(ID, 'sap', entry('sap', T0 + 200), NEVER); // the holder's answer lands; its message never arrives
+    expect(await after(waiting, DEADLINE_MS - 200)).toMatchObject({ outcome: 'failed', reason: 'timeout' });
+    expect(await h.resolve()).toEqual(answered('sap', T0 + 200, 'hit', 0)); // a request now reads it itself
+    expect(await idle(h.cache)).toBe(false); // the first wait still runs…
+    const reread = vi.spyOn(h.store, 'get');
+    await vi.advanceTimersByTimeAsync(BUDGET_MS);
+    expect(await idle(h.cache)).toBe(true); // …until the budget (the holder's lock lifetime): then it reads the cache once more
+    expect(reread).toHaveBeenCalledWith(ID, 'sap');
+    expect(h.sap.calls).toHaveLength(0);
   });
 });
 

@@ -267,11 +267,10 @@ export class ProfileCache implements OnApplicationShutdown {
       this.near.set(source, customerId, entry, generation, epoch);
       return { entry, via: 'wait' };
     };
-    const name = `${source}:${customerId}`;
     // a lock answer slower than CACHE_OP_TIMEOUT_MS is not awaited longer (LOCK_PATIENCE_MS): measured
     // under CPU pressure (bench stampede), waiting half the answer time saved one call per endpoint
     // but cost five times the failed answers; see README "Single-flight"
-    const lease = await this.lock.acquire(name, this.budgetMs, LOCK_PATIENCE_MS);
+    const lease = await this.lock.acquire(customerId, source, this.budgetMs, LOCK_PATIENCE_MS);
     if (lease !== 'held-elsewhere') {
       try {
         const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation, epoch);
@@ -285,7 +284,7 @@ export class ProfileCache implements OnApplicationShutdown {
     }
     // another replica is calling: wait for it (subscribe first, then look, so nothing is missed)
     this.metrics.cacheLockWaits.inc({ source });
-    const waiter = await this.lock.subscribe(name);
+    const waiter = await this.lock.subscribe(customerId, source);
     let timer: NodeJS.Timeout | undefined;
     try {
       const already = await this.store.read(customerId, source);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 
 import { RedisServer } from '../../test/support/redis-server.js';
 import { CacheConfig } from './cache.config.js';
+import { CacheKeys } from './cache-keys.js';
 import { createRedis, type Redis } from './redis.provider.js';
 import { type Lease,ReplicaLock } from './replica-lock.js';
 
@@ -14,8 +15,11 @@ import { type Lease,ReplicaLock } from './replica-lock.js';
  */
 
 const config = Object.assign(new CacheConfig(), { keyPrefix: 'c360', opTimeoutMs: 1000 });
-const KEY = 'c360:lock:sap:0010100001';
-const CHANNEL = 'c360:landed:sap:0010100001';
+const ID = '0010100001';
+/** The names as the cache derives them (their exact format is stated in cache-keys.spec.ts). */
+const KEYS = new CacheKeys('c360');
+const KEY = KEYS.lock(ID, 'sap');
+const CHANNEL = KEYS.landed(ID, 'sap');
 
 let redis: RedisServer;
 let probe: ReturnType<typeof createClient>;
@@ -58,16 +62,16 @@ function isLease(x: Lease | 'held-elsewhere'): x is Lease {
 describe('ReplicaLock against Redis', () => {
   it('one holder at a time: the first replica gets the lease, the others hear "held-elsewhere"', async () => {
     const [a, b] = [await replica(), await replica()];
-    const lease = await a.acquire('sap:0010100001', 60_000);
+    const lease = await a.acquire(ID, 'sap', 60_000);
     expect(isLease(lease)).toBe(true);
-    expect(await b.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere');
-    expect(await a.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere'); // not re-entrant either
-    expect(isLease(await b.acquire('sap:0010100002', 60_000))).toBe(true); // another customer, another lock
+    expect(await b.acquire(ID, 'sap', 60_000)).toBe('held-elsewhere');
+    expect(await a.acquire(ID, 'sap', 60_000)).toBe('held-elsewhere'); // not re-entrant either
+    expect(isLease(await b.acquire('0010100002', 'sap', 60_000))).toBe(true); // another customer, another lock
   });
 
   it('the lock expires by itself after the time asked for (a holder that dies frees it)', async () => {
     const a = await replica();
-    await a.acquire('sap:0010100001', 60_000);
+    await a.acquire(ID, 'sap', 60_000);
     const ttl = await probe.pTTL(KEY);
     expect(ttl).toBeGreaterThan(59_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
@@ -75,21 +79,21 @@ describe('ReplicaLock against Redis', () => {
 
   it('release deletes the lock and tells the waiting replicas how the call ended', async () => {
     const [holder, waiter] = [await replica(), await replica()];
-    const lease = await holder.acquire('sap:0010100001', 60_000);
+    const lease = await holder.acquire(ID, 'sap', 60_000);
     if (!isLease(lease)) throw new Error('expected the lease');
-    const wait = await waiter.subscribe('sap:0010100001');
+    const wait = await waiter.subscribe(ID, 'sap');
     await lease.release('rate_limited');
     expect(await wait.landed).toBe('rate_limited');
     expect(await probe.exists(KEY)).toBe(0);
     wait.cancel();
-    expect(isLease(await waiter.acquire('sap:0010100001', 60_000))).toBe(true);
+    expect(isLease(await waiter.acquire(ID, 'sap', 60_000))).toBe(true);
   });
 
   it('every waiter of a replica hears the message, on one subscription per channel', async () => {
     const [holder, waiter] = [await replica(), await replica()];
-    const lease = await holder.acquire('sap:0010100001', 60_000);
+    const lease = await holder.acquire(ID, 'sap', 60_000);
     if (!isLease(lease)) throw new Error('expected the lease');
-    const waits = await Promise.all([1, 2, 3].map(() => waiter.subscribe('sap:0010100001')));
+    const waits = await Promise.all([1, 2, 3].map(() => waiter.subscribe(ID, 'sap')));
     expect(await probe.pubSubNumSub(CHANNEL)).toEqual({ [CHANNEL]: 1 });
     await lease.release('ok');
     expect(await Promise.all(waits.map((w) => w.landed))).toEqual(['ok', 'ok', 'ok']);
@@ -98,20 +102,20 @@ describe('ReplicaLock against Redis', () => {
 
   it('release is compare-and-delete: a holder whose lock expired cannot delete the next holder\'s lock', async () => {
     const [a, b] = [await replica(), await replica()];
-    const stale = await a.acquire('sap:0010100001', 60_000);
+    const stale = await a.acquire(ID, 'sap', 60_000);
     if (!isLease(stale)) throw new Error('expected the lease');
     await probe.del(KEY); // a's lock expired (as if its call outlived the budget)
-    const fresh = await b.acquire('sap:0010100001', 60_000);
+    const fresh = await b.acquire(ID, 'sap', 60_000);
     expect(isLease(fresh)).toBe(true);
     const bToken = await probe.get(KEY);
     await stale.release('ok');
     expect(await probe.get(KEY)).toBe(bToken); // b still holds it
-    expect(await a.acquire('sap:0010100001', 60_000)).toBe('held-elsewhere');
+    expect(await a.acquire(ID, 'sap', 60_000)).toBe('held-elsewhere');
   });
 
   it('cancel leaves the channel once the last waiter of the replica is gone', async () => {
     const waiter = await replica();
-    const [first, second] = [await waiter.subscribe('sap:0010100001'), await waiter.subscribe('sap:0010100001')];
+    const [first, second] = [await waiter.subscribe(ID, 'sap'), await waiter.subscribe(ID, 'sap')];
     first.cancel();
     expect(await probe.pubSubNumSub(CHANNEL)).toEqual({ [CHANNEL]: 1 });
     second.cancel();
@@ -121,10 +125,10 @@ describe('ReplicaLock against Redis', () => {
 
   it('a message that lands for a channel nobody waits on wakes nobody', async () => {
     const waiter = await replica();
-    const wait = await waiter.subscribe('sap:0010100001');
+    const wait = await waiter.subscribe(ID, 'sap');
     let outcome: string | undefined;
     void wait.landed.then((o) => (outcome = o));
-    await probe.publish('c360:landed:sap:0010100002', 'ok');
+    await probe.publish(KEYS.landed('0010100002', 'sap'), 'ok');
     await probe.publish(CHANNEL, 'timeout'); // sent after, on the same connection: it arrives after
     await wait.landed;
     expect(outcome).toBe('timeout');
@@ -133,7 +137,7 @@ describe('ReplicaLock against Redis', () => {
 
   it('shutdown closes the subscriber connection', async () => {
     const waiter = await replica();
-    const wait = await waiter.subscribe('sap:0010100001');
+    const wait = await waiter.subscribe(ID, 'sap');
     const before = ((await probe.clientList()) as Array<unknown>).length;
     await waiter.onApplicationShutdown();
     await vi.waitFor(async () => expect(((await probe.clientList()) as Array<unknown>).length).toBe(before - 1), { timeout: 5000, interval: 10 });
@@ -144,16 +148,16 @@ describe('ReplicaLock against Redis', () => {
 describe('ReplicaLock fails open', () => {
   it('without Redis (REDIS_URL unset): every acquire is a lease, a wait ends at once as "unknown"', async () => {
     const lock = new ReplicaLock(null, config);
-    const [a, b] = [await lock.acquire('sap:1', 1000), await lock.acquire('sap:1', 1000)];
+    const [a, b] = [await lock.acquire('1', 'sap', 1000), await lock.acquire('1', 'sap', 1000)];
     expect(isLease(a) && isLease(b)).toBe(true);
     await expect(isLease(a) ? a.release('ok') : undefined).resolves.toBeUndefined();
-    expect(await (await lock.subscribe('sap:1')).landed).toBe('unknown');
+    expect(await (await lock.subscribe('1', 'sap')).landed).toBe('unknown');
   });
 
   it('with Redis down: every replica proceeds (a lease that releases quietly)', async () => {
     const [a, b] = [await replica(), await replica()];
     await redis.kill();
-    const [la, lb] = [await a.acquire('sap:0010100001', 60_000), await b.acquire('sap:0010100001', 60_000)];
+    const [la, lb] = [await a.acquire(ID, 'sap', 60_000), await b.acquire(ID, 'sap', 60_000)];
     expect(isLease(la) && isLease(lb)).toBe(true);
     await expect(isLease(la) ? la.release('ok') : undefined).resolves.toBeUndefined();
   });
@@ -164,7 +168,7 @@ describe('ReplicaLock fails open', () => {
     await blocker.connect();
     let redisAwake = false;
     const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '1']).then(() => (redisAwake = true));
-    const lease = await a.acquire('sap:0010100001', 60_000);
+    const lease = await a.acquire(ID, 'sap', 60_000);
     expect(redisAwake).toBe(false); // decided while Redis was still blocked
     expect(isLease(lease)).toBe(true);
     await sleeping;
@@ -173,13 +177,13 @@ describe('ReplicaLock fails open', () => {
 
   it('with Redis slow but answering within the patience given: its answer decides — held elsewhere is a wait, not a call', async () => {
     const holder = await replica();
-    const held = await holder.acquire('sap:0010100001', 60_000);
+    const held = await holder.acquire(ID, 'sap', 60_000);
     expect(isLease(held)).toBe(true);
     const busy = await replica({ opTimeoutMs: 50 });
     const blocker = createClient({ url: redis.url });
     await blocker.connect();
     const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '0.3']);
-    expect(await busy.acquire('sap:0010100001', 60_000, 5000)).toBe('held-elsewhere');
+    expect(await busy.acquire(ID, 'sap', 60_000, 5000)).toBe('held-elsewhere');
     await sleeping;
     await blocker.close();
   });
@@ -189,7 +193,7 @@ describe('ReplicaLock fails open', () => {
     const blocker = createClient({ url: redis.url });
     await blocker.connect();
     const sleeping = blocker.sendCommand(['DEBUG', 'SLEEP', '0.5']);
-    const lease = await busy.acquire('sap:0010100001', 60_000, 100);
+    const lease = await busy.acquire(ID, 'sap', 60_000, 100);
     expect(isLease(lease)).toBe(true);
     await sleeping;
     await blocker.close();
@@ -206,9 +210,9 @@ describe('ReplicaLock fails open', () => {
 
   it('a lease whose lock is not held (its SET never landed, or it expired) tells nobody: the holder\'s waiters keep waiting', async () => {
     const [a, b] = [await replica(), await replica()];
-    const stale = await a.acquire('sap:0010100001', 1);
+    const stale = await a.acquire(ID, 'sap', 1);
     await vi.waitFor(async () => expect(await probe.get(KEY)).toBeNull());
-    const current = await b.acquire('sap:0010100001', 60_000);
+    const current = await b.acquire(ID, 'sap', 60_000);
     expect(isLease(current)).toBe(true);
     const heard: string[] = [];
     const listener = probe.duplicate();

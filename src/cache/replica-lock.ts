@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 
 import { bounded, CacheTimeout } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
+import { CacheKeys } from './cache-keys.js';
 import { REDIS, type Redis } from './redis.provider.js';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -17,7 +18,9 @@ export interface Lease {
 /**
  * Single-flight across replicas: before calling a CRM for a customer, a replica takes a short
  * Redis lock (`SET key token NX PX`); the others wait for the holder's "landed" message on a
- * pub/sub channel (no polling) and then read the cache. Release is compare-and-delete, so an
+ * pub/sub channel (no polling) and then read the cache. The lock and its channel carry the
+ * customer's hash tag (see CacheKeys): on a Cluster both live on the node holding the customer's
+ * cache entry, and the message is sharded pub/sub on that node. Release is compare-and-delete, so an
  * expired holder can never delete a newer holder's lock. Without Redis, or when Redis fails,
  * every replica just proceeds (fail open: at worst one call per replica).
  */
@@ -27,34 +30,30 @@ export class ReplicaLock implements OnApplicationShutdown {
   private subscriber: Redis | undefined;
   private subscribing: Promise<Redis | undefined> | undefined;
   private readonly waiters = new Map<string, Set<(outcome: string) => void>>();
+  private readonly keys: CacheKeys;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly config: CacheConfig,
-  ) {}
-
-  private lockKey(name: string): string {
-    return `${this.config.keyPrefix}:lock:${name}`;
-  }
-
-  private channel(name: string): string {
-    return `${this.config.keyPrefix}:landed:${name}`;
+  ) {
+    this.keys = new CacheKeys(config.keyPrefix);
   }
 
   /**
-   * Tries to take the lock for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it.
+   * Tries to take the lock of `source`'s call for `customerId` for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it.
    * Fails open when Redis is down or errs. When Redis is only slow (no answer within
    * CACHE_OP_TIMEOUT_MS: a busy machine, the moment a stampede arrives), its answer is awaited
    * `patienceMs` longer, so that a replica does not call the CRM itself merely because the answer
    * was late. Past that it proceeds, still with a lease on its token: if the SET lands after all,
    * this replica holds the lock, makes the call, and releases it as usual.
    */
-  async acquire(name: string, ttlMs: number, patienceMs = 0): Promise<Lease | 'held-elsewhere'> {
+  async acquire(customerId: string, source: string, ttlMs: number, patienceMs = 0): Promise<Lease | 'held-elsewhere'> {
     const redis = this.redis;
     const noop: Lease = { release: async () => undefined };
     if (!redis?.isReady) return noop;
     const token = randomBytes(12).toString('base64url');
-    const attempt = redis.set(this.lockKey(name), token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) });
+    const key = this.keys.lock(customerId, source);
+    const attempt = redis.set(key, token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) });
     let ok: string | null;
     try {
       ok = await bounded(attempt, this.config.opTimeoutMs);
@@ -68,20 +67,20 @@ export class ReplicaLock implements OnApplicationShutdown {
         ok = await bounded(attempt, patienceMs);
       } catch {
         this.logger.warn({ msg: 'lock not answered in time; proceeding without waiting for it', waitedMs: this.config.opTimeoutMs + patienceMs });
-        return this.lease(redis, name, token);
+        return this.lease(redis, key, this.keys.landed(customerId, source), token);
       }
     }
     if (ok !== 'OK') return 'held-elsewhere';
-    return this.lease(redis, name, token);
+    return this.lease(redis, key, this.keys.landed(customerId, source), token);
   }
 
   /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
-  private lease(redis: Redis, name: string, token: string): Lease {
+  private lease(redis: Redis, key: string, channel: string, token: string): Lease {
     return {
       release: async (outcome: string) => {
         try {
-          const deleted = await redis.eval(RELEASE, { keys: [this.lockKey(name)], arguments: [token] });
-          if (deleted === 1) await redis.publish(this.channel(name), outcome);
+          const deleted = await redis.eval(RELEASE, { keys: [key], arguments: [token] });
+          if (deleted === 1) await redis.publish(channel, outcome);
         } catch {
           /* the lock expires by itself */
         }
@@ -94,12 +93,12 @@ export class ReplicaLock implements OnApplicationShutdown {
    * (the request's deadline). Subscribe first, then the caller re-reads the cache, so a
    * result that landed in between is not missed.
    */
-  async subscribe(name: string): Promise<{ landed: Promise<string>; cancel: () => void }> {
+  async subscribe(customerId: string, source: string): Promise<{ landed: Promise<string>; cancel: () => void }> {
     const subscriber = await this.ensureSubscriber();
     let resolve!: (outcome: string) => void;
     const landed = new Promise<string>((r) => (resolve = r));
     if (!subscriber) return { landed: Promise.resolve('unknown'), cancel: () => undefined };
-    const channel = this.channel(name);
+    const channel = this.keys.landed(customerId, source);
     let set = this.waiters.get(channel);
     if (!set) {
       set = new Set();
@@ -124,7 +123,7 @@ export class ReplicaLock implements OnApplicationShutdown {
 
   /** The coherence channel: what one replica changed in the cache, told to the others (see NearCache). */
   private broadcastChannel(): string {
-    return `${this.config.keyPrefix}:near`;
+    return this.keys.near();
   }
 
   /** Tells every replica listening (this one included); lost when Redis is unavailable (it then cannot be read either). */

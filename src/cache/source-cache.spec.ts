@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 
 import { RedisServer } from '../../test/support/redis-server.js';
 import { Metrics } from '../observability/metrics.js';
+import { sameSlot, slotOf } from '../redis/redis-keys.js';
 import { CacheConfig } from './cache.config.js';
 import { createRedis, type Redis } from './redis.provider.js';
 import { type CachedSource, InvalidationDeferred, SourceCache } from './source-cache.js';
@@ -69,15 +70,15 @@ describe('SourceCache over an in-memory store', () => {
     vi.useRealTimers();
   });
 
-  it('keys each part by prefix, schema version, customer and source', () => {
-    expect(cache.key('0010100001', 'sap')).toBe('c360:v2:cust:0010100001:sap');
-    expect(new SourceCache(store, config({ keyPrefix: 'blue' })).key('7', 'salesforce')).toBe('blue:v2:cust:7:salesforce');
+  it('keys each part by prefix, customer (its hash tag), schema version and source', () => {
+    expect(cache.key('0010100001', 'sap')).toBe('c360:{0010100001}:v3:part:sap');
+    expect(new SourceCache(store, config({ keyPrefix: 'blue' })).key('7', 'salesforce')).toBe('blue:{7}:v3:part:salesforce');
   });
 
   it('gives back what was put, only the entry\'s own fields, and a "not found" as not found', async () => {
     await cache.put('0010100001', 'sap', { ...SAP_PART, inProcessOnly: true } as CachedSource, NEVER);
     await cache.put('0010100001', 'servicenow', { found: false, fetchedAt: T0 }, NEVER);
-    expect(await store.get('c360:v2:cust:0010100001:sap')).toEqual({ found: true, data: SAP_PART.data, fetchedAt: T0 });
+    expect(await store.get(cache.key('0010100001', 'sap'))).toEqual({ found: true, data: SAP_PART.data, fetchedAt: T0 });
     expect(await cache.get('0010100001', 'sap')).toEqual(SAP_PART);
     expect(await cache.read('0010100001', 'servicenow')).toEqual({ found: false, fetchedAt: T0 });
     expect(await cache.get('0010100001', 'salesforce')).toBeUndefined();
@@ -85,7 +86,7 @@ describe('SourceCache over an in-memory store', () => {
 
   it('reads several parts at once and leaves out what is missing or not an entry', async () => {
     await cache.put('0010100001', 'sap', SAP_PART, NEVER);
-    await store.set('c360:v2:cust:0010100001:salesforce', { found: true, data: {} }); // no fetchedAt: not ours
+    await store.set(cache.key('0010100001', 'salesforce'), { found: true, data: {} }); // no fetchedAt: not ours
     const { parts, generation } = await cache.getAll('0010100001', ['salesforce', 'sap', 'servicenow']);
     expect([...parts.entries()]).toEqual([['sap', SAP_PART]]);
     expect(generation).toBe(NEVER);
@@ -149,6 +150,84 @@ describe('SourceCache over an in-memory store', () => {
     expect(await lookups(metrics, 'phone', 'miss')).toBe(1);
     vi.setSystemTime(T0 + 300_001);
     expect(await cache.getLookup('email', 'contact1@acme.example.com')).toBeUndefined();
+  });
+});
+
+/**
+ * An in-memory store that records the keys of every call it gets. A call for several keys is what
+ * @keyv/redis sends as one MGET (or one MULTI of deletes) per Cluster slot: in one slot, it is one
+ * command on one node.
+ */
+class RecordingStore {
+  readonly opts = {};
+  readonly namespace = undefined;
+  readonly calls: Array<{ operation: string; keys: string[] }> = [];
+  private readonly map = new Map<string, unknown>();
+
+  on(): this {
+    return this;
+  }
+  get(key: string): Promise<unknown> {
+    this.calls.push({ operation: 'get', keys: [key] });
+    return Promise.resolve(this.map.get(key));
+  }
+  getMany(keys: string[]): Promise<unknown[]> {
+    this.calls.push({ operation: 'getMany', keys });
+    return Promise.resolve(keys.map((k) => this.map.get(k)));
+  }
+  set(key: string, value: unknown): Promise<boolean> {
+    this.calls.push({ operation: 'set', keys: [key] });
+    this.map.set(key, value);
+    return Promise.resolve(true);
+  }
+  setMany(entries: Array<{ key: string; value: unknown }>): Promise<boolean[]> {
+    this.calls.push({ operation: 'setMany', keys: entries.map((e) => e.key) });
+    return Promise.resolve(entries.map((e) => this.map.set(e.key, e.value) !== undefined));
+  }
+  delete(key: string): Promise<boolean> {
+    this.calls.push({ operation: 'delete', keys: [key] });
+    return Promise.resolve(this.map.delete(key));
+  }
+  deleteMany(keys: string[]): Promise<boolean> {
+    this.calls.push({ operation: 'deleteMany', keys });
+    return Promise.resolve(keys.map((k) => this.map.delete(k)).some(Boolean));
+  }
+  has(key: string): Promise<boolean> {
+    return Promise.resolve(this.map.has(key));
+  }
+  clear(): Promise<void> {
+    this.map.clear();
+    return Promise.resolve();
+  }
+}
+
+describe('SourceCache on a Redis Cluster: everything of one customer stays in the customer\'s slot', () => {
+  it('reads, writes and invalidations of a customer touch only its slot; its parts and generation are read in one call', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const recording = new RecordingStore();
+    // as ProfileCacheModule builds it: our own key namespace, nothing added by Keyv
+    const keyv = new Keyv({ store: recording as unknown as KeyvStoreAdapter, throwOnErrors: true, useKeyPrefix: false });
+    keyv.namespace = undefined;
+    const cache = new SourceCache(createCache({ stores: [keyv] }), config());
+    const sources = ['salesforce', 'sap', 'servicenow'];
+    const customer = '0010100001';
+    const { generation } = await cache.getAll(customer, sources);
+    for (const source of sources) await cache.put(customer, source, SAP_PART, generation);
+    expect((await cache.getAll(customer, sources)).parts.size).toBe(3);
+    await cache.invalidate(customer, sources, 6_000);
+    expect((await cache.getAll(customer, sources)).parts.size).toBe(0);
+
+    const calls = recording.calls;
+    // getAll: the generation and every part in one call; the invalidation reads back in one call
+    const many = calls.filter((c) => c.operation.endsWith('Many'));
+    expect(many.map((c) => [c.operation, c.keys.length])).toEqual([['getMany', 4], ['getMany', 4], ['getMany', 4], ['getMany', 4]]);
+    for (const call of many) expect(sameSlot(call.keys), `${call.operation} ${call.keys.join(' ')}`).toBe(true);
+    // every key touched, the lock and its channel (ReplicaLock names them the same way) share the customer's slot
+    const touched = calls.flatMap((c) => c.keys);
+    expect(touched).toContain(cache.keys.generation(customer));
+    expect(new Set(touched.map(slotOf))).toEqual(new Set([slotOf(cache.key(customer, 'sap'))]));
+    expect(sameSlot([cache.keys.lock(customer, 'sap'), cache.keys.landed(customer, 'sap'), ...touched])).toBe(true);
+    vi.useRealTimers();
   });
 });
 
@@ -257,8 +336,8 @@ describe('SourceCache on the production Redis store', () => {
     await cache.put('0010100001', 'sap', part, NEVER);
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    expect(await probe.keys('*')).toEqual(['c360:v2:cust:0010100001:sap']);
-    const ttl = await probe.pTTL('c360:v2:cust:0010100001:sap');
+    expect(await probe.keys('*')).toEqual([cache.key('0010100001', 'sap')]);
+    const ttl = await probe.pTTL(cache.key('0010100001', 'sap'));
     await probe.close();
     expect(ttl).toBeGreaterThan(9_000);
     expect(ttl).toBeLessThanOrEqual(10_000);

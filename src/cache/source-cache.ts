@@ -8,6 +8,9 @@ import type { CustomerPartial } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
+import { CacheKeys, type LookupKind } from './cache-keys.js';
+
+export { type LookupKind, SCHEMA_VERSION } from './cache-keys.js';
 
 /** One source's answer for one customer, as kept in the cache. */
 export interface CachedSource {
@@ -32,9 +35,6 @@ export interface CachedParts {
 /** What became of a write: stored; dropped because the customer was invalidated since the read; or not attempted / failed (Redis unavailable). */
 export type PutOutcome = 'written' | 'superseded' | 'skipped';
 
-/** Bumped whenever the cached shape changes, so a new release never reads old entries. */
-export const SCHEMA_VERSION = 'v2';
-
 /**
  * An invalidation the cache could not apply now (Redis down, or slower than CACHE_OP_TIMEOUT_MS):
  * it has been logged and is retried in the background until Redis takes it.
@@ -51,9 +51,6 @@ const INVALIDATION_RETRY_MAX_MS = 2_000;
 /** Most customers with a deferred invalidation kept at once (the oldest is dropped, with an error log). */
 const MAX_DEFERRED_INVALIDATIONS = 10_000;
 
-/** Remembered look-ups: phone or e-mail → customer numbers; a Genesys conversation → its caller's number. */
-export type LookupKind = 'phone' | 'email' | 'conversation';
-
 /**
  * Per-source profile parts, so a fresh Salesforce part can sit beside a stale SAP part. An
  * entry lives for fresh TTL + stale grace; freshness is judged from `fetchedAt`. Cache errors
@@ -62,15 +59,20 @@ export type LookupKind = 'phone' | 'email' | 'conversation';
 @Injectable()
 export class SourceCache implements OnApplicationShutdown {
   private readonly logger = new Logger(SourceCache.name);
+  /** The key names (every key of one customer in the customer's Cluster slot). */
+  readonly keys: CacheKeys;
 
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     private readonly config: CacheConfig,
     @Optional() private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.keys = new CacheKeys(config.keyPrefix);
+  }
 
+  /** Where one source's part of a customer is kept. */
   key(customerId: string, source: string): string {
-    return `${this.config.keyPrefix}:${SCHEMA_VERSION}:cust:${customerId}:${source}`;
+    return this.keys.part(customerId, source);
   }
 
   isFresh(entry: CachedSource, now: number): boolean {
@@ -81,6 +83,7 @@ export class SourceCache implements OnApplicationShutdown {
    * Every cached part of a customer still inside its grace period, and the customer's generation
    * (what a fetch started now must still find when it writes; see `put`), in one round trip.
    * `generation` is null when the cache could not be read: nothing fetched then is written.
+   * The keys share the customer's hash tag: on a Cluster too this is one MGET on one node.
    */
   async getAll(customerId: string, sources: string[]): Promise<CachedParts> {
     const parts = new Map<string, CachedSource>();
@@ -133,7 +136,7 @@ export class SourceCache implements OnApplicationShutdown {
   }
 
   private generationKey(customerId: string): string {
-    return `${this.config.keyPrefix}:${SCHEMA_VERSION}:gen:${customerId}`;
+    return this.keys.generation(customerId);
   }
 
   /**
@@ -245,7 +248,7 @@ export class SourceCache implements OnApplicationShutdown {
 
   async getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
     try {
-      const ids = (await bounded(this.cache.get<string[]>(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`), this.config.opTimeoutMs)) ?? undefined;
+      const ids = (await bounded(this.cache.get<string[]>(this.keys.lookup(kind, value)), this.config.opTimeoutMs)) ?? undefined;
       this.metrics?.cacheLookups.inc({ cache: kind, result: ids ? 'hit' : 'miss' });
       return ids;
     } catch {
@@ -257,7 +260,7 @@ export class SourceCache implements OnApplicationShutdown {
 
   async putLookup(kind: LookupKind, value: string, values: string[]): Promise<void> {
     try {
-      await bounded(this.cache.set(`${this.config.keyPrefix}:${SCHEMA_VERSION}:${kind}:${value.toLowerCase()}`, values, this.config.lookupTtlMs), this.config.opTimeoutMs);
+      await bounded(this.cache.set(this.keys.lookup(kind, value), values, this.config.lookupTtlMs), this.config.opTimeoutMs);
     } catch {
       this.metrics?.cacheErrors.inc({ operation: 'write' }); // a lost look-up write only costs a later SOSL call
     }

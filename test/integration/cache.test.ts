@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { signatureHeader } from '../../src/auth/signature.js';
+import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
 import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
@@ -180,7 +181,7 @@ describe('Redis outages fail open', () => {
     await written(s);
     await s.get(`/v1/customers/${fresh}`);
     expect(sims.salesforce.callCount('query')).toBe(1);
-    expect((await (client.client as import('@redis/client').RedisClientType).keys(`c360:v2:cust:${fresh}:*`)).length, 'written to Redis again').toBe(3);
+    expect((await (client.client as import('@redis/client').RedisClientType).keys(new CacheKeys('c360').part(fresh, '*'))).length, 'written to Redis again').toBe(3);
   });
 
   it('handles a shift-change burst of 300 concurrent requests over the 60 demo customers: each answered with its own customer', async () => {

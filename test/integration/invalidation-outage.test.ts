@@ -9,8 +9,8 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { signatureHeader } from '../../src/auth/signature.js';
+import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
-import { SCHEMA_VERSION } from '../../src/cache/source-cache.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, demoCustomer } from '../sandbox/shared/seed.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -82,8 +82,9 @@ async function untilKey(key: string, exists: boolean): Promise<void> {
   }
 }
 
-const sapPart = `c360:${SCHEMA_VERSION}:cust:${ID}:sap`;
-const invalidationMark = `c360:${SCHEMA_VERSION}:gen:${ID}`;
+const keys = new CacheKeys('c360');
+const sapPart = keys.part(ID, 'sap');
+const invalidationMark = keys.generation(ID);
 
 describe('billing write while Redis is down', () => {
   it('Redis killed: a clear 503 saying the change is in SAP, logged; the invalidation is applied once Redis is back', async () => {

@@ -6,15 +6,21 @@
 import type { RedisClusterType } from '@redis/client';
 import { expect, it, vi } from 'vitest';
 
+import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { SourceCache } from '../../src/cache/source-cache.js';
 import type { Redis } from '../../src/redis/redis.client.js';
 import { REDIS } from '../../src/redis/redis.module.js';
-import { taggedKey } from '../../src/redis/redis-keys.js';
 import { DEMO } from '../sandbox/shared/seed.js';
-import { RedisClusterTopology } from '../support/redis-topologies.js';
+import { RedisClusterTopology, type RedisProcess } from '../support/redis-topologies.js';
 import { describeTopology, FAILOVER_CUSTOMERS } from '../support/redis-topology-suite.js';
 
 let cluster: RedisClusterTopology;
+
+/** How many MGET commands a node has served so far (INFO commandstats, as the admin). */
+async function mgetCalls(node: RedisProcess): Promise<number> {
+  const stat = (await node.info('commandstats')).get('cmdstat_mget');
+  return Number(/calls=(\d+)/.exec(stat ?? '')?.[1] ?? 0);
+}
 
 describeTopology(
   'Redis Cluster (REDIS_CLUSTER_NODES)',
@@ -32,6 +38,25 @@ describeTopology(
     };
   },
   (ctx) => {
+    it('a customer\'s cached parts and generation are read in one MGET, on the one master that owns the customer\'s slot', async () => {
+      const s = await ctx().replica();
+      const store = s.app.get(SourceCache);
+      expect((await s.get(`/v1/customers/${DEMO.healthy}`)).status).toBe(200);
+      await ctx().written(s);
+      const sources = ['salesforce', 'sap', 'servicenow'];
+      const owner = await cluster.masterOf(store.keys.generation(DEMO.healthy));
+      const masters = (await cluster.view()).filter((n) => n.flags.includes('master') && !n.flags.some((f) => f.startsWith('fail'))).map((n) => cluster.node(n.port));
+      expect(masters).toHaveLength(3);
+      const before = await Promise.all(masters.map(mgetCalls));
+
+      const { parts, generation } = await store.getAll(DEMO.healthy, sources);
+
+      const after = await Promise.all(masters.map(mgetCalls));
+      expect([...parts.keys()].sort()).toEqual(sources);
+      expect(generation).toBe(''); // read, and never invalidated
+      expect(masters.map((m, i) => `${m.port}: +${after[i] - before[i]}`)).toEqual(masters.map((m) => `${m.port}: +${m === owner ? 1 : 0}`));
+    });
+
     it('a master killed: every look-up is still answered during the failover, and caching resumes once its replica took over', async () => {
       const s = await ctx().replica();
       const redis = s.app.get<Redis>(REDIS);
@@ -40,7 +65,7 @@ describeTopology(
       // a sharded channel on that master, subscribed before it dies
       let channel = '';
       for (let tag = 0; !channel; tag++) {
-        const candidate = taggedKey('c360', `customer-${tag}`, 'landed');
+        const candidate = new CacheKeys('c360').landed(`customer-${tag}`, 'salesforce');
         if ((await cluster.masterOf(candidate)) === victim) channel = candidate;
       }
       const listener = await ctx().connection();

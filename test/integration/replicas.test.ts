@@ -2,6 +2,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { signatureHeader } from '../../src/auth/signature.js';
+import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
@@ -49,7 +50,7 @@ async function whenLanded(customerId: string, sources: number): Promise<{ landed
   let seen = 0;
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
-  await subscriber.pSubscribe(`c360:landed:*:${customerId}`, () => {
+  await subscriber.pSubscribe(new CacheKeys('c360').landed(customerId, '*'), () => {
     if (++seen === sources) done();
   });
   return { landed: all.finally(() => subscriber.close()) };

@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { createClient, createCluster, createSentinel } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { DEMO } from '../sandbox/shared/seed.js';
 import { sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisClusterTopology, RedisSentinelTopology, RedisTlsServer } from './redis-topologies.js';
@@ -296,7 +297,7 @@ describe('the service against Redis over TLS as its ACL user', () => {
       const subscriber = admin.duplicate();
       subscriber.on('error', () => undefined);
       await subscriber.connect();
-      await subscriber.pSubscribe(`c360:landed:*:${DEMO.healthy}`, () => {
+      await subscriber.pSubscribe(new CacheKeys('c360').landed(DEMO.healthy, '*'), () => {
         if (++landed === 3) allLanded();
       });
 
