@@ -6,6 +6,7 @@ import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { CacheConfig } from '../../cache/cache.config.js';
 import { REDIS, type Redis } from '../../cache/redis.provider.js';
 import { GenesysConfig } from '../../config/genesys.config.js';
+import { taggedKey } from '../../redis/redis-keys.js';
 import { isUpstreamError } from '../../upstream/upstream-error.js';
 import { NotificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notifications.metrics.js';
@@ -91,8 +92,9 @@ export class NotificationsService implements OnApplicationBootstrap, OnModuleDes
       this.leaseRedis = own;
     }
     this.lease = new SubscriptionLease((this.leaseRedis ?? null) as unknown as LeaseRedis | null, {
-      // one hash slot for the lease and its note (a Redis Cluster runs the scripts on one node)
-      key: `{${this.cacheConfig.keyPrefix}:notifications}:lease`,
+      // one hash slot for the lease and its note (a Redis Cluster runs the scripts on one node); under
+      // the key prefix, so the ACL rule `~c360:*` covers it
+      key: taggedKey(this.cacheConfig.keyPrefix, 'notifications', 'lease'),
       ttlMs: this.config.leaseTtlMs,
       renewMs: this.config.leaseRenewMs,
       logger: this.logger,
