@@ -518,7 +518,7 @@ describe('ProfileCache: invalidation', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(h.sap.calls).toHaveLength(2);
 
-    const put = vi.spyOn(h.store, 'put');
+    const put = vi.spyOn(h.store, 'land');
     const old: CustomerPartial = { balances: [{ amount: '1.00', currency: 'EUR' }] };
     answers[0]({ found: true, data: old });
     expect(await before).toMatchObject({ outcome: 'answered', entry: { data: old } }); // that request still gets its answer

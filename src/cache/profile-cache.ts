@@ -6,7 +6,7 @@ import type { FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { Deadline } from '../upstream/deadline.js';
 import { NearCache, type NearEntry } from './near-cache.js';
-import { ReplicaLock } from './replica-lock.js';
+import { type Lease, ReplicaLock } from './replica-lock.js';
 import { type CachedParts, type CachedSource, type Generation, NEVER_INVALIDATED, SourceCache } from './source-cache.js';
 
 /**
@@ -273,9 +273,8 @@ export class ProfileCache implements OnApplicationShutdown {
     const lease = await this.lock.acquire(customerId, source, this.budgetMs, LOCK_PATIENCE_MS);
     if (lease !== 'held-elsewhere') {
       try {
-        const { entry, stored } = await this.fetchAndStore(source, customerId, fetch, generation, epoch);
-        // the answer need not wait for the cache write; replicas waiting on the lock do
-        void stored.then(() => lease.release('ok'));
+        // the answer need not wait for the cache write; replicas waiting on the lock do (the write hands the lock over)
+        const { entry } = await this.fetchAndStore(source, customerId, fetch, generation, epoch, lease);
         return { entry, via: 'miss' };
       } catch (err) {
         void lease.release(kindOf(err) ?? 'unavailable');
@@ -308,7 +307,7 @@ export class ProfileCache implements OnApplicationShutdown {
    * fit the answer time from now; the signal cuts the call at the end of the late budget, or at
    * shutdown. Resolves with the entry as soon as the source answers, and `stored` once it is cached.
    */
-  private async fetchAndStore(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<{ entry: CachedSource; stored: Promise<void> }> {
+  private async fetchAndStore(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number, lease?: Lease): Promise<{ entry: CachedSource; stored: Promise<void> }> {
     const now = Date.now();
     const deadline = new Deadline(now + this.budget.answerMs, { cancelAt: now + this.budgetMs, parent: this.shutdown.signal });
     try {
@@ -316,15 +315,20 @@ export class ProfileCache implements OnApplicationShutdown {
       const fetchedAt = Date.now();
       const entry: CachedSource = result.found ? { found: true, data: result.data, fetchedAt } : { found: false, fetchedAt };
       this.near.set(source, customerId, entry, generation, epoch);
-      return { entry, stored: this.write(customerId, source, entry, generation, epoch, true) };
+      return { entry, stored: this.write(customerId, source, entry, generation, epoch, true, lease) };
     } finally {
       deadline.dispose();
     }
   }
 
-  /** The late write: it runs on whether or not anyone still waits for the answer. */
-  private write(customerId: string, source: string, entry: CachedSource, generation: Generation, epoch: number, announce: boolean): Promise<void> {
-    const write = this.store.put(customerId, source, entry, generation).then(async (outcome) => {
+  /**
+   * The late write: it runs on whether or not anyone still waits for the answer. With the call's
+   * `lease` it also releases the lock (in the same round trip when it can, else just after).
+   */
+  private write(customerId: string, source: string, entry: CachedSource, generation: Generation, epoch: number, announce: boolean, lease?: Lease): Promise<void> {
+    const handOver = lease?.token === undefined ? undefined : { token: lease.token, message: 'ok' };
+    const write = this.store.land(customerId, source, entry, generation, handOver).then(async ({ outcome, released }) => {
+      if (lease && !released) await lease.release('ok');
       // the customer changed since the read: that change wins here too
       if (outcome === 'superseded') this.near.drop(source, customerId, entry);
       else if (outcome === 'written' && announce && this.near.epoch(customerId) === epoch) await this.near.announceWrite(source, customerId, entry);

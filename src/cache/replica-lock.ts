@@ -2,15 +2,18 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 
+import { defineScript } from '../redis/redis.client.js';
 import { bounded, CacheTimeout } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 import { CacheKeys } from './cache-keys.js';
 import { REDIS, type Redis } from './redis.provider.js';
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RELEASE = defineScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
 
 /** A held lock; release it once the result is stored. */
 export interface Lease {
+  /** The lock's token in Redis (none when the lock could not be asked for: no Redis). A landing write may hand the lock over with it (SourceCache.land). */
+  readonly token?: string;
   /** Releases the lock and tells waiting replicas how the call ended ('ok' or an error kind). */
   release(outcome: string): Promise<void>;
 }
@@ -77,9 +80,10 @@ export class ReplicaLock implements OnApplicationShutdown {
   /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
   private lease(redis: Redis, key: string, channel: string, token: string): Lease {
     return {
+      token,
       release: async (outcome: string) => {
         try {
-          const deleted = await redis.eval(RELEASE, { keys: [key], arguments: [token] });
+          const deleted = await redis.run(RELEASE, { keys: [key], arguments: [token] });
           if (deleted === 1) await redis.publish(channel, outcome);
         } catch {
           /* the lock expires by itself */

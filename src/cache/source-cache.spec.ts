@@ -9,6 +9,7 @@ import { RedisServer } from '../../test/support/redis-server.js';
 import { Metrics } from '../observability/metrics.js';
 import { sameSlot, slotOf } from '../redis/redis-keys.js';
 import { CacheConfig } from './cache.config.js';
+import { CacheKeys } from './cache-keys.js';
 import { createRedis, type Redis } from './redis.provider.js';
 import { type CachedSource, InvalidationDeferred, SourceCache } from './source-cache.js';
 
@@ -325,10 +326,70 @@ describe('SourceCache on the production Redis store', () => {
     // as ProfileCacheModule builds it: @keyv/redis on the shared client, our own key namespace
     const keyv = new Keyv({ store: new KeyvRedis(client.client, { throwOnConnectError: false, throwOnErrors: true }), useKeyPrefix: false });
     keyv.namespace = undefined;
-    cache = new SourceCache(createCache({ stores: [keyv] }), config({ freshTtlMs: 1_000, staleTtlMs: 9_000 }));
+    // and, as in production, the same client for the scripts that land a write in one round trip
+    cache = new SourceCache(createCache({ stores: [keyv] }), config({ freshTtlMs: 1_000, staleTtlMs: 9_000 }), undefined, client);
   });
   afterEach(() => {
     if (client.isOpen) client.destroy();
+  });
+
+  /** Takes the single-flight lock as ReplicaLock does, and listens on its landed channel. */
+  async function heldLock(customerId: string, source: string, token: string) {
+    const keys = new CacheKeys('c360');
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    await probe.set(keys.lock(customerId, source), token, { PX: 10_000 });
+    const listener = probe.duplicate();
+    await listener.connect();
+    const messages: string[] = [];
+    const heard = new Promise<void>((resolve) => void listener.subscribe(keys.landed(customerId, source), (m) => (messages.push(m), resolve())));
+    await new Promise((resolve) => setImmediate(resolve));
+    return {
+      messages,
+      heard,
+      lockValue: () => probe.get(keys.lock(customerId, source)),
+      close: async () => {
+        await listener.close();
+        await probe.close();
+      },
+    };
+  }
+
+  it('a landing write stores the part, releases the lock it holds and tells the waiting replicas, in one round trip', async () => {
+    const lock = await heldLock('0010100001', 'sap', 'token-1');
+    const part = { ...SAP_PART, fetchedAt: Date.now() };
+    expect(await cache.land('0010100001', 'sap', part, NEVER, { token: 'token-1', message: 'ok' })).toEqual({ outcome: 'written', released: true });
+    await lock.heard;
+    expect(lock.messages).toEqual(['ok']);
+    expect(await lock.lockValue()).toBeNull();
+    expect(await cache.get('0010100001', 'sap'), 'written in the store\'s own format: read back through cache-manager').toEqual(part);
+    await lock.close();
+  });
+
+  it('a landing write under a generation that moved on is not made, but the lock is still handed over', async () => {
+    const lock = await heldLock('0010100001', 'sap', 'token-1');
+    await cache.invalidate('0010100001', ['sap'], 1_000); // a new generation since the read
+    expect(await cache.land('0010100001', 'sap', { ...SAP_PART, fetchedAt: Date.now() }, NEVER, { token: 'token-1', message: 'ok' })).toEqual({ outcome: 'superseded', released: true });
+    expect(await cache.get('0010100001', 'sap')).toBeUndefined();
+    await lock.heard;
+    expect(lock.messages).toEqual(['ok']);
+    await lock.close();
+  });
+
+  it('a landing write whose lock expired and was taken by another replica leaves that lock alone and says nothing', async () => {
+    const lock = await heldLock('0010100001', 'sap', 'someone-else');
+    expect(await cache.land('0010100001', 'sap', { ...SAP_PART, fetchedAt: Date.now() }, NEVER, { token: 'token-1', message: 'ok' })).toEqual({ outcome: 'written', released: false });
+    expect(await lock.lockValue()).toBe('someone-else');
+    expect(lock.messages).toEqual([]);
+    await lock.close();
+  });
+
+  it('a landing write under the generation it read is made after an invalidation too', async () => {
+    await cache.invalidate('0010100001', ['sap'], 1_000);
+    const { generation } = await cache.getAll('0010100001', ['sap']);
+    expect(generation).not.toBe(NEVER);
+    expect((await cache.land('0010100001', 'sap', { ...SAP_PART, fetchedAt: Date.now() }, generation)).outcome).toBe('written');
+    expect(await cache.get('0010100001', 'sap')).toMatchObject({ found: true });
   });
 
   it('stores a part under its plain key with a TTL of fresh + stale', async () => {

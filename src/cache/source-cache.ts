@@ -6,9 +6,11 @@ import type { Cache } from 'cache-manager';
 
 import type { CustomerPartial } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { defineScript } from '../redis/redis.client.js';
 import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
 import { CacheKeys, type LookupKind } from './cache-keys.js';
+import { REDIS, type Redis } from './redis.provider.js';
 
 export { type LookupKind, SCHEMA_VERSION } from './cache-keys.js';
 
@@ -45,6 +47,41 @@ export class InvalidationDeferred extends Error {
   }
 }
 
+/**
+ * A fetched part lands in one round trip: written unless the customer's generation has moved on
+ * since the read (the generation guard, atomic here), and the single-flight lock released with its
+ * "landed" message when this call still holds it (compare-and-delete). All keys carry the
+ * customer's hash tag, and so does the channel (one Cluster slot).
+ * KEYS: generation, part, lock. ARGV: the generation expected ('' when none is remembered), the part
+ * as the store keeps it, its lifetime in ms, the lock's token ('' for none), the message, the
+ * landed channel, the publish command (SPUBLISH on a Cluster). Returns 1 when written (+2 when
+ * the lock was released).
+ */
+const LAND = defineScript(`
+local raw = redis.call('GET', KEYS[1])
+local current = ''
+if raw then
+  local ok, stored = pcall(cjson.decode, raw)
+  if ok and type(stored) == 'table' and type(stored.value) == 'string' then current = stored.value end
+end
+local result = 0
+if current == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  result = 1
+end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then
+  redis.call('DEL', KEYS[3])
+  redis.call(ARGV[7], ARGV[6], ARGV[5])
+  result = result + 2
+end
+return result`);
+
+/** The single-flight lock a landing write also releases: its token, and what to tell the replicas waiting. */
+export interface LockHandOver {
+  token: string;
+  message: string;
+}
+
 /** Deferred invalidations are retried after this, doubling up to INVALIDATION_RETRY_MAX_MS. */
 const INVALIDATION_RETRY_FIRST_MS = 250;
 const INVALIDATION_RETRY_MAX_MS = 2_000;
@@ -66,6 +103,7 @@ export class SourceCache implements OnApplicationShutdown {
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     private readonly config: CacheConfig,
     @Optional() private readonly metrics?: Metrics,
+    @Optional() @Inject(REDIS) private readonly redis?: Redis | null,
   ) {
     this.keys = new CacheKeys(config.keyPrefix);
   }
@@ -122,7 +160,36 @@ export class SourceCache implements OnApplicationShutdown {
    * generation changed): that change wins, as our data may predate it.
    */
   async put(customerId: string, source: string, entry: CachedSource, generation: Generation): Promise<PutOutcome> {
-    if (generation === null) return 'skipped';
+    return (await this.land(customerId, source, entry, generation)).outcome;
+  }
+
+  /**
+   * `put`, and the hand-over of the single-flight lock in the same round trip when `lock` is given
+   * and Redis is there (`released` then says whether it was done: if not, release it apart).
+   */
+  async land(customerId: string, source: string, entry: CachedSource, generation: Generation, lock?: LockHandOver): Promise<{ outcome: PutOutcome; released: boolean }> {
+    if (generation === null) return { outcome: 'skipped', released: false };
+    const redis = this.redis;
+    const store = redis?.isReady ? this.cache.stores?.[0] : undefined;
+    if (redis && store) {
+      try {
+        const ttl = this.config.freshTtlMs + this.config.staleTtlMs;
+        const value = (await store.serializeData({ value: { found: entry.found, data: entry.data, fetchedAt: entry.fetchedAt }, expires: Date.now() + ttl })) as string;
+        const keys = [this.keys.generation(customerId), this.keys.part(customerId, source), this.keys.lock(customerId, source)];
+        const args = [generation, value, String(ttl), lock?.token ?? '', lock?.message ?? '', this.keys.landed(customerId, source), redis.publishCommand];
+        const result = Number(await bounded(redis.run(LAND, { keys, arguments: args }), this.config.opTimeoutMs));
+        return { outcome: result % 2 === 1 ? 'written' : 'superseded', released: result >= 2 };
+      } catch (err) {
+        this.metrics?.cacheErrors.inc({ operation: 'write' });
+        this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
+        return { outcome: 'skipped', released: false };
+      }
+    }
+    return { outcome: await this.putThroughStore(customerId, source, entry, generation), released: false };
+  }
+
+  /** The write through cache-manager alone (no Redis client here: the in-memory store). */
+  private async putThroughStore(customerId: string, source: string, entry: CachedSource, generation: string): Promise<PutOutcome> {
     try {
       const current = await bounded(this.cache.get<string>(this.generationKey(customerId)), this.config.opTimeoutMs);
       if ((typeof current === 'string' ? current : NEVER_INVALIDATED) !== generation) return 'superseded';

@@ -76,6 +76,11 @@ export interface Redis {
   publish(channel: string, message: string): Promise<number>;
   subscribe(channel: string, listener: MessageListener): Promise<void>;
   unsubscribe(channel: string, listener?: MessageListener): Promise<void>;
+  /**
+   * The command a script calls to publish as `publish` does: SPUBLISH on a Cluster (the channel
+   * then must share the hash tag of the script's keys), PUBLISH elsewhere.
+   */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
 
   /**
    * A new, separate connection to the same Redis (not connected yet). As in node-redis, it is the
@@ -228,6 +233,7 @@ abstract class SharedRedis<R extends RawRedis> extends EventEmitter implements R
     }
   }
 
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH';
   abstract publish(channel: string, message: string): Promise<number>;
   abstract subscribe(channel: string, listener: MessageListener): Promise<void>;
   abstract unsubscribe(channel: string, listener?: MessageListener): Promise<void>;
@@ -573,6 +579,7 @@ class SentinelRedis extends SharedRedis<RedisSentinelType> {
  * (node-redis drops a removed node's subscriptions).
  */
 class ClusterRedis extends SharedRedis<RedisClusterType> {
+  override readonly publishCommand = 'SPUBLISH';
   readonly topology = 'cluster';
   private readonly channels = new Map<string, { listeners: Set<MessageListener>; dispatch: (message: string) => void }>();
   private healing = false;

@@ -104,4 +104,18 @@ describe('look-ups of many customers at once', () => {
     expect(suite.sims.sap.requests('customer')).toHaveLength(1); // the read by key, not a one-term or-chain
     expect(suite.sims.sap.requests('customers')).toHaveLength(0);
   });
+
+  it('a burst that must wait for the next second of the rate limit goes out as one call of everyone who came meanwhile', async () => {
+    // one Salesforce call a second, the default of four calls in flight: the first look-up takes this
+    // second's slot; the batch that waits for the next one must carry every other customer (small
+    // batches each waiting for a second of their own would run past the wait budget: rate_limited)
+    const s = await suite.service({ ...OPEN_AUTH, ...GENEROUS_LIMITS, SALESFORCE_RATE_LIMIT_PER_SEC: '1', RATE_LIMIT_MAX_WAIT_MS: '2500', AGGREGATION_DEADLINE_MS: '5000' });
+    const customers = everywhere.slice(0, 21);
+    const answers = await Promise.all(customers.map((c) => s.get(`/v1/customers/${c.customerId}`)));
+    expect(answers.map((r) => r.body.sources.salesforce.status)).toEqual(customers.map(() => 'ok'));
+    expect(answers.map((r) => r.body.accountName)).toEqual(customers.map((c) => c.name));
+    const sizes = suite.sims.salesforce.batchSizes('query');
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(21);
+    expect(sizes.length, `calls of ${sizes.join(', ')} customers`).toBeLessThanOrEqual(2);
+  });
 });

@@ -31,7 +31,7 @@ beforeEach(async () => {
   replicas = await Promise.all([1, 2, 3].map(() => spawnService(
         // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
         // replica whose lock attempt times out proceeds without it (fail open, by design)
-        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, SALESFORCE_RATE_LIMIT_PER_SEC: String(SALESFORCE_LIMIT), RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000', SAP_TIMEOUT_MS: '2500' }),
+        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, SALESFORCE_RATE_LIMIT_PER_SEC: String(SALESFORCE_LIMIT), SALESFORCE_BATCH_MAX_CUSTOMERS: '1', RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000', SAP_TIMEOUT_MS: '2500' }),
       ),));
 });
 afterEach(async () => {
@@ -114,6 +114,7 @@ describe('three service processes sharing one Redis', () => {
     expect(sims.salesforce.callCount('query')).toBeGreaterThan(perProfile); // called again, not served from the dropped copy
 
     // one budget: 60 distinct customers at once across the three never push Salesforce past its limit
+    // (each customer its own call here, SALESFORCE_BATCH_MAX_CUSTOMERS=1: batched, 60 fit the budget)
     sims.salesforce.resetCalls();
     const answers = await Promise.all(DEMO_CUSTOMERS.map((c, i) => get(replicas[i % 3], c.customerId)));
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
