@@ -1,10 +1,11 @@
 /**
  * Batching per source, across customers, over real HTTP against the simulators: look-ups that
- * arrive while a source is busy go out together in one vendor call (SOQL `IN`, SAP `or` chains,
- * ServiceNow `IN` and a grouped count), each customer gets exactly its own part, a batch too long
- * for the vendor's URL bound is split, a customer missing from a batch is `not_found`, and one bad
- * record fails only its own customer.
+ * arrive while a source is busy go out together in one vendor call (SOQL `IN`, SAP `or` chains in
+ * OData `$batch` calls, ServiceNow `IN` and a grouped count), each customer gets exactly its own
+ * part, a batch too long for the vendor's URL bound is split, a customer missing from a batch is
+ * `not_found`, and one bad record fails only its own customer.
  */
+import { Big } from 'big.js';
 import { describe, expect, it } from 'vitest';
 
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
@@ -17,6 +18,30 @@ const suite = serviceSuite();
 const ONE_CALL_AT_A_TIME = { ...OPEN_AUTH, ...GENEROUS_LIMITS, BATCH_CONCURRENCY: '1', AGGREGATION_DEADLINE_MS: '5000', SALESFORCE_TIMEOUT_MS: '4000', SAP_TIMEOUT_MS: '4000', SERVICENOW_TIMEOUT_MS: '4000' };
 
 const everywhere = DEMO_CUSTOMERS.filter((c) => c.presentIn.salesforce && c.presentIn.sap && c.presentIn.servicenow && c.customerId !== DEMO.manyOpenItems);
+
+/** The keys each SAP open-items query carried: the lone look-up's own GET, and the operations of `$batch` calls. */
+function sapOpenItemsSizes(): number[] {
+  const sap = suite.sims.sap;
+  return [...sap.batchSizes('openItems'), ...sap.operations('openItems').flatMap((op) => (op.batchSize === undefined ? [] : [op.batchSize]))];
+}
+
+/** Per SAP `$batch` call (in order): its service and how many operations it carried. */
+function sapBatches(): Array<{ service: string; operations: number }> {
+  const sap = suite.sims.sap;
+  const ops = sap.operations();
+  return sap.requests('batch').map((r, i) => ({ service: /\/sap\/([A-Z_]+)\/\$batch/.exec(r.url)?.[1] ?? '', operations: ops.filter((op) => op.batch === i).length }));
+}
+
+/** The balances the seed holds for a customer (its uncleared items summed per currency). */
+function seededBalances(customerId: string): Array<{ amount: string; currency: string }> {
+  const c = demoCustomer(customerId);
+  const sums = new Map<string, Big>();
+  for (const item of c.openItems.filter((i) => !i.cleared)) sums.set(item.currency ?? c.currency, (sums.get(item.currency ?? c.currency) ?? new Big(0)).plus(item.amount));
+  return [...sums.keys()].sort().map((currency) => {
+    const decimals = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return { amount: (sums.get(currency) as Big).round(decimals, Big.roundHalfUp).toFixed(decimals), currency };
+  });
+}
 
 /** Holds every simulator's answers back long enough for the rest of a burst to arrive while the first calls are in flight. */
 function slowVendors(ms: number): void {
@@ -39,11 +64,14 @@ describe('look-ups of many customers at once', () => {
       expect(res.body.openTickets).toBe(c.tickets.filter((t) => t.active).length);
       expect(Object.values(res.body.sources).map((src) => (src as { status: string }).status)).toEqual(['ok', 'ok', 'ok']);
     }
-    const { salesforce, sap, servicenow } = suite.sims;
-    for (const sizes of [salesforce.batchSizes('query'), sap.batchSizes('openItems'), servicenow.batchSizes('stats')]) {
+    const { salesforce, servicenow } = suite.sims;
+    for (const sizes of [salesforce.batchSizes('query'), sapOpenItemsSizes(), servicenow.batchSizes('stats')]) {
       expect(sizes.length).toBeLessThanOrEqual(2);
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(20);
     }
+    // SAP: the lone first look-up's two GETs, then one $batch per service for the other 19
+    expect(sapBatches().map((b) => b.operations)).toEqual([1, 1]);
+    expect(sapBatches().map((b) => b.service).sort()).toEqual(['API_BUSINESS_PARTNER', 'API_OPLACCTGDOCITEMCUBE_SRV']);
   });
 
   it('a customer missing from a batch is not_found in that source, the others in the same call are ok', async () => {
@@ -73,7 +101,9 @@ describe('look-ups of many customers at once', () => {
 
     const sf = suite.sims.salesforce.requests('query');
     for (const r of sf) expect(Buffer.byteLength(r.url)).toBeLessThanOrEqual(1024);
-    for (const r of suite.sims.sap.requests('openItems')) expect(Buffer.byteLength(r.url)).toBeLessThanOrEqual(1024);
+    // inside a $batch a query is relative to the service root; as a URL of its own it still fits
+    for (const op of suite.sims.sap.operations('openItems')) expect(Buffer.byteLength(`/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV/${op.url}`)).toBeLessThanOrEqual(1024);
+    expect(suite.sims.sap.operations('openItems').length).toBeGreaterThan(1);
     for (const r of suite.sims.servicenow.requests('stats')) expect(Buffer.byteLength(r.url)).toBeLessThanOrEqual(1024);
     // 40 customer numbers do not fit 1,024 bytes in one call: the batch was split, and every customer asked once
     const sizes = suite.sims.salesforce.batchSizes('query');
@@ -91,8 +121,8 @@ describe('look-ups of many customers at once', () => {
     expect(answers[0]!.body.sources.sap).toMatchObject({ status: 'unavailable', reason: 'bad_response' });
     expect(answers[0]!.status).toBe(200); // Salesforce and ServiceNow still answered for it
     for (const res of answers.slice(1)) expect(res.body.sources.sap.status).toBe('ok');
-    const sizes = suite.sims.sap.batchSizes('openItems');
-    expect(Math.max(...sizes)).toBeGreaterThan(1); // the bad record did share a call with good ones
+    const sizes = sapOpenItemsSizes();
+    expect(Math.max(...sizes)).toBeGreaterThan(1); // the bad record did share a query with good ones
   });
 
   it('a lone look-up goes out at once, as a call of one, with the single-customer query', async () => {
@@ -103,6 +133,52 @@ describe('look-ups of many customers at once', () => {
     expect(suite.sims.salesforce.batchSizes('query')).toEqual([1]);
     expect(suite.sims.sap.requests('customer')).toHaveLength(1); // the read by key, not a one-term or-chain
     expect(suite.sims.sap.requests('customers')).toHaveLength(0);
+    expect(suite.sims.sap.requests('batch')).toHaveLength(0); // both services in one $batch is not possible: two GETs, as before
+  });
+});
+
+describe('SAP: many customers in OData $batch rounds', () => {
+  const many = demoCustomer(DEMO.manyOpenItems); // 230 items: three gateway pages
+  /** The first look-up goes out alone (the source was idle); the other 15 in runs of at most 4 (halved: 4, 4, 4 and 3, the last with the many-items customer). */
+  const burst = [everywhere[20]!, ...everywhere.slice(0, 14), many];
+
+  it('one $batch per service carries every run; only the run with a next page goes in the next rounds; the sums are exact', async () => {
+    const s = await suite.service({ ...ONE_CALL_AT_A_TIME, SAP_QUERY_MAX_CUSTOMERS: '4' });
+    slowVendors(300);
+    const answers = await Promise.all(burst.map((c) => s.get(`/v1/customers/${c.customerId}`)));
+    for (const [i, res] of answers.entries()) {
+      expect(res.body.sources.sap.status).toBe('ok');
+      expect(res.body.balances).toEqual(seededBalances(burst[i]!.customerId));
+    }
+    // round 1: customers (4 queries) and open items (4 queries) as one $batch each; rounds 2 and 3: the many-items run's next pages
+    const batches = sapBatches();
+    expect(batches.filter((b) => b.service === 'API_BUSINESS_PARTNER')).toEqual([{ service: 'API_BUSINESS_PARTNER', operations: 4 }]);
+    expect(batches.filter((b) => b.service === 'API_OPLACCTGDOCITEMCUBE_SRV').map((b) => b.operations)).toEqual([4, 1, 1]);
+    const next = suite.sims.sap.operations('openItems').filter((op) => op.url.includes('$skiptoken'));
+    expect(next.map((op) => /\$skiptoken=(\d+)/.exec(op.url)?.[1])).toEqual(['100', '200']);
+  });
+
+  it('a query that cannot be read to its end fails only its run (SAP bad_response for its customers), the other runs are ok', async () => {
+    const s = await suite.service({ ...ONE_CALL_AT_A_TIME, SAP_QUERY_MAX_CUSTOMERS: '4', SAP_OPEN_ITEMS_MAX_PAGES: '2' });
+    slowVendors(300);
+    const answers = await Promise.all(burst.map((c) => s.get(`/v1/customers/${c.customerId}`)));
+    const sap = answers.map((r) => r.body.sources.sap as { status: string; reason?: string });
+    // the lone first and the first three runs are ok; the last run (two customers and the many-items one) has no balance
+    expect(sap.slice(0, 13).every((x) => x.status === 'ok')).toBe(true);
+    for (const x of sap.slice(13)) expect(x).toMatchObject({ status: 'unavailable', reason: 'bad_response' });
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('SAP_BATCH_MAX_OPERATIONS splits a round into several $batch calls, sent together', async () => {
+    const s = await suite.service({ ...ONE_CALL_AT_A_TIME, SAP_QUERY_MAX_CUSTOMERS: '4', SAP_BATCH_MAX_OPERATIONS: '3' });
+    slowVendors(300);
+    const customers = [everywhere[20]!, ...everywhere.slice(0, 15)];
+    const answers = await Promise.all(customers.map((c) => s.get(`/v1/customers/${c.customerId}`)));
+    expect(answers.every((r) => r.body.sources.sap.status === 'ok')).toBe(true);
+    // four runs: per service a $batch of three queries and one of one
+    for (const service of ['API_BUSINESS_PARTNER', 'API_OPLACCTGDOCITEMCUBE_SRV']) {
+      expect(sapBatches().filter((b) => b.service === service).map((b) => b.operations).sort()).toEqual([1, 3]);
+    }
   });
 
   it('a burst that must wait for the next second of the rate limit goes out as one call of everyone who came meanwhile', async () => {

@@ -5,7 +5,9 @@ import { Resilient } from '../../resilience/resilient.decorator.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import type { VendorClient } from '../../upstream/vendor-client.js';
 import { parseJson, send, statusError } from '../../upstream/vendor-http.js';
+import { queryString } from '../query-string.js';
 import { VendorClients } from '../vendor-clients.js';
+import { buildBatch, parseBatchResponse } from './sap.batch.js';
 import { SapConfig } from './sap.config.js';
 
 const SOURCE = 'sap';
@@ -15,13 +17,20 @@ interface CsrfSession {
   cookie: string;
 }
 
+/** One retrieve operation's answer in a `$batch`: its parsed body (undefined for a 404), or why it has none. */
+export type BatchAnswer = { body: unknown } | { error: UpstreamError };
+
 /** SAP OData V2 I/O with Basic authentication or OAuth (XSUAA); OData error envelopes mapped to typed errors. */
 @Injectable()
 export class SapClient {
   private readonly vendor: VendorClient;
   private csrf: CsrfSession | undefined;
+  /** A CSRF fetch for `$batch` in flight: concurrent batches wait for the same one. */
+  private csrfFetch: Promise<CsrfSession> | undefined;
+  private readonly sapClient: string;
 
   constructor(config: SapConfig, clients: VendorClients) {
+    this.sapClient = config.sapClient;
     this.vendor = clients.create(SOURCE, {
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
@@ -40,6 +49,57 @@ export class SapClient {
     if (response.status === 200) return parseJson(SOURCE, response);
     if (response.status === 404) return undefined;
     throw statusError(SOURCE, response);
+  }
+
+  /**
+   * Many GETs of one service in one `POST <service>/$batch` (OData V2 multipart/mixed, retrieve
+   * operations outside change sets, which the gateway runs in parallel); one answer per URL, in
+   * order. A refused operation is its own answer (`error`), not a failure of the call; the call
+   * fails when the batch as a whole is refused or its answer cannot be read. A POST needs the
+   * CSRF token: the one this client holds (PATCH shares it), else fetched on the service root;
+   * `403 X-CSRF-Token: Required` fetches a new one once.
+   */
+  @Resilient(SOURCE, { settings: SapConfig })
+  async batch(servicePath: string, urls: readonly string[], signal: AbortSignal): Promise<BatchAnswer[]> {
+    const prefix = `${servicePath}/`;
+    const relative = urls.map((url) => {
+      if (!url.startsWith(prefix)) throw new RangeError(`${url} is not a resource of ${servicePath}`);
+      return url.slice(prefix.length);
+    });
+    const { http, credentials } = this.vendor;
+    const client = queryString([['sap-client', this.sapClient]]);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const auth = await credentials.authorize(signal);
+      const session = attempt === 0 && this.csrf ? this.csrf : await this.batchCsrf(`${prefix}?${client}`, signal, auth.header);
+      const { contentType, body } = buildBatch(relative);
+      const response = await send(SOURCE, http, {
+        method: 'POST',
+        url: `${prefix}$batch?${client}`,
+        data: body,
+        signal,
+        headers: { authorization: auth.header, accept: 'multipart/mixed', 'content-type': contentType, 'x-csrf-token': session.token, cookie: session.cookie },
+      });
+      if (response.status === 202 || response.status === 200) {
+        return parseBatchResponse(response.headers['content-type'] as string | undefined, response.data, urls.length).map((part) => answerOf(part.status, part.headers, part.body));
+      }
+      if (response.status === 403 && String(response.headers['x-csrf-token'] ?? '').toLowerCase() === 'required') {
+        if (this.csrf === session) this.csrf = undefined;
+        continue;
+      }
+      if (response.status === 401 && credentials.refused(auth)) continue;
+      throw statusError(SOURCE, response);
+    }
+    throw new UpstreamError(SOURCE, 'auth', 'CSRF token refused twice', 403);
+  }
+
+  /** A new CSRF session from the service root (one fetch shared by batches that need it at once). */
+  private batchCsrf(serviceRoot: string, signal: AbortSignal, authorization: string): Promise<CsrfSession> {
+    this.csrfFetch ??= this.fetchCsrf(serviceRoot, signal, true, authorization)
+      .then(({ session }) => session)
+      .finally(() => {
+        this.csrfFetch = undefined;
+      });
+    return this.csrfFetch;
   }
 
   /**
@@ -97,6 +157,17 @@ export class SapClient {
     }
     const etag = (response.headers.etag as string | undefined) ?? etagFromBody(parseJson(SOURCE, response));
     return { session: this.csrf as CsrfSession, etag };
+  }
+}
+
+/** A part's status and body → the operation's answer, judged as the same GET on its own would be. */
+function answerOf(status: number, headers: Record<string, string>, body: string): BatchAnswer {
+  if (status === 404) return { body: undefined };
+  if (status !== 200) return { error: statusError(SOURCE, { status, headers, data: body } as unknown as AxiosResponse) };
+  try {
+    return { body: JSON.parse(body) as unknown };
+  } catch (err) {
+    return { error: new UpstreamError(SOURCE, 'bad_response', 'a $batch answer is not valid JSON', status, undefined, { cause: err }) };
   }
 }
 

@@ -63,11 +63,29 @@ export class SapConfig implements ConnectorSettings {
   @Max(60_000)
   timeoutMs = 700;
 
-  @Env('SAP_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one SAP call carries when look-ups are batched (1 turns batching off)' })
+  @Env('SAP_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one batched SAP look-up carries (1 turns batching off); they go out as OData $batch calls of many queries, bounded by SAP_BATCH_MAX_OPERATIONS and SAP_BATCH_MAX_BYTES' })
   @IsInt()
   @Min(1)
-  @Max(2000)
-  batchMaxCustomers = 100;
+  @Max(5000)
+  batchMaxCustomers = 1000;
+
+  @Env('SAP_QUERY_MAX_CUSTOMERS', { doc: 'Most customers one query inside a $batch names (an `or` chain); small enough that a query\'s open items usually fit one gateway page, so a batch needs one round' })
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  queryMaxCustomers = 40;
+
+  @Env('SAP_BATCH_MAX_OPERATIONS', { doc: 'Most queries (retrieve operations) in one OData $batch call; more go out as further $batch calls at the same time' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  batchMaxOperations = 50;
+
+  @Env('SAP_BATCH_MAX_BYTES', { doc: 'Largest $batch request body sent to the gateway, in bytes (the ICM and any proxy in front bound request bodies); more queries go out as further $batch calls' })
+  @IsInt()
+  @Min(16_384)
+  @Max(50_000_000)
+  batchMaxBytes = 512_000;
 
   @Env('SAP_MAX_URL_BYTES', { doc: 'Longest request target sent to the SAP gateway; a batch is split below it, leaving room for the $skiptoken a gateway adds (8,192 bytes is a common gateway bound)' })
   @IsInt()

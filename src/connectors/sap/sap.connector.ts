@@ -6,10 +6,21 @@ import { splitToFit, targetBytes } from '../batching.js';
 import type { BillingChange, BillingWriteOutcome, BillingWriter } from '../connector.js';
 import { type CustomerConnector, type FetchResult, NOT_FOUND } from '../connector.js';
 import { assertIdentifier } from '../identifiers.js';
-import { SapClient } from './sap.client.js';
+import { batchBytes } from './sap.batch.js';
+import { type BatchAnswer, SapClient } from './sap.client.js';
 import { SapConfig } from './sap.config.js';
 import { collectionPage, entity, toCustomerPartial } from './sap.mapper.js';
-import { customerPath, customersUrl, customerUrl, nextCustomersUrl, nextOpenItemsUrl, openItemsOfUrl, openItemsUrl } from './sap.query.js';
+import {
+  BUSINESS_PARTNER_SERVICE,
+  customerPath,
+  customersUrl,
+  customerUrl,
+  nextCustomersUrl,
+  nextOpenItemsUrl,
+  OPEN_ITEMS_SERVICE,
+  openItemsOfUrl,
+  openItemsUrl,
+} from './sap.query.js';
 
 /** SAP's refusals that answer the write (anything else means SAP could not say). */
 const WRITE_OUTCOMES: Partial<Record<string, BillingWriteOutcome>> = { not_found: 'unknown_customer', conflict: 'conflict', bad_request: 'refused' };
@@ -56,26 +67,38 @@ export class SapConnector implements CustomerConnector, BillingWriter {
 
   /** A collection read to its end (paged by the gateway), checked against its `__count`. */
   private async readAll(first: string, customers: string | readonly string[], signal: AbortSignal): Promise<Record<string, unknown>[]> {
+    const read = this.openItemsRead(first, customers);
+    while (read.url !== undefined) read.take(await this.client.get(read.url, signal));
+    return read.entries;
+  }
+
+  private openItemsRead(first: string, customers: string | readonly string[]): CollectionRead {
     const { sapClient, openItemsMaxPages } = this.config;
-    const items: Record<string, unknown>[] = [];
-    let total: number | undefined;
-    let url = first;
-    for (let page = 1; ; page++) {
-      const body = await this.client.get(url, signal);
-      // the collection always exists (empty when nothing is open): a 404 is no answer about the items
-      if (body === undefined) throw this.partial('the open items were not found');
-      const { results, next, count } = collectionPage(body);
-      items.push(...results);
-      if (count !== undefined && total !== undefined && count !== total) throw this.partial('the open items changed while being read');
-      total ??= count;
-      if (next === undefined) break;
-      if (page >= openItemsMaxPages) throw this.partial(`more than ${openItemsMaxPages} pages of open items`);
-      const nextUrl = nextOpenItemsUrl(next, customers, sapClient);
-      if (nextUrl === undefined) throw this.partial('the next page link is not a page of the same open items');
-      url = nextUrl;
-    }
-    if (total !== undefined && items.length !== total) throw this.partial(`read ${items.length} open items of ${total}`);
-    return items;
+    return new CollectionRead(first, {
+      maxPages: openItemsMaxPages,
+      nextUrl: (next) => nextOpenItemsUrl(next, customers, sapClient),
+      counted: true,
+      fail: (why) => this.partial(why),
+      notFound: 'the open items were not found',
+      tooMany: `more than ${openItemsMaxPages} pages of open items`,
+      offPage: 'the next page link is not a page of the same open items',
+      noun: 'open items',
+    });
+  }
+
+  private customersRead(run: readonly string[]): CollectionRead {
+    const { sapClient, openItemsMaxPages } = this.config;
+    const fail = (why: string) => new UpstreamError(this.source, 'bad_response', why);
+    return new CollectionRead(customersUrl(run, sapClient), {
+      maxPages: openItemsMaxPages,
+      nextUrl: (next) => nextCustomersUrl(next, run, sapClient),
+      counted: false,
+      fail,
+      notFound: 'the customer collection was not found',
+      tooMany: 'too many pages of customers',
+      offPage: 'the next page link is not a page of the same customers',
+      noun: 'customers',
+    });
   }
 
   get batchMaxCustomers(): number {
@@ -83,52 +106,95 @@ export class SapConnector implements CustomerConnector, BillingWriter {
   }
 
   /**
-   * Many customers in two reads per run that fits the gateway's URL bound: the customer masters
-   * (an `or` chain on `A_Customer`) and their open items (the same chain on the cube, paged and
-   * counted as for one). A customer whose items cannot be summed fails alone.
+   * Many customers in rounds of OData `$batch` calls. The customers are split into runs that each
+   * fit one query (SAP_QUERY_MAX_CUSTOMERS, the gateway's URL bound); each run is two queries, its
+   * customer masters (an `or` chain on `A_Customer`) and its open items (the same chain on the
+   * cube, paged and counted as for one customer). A round sends every query that still has a page
+   * to read, one `$batch` per service (the gateway batches within a service), split further by
+   * SAP_BATCH_MAX_OPERATIONS and SAP_BATCH_MAX_BYTES; the next round carries only the runs whose
+   * answer had a `__next` page. A query refused or unreadable fails its run's customers alone, an
+   * unreadable customer fails alone, and a `$batch` call refused as a whole fails the look-up.
    */
   async fetchMany(customerIds: readonly string[], signal: AbortSignal): Promise<Map<string, FetchResult | Error>> {
     for (const id of customerIds) assertIdentifier(this.source, 'customer number', id);
-    const { sapClient, maxUrlBytes } = this.config;
-    const fits = (run: readonly string[]) => targetBytes(openItemsOfUrl(run, sapClient)) <= maxUrlBytes && targetBytes(customersUrl(run, sapClient)) <= maxUrlBytes;
-    const results = new Map<string, FetchResult | Error>();
+    const { sapClient, maxUrlBytes, queryMaxCustomers } = this.config;
+    const fits = (run: readonly string[]) =>
+      run.length <= queryMaxCustomers && targetBytes(openItemsOfUrl(run, sapClient)) <= maxUrlBytes && targetBytes(customersUrl(run, sapClient)) <= maxUrlBytes;
+    const runs: Run[] = splitToFit(customerIds, fits).map((ids) => ({ ids, customers: this.customersRead(ids), items: this.openItemsRead(openItemsOfUrl(ids, sapClient), ids) }));
     const both = new AbortController();
     const linked = linkedSignal(signal, both.signal);
-    await Promise.all(
-      splitToFit(customerIds, fits).map(async (run) => {
-        const [customers, items] = await Promise.all([this.customers(run, linked), this.readAll(openItemsOfUrl(run, sapClient), run, linked)]);
-        const itemsOf = groupBy(items, (item) => (typeof item.Customer === 'string' ? item.Customer : ''));
-        for (const [id, customer] of customers) {
-          try {
-            results.set(id, { found: true, data: toCustomerPartial(customer, itemsOf.get(id) ?? []) });
-          } catch (err) {
-            results.set(id, err instanceof Error ? err : this.partial('unreadable open items'));
-          }
+    try {
+      for (;;) {
+        const due: Due[] = [];
+        for (const run of runs) {
+          if (run.error) continue;
+          if (run.customers.url !== undefined) due.push({ run, read: run.customers, service: BUSINESS_PARTNER_SERVICE });
+          if (run.items.url !== undefined) due.push({ run, read: run.items, service: OPEN_ITEMS_SERVICE });
         }
-      }),
-    ).catch((err: unknown) => {
+        if (due.length === 0) break;
+        await Promise.all(this.batches(due).map(async (batch) => this.answer(batch, await this.client.batch(batch[0]!.service, batch.map((d) => d.read.url!), linked))));
+      }
+    } catch (err) {
       both.abort();
       throw err;
-    });
+    }
+    const results = new Map<string, FetchResult | Error>();
+    for (const run of runs) {
+      if (run.error) {
+        for (const id of run.ids) results.set(id, run.error);
+        continue;
+      }
+      const wanted = new Set(run.ids);
+      const itemsOf = groupBy(run.items.entries, (item) => (typeof item.Customer === 'string' ? item.Customer : ''));
+      for (const customer of run.customers.entries) {
+        const id = customer.Customer;
+        if (typeof id !== 'string' || !wanted.has(id)) continue;
+        try {
+          results.set(id, { found: true, data: toCustomerPartial(customer, itemsOf.get(id) ?? []) });
+        } catch (err) {
+          results.set(id, err instanceof Error ? err : this.partial('unreadable open items'));
+        }
+      }
+    }
     for (const id of customerIds) if (!results.has(id)) results.set(id, NOT_FOUND);
     return results;
   }
 
-  /** The customer masters of a run, by customer number (every page; a run fits one page in practice). */
-  private async customers(run: readonly string[], signal: AbortSignal): Promise<Map<string, Record<string, unknown>>> {
-    const wanted = new Set(run);
-    const found = new Map<string, Record<string, unknown>>();
-    let url: string | undefined = customersUrl(run, this.config.sapClient);
-    for (let page = 1; url !== undefined; page++) {
-      const body = await this.client.get(url, signal);
-      if (body === undefined) throw new UpstreamError(this.source, 'bad_response', 'the customer collection was not found');
-      const { results, next } = collectionPage(body);
-      for (const entry of results) if (typeof entry.Customer === 'string' && wanted.has(entry.Customer)) found.set(entry.Customer, entry);
-      if (next !== undefined && page >= this.config.openItemsMaxPages) throw new UpstreamError(this.source, 'bad_response', 'too many pages of customers');
-      url = next === undefined ? undefined : nextCustomersUrl(next, run, this.config.sapClient);
-      if (next !== undefined && url === undefined) throw new UpstreamError(this.source, 'bad_response', 'the next page link is not a page of the same customers');
+  /** The due queries as `$batch` calls: per service, at most SAP_BATCH_MAX_OPERATIONS and SAP_BATCH_MAX_BYTES each. */
+  private batches(due: readonly Due[]): Due[][] {
+    const { batchMaxOperations, batchMaxBytes } = this.config;
+    const out: Due[][] = [];
+    for (const service of [BUSINESS_PARTNER_SERVICE, OPEN_ITEMS_SERVICE]) {
+      let current: Due[] = [];
+      let urls: string[] = [];
+      for (const d of due) {
+        if (d.service !== service) continue;
+        const url = d.read.url!.slice(service.length + 1);
+        if (current.length > 0 && (current.length >= batchMaxOperations || batchBytes([...urls, url]) > batchMaxBytes)) {
+          out.push(current);
+          current = [];
+          urls = [];
+        }
+        current.push(d);
+        urls.push(url);
+      }
+      if (current.length > 0) out.push(current);
     }
-    return found;
+    return out;
+  }
+
+  /** Each answer to its query: the page taken (the next one due, or the read complete), or the run failed. */
+  private answer(batch: readonly Due[], answers: readonly BatchAnswer[]): void {
+    for (const [i, d] of batch.entries()) {
+      if (d.run.error) continue;
+      const answer = answers[i]!;
+      try {
+        if ('error' in answer) throw answer.error;
+        d.read.take(answer.body);
+      } catch (err) {
+        d.run.error = err instanceof Error ? err : this.partial('unreadable answer');
+      }
+    }
   }
 
   private partial(why: string): UpstreamError {
@@ -154,6 +220,72 @@ export class SapConnector implements CustomerConnector, BillingWriter {
       if (outcome === undefined) throw err;
       return outcome;
     }
+  }
+}
+
+/** A run of customers read together: its two queries, and why it failed once one did. */
+interface Run {
+  ids: readonly string[];
+  customers: CollectionRead;
+  items: CollectionRead;
+  error?: Error;
+}
+
+/** A query of a run with a page to read, and the service it goes to. */
+interface Due {
+  run: Run;
+  read: CollectionRead;
+  service: string;
+}
+
+interface ReadRules {
+  maxPages: number;
+  /** The gateway's `__next` link → our request for that page, or undefined when it is not a page of the same query. */
+  nextUrl: (next: string) => string | undefined;
+  /** The pages must add up to the `__count` they state. */
+  counted: boolean;
+  fail: (why: string) => Error;
+  notFound: string;
+  tooMany: string;
+  offPage: string;
+  noun: string;
+}
+
+/**
+ * A collection read page after page as the gateway hands them out (`__next`), at most `maxPages`:
+ * what was read so far and the URL of the page due (undefined once complete). What was read must
+ * add up to the `__count` each page states: a list cut short (too many pages, a next link
+ * elsewhere, entries changed between pages) fails, so a partial sum is never taken for the whole.
+ */
+class CollectionRead {
+  readonly entries: Record<string, unknown>[] = [];
+  private total: number | undefined;
+  private pages = 0;
+
+  constructor(
+    public url: string | undefined,
+    private readonly rules: ReadRules,
+  ) {}
+
+  /** The due page's body (undefined: the gateway answered 404); throws when the read cannot complete. */
+  take(body: unknown): void {
+    const { rules } = this;
+    this.pages++;
+    this.url = undefined;
+    // the collection always exists (empty when nothing matches): a 404 is no answer about it
+    if (body === undefined) throw rules.fail(rules.notFound);
+    const { results, next, count } = collectionPage(body);
+    this.entries.push(...results);
+    if (rules.counted && count !== undefined && this.total !== undefined && count !== this.total) throw rules.fail(`the ${rules.noun} changed while being read`);
+    this.total ??= count;
+    if (next !== undefined) {
+      if (this.pages >= rules.maxPages) throw rules.fail(rules.tooMany);
+      const url = rules.nextUrl(next);
+      if (url === undefined) throw rules.fail(rules.offPage);
+      this.url = url;
+      return;
+    }
+    if (rules.counted && this.total !== undefined && this.entries.length !== this.total) throw rules.fail(`read ${this.entries.length} ${rules.noun} of ${this.total}`);
   }
 }
 

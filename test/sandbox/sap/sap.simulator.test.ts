@@ -580,11 +580,11 @@ describe('the URL bound of the web tier (SapLimits.maxUrlBytes)', () => {
   const targetOf = (bytes: number) => `${path}${'a'.repeat(bytes - path.length)}`;
 
   it('defaults to 8,192 bytes; configurable through the options and /__sim/limits', async () => {
-    expect(SAP_LIMITS).toEqual({ maxUrlBytes: 8192 });
-    expect(sim.limits).toEqual({ maxUrlBytes: 8192 });
+    expect(SAP_LIMITS).toEqual({ maxUrlBytes: 8192, maxBatchBytes: 1_000_000, maxBatchOperations: null });
+    expect(sim.limits).toEqual({ maxUrlBytes: 8192, maxBatchBytes: 1_000_000, maxBatchOperations: null });
     expect(new SapSimulator({ limits: { maxUrlBytes: 2048 } }).limits.maxUrlBytes).toBe(2048);
     const put = await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify({ maxUrlBytes: null }) });
-    expect(await put.json()).toEqual({ maxUrlBytes: null });
+    expect(await put.json()).toEqual({ maxUrlBytes: null, maxBatchBytes: 1_000_000, maxBatchOperations: null });
     expect((await fetch(`${sim.url}/__sim/limits`, { method: 'PUT', body: JSON.stringify({ maxStatementLength: 1 }) })).status).toBe(400);
   });
 

@@ -10,13 +10,23 @@
  * and IsCleared eq false`; each records how many keys it carried (`batchSizes('openItems')`,
  * `/__sim/batches`). A request target longer than `limits.maxUrlBytes` (8,192 bytes by default, a
  * conservative bound for the web tier in front of a gateway) is refused with 414 before the
- * gateway sees it. There is no `$batch`.
+ * gateway sees it.
+ *
+ * `POST <service>/$batch` (OData V2 multipart/mixed) answers each retrieve operation as the same
+ * GET on its own would be answered (same paging, same errors), each in an `application/http` part
+ * of a `202 Accepted` multipart answer; it needs the CSRF token like any POST and is ONE call for
+ * the counters, rate limit and faults (route `batch`; its batch size is the keys of all its
+ * operations, each operation is listed by `operations()`). Bounds: `maxBatchBytes` (the ICM's
+ * request size, 413) and `maxBatchOperations` (none by default; the gateway documents none).
+ * Change sets are refused (the look-ups never send one).
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO_CUSTOMERS, type DemoCustomer, type DemoOpenItem } from '../shared/seed.js';
-import { basicAuth, bearer, formBody, type Route, type SimContext, Simulator, type SimulatorOptions,TokenStore } from '../shared/sim-server.js';
+import { basicAuth, bearer, formBody, type Route, type SimContext, Simulator, type SimulatorOptions, TokenStore } from '../shared/sim-server.js';
+import { type BatchOperationAnswer, type BatchOperationRequest, BatchSyntaxError, parseBatchRequest, writeBatchResponse } from './batch-wire.js';
 import {
   compareDecimal,
   compileFilter,
@@ -71,9 +81,27 @@ export type SapLimits = {
    * API management in front); 8,192 is the common front-end bound and a safe one to split by.
    */
   maxUrlBytes: number | null;
+  /**
+   * Bytes of a `$batch` request body; larger is refused by the ICM with 413 (its
+   * `icm/HTTP/max_request_size_KB` is 100 MB by default; 1,000,000 here, under what the simulator reads).
+   */
+  maxBatchBytes: number | null;
+  /** Operations in one `$batch`; more is a 400. The gateway documents no bound (null); tests set one. */
+  maxBatchOperations: number | null;
 };
 
-export const SAP_LIMITS: Readonly<SapLimits> = Object.freeze({ maxUrlBytes: 8_192 });
+export const SAP_LIMITS: Readonly<SapLimits> = Object.freeze({ maxUrlBytes: 8_192, maxBatchBytes: 1_000_000, maxBatchOperations: null });
+
+/** One operation of a `$batch`, as received and answered. */
+export interface SapBatchOperation {
+  /** The index of the `$batch` call (in the order received since the last reset). */
+  batch: number;
+  route: string;
+  url: string;
+  status: number;
+  /** Keys (customers) the operation's query named, as `RecordedRequest.batchSize`. */
+  batchSize?: number;
+}
 
 const ROOT = '/sap/opu/odata/sap';
 const BP = `${ROOT}/API_BUSINESS_PARTNER`;
@@ -118,6 +146,12 @@ export class SapSimulator extends Simulator<SapLimits> {
   /** CSRF: session id → token, and token → session id it is bound to. */
   private readonly sessionTokens = new Map<string, string>();
   private readonly tokenSessions = new Map<string, string>();
+  /** GET routes by name, without the request guard: what a `$batch` operation is answered by. */
+  private readRoutes: Route[] = [];
+  private batchOperations: SapBatchOperation[] = [];
+  private batchCalls = 0;
+  /** The operation being answered inside a `$batch`, per inner request (keys it names, no fault of its own). */
+  private readonly inner = new WeakMap<object, { keys: number }>();
 
   constructor(options: SapSimulatorOptions = {}) {
     super(options);
@@ -148,6 +182,22 @@ export class SapSimulator extends Simulator<SapLimits> {
     this.tokens.expireAll();
   }
 
+  /** The operations of the `$batch` calls received since the last reset (of one route, or all). */
+  operations(route?: string): SapBatchOperation[] {
+    return this.batchOperations.filter((op) => route === undefined || op.route === route).map((op) => ({ ...op }));
+  }
+
+  override resetCalls(): void {
+    super.resetCalls();
+    this.batchOperations = [];
+    this.batchCalls = 0;
+  }
+
+  protected override vendorControl(path: string, method: string): { status: number; body: unknown } | undefined {
+    if (path === '/operations' && method === 'GET') return { status: 200, body: this.operations() };
+    return undefined;
+  }
+
   /** Test hook: replace the receivables (open and cleared items) of one SAP customer. */
   setOpenItems(customerId: string, items: readonly DemoOpenItem[]): void {
     const seed = this.customers.find((c) => c.customerId === customerId && c.presentIn.sap);
@@ -167,12 +217,12 @@ export class SapSimulator extends Simulator<SapLimits> {
   protected override routes(): Route[] {
     // A gateway answers HEAD like GET without a body (SAP's own client fetches CSRF tokens with
     // HEAD on the entity URL); Node leaves the body out of HEAD answers and keeps its length.
-    const get = (name: string, path: RegExp, handler: (ctx: SimContext) => void): Route => ({
-      name,
-      method: ['GET', 'HEAD'],
-      path,
-      handler: (ctx) => this.run(ctx, false, () => handler(ctx)),
-    });
+    const reads: Route[] = [];
+    const get = (name: string, path: RegExp, handler: (ctx: SimContext) => void): Route => {
+      reads.push({ name, method: 'GET', path, handler });
+      return { name, method: ['GET', 'HEAD'], path, handler: (ctx) => this.run(ctx, false, () => handler(ctx)) };
+    };
+    this.readRoutes = reads;
     return [
       {
         name: 'token',
@@ -200,6 +250,12 @@ export class SapSimulator extends Simulator<SapLimits> {
       ),
       get('addressPhoneNumbers', re(`${BP}/A_AddressPhoneNumber`), (ctx) => this.collection(ctx, ADDRESS_PHONE_NUMBER, this.state.phones)),
       get('openItems', re(`${CUBE}/A_OperationalAcctgDocItemCube`), (ctx) => this.collection(ctx, OPEN_ITEM, this.state.openItems)),
+      {
+        name: 'batch',
+        method: 'POST',
+        path: /^\/sap\/opu\/odata\/sap\/(?<service>API_BUSINESS_PARTNER|API_OPLACCTGDOCITEMCUBE_SRV)\/\$batch$/,
+        handler: (ctx) => this.run(ctx, true, () => this.batch(ctx)),
+      },
       {
         name: 'updateCustomer',
         method: WRITE_METHODS,
@@ -254,6 +310,11 @@ export class SapSimulator extends Simulator<SapLimits> {
     if (write && !this.csrfValid(ctx, csrfHeader)) {
       return this.send(ctx, 403, 'CSRF token validation failed', { 'content-type': 'text/plain; charset=utf-8', 'x-csrf-token': 'Required' });
     }
+    this.answer(ctx, handler);
+  }
+
+  /** The handler's answer, or its OData error. */
+  private answer(ctx: SimContext, handler: () => void): void {
     try {
       handler();
     } catch (err) {
@@ -288,6 +349,86 @@ export class SapSimulator extends Simulator<SapLimits> {
   }
 
   // ------------------------------------------------------------------------------ handlers
+
+  /**
+   * `$batch`: each retrieve operation answered as the same GET would be (resolved against the
+   * service root), in order, in one multipart answer. Operations outside a change set must be
+   * GETs; change sets are refused as a whole (this system's look-ups never send one).
+   */
+  private batch(ctx: SimContext): void {
+    checkOptions(ctx, []);
+    let items;
+    try {
+      items = parseBatchRequest(header(ctx, 'content-type'), ctx.body.toString('utf8'));
+    } catch (err) {
+      if (err instanceof BatchSyntaxError) throw new ODataRequestError(400, `Invalid batch request: ${err.message}`, '/IWFND/CM_BEC/026');
+      throw err;
+    }
+    if (items.length === 0) throw new ODataRequestError(400, 'Invalid batch request: the batch holds no operation', '/IWFND/CM_BEC/026');
+    const max = this.limits.maxBatchOperations;
+    if (max !== null && items.length > max) throw new ODataRequestError(400, `Batch request holds ${items.length} operations; at most ${max} are allowed`, '/IWFND/CM_BEC/026');
+    if (items.some((item) => item.kind === 'changeset')) throw new ODataRequestError(400, 'Change sets are not supported by this service in a batch', '/IWFND/CM_BEC/026');
+    const index = this.batchCalls++;
+    let keys = 0;
+    const answers = (items as BatchOperationRequest[]).map((op) => {
+      const { answer, route, size } = this.operation(ctx, op);
+      keys += size ?? 0;
+      this.batchOperations.push({ batch: index, route, url: op.target, status: answer.status, ...(size === undefined ? {} : { batchSize: size }) });
+      return answer;
+    });
+    if (this.batchOperations.length > 5000) this.batchOperations.splice(0, this.batchOperations.length - 5000);
+    this.noteBatch(ctx, keys);
+    const { contentType, body } = writeBatchResponse(answers);
+    let text = body;
+    if (this.applies(ctx.route)) {
+      if (this.faults.malformed === 'invalid-json') text = '<html><body>Bad Gateway</body></html>';
+      else if (this.faults.malformed === 'truncated') text = body.slice(0, Math.max(1, Math.floor(body.length / 2)));
+    }
+    this.send(ctx, 202, text, { 'content-type': contentType, dataserviceversion: '2.0' });
+  }
+
+  /** One retrieve operation of a `$batch`, answered by the GET route it addresses in this service. */
+  private operation(batch: SimContext, op: BatchOperationRequest): { answer: BatchOperationAnswer; route: string; size?: number } {
+    const serviceRoot = `${ROOT}/${batch.params.service}/`;
+    const captured = new CapturedResponse();
+    let url: URL;
+    try {
+      url = new URL(op.target, `${batch.url.origin}${serviceRoot}`);
+    } catch {
+      url = new URL(`${batch.url.origin}${serviceRoot}invalid`);
+    }
+    const req = { method: op.method, url: `${url.pathname}${url.search}`, headers: { ...op.headers, host: batch.url.host }, rawHeaders: [] } as unknown as IncomingMessage;
+    const ctx: SimContext = { req, res: captured as unknown as ServerResponse, url, params: {}, query: url.searchParams, body: Buffer.alloc(0), route: 'unmatched' };
+    const state = { keys: 0 };
+    this.inner.set(req, state);
+    const matched = url.pathname.startsWith(serviceRoot) ? this.readRoutes.find((r) => r.path.test(url.pathname)) : undefined;
+    if (op.method !== 'GET') {
+      this.odataError(ctx, 400, `Method '${op.method}' is only allowed in a change set of a batch request`, '/IWFND/CM_BEC/026');
+    } else if (!matched) {
+      this.odataError(ctx, 404, `Resource not found for segment '${url.pathname.slice(serviceRoot.length) || url.pathname}'`, '/IWBEP/CM_MGW_RT/020');
+    } else {
+      ctx.route = matched.name;
+      for (const [k, v] of Object.entries(matched.path.exec(url.pathname)?.groups ?? {})) ctx.params[k] = v === undefined ? '' : safeDecode(v);
+      const client = ctx.query.get('sap-client');
+      if (client !== null && client !== this.sapClient) this.odataError(ctx, 400, `Client ${client} is not available in this system`, '/IWFND/CM_CONSUMER/102');
+      else this.answer(ctx, () => void matched.handler(ctx));
+    }
+    delete captured.headers['content-length'];
+    return { answer: { status: captured.status, headers: captured.headers, body: captured.body }, route: ctx.route, ...(state.keys > 0 ? { size: state.keys } : {}) };
+  }
+
+  /** Inside a `$batch` an operation's keys count towards the batch call (one call), not as a call of its route. */
+  protected override noteBatch(ctx: SimContext, size: number): void {
+    const inner = this.inner.get(ctx.req);
+    if (inner) inner.keys += size;
+    else super.noteBatch(ctx, size);
+  }
+
+  /** An operation inside a `$batch` is answered as it is (faults apply to the `$batch` as a whole). */
+  protected override sendJson(ctx: SimContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (!this.inner.has(ctx.req)) return super.sendJson(ctx, status, body, headers);
+    this.send(ctx, status, JSON.stringify(body), { 'content-type': 'application/json;charset=UTF-8', ...headers });
+  }
 
   private serviceDocument(ctx: SimContext): void {
     const service = ctx.params.service;
@@ -474,6 +615,16 @@ export class SapSimulator extends Simulator<SapLimits> {
 
   /** An over-long URL is refused by the web tier in front of the gateway: an HTML page, not an OData error. */
   protected override refuseOversized(ctx: SimContext): boolean {
+    const maxBody = this.limits.maxBatchBytes;
+    if (ctx.route === 'batch' && maxBody !== null && ctx.body.length > maxBody) {
+      this.sendFrontEnd(
+        ctx,
+        413,
+        '<html><head><title>413 Request Entity Too Large</title></head><body><h1>Request Entity Too Large</h1>' +
+          `<p>The request body of ${ctx.body.length} bytes exceeds the limit of ${maxBody} bytes.</p></body></html>`,
+      );
+      return true;
+    }
     const max = this.limits.maxUrlBytes;
     if (max === null || this.requestBytes(ctx).uri <= max) return false;
     this.sendFrontEnd(
@@ -499,6 +650,37 @@ export class SapSimulator extends Simulator<SapLimits> {
 }
 
 // ------------------------------------------------------------------------------ module helpers
+
+/** What an operation inside a `$batch` answered (the handlers write to it as to a response). */
+class CapturedResponse {
+  status = 0;
+  headers: Record<string, string> = {};
+  body = '';
+  headersSent = false;
+  destroyed = false;
+
+  setHeader(name: string, value: string | string[]): void {
+    this.headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  writeHead(status: number, headers: Record<string, string> = {}): void {
+    this.status = status;
+    for (const [k, v] of Object.entries(headers)) this.setHeader(k, v);
+    this.headersSent = true;
+  }
+
+  end(body: string | Buffer = ''): void {
+    this.body = body.toString();
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
 
 /** A resource path; a trailing slash is accepted as a gateway does (SAP's client sends one when it fetches a CSRF token). */
 function re(path: string): RegExp {

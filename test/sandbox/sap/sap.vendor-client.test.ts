@@ -5,11 +5,17 @@
  * `If-Match` and reads the change back. The simulator's `$metadata` is then held against what it
  * sends: every property declared, with the Edm type's wire form. Batched look-ups go through the
  * SDK too: `or` chains in `$filter` (as the SDK encodes them) on A_Customer and the open-items
- * cube, and a chain too long for the URL bound meeting the 414.
+ * cube, and a chain too long for the URL bound meeting the 414. `$batch` is checked with the SDK's
+ * own batch (de)serialization from `@sap-cloud-sdk/odata-common` (its `internal` entry point: the
+ * SDK exposes batch only through generated entity APIs, so a minimal request config stands in for
+ * one): the SDK's body reaches the simulator, the SDK's parser reads the simulator's answer, and
+ * the body our connector builds gets the same answers.
  */
 import { encodeAllParameters, executeHttpRequest, type HttpResponse } from '@sap-cloud-sdk/http-client';
+import { ODataRequestConfig, parseBatchResponse, serializeBatchRequest } from '@sap-cloud-sdk/odata-common/internal.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { buildBatch, parseBatchResponse as parseOurs } from '../../../src/connectors/sap/sap.batch.js';
 import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, DEMO_CUSTOMERS, SEED_EPOCH_MS } from '../shared/seed.js';
 import { formatStringLiteral } from './odata-filter.js';
@@ -295,5 +301,85 @@ describe('batched look-ups through executeHttpRequest', () => {
     expect(response.status).toBe(414);
     expect(String(response.data)).toContain('Request-URI Too Long');
     expect(sim.batchSizes()).toEqual([]);
+  });
+});
+
+/**
+ * A GET as the SDK's generated request builders configure one (resource path and query of a
+ * service); like them it hands over the query values already encoded (the batch serializer writes
+ * them into the request line as they are).
+ */
+class GetConfig extends ODataRequestConfig {
+  constructor(
+    service: string,
+    private readonly resource: string,
+    private readonly query: Record<string, string>,
+  ) {
+    super('get', service);
+  }
+
+  resourcePath(): string {
+    return this.resource;
+  }
+
+  queryParameters(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.query).map(([k, v]) => [k, encodeURIComponent(v)]));
+  }
+}
+
+describe('@sap-cloud-sdk/odata-common batch (de)serialization against the simulator\'s $batch', () => {
+  const many = DEMO_CUSTOMERS.find((c) => c.customerId === DEMO.manyOpenItems)!;
+  const ops = () => [
+    new GetConfig(CUBE, 'A_OperationalAcctgDocItemCube', { $filter: `Customer eq '${DEMO.manyOpenItems}' and IsCleared eq false`, $inlinecount: 'allpages', $format: 'json' }),
+    new GetConfig(CUBE, 'A_OperationalAcctgDocItemCube', { $filter: `Customer eq '${DEMO.healthy}' and IsCleared eq false`, $inlinecount: 'allpages', $format: 'json' }),
+    new GetConfig(CUBE, 'A_OperationalAcctgDocItemCube', { $filter: 'Customer eq', $format: 'json' }),
+  ];
+
+  /** The CSRF token fetched on the service root (as our client does; the SDK's own fetch targets the request URL), then the POST. */
+  async function send(body: string, boundary: string): Promise<HttpResponse> {
+    const root = await executeHttpRequest(destination(), { method: 'head', url: `${CUBE}/`, headers: { 'x-csrf-token': 'Fetch' } });
+    const cookie = ([] as string[]).concat((root.headers['set-cookie'] as string[] | string | undefined) ?? []).map((c) => c.split(';')[0]).join('; ');
+    return executeHttpRequest(
+      destination(),
+      {
+        method: 'post',
+        url: `${CUBE}/$batch`,
+        data: body,
+        headers: { 'content-type': `multipart/mixed; boundary=${boundary}`, accept: 'multipart/mixed', 'x-csrf-token': String(root.headers['x-csrf-token']), cookie },
+      },
+      { fetchCsrfToken: false },
+    );
+  }
+
+  it.each([['absolute paths (the SDK default)', undefined], ['paths relative to the service root', 'noPath']] as const)(
+    'the SDK\'s batch body with %s: one call, each GET answered as on its own, the SDK\'s parser reads the answer',
+    async (_what, subRequestPathType) => {
+      const boundary = 'batch_sdk';
+      const body = serializeBatchRequest({ requests: ops().map((requestConfig) => ({ requestConfig })), requestConfig: { boundary } } as never, subRequestPathType ? { subRequestPathType } : {});
+      sim.resetCalls();
+      const res = await send(body, boundary);
+      expect(res.status).toBe(202);
+      expect(sim.callCount('batch')).toBe(1);
+      expect(sim.operations().map((op) => op.route)).toEqual(['openItems', 'openItems', 'openItems']);
+      const parsed = parseBatchResponse(res) as Array<{ httpCode: number; body: Json }>;
+      expect(parsed.map((p) => p.httpCode)).toEqual([200, 200, 400]);
+      const open = many.openItems.filter((i) => !i.cleared);
+      expect(parsed[0]!.body.d.results).toHaveLength(100);
+      expect(parsed[0]!.body.d.__count).toBe(String(open.length));
+      expect(parsed[0]!.body.d.__next).toContain('$skiptoken=100');
+      expect(parsed[1]!.body.d.results.length).toBeGreaterThan(0);
+      expect(parsed[2]!.body.error.message.value).toContain('Invalid filter expression');
+    },
+  );
+
+  it('our connector\'s batch body gets the same answers, and our parser reads what the SDK reads', async () => {
+    const urls = ops().map((config) => `${config.resourcePath()}?${Object.entries(config.queryParameters()).map(([k, v]) => `${k}=${v}`).join('&')}`);
+    const ours = buildBatch(urls);
+    const res = await send(ours.body, ours.contentType.split('boundary=')[1]!);
+    expect(res.status).toBe(202);
+    const sdk = parseBatchResponse(res) as Array<{ httpCode: number; body: Json }>;
+    const parts = parseOurs(String(res.headers['content-type']), String(res.data), 3);
+    expect(parts.map((p) => p.status)).toEqual(sdk.map((p) => p.httpCode));
+    expect(parts.map((p) => JSON.parse(p.body) as Json)).toEqual(sdk.map((p) => p.body));
   });
 });

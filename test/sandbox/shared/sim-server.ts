@@ -383,7 +383,8 @@ export abstract class Simulator<L extends Limits = Limits> {
 
   // ---------------------------------------------------------------- request pipeline
 
-  private applies(route: string): boolean {
+  /** Whether the fault controls apply to this route (`faults.only`). */
+  protected applies(route: string): boolean {
     return this.faults.only.length === 0 || this.faults.only.includes(route);
   }
 
