@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 
+import { SampledWarning } from '../observability/sampled-warning.js';
 import { defineScript } from '../redis/redis.client.js';
 import { bounded, CacheTimeout } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
@@ -30,6 +31,9 @@ export interface Lease {
 @Injectable()
 export class ReplicaLock implements OnApplicationShutdown {
   private readonly logger = new Logger(ReplicaLock.name);
+  /** Once per look-up in a burst when Redis is slow: logged at most once a second. */
+  private readonly unavailable = new SampledWarning(this.logger);
+  private readonly late = new SampledWarning(this.logger);
   private subscriber: Redis | undefined;
   private subscribing: Promise<Redis | undefined> | undefined;
   private readonly waiters = new Map<string, Set<(outcome: string) => void>>();
@@ -62,14 +66,14 @@ export class ReplicaLock implements OnApplicationShutdown {
       ok = await bounded(attempt, this.config.opTimeoutMs);
     } catch (err) {
       if (!(err instanceof CacheTimeout)) {
-        this.logger.warn({ msg: 'lock unavailable; proceeding without it', err: (err as Error).message });
+        this.unavailable.warn({ msg: 'lock unavailable; proceeding without it', err: (err as Error).message });
         return noop;
       }
       try {
         if (patienceMs <= 0) throw err;
         ok = await bounded(attempt, patienceMs);
       } catch {
-        this.logger.warn({ msg: 'lock not answered in time; proceeding without waiting for it', waitedMs: this.config.opTimeoutMs + patienceMs });
+        this.late.warn({ msg: 'lock not answered in time; proceeding without waiting for it', waitedMs: this.config.opTimeoutMs + patienceMs });
         return this.lease(redis, key, this.keys.landed(customerId, source), token);
       }
     }

@@ -6,6 +6,7 @@ import type { Cache } from 'cache-manager';
 
 import type { CustomerPartial } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { SampledWarning } from '../observability/sampled-warning.js';
 import { defineScript } from '../redis/redis.client.js';
 import { bounded } from './bounded.js';
 import { CacheConfig } from './cache.config.js';
@@ -96,6 +97,9 @@ const MAX_DEFERRED_INVALIDATIONS = 10_000;
 @Injectable()
 export class SourceCache implements OnApplicationShutdown {
   private readonly logger = new Logger(SourceCache.name);
+  /** Once per request in a burst when Redis is slow: logged at most once a second (counted in the metrics). */
+  private readonly readFailed = new SampledWarning(this.logger);
+  private readonly writeFailed = new SampledWarning(this.logger);
   /** The key names (every key of one customer in the customer's Cluster slot). */
   readonly keys: CacheKeys;
 
@@ -134,7 +138,7 @@ export class SourceCache implements OnApplicationShutdown {
       return { parts, generation: typeof generation === 'string' ? generation : NEVER_INVALIDATED };
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'read' });
-      this.logger.warn({ msg: 'cache read failed; serving live', err: (err as Error).message });
+      this.readFailed.warn({ msg: 'cache read failed; serving live', err: (err as Error).message });
       return { parts, generation: null };
     }
   }
@@ -181,7 +185,7 @@ export class SourceCache implements OnApplicationShutdown {
         return { outcome: result % 2 === 1 ? 'written' : 'superseded', released: result >= 2 };
       } catch (err) {
         this.metrics?.cacheErrors.inc({ operation: 'write' });
-        this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
+        this.writeFailed.warn({ msg: 'cache write failed', err: (err as Error).message });
         return { outcome: 'skipped', released: false };
       }
     }
@@ -197,7 +201,7 @@ export class SourceCache implements OnApplicationShutdown {
       return 'written';
     } catch (err) {
       this.metrics?.cacheErrors.inc({ operation: 'write' });
-      this.logger.warn({ msg: 'cache write failed', err: (err as Error).message });
+      this.writeFailed.warn({ msg: 'cache write failed', err: (err as Error).message });
       return 'skipped';
     }
   }
