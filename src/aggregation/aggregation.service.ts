@@ -44,7 +44,7 @@ export class AggregationService {
     const own = deadline ?? this.deadline();
     try {
       const outcomes = await Promise.all(this.connectors.map((c) => traceResolution(c.source, () => this.part(c, customerId, own))));
-      for (const o of outcomes) this.metrics.sourceResults.inc({ source: o.source, status: o.state.status });
+      for (const o of outcomes) this.metrics.sourceResult(o.source, o.state.status);
       return { verdict: verdict(outcomes), view: mergeProfile(customerId, outcomes, new Date()) };
     } finally {
       if (!deadline) own.dispose();

@@ -131,18 +131,18 @@ export class ProfileCache implements OnApplicationShutdown {
     const epoch = this.near.epoch(customerId);
     const near = this.near.get(source, customerId, Date.now());
     if (near && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + aheadMs)) {
-      this.metrics.nearHits.inc({ source });
-      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      this.metrics.nearHit(source);
+      this.metrics.cacheLookup('source', 'hit');
       return { outcome: 'answered', entry: near.entry, cache: 'hit', latencyMs: 0 };
     }
     const { parts, generation } = await this.read(customerId, source);
     const cached = this.reconcile(source, customerId, parts.get(source), near, generation, epoch);
     const started = Date.now();
     if (cached && this.store.isFresh(cached, started + aheadMs)) {
-      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      this.metrics.cacheLookup('source', 'hit');
       return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
     }
-    this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
+    this.metrics.cacheLookup('source', 'miss');
     let flight: Flight | undefined;
     try {
       flight = await Promise.race([this.call(source, customerId, fetch, generation, epoch), deadline.reached.then(() => undefined)]);
@@ -337,7 +337,7 @@ export class ProfileCache implements OnApplicationShutdown {
 
   private unanswered(cached: CachedSource | undefined, reason: string, latencyMs: number): Unanswered {
     if (!cached) return { outcome: 'failed', reason, latencyMs };
-    this.metrics.cacheLookups.inc({ cache: 'source', result: 'stale' });
+    this.metrics.cacheLookup('source', 'stale');
     return { outcome: 'failed', reason, latencyMs, stale: cached };
   }
 }
