@@ -77,7 +77,9 @@ export class Metrics {
   readonly rateLimitFallbacks = new Counter({ name: 'c360_rate_limit_local_fallbacks_total', help: 'Times the shared limit fell back to the per-process share (Redis unavailable)', labelNames: ['source'], registers: [this.registry] });
 
   readonly httpDuration = new Histogram({ name: 'c360_http_request_duration_seconds', help: 'Inbound request latency by route template, method and status code', labelNames: ['method', 'route', 'code'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly httpInFlight = new Gauge({ name: 'c360_http_requests_in_flight', help: 'Inbound requests being served now', registers: [this.registry] });
+  /** Requests being served now: counted here, set into the gauge when it is read. */
+  private inFlight = 0;
+  readonly httpInFlight: Gauge = new Gauge({ name: 'c360_http_requests_in_flight', help: 'Inbound requests being served now', registers: [this.registry], collect: () => this.httpInFlight.set(this.inFlight) });
   readonly crmCallDuration = new Histogram({ name: 'c360_crm_call_duration_seconds', help: 'One call to an external system (retries and rate-limit waits included) by outcome', labelNames: ['source', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   // counted per source on every answer (see Tally): read through get() or a scrape
   private readonly sourceTally = new Tally('source', 'status');
@@ -111,6 +113,16 @@ export class Metrics {
     let child = byCode.get(code);
     if (child === undefined) byCode.set(code, (child = this.httpDuration.labels(method, route, String(code))));
     return child;
+  }
+
+  /** A request came in (c360_http_requests_in_flight). */
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  /** A request was answered or aborted. */
+  requestEnded(): void {
+    this.inFlight--;
   }
 
   /** One source's status in an answer given (c360_source_results_total). */
