@@ -258,6 +258,17 @@ describe('sourceOutcome: what the answer says of one source', () => {
     expect(sourceOutcome('sap', { outcome: 'answered', entry: entry('sap'), cache, latencyMs }, NOW)).toEqual({ source: 'sap', state: { status: 'ok', fetchedAt: iso(T0), latencyMs, cache }, data: DATA.sap });
   });
 
+  it('a fresh hit on the same entry says the same thing each time, worked out once (frozen: answers share it)', () => {
+    const cached = entry('sap');
+    const first = sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 }, NOW);
+    const again = sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 }, NOW + 5000);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.state)).toBe(true);
+    // another entry, or the same entry reached by a call, is described anew
+    expect(sourceOutcome('sap', { outcome: 'answered', entry: entry('sap'), cache: 'hit', latencyMs: 0 }, NOW)).not.toBe(first);
+    expect(sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'miss', latencyMs: 30 }, NOW)).toEqual({ source: 'sap', state: { status: 'ok', fetchedAt: iso(T0), latencyMs: 30, cache: 'miss' }, data: DATA.sap });
+  });
+
   it('a "not found" entry is not_found, without data, live or cached alike', () => {
     expect(sourceOutcome('sap', { outcome: 'answered', entry: { found: false, fetchedAt: T0 }, cache: 'hit', latencyMs: 0 }, NOW)).toEqual({ source: 'sap', state: { status: 'not_found', fetchedAt: iso(T0), latencyMs: 0, cache: 'hit' } });
   });

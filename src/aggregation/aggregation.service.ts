@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { ProfileCache, type Resolution } from '../cache/profile-cache.js';
+import { type Answered, ProfileCache, type Resolution } from '../cache/profile-cache.js';
+import type { CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { traceResolution, tracingActive } from '../observability/tracing-spans.js';
@@ -104,14 +105,31 @@ export class AggregationService {
  */
 export function sourceOutcome(source: string, resolution: Resolution, now: number): SourceOutcome {
   if (resolution.outcome === 'answered') {
-    const { entry, cache, latencyMs } = resolution;
-    const state: SourceState = { status: entry.found ? 'ok' : 'not_found', fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs, cache };
-    return entry.found ? { source, state, data: entry.data } : { source, state };
+    // a fresh hit says the same of the same entry every time: worked out once per entry (frozen, shared)
+    if (resolution.cache === 'hit' && resolution.latencyMs === 0) {
+      let known = HITS.get(resolution.entry);
+      if (known === undefined || known.source !== source) HITS.set(resolution.entry, (known = freeze(answeredOutcome(source, resolution))));
+      return known;
+    }
+    return answeredOutcome(source, resolution);
   }
   const { stale, reason, latencyMs } = resolution;
   if (!stale) return { source, state: { status: statusFor(reason), latencyMs, reason } };
   const state: SourceState = { status: stale.found ? 'stale' : 'not_found', fetchedAt: new Date(stale.fetchedAt).toISOString(), ageMs: now - stale.fetchedAt, latencyMs, reason };
   return stale.found ? { source, state, data: stale.data } : { source, state };
+}
+
+/** What the answer says of a source's fresh cached entry, by entry (entries are never changed once cached). */
+const HITS = new WeakMap<CachedSource, SourceOutcome>();
+
+function answeredOutcome(source: string, { entry, cache, latencyMs }: Answered): SourceOutcome {
+  const state: SourceState = { status: entry.found ? 'ok' : 'not_found', fetchedAt: new Date(entry.fetchedAt).toISOString(), latencyMs, cache };
+  return entry.found ? { source, state, data: entry.data } : { source, state };
+}
+
+function freeze(outcome: SourceOutcome): SourceOutcome {
+  Object.freeze(outcome.state);
+  return Object.freeze(outcome);
 }
 
 function statusFor(kind: string): SourceStatus {
