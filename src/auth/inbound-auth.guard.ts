@@ -62,6 +62,8 @@ export class InboundAuthGuard implements CanActivate {
   private readonly logger = new Logger('InboundAuth');
   /** The scopes of each verified token's claims (the claims objects are the token cache's own). */
   private readonly scopes = new WeakMap<JWTPayload, Set<string>>();
+  /** Each route's @Authenticated (null: none), by handler and class. */
+  private readonly metas = new WeakMap<object, WeakMap<object, SurfaceMeta | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -79,7 +81,7 @@ export class InboundAuthGuard implements CanActivate {
    * takes `judge`, with the same outcomes.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [context.getHandler(), context.getClass()]);
+    const meta = this.metaFor(context.getHandler(), context.getClass());
     if (!meta) return true;
     const request = context.switchToHttp().getRequest<RawBodyRequest<FastifyRequest>>();
     const modes = meta.surface === 'genesys' ? this.config.genesysAuth : this.config.internalAuth;
@@ -96,6 +98,15 @@ export class InboundAuthGuard implements CanActivate {
     const known = modes.includes('jwt') ? this.tokens.verifiedBefore(bearer) : undefined;
     if (known) return this.inScope(request, meta, known);
     return this.judge(context, request, meta, modes, bearer);
+  }
+
+  /** The route's @Authenticated, read once per handler and class (decorators are fixed at start-up). */
+  private metaFor(handler: object, classRef: object): SurfaceMeta | undefined {
+    let byClass = this.metas.get(handler);
+    if (byClass === undefined) this.metas.set(handler, (byClass = new WeakMap()));
+    let meta = byClass.get(classRef);
+    if (meta === undefined) byClass.set(classRef, (meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [handler as () => void, classRef as new () => unknown]) ?? null));
+    return meta ?? undefined;
   }
 
   private async judge(context: ExecutionContext, request: RawBodyRequest<FastifyRequest>, meta: SurfaceMeta, modes: readonly string[], bearer: string): Promise<boolean> {
