@@ -103,17 +103,21 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const everyAnswer = { ...securityHeaders(), 'cache-control': 'no-store' };
   const slowMs = config.server.logSlowRequestMs;
   const COUNTED = Symbol('inFlight');
-  type Counted = { [COUNTED]?: boolean };
+  // the route template, read once per request (Fastify's routeOptions builds a new object per read)
+  const ROUTE = Symbol('route');
+  type Counted = { [COUNTED]?: boolean; [ROUTE]?: string };
   const done = (request: Counted) => {
-    if (request[COUNTED]) metrics.httpInFlight.dec();
+    if (request[COUNTED]) metrics.requestEnded();
     request[COUNTED] = false;
   };
   fastify.addHook('onRequest', (request, reply, next) => {
-    metrics.httpInFlight.inc();
+    metrics.requestStarted();
     (request as Counted)[COUNTED] = true;
+    const route = request.routeOptions.url;
+    (request as Counted)[ROUTE] = route;
     void reply.headers(everyAnswer).header('x-correlation-id', request.id);
     // the trace's server span is named after the route (never the path: it holds customer numbers)
-    setHttpRoute(request.routeOptions.url);
+    setHttpRoute(route);
     // everything downstream (guards, handlers, CRM calls, log lines) sees this request's correlation id
     runWithCorrelation(request.id, next);
   });
@@ -129,7 +133,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   fastify.addHook('onResponse', (request, reply, next) => {
     done(request as Counted);
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = (ROUTE in request ? (request as Counted)[ROUTE] : request.routeOptions.url) ?? 'unmatched';
     const status = reply.statusCode;
     const elapsedMs = reply.elapsedTime;
     metrics.httpRequest(request.method, route, status).observe(elapsedMs / 1000);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import type { ProfileCache, Resolution, SourceFetch } from '../cache/profile-cache.js';
+import type { Answered, ProfileCache, Resolution, SourceFetch } from '../cache/profile-cache.js';
 import type { CachedSource } from '../cache/source-cache.js';
 import type { CustomerConnector, CustomerPartial, FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
@@ -49,6 +49,15 @@ class FakeCache {
   /** Start the deadline's timers, as the real policy does on a miss. */
   raceDeadline = false;
 
+  /** Parts the near tier holds fresh: `nearHits` answers only when it has every source asked for. */
+  near: Record<string, Answered> = {};
+  readonly nearAsked: string[][] = [];
+
+  nearHits(sources: readonly string[]): Answered[] | undefined {
+    this.nearAsked.push([...sources]);
+    return sources.every((s) => s in this.near) ? sources.map((s) => this.near[s]) : undefined;
+  }
+
   resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline): Promise<Resolution> {
     this.resolved.push({ source, customerId, fetch, deadline });
     if (this.raceDeadline) void [deadline.reached, deadline.signal];
@@ -67,7 +76,7 @@ class FakeCache {
 }
 
 const entry = (source: string, fetchedAt = T0): CachedSource => ({ found: true, data: DATA[source], fetchedAt });
-const hit = (source: string): Resolution => ({ outcome: 'answered', entry: entry(source), cache: 'hit', latencyMs: 0 });
+const hit = (source: string): Answered => ({ outcome: 'answered', entry: entry(source), cache: 'hit', latencyMs: 0 });
 
 function harness(options: { sapEnabled?: boolean } = {}) {
   const connectors = [new FakeConnector('salesforce'), new FakeConnector('sap', options.sapEnabled ?? true), new FakeConnector('servicenow')];
@@ -147,6 +156,41 @@ describe('AggregationService: fan-out', () => {
   });
 });
 
+describe('AggregationService: every part fresh in this process', () => {
+  it('is answered from the near tier at once: nothing resolved, no deadline, the same view and counts', async () => {
+    const h = harness();
+    const resolved = await h.svc.getProfile(ID);
+    const h2 = harness();
+    h2.cache.near = { salesforce: hit('salesforce'), sap: hit('sap'), servicenow: hit('servicenow') };
+    const kept = await h2.svc.getProfile(ID);
+    expect(h2.cache.resolved).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(kept).toEqual(resolved);
+    expect((await h2.metrics.sourceResults.get()).values.map((v) => [v.labels.source, v.labels.status, v.value])).toEqual([
+      ['salesforce', 'ok', 1],
+      ['sap', 'ok', 1],
+      ['servicenow', 'ok', 1],
+    ]);
+  });
+
+  it('asks the near tier for the enabled sources only; a disabled one is still marked disabled', async () => {
+    const h = harness({ sapEnabled: false });
+    h.cache.near = { salesforce: hit('salesforce'), servicenow: hit('servicenow') };
+    const result = await h.svc.getProfile(ID);
+    expect(h.cache.nearAsked).toEqual([['salesforce', 'servicenow']]);
+    expect(h.cache.resolved).toEqual([]);
+    expect(result.view.sources.sap).toEqual({ status: 'disabled' });
+    expect(result.view.degraded).toBe(false);
+  });
+
+  it('one part missing there: every source is resolved as usual, under the deadline', async () => {
+    const h = harness();
+    h.cache.near = { salesforce: hit('salesforce'), servicenow: hit('servicenow') };
+    expect((await h.svc.getProfile(ID)).verdict).toBe('found');
+    expect(h.cache.resolved.map((r) => r.source)).toEqual(['salesforce', 'sap', 'servicenow']);
+  });
+});
+
 describe('AggregationService: merge', () => {
   it('merges the parts in registration order (the first source to fill a field wins)', async () => {
     const h = harness();
@@ -212,6 +256,17 @@ describe('sourceOutcome: what the answer says of one source', () => {
     ['wait', 200],
   ])('an entry (cache: %s) is ok with its data, when it was fetched, and the wait', (cache, latencyMs) => {
     expect(sourceOutcome('sap', { outcome: 'answered', entry: entry('sap'), cache, latencyMs }, NOW)).toEqual({ source: 'sap', state: { status: 'ok', fetchedAt: iso(T0), latencyMs, cache }, data: DATA.sap });
+  });
+
+  it('a fresh hit on the same entry says the same thing each time, worked out once (frozen: answers share it)', () => {
+    const cached = entry('sap');
+    const first = sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 }, NOW);
+    const again = sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 }, NOW + 5000);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.state)).toBe(true);
+    // another entry, or the same entry reached by a call, is described anew
+    expect(sourceOutcome('sap', { outcome: 'answered', entry: entry('sap'), cache: 'hit', latencyMs: 0 }, NOW)).not.toBe(first);
+    expect(sourceOutcome('sap', { outcome: 'answered', entry: cached, cache: 'miss', latencyMs: 30 }, NOW)).toEqual({ source: 'sap', state: { status: 'ok', fetchedAt: iso(T0), latencyMs: 30, cache: 'miss' }, data: DATA.sap });
   });
 
   it('a "not found" entry is not_found, without data, live or cached alike', () => {

@@ -89,6 +89,16 @@ describe('DirectoryService', () => {
     vi.useRealTimers();
   });
 
+  it('normalizes a notation once, and gives the same answer when asked again (valid or not)', () => {
+    const { svc } = harness();
+    for (let i = 0; i < 2; i++) {
+      expect(svc.normalizePhone('020 7946 0000')).toBe('+442079460000');
+      expect(svc.normalizePhone('+1 (415) 555-0100')).toBe('+14155550100');
+      expect(svc.normalizePhone('4155550100^ORactive=true')).toBeUndefined();
+      expect(svc.normalizePhone('0000000000')).toBeUndefined();
+    }
+  });
+
   it('normalizes phone numbers by DEFAULT_PHONE_REGION', () => {
     expect(harness().svc.normalizePhone('020 7946 0000')).toBe('+442079460000');
   });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CountryCode,parsePhoneNumberFromString } from 'libphonenumber-js';
+import { LRUCache } from 'lru-cache';
 
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
@@ -20,9 +21,18 @@ export function toE164(input: string, defaultRegion: string): string | undefined
   return parsed?.isValid() ? parsed.number : undefined;
 }
 
+/** Phone notations remembered with their E.164 form ('' = not a valid number). */
+const NORMALIZED_MAX = 10_000;
+
 /** Resolves contact details to customer numbers through the CRM directory, with the result cached. */
 @Injectable()
 export class DirectoryService {
+  /**
+   * libphonenumber's parse and validation cost more CPU than the rest of a cached screen pop, and
+   * a caller's number comes in the same notation call after call: worked out once per notation.
+   */
+  private readonly normalized = new LRUCache<string, string>({ max: NORMALIZED_MAX });
+
   constructor(
     @Inject(CUSTOMER_DIRECTORY) private readonly directory: CustomerDirectory,
     private readonly cache: SourceCache,
@@ -30,7 +40,9 @@ export class DirectoryService {
   ) {}
 
   normalizePhone(input: string): string | undefined {
-    return toE164(input, this.config.defaultPhoneRegion);
+    let e164 = this.normalized.get(input);
+    if (e164 === undefined) this.normalized.set(input, (e164 = toE164(input, this.config.defaultPhoneRegion) ?? ''));
+    return e164 === '' ? undefined : e164;
   }
 
   /** Customer numbers with this phone number (E.164); the CRM call is cut at the deadline. */

@@ -3,6 +3,7 @@ import { applyDecorators, type CanActivate, type ExecutionContext, HttpException
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { JWTPayload } from 'jose';
 
 import { GenesysConfig } from '../config/genesys.config.js';
 import { ForbiddenPolicyException } from '../observability/forbidden.exception.js';
@@ -59,6 +60,10 @@ export const Authenticated = (surface: 'genesys' | 'internal', scope?: string) =
 @Injectable()
 export class InboundAuthGuard implements CanActivate {
   private readonly logger = new Logger('InboundAuth');
+  /** The scopes of each verified token's claims (the claims objects are the token cache's own). */
+  private readonly scopes = new WeakMap<JWTPayload, Set<string>>();
+  /** Each route's @Authenticated (null: none), by handler and class. */
+  private readonly metas = new WeakMap<object, WeakMap<object, SurfaceMeta | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -70,8 +75,13 @@ export class InboundAuthGuard implements CanActivate {
     private readonly agentChecks: AgentCheckBudget,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [context.getHandler(), context.getClass()]);
+  /**
+   * Answers without a promise when it can (a JWT verified before, the API key): most calls carry
+   * the same credential again and again, and Nest takes a plain boolean as it is. Anything else
+   * takes `judge`, with the same outcomes.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const meta = this.metaFor(context.getHandler(), context.getClass());
     if (!meta) return true;
     const request = context.switchToHttp().getRequest<RawBodyRequest<FastifyRequest>>();
     const modes = meta.surface === 'genesys' ? this.config.genesysAuth : this.config.internalAuth;
@@ -83,14 +93,28 @@ export class InboundAuthGuard implements CanActivate {
 
     const auth = request.headers.authorization;
     const bearer = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
-    if (bearer !== undefined && isJwtShaped(bearer)) {
+    if (bearer === undefined) return this.withoutBearer(request, modes);
+    // only a JWT-shaped token that passed verification is remembered there
+    const known = modes.includes('jwt') ? this.tokens.verifiedBefore(bearer) : undefined;
+    if (known) return this.inScope(request, meta, known);
+    return this.judge(context, request, meta, modes, bearer);
+  }
+
+  /** The route's @Authenticated, read once per handler and class (decorators are fixed at start-up). */
+  private metaFor(handler: object, classRef: object): SurfaceMeta | undefined {
+    let byClass = this.metas.get(handler);
+    if (byClass === undefined) this.metas.set(handler, (byClass = new WeakMap()));
+    let meta = byClass.get(classRef);
+    if (meta === undefined) byClass.set(classRef, (meta = this.reflector.getAllAndOverride<SurfaceMeta | undefined>(SURFACE, [handler as () => void, classRef as new () => unknown]) ?? null));
+    return meta ?? undefined;
+  }
+
+  private async judge(context: ExecutionContext, request: RawBodyRequest<FastifyRequest>, meta: SurfaceMeta, modes: readonly string[], bearer: string): Promise<boolean> {
+    if (isJwtShaped(bearer)) {
       // ours or the configured IdP's; a JWT is never sent to Genesys
       const claims = modes.includes('jwt') ? await this.tokens.verify(bearer) : undefined;
-      if (claims) {
-        if (meta.scope && !scopesOf(claims).has(meta.scope)) return this.refuse(request, 'scope', true);
-        return true;
-      }
-    } else if (bearer !== undefined && modes.includes('genesys-agent') && GENESYS_TOKEN.test(bearer)) {
+      if (claims) return this.inScope(request, meta, claims);
+    } else if (modes.includes('genesys-agent') && GENESYS_TOKEN.test(bearer)) {
       const verdict = await this.agentVerdict(request, context.switchToHttp().getResponse<FastifyReply>(), bearer);
       if (verdict === 'foreign') return this.refuse(request, 'organization', true);
       if (verdict === 'accepted') {
@@ -98,9 +122,22 @@ export class InboundAuthGuard implements CanActivate {
         return true;
       }
     }
+    return this.withoutBearer(request, modes);
+  }
+
+  /** A valid JWT's claims against the route's scope (the scope list read once per token). */
+  private inScope(request: FastifyRequest, meta: SurfaceMeta, claims: JWTPayload): true {
+    if (!meta.scope) return true;
+    let scopes = this.scopes.get(claims);
+    if (scopes === undefined) this.scopes.set(claims, (scopes = scopesOf(claims)));
+    return scopes.has(meta.scope) || this.refuse(request, 'scope', true);
+  }
+
+  /** The mechanisms that do not take a bearer token: the API key, an HMAC signature. */
+  private withoutBearer(request: RawBodyRequest<FastifyRequest>, modes: readonly string[]): boolean | Promise<boolean> {
     const key = request.headers['x-api-key'];
     if (modes.includes('apikey') && typeof key === 'string' && this.config.genesysApiKey && safeEqual(key, this.config.genesysApiKey)) return true;
-    if (modes.includes('hmac') && (await this.signatures.refusal(request)) === undefined) return true;
+    if (modes.includes('hmac')) return this.signatures.refusal(request).then((refusal) => refusal === undefined || this.refuse(request, 'credentials', false));
     return this.refuse(request, 'credentials', false);
   }
 

@@ -174,12 +174,24 @@ export class InboundThrottleStorage implements ThrottlerStorage, OnApplicationSh
   }
 }
 
+/** Hashed keys (and budget keys) of recent clients, so neither is worked out again on every request. */
+const KEY_CACHE_LIMIT = 10_000;
+const trackerCache = new Map<string, string>();
+
 /** The inbound throttle's client: its address as the IP allowlist sees it (Fastify's trusted-proxy walk; an IPv6 client's /64). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const throttleTracker = (req: Record<string, any>): string => clientBudgetKey(clientAddress(req as FastifyRequest));
-
-/** Hashed keys of recent clients, so the digest is not computed again on every request. */
-const KEY_CACHE_LIMIT = 10_000;
+export const throttleTracker = (req: Record<string, any>): string => {
+  const ip = (req as FastifyRequest).ip as string | undefined;
+  if (ip === undefined) return clientBudgetKey(undefined);
+  // a function of request.ip alone (parsed and canonicalised by ipaddr.js): worked out once per address
+  let tracker = trackerCache.get(ip);
+  if (tracker === undefined) {
+    tracker = clientBudgetKey(clientAddress({ ip }));
+    if (trackerCache.size >= KEY_CACHE_LIMIT) trackerCache.clear();
+    trackerCache.set(ip, tracker);
+  }
+  return tracker;
+};
 const keyCache = new Map<string, string>();
 
 /**

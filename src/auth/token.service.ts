@@ -118,6 +118,14 @@ export class TokenService implements OnModuleInit {
     return this.verified.fetch(token);
   }
 
+  /**
+   * The claims of a token verified before and not expired since, without waiting (undefined for
+   * one not verified yet, being verified now, or refused: `verify` judges those).
+   */
+  verifiedBefore(token: string): JWTPayload | undefined {
+    return this.verified.get(token);
+  }
+
   private async verifySignature(token: string): Promise<JWTPayload | undefined> {
     const options = { issuer: this.config.jwtIssuer, audience: this.config.jwtAudience, algorithms: ['ES256', 'RS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp'] };
     let payload: JWTPayload | undefined;

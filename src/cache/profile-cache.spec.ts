@@ -590,6 +590,22 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
     expect(await counter(h.metrics.nearHits, { source: 'sap' })).toBe(1);
   });
 
+  it('nearHits: every source asked for as resolve would answer it from the process, or none (nothing counted) when one is not fresh there', async () => {
+    const h = harness({ near: true });
+    await h.resolve('sap');
+    await h.resolve('salesforce');
+    await h.cache.whenIdle();
+    vi.setSystemTime(T0 + FRESH_MS - 1);
+    expect(h.cache.nearHits(['sap', 'salesforce', 'servicenow'], ID)).toBeUndefined();
+    expect(await counter(h.metrics.nearHits, { source: 'sap' })).toBe(0);
+    expect(h.cache.nearHits(['sap', 'salesforce'], ID, 1)).toBeUndefined(); // due within aheadMs
+    const hits = h.cache.nearHits(['sap', 'salesforce'], ID);
+    expect(hits).toEqual([answered('sap', T0, 'hit', 0), answered('salesforce', T0, 'hit', 0)]);
+    expect(hits).toEqual([await h.resolve('sap'), await h.resolve('salesforce')]);
+    expect(await counter(h.metrics.nearHits, { source: 'sap' })).toBe(2);
+    expect(await counter(h.metrics.cacheLookups, { cache: 'source', result: 'hit' })).toBe(4);
+  });
+
   it('past its fresh time the part is fetched again, as for Redis entries', async () => {
     const h = harness({ near: true });
     await h.resolve();

@@ -130,19 +130,15 @@ export class ProfileCache implements OnApplicationShutdown {
   async resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline, aheadMs = 0): Promise<Resolution> {
     const epoch = this.near.epoch(customerId);
     const near = this.near.get(source, customerId, Date.now());
-    if (near && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + aheadMs)) {
-      this.metrics.nearHits.inc({ source });
-      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
-      return { outcome: 'answered', entry: near.entry, cache: 'hit', latencyMs: 0 };
-    }
+    if (this.freshNear(near, aheadMs)) return this.nearHit(source, near);
     const { parts, generation } = await this.read(customerId, source);
     const cached = this.reconcile(source, customerId, parts.get(source), near, generation, epoch);
     const started = Date.now();
     if (cached && this.store.isFresh(cached, started + aheadMs)) {
-      this.metrics.cacheLookups.inc({ cache: 'source', result: 'hit' });
+      this.metrics.cacheLookup('source', 'hit');
       return { outcome: 'answered', entry: cached, cache: 'hit', latencyMs: 0 };
     }
-    this.metrics.cacheLookups.inc({ cache: 'source', result: 'miss' });
+    this.metrics.cacheLookup('source', 'miss');
     let flight: Flight | undefined;
     try {
       flight = await Promise.race([this.call(source, customerId, fetch, generation, epoch), deadline.reached.then(() => undefined)]);
@@ -153,6 +149,31 @@ export class ProfileCache implements OnApplicationShutdown {
     }
     if (!flight) return this.unanswered(cached, 'timeout', Date.now() - started);
     return { outcome: 'answered', entry: flight.entry, cache: flight.via, latencyMs: Date.now() - started };
+  }
+
+  /**
+   * Every one of `sources` for a customer as `resolve` would answer it now from the near tier
+   * (fresh and linked: a hit), without waiting; undefined, and nothing counted, unless all are.
+   * The common cache hit, taken without a promise per source.
+   */
+  nearHits(sources: readonly string[], customerId: string, aheadMs = 0): Answered[] | undefined {
+    const kept: NearEntry[] = [];
+    for (const source of sources) {
+      const near = this.near.get(source, customerId, Date.now());
+      if (!this.freshNear(near, aheadMs)) return undefined;
+      kept.push(near);
+    }
+    return kept.map((near, i) => this.nearHit(sources[i], near));
+  }
+
+  private freshNear(near: NearEntry | undefined, aheadMs: number): near is NearEntry {
+    return near !== undefined && this.near.linked(near) && this.store.isFresh(near.entry, Date.now() + aheadMs);
+  }
+
+  private nearHit(source: string, near: NearEntry): Answered {
+    this.metrics.nearHit(source);
+    this.metrics.cacheLookup('source', 'hit');
+    return { outcome: 'answered', entry: near.entry, cache: 'hit', latencyMs: 0 };
   }
 
   /**
@@ -340,7 +361,7 @@ export class ProfileCache implements OnApplicationShutdown {
 
   private unanswered(cached: CachedSource | undefined, reason: string, latencyMs: number): Unanswered {
     if (!cached) return { outcome: 'failed', reason, latencyMs };
-    this.metrics.cacheLookups.inc({ cache: 'source', result: 'stale' });
+    this.metrics.cacheLookup('source', 'stale');
     return { outcome: 'failed', reason, latencyMs, stale: cached };
   }
 }

@@ -18,3 +18,25 @@ describe('HTTP latency series', () => {
     expect(text).toContain('c360_http_request_duration_seconds_count{method="GET",route="/v1/customers/:customerId",code="404"} 1');
   });
 });
+
+describe('counters counted on the request path', () => {
+  it('reach the series when read, each count once, beside counts made with labels directly', async () => {
+    const metrics = new Metrics();
+    metrics.sourceResult('sap', 'ok');
+    metrics.sourceResult('sap', 'ok');
+    metrics.sourceResult('salesforce', 'stale');
+    metrics.cacheLookup('source', 'hit');
+    metrics.cacheLookups.inc({ cache: 'phone', result: 'miss' });
+    metrics.nearHit('servicenow');
+    const values = async () => (await metrics.sourceResults.get()).values.map((v) => [v.labels.source, v.labels.status, v.value]);
+    expect(await values()).toEqual([['sap', 'ok', 2], ['salesforce', 'stale', 1]]);
+    // read again: nothing added twice
+    expect(await values()).toEqual([['sap', 'ok', 2], ['salesforce', 'stale', 1]]);
+    metrics.sourceResult('sap', 'ok');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('c360_source_results_total{source="sap",status="ok"} 3');
+    expect(text).toContain('c360_cache_lookups_total{cache="source",result="hit"} 1');
+    expect(text).toContain('c360_cache_lookups_total{cache="phone",result="miss"} 1');
+    expect(text).toContain('c360_near_cache_hits_total{source="servicenow"} 1');
+  });
+});

@@ -34,6 +34,38 @@ export interface HttpObserver {
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
+/**
+ * Counts of a counter with one or two labels, taken on the request path and added to the counter
+ * when it is read (a scrape, `get()`): prom-client hashes and validates the label object on every
+ * `inc`, several times per cache hit; here a count is one look-up by the label values.
+ */
+export class Tally {
+  private readonly pending = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly first: string,
+    private readonly second?: string,
+  ) {}
+
+  add(a: string, b = ''): void {
+    let inner = this.pending.get(a);
+    if (inner === undefined) this.pending.set(a, (inner = new Map()));
+    inner.set(b, (inner.get(b) ?? 0) + 1);
+  }
+
+  /** Adds what was counted since the last flush to `counter`. */
+  flush<L extends string>(counter: Counter<L>): void {
+    for (const [a, inner] of this.pending) {
+      for (const [b, n] of inner) {
+        if (n === 0) continue;
+        inner.set(b, 0);
+        const labels = this.second === undefined ? { [this.first]: a } : { [this.first]: a, [this.second]: b };
+        counter.inc(labels as Partial<Record<L, string>>, n);
+      }
+    }
+  }
+}
+
 /** The service's Prometheus metrics (one registry per app instance, so tests and replicas never mix). */
 @Injectable()
 export class Metrics {
@@ -45,13 +77,19 @@ export class Metrics {
   readonly rateLimitFallbacks = new Counter({ name: 'c360_rate_limit_local_fallbacks_total', help: 'Times the shared limit fell back to the per-process share (Redis unavailable)', labelNames: ['source'], registers: [this.registry] });
 
   readonly httpDuration = new Histogram({ name: 'c360_http_request_duration_seconds', help: 'Inbound request latency by route template, method and status code', labelNames: ['method', 'route', 'code'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly httpInFlight = new Gauge({ name: 'c360_http_requests_in_flight', help: 'Inbound requests being served now', registers: [this.registry] });
+  /** Requests being served now: counted here, set into the gauge when it is read. */
+  private inFlight = 0;
+  readonly httpInFlight: Gauge = new Gauge({ name: 'c360_http_requests_in_flight', help: 'Inbound requests being served now', registers: [this.registry], collect: () => this.httpInFlight.set(this.inFlight) });
   readonly crmCallDuration = new Histogram({ name: 'c360_crm_call_duration_seconds', help: 'One call to an external system (retries and rate-limit waits included) by outcome', labelNames: ['source', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly sourceResults = new Counter({ name: 'c360_source_results_total', help: 'Per-source status in the answers given (ok, stale, timeout, unavailable, …)', labelNames: ['source', 'status'], registers: [this.registry] });
-  readonly cacheLookups = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry] });
+  // counted per source on every answer (see Tally): read through get() or a scrape
+  private readonly sourceTally = new Tally('source', 'status');
+  private readonly lookupTally = new Tally('cache', 'result');
+  private readonly nearHitTally = new Tally('source');
+  readonly sourceResults: Counter<'source' | 'status'> = new Counter({ name: 'c360_source_results_total', help: 'Per-source status in the answers given (ok, stale, timeout, unavailable, …)', labelNames: ['source', 'status'], registers: [this.registry], collect: () => this.sourceTally.flush(this.sourceResults) });
+  readonly cacheLookups: Counter<'cache' | 'result'> = new Counter({ name: 'c360_cache_lookups_total', help: 'Cache reads by cache and result: hit (fresh), miss, stale (kept copy served because the source failed)', labelNames: ['cache', 'result'], registers: [this.registry], collect: () => this.lookupTally.flush(this.cacheLookups) });
   readonly cacheLockWaits = new Counter({ name: 'c360_cache_lock_waits_total', help: 'Source calls that waited for another replica already calling for the same customer (stampede protection)', labelNames: ['source'], registers: [this.registry] });
   readonly cacheErrors = new Counter({ name: 'c360_cache_errors_total', help: 'Redis cache operations that failed or timed out (served without cache)', labelNames: ['operation'], registers: [this.registry] });
-  readonly nearHits = new Counter({ name: 'c360_near_cache_hits_total', help: 'Source parts served fresh from the near (in-process) cache, without a Redis round trip', labelNames: ['source'], registers: [this.registry] });
+  readonly nearHits: Counter<'source'> = new Counter({ name: 'c360_near_cache_hits_total', help: 'Source parts served fresh from the near (in-process) cache, without a Redis round trip', labelNames: ['source'], registers: [this.registry], collect: () => this.nearHitTally.flush(this.nearHits) });
   readonly nearEvictions = new Counter({ name: 'c360_near_cache_evictions_total', help: 'Near-cache entries pushed out by its bounds (NEAR_CACHE_MAX_ENTRIES, NEAR_CACHE_MAX_BYTES)', registers: [this.registry] });
   readonly nearInvalidations = new Counter({ name: 'c360_near_cache_invalidations_total', help: 'Near-cache drops by cause: invalidation (webhook, billing write) or write (a newer part stored), and origin (this replica or another, via Redis pub/sub)', labelNames: ['cause', 'origin'], registers: [this.registry] });
   readonly nearEntries = new Gauge({ name: 'c360_near_cache_entries', help: 'Source parts held in the near cache of this process', registers: [this.registry] });
@@ -75,6 +113,31 @@ export class Metrics {
     let child = byCode.get(code);
     if (child === undefined) byCode.set(code, (child = this.httpDuration.labels(method, route, String(code))));
     return child;
+  }
+
+  /** A request came in (c360_http_requests_in_flight). */
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  /** A request was answered or aborted. */
+  requestEnded(): void {
+    this.inFlight--;
+  }
+
+  /** One source's status in an answer given (c360_source_results_total). */
+  sourceResult(source: string, status: string): void {
+    this.sourceTally.add(source, status);
+  }
+
+  /** One cache read's result (c360_cache_lookups_total). */
+  cacheLookup(cache: string, result: string): void {
+    this.lookupTally.add(cache, result);
+  }
+
+  /** One source part served fresh from the near cache (c360_near_cache_hits_total). */
+  nearHit(source: string): void {
+    this.nearHitTally.add(source);
   }
 
   breaker(source: string, to: keyof typeof BREAKER_VALUE): void {

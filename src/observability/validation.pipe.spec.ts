@@ -62,6 +62,22 @@ describe('the compiled validation pipe', () => {
     }
   });
 
+  it('takes it for route parameters as Fastify gives them (an object whose prototype is empty and has none), never for an object inheriting anything', async () => {
+    // find-my-way's NullObject: `new NullObject()` with NullObject.prototype = Object.create(null)
+    const NullObject = function (this: object) {} as unknown as new () => Record<string, unknown>;
+    NullObject.prototype = Object.create(null) as object;
+    const params = Object.assign(new NullObject(), { customerId: '0010100001' });
+    const metadata: ArgumentMetadata = { type: 'param', metatype: CustomerIdParams, data: undefined };
+    for (let i = 0; i < 2; i++) {
+      expect(compiled.fastPath(params, metadata)).toBeInstanceOf(CustomerIdParams);
+      expect(await outcome(compiled, params, metadata)).toEqual(await outcome(reference, params, metadata));
+    }
+    const inheriting = Object.assign(Object.create({ extra: 'x' }) as object, { customerId: '0010100001' });
+    expect(compiled.fastPath(inheriting, metadata)).toBeUndefined();
+    const chained = Object.assign(Object.create(Object.create(null) as object) as object, { customerId: '0010100001' });
+    expect(compiled.fastPath(Object.assign(Object.create(chained) as object, { customerId: '0010100001' }), metadata)).toBeUndefined();
+  });
+
   it('leaves every refusal to class-validator, worded as before', async () => {
     for (const value of [{ customerId: 'no spaces allowed' }, { phone: 'x'.repeat(33) }, { actionType: 'delete' }, { customerId: '1', extra: 'x' }, { customerId: 42 }, { customerId: ['0010100001'] }, [], 'text', null, undefined]) {
       expect(compiled.fastPath(value, body(CustomActionRequest))).toBeUndefined();

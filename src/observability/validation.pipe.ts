@@ -89,6 +89,21 @@ function compile(metatype: new () => unknown): Compiled {
 
 const PRIMITIVE = new Set(['string', 'number', 'boolean']);
 
+/** Prototypes seen to carry nothing: find-my-way's route parameters, for one, are `new NullObject()`. */
+const EMPTY_PROTOTYPES = new WeakSet<object>();
+
+/**
+ * Whether an object with this prototype is a plain bag of its own properties: Object.prototype,
+ * none, or an empty object without a prototype of its own (find-my-way gives `@Param()` objects
+ * such a prototype, so that lookups never reach Object.prototype).
+ */
+function plainPrototype(proto: object | null): boolean {
+  if (proto === Object.prototype || proto === null || EMPTY_PROTOTYPES.has(proto)) return true;
+  if (Object.getPrototypeOf(proto) !== null || Reflect.ownKeys(proto).length > 0) return false;
+  EMPTY_PROTOTYPES.add(proto);
+  return true;
+}
+
 /**
  * Nest's ValidationPipe with a compiled fast path for the common case: a flat DTO (strings,
  * patterns, lengths, enumerations, optional fields) and a value that passes. Such a class's rules
@@ -116,8 +131,7 @@ export class CompiledValidationPipe extends ValidationPipe {
   fastPath(value: unknown, metadata: ArgumentMetadata): unknown {
     const metatype = metadata.metatype as (new () => unknown) | undefined;
     if (!this.fastPathAllowed || !metatype || metadata.type === 'custom' || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) return undefined;
+    if (!plainPrototype(Object.getPrototypeOf(value) as object | null)) return undefined;
     let compiled = this.compiled.get(metatype);
     if (compiled === undefined) this.compiled.set(metatype, (compiled = compile(metatype)));
     if (compiled === null) return undefined;
