@@ -94,6 +94,18 @@ describe('Deadline', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(signal.aborted).toBe(false);
   });
+
+  it('many deadlines under one parent: the parent holds one listener, and its abort reaches every deadline not disposed', () => {
+    const parent = new AbortController();
+    const added = vi.spyOn(parent.signal, 'addEventListener');
+    const deadlines = Array.from({ length: 1000 }, () => Deadline.after(800, { parent: parent.signal }));
+    const signals = deadlines.map((d) => d.signal);
+    expect(added).toHaveBeenCalledTimes(1);
+    deadlines[0]!.dispose();
+    parent.abort();
+    expect(signals.filter((s) => s.aborted)).toHaveLength(999);
+    expect(signals[0]!.aborted).toBe(false);
+  });
 });
 
 describe('linkedSignal', () => {

@@ -20,6 +20,35 @@ export interface DeadlineOptions {
 /** The deadline each signal was made for (only signals a Deadline made, or linked, are in it). */
 const owners = new WeakMap<AbortSignal, Deadline>();
 
+/**
+ * What aborts with each parent signal. Every call's deadline hangs off one shutdown signal, so a
+ * listener each on it would make adding and removing one cost as much as the listeners already
+ * there (EventTarget looks through them for duplicates): thousands in a burst, quadratic. One
+ * listener per parent aborts a set instead, where adding and removing cost nothing.
+ */
+const dependents = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` when `parent` aborts; returns the function that stops that. */
+function onParentAbort(parent: AbortSignal, onAbort: () => void): () => void {
+  let set = dependents.get(parent);
+  if (!set) {
+    const all = new Set<() => void>();
+    set = all;
+    dependents.set(parent, all);
+    parent.addEventListener(
+      'abort',
+      () => {
+        for (const abort of [...all]) abort();
+        all.clear();
+      },
+      { once: true },
+    );
+  }
+  const own = set;
+  own.add(onAbort);
+  return () => own.delete(onAbort);
+}
+
 export class Deadline {
   private controller: AbortController | undefined;
   private cutoff: NodeJS.Timeout | undefined;
@@ -59,11 +88,7 @@ export class Deadline {
       controller.abort();
       return controller.signal;
     }
-    if (parent) {
-      const onAbort = () => this.abort();
-      parent.addEventListener('abort', onAbort, { once: true });
-      this.detach = () => parent.removeEventListener('abort', onAbort);
-    }
+    if (parent) this.detach = onParentAbort(parent, () => this.abort());
     const cancelAt = this.options.cancelAt ?? this.at;
     if (Number.isFinite(cancelAt)) {
       this.cutoff = setTimeout(() => this.abort(), Math.max(0, cancelAt - Date.now()));
