@@ -92,6 +92,23 @@ export class SapClient {
     throw new UpstreamError(SOURCE, 'auth', 'CSRF token refused twice', 403);
   }
 
+  /** Whether a CSRF session is held, so a `$batch` can go without fetching one first. */
+  get hasCsrfSession(): boolean {
+    return this.csrf !== undefined;
+  }
+
+  /**
+   * Fetches the CSRF session `$batch` calls need, as a call of its own: it counts against SAP's
+   * rate limit like any other call (inside `batch` it would ride on the batch's one slot). Shared
+   * by the batches that need it at once.
+   */
+  @Resilient(SOURCE, { settings: SapConfig })
+  async openCsrfSession(servicePath: string, signal: AbortSignal): Promise<void> {
+    if (this.csrf) return;
+    const auth = await this.vendor.credentials.authorize(signal);
+    await this.batchCsrf(`${servicePath}/?${queryString([['sap-client', this.sapClient]])}`, signal, auth.header);
+  }
+
   /** A new CSRF session from the service root (one fetch shared by batches that need it at once). */
   private batchCsrf(serviceRoot: string, signal: AbortSignal, authorization: string): Promise<CsrfSession> {
     this.csrfFetch ??= this.fetchCsrf(serviceRoot, signal, true, authorization)

@@ -132,6 +132,8 @@ export class SapConnector implements CustomerConnector, BillingWriter {
           if (run.items.url !== undefined) due.push({ run, read: run.items, service: OPEN_ITEMS_SERVICE });
         }
         if (due.length === 0) break;
+        // the token fetch is a call of its own against the rate limit, made before the batches that need it
+        if (!this.client.hasCsrfSession) await this.client.openCsrfSession(due[0]!.service, linked);
         await Promise.all(this.batches(due).map(async (batch) => this.answer(batch, await this.client.batch(batch[0]!.service, batch.map((d) => d.read.url!), linked))));
       }
     } catch (err) {
