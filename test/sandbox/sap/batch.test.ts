@@ -4,29 +4,20 @@
  * answer, the CSRF token required as for any POST, one call for the counters and the rate limit,
  * and its bounds (operations, body bytes) refused with the gateway's and the ICM's errors.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { parseBatchResponse } from '../../../src/connectors/sap/sap.batch.js';
-import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer } from '../shared/seed.js';
-import { SapSimulator } from './sap.simulator.js';
+import { SAP_BASIC_AUTH, startedSapSimulator } from './started-simulator.js';
 
-const { username, password } = SANDBOX_CREDENTIALS.sap;
-const AUTH = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+const AUTH = SAP_BASIC_AUTH;
 const CUBE = '/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV';
 const BP = '/sap/opu/odata/sap/API_BUSINESS_PARTNER';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed vendor JSON in assertions
 type Json = Record<string, any>;
 
-const sim = new SapSimulator();
-beforeAll(async () => {
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-});
-beforeEach(() => sim.reset());
+const sim = startedSapSimulator();
 
 const openItems = (customers: string[]) =>
   `A_OperationalAcctgDocItemCube?$filter=${encodeURIComponent(`(${customers.map((c) => `Customer eq '${c}'`).join(' or ')}) and IsCleared eq false`)}&$select=Customer,AmountInCompanyCodeCurrency&$inlinecount=allpages&$format=json`;

@@ -3,27 +3,19 @@
  * `$skiptoken`, the request's own query kept as it was encoded), `$top`/`$skip` and `$inlinecount`
  * together with it, and customers whose open items span several company-code currencies.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { SANDBOX_CREDENTIALS } from '../shared/credentials.js';
 import { DEMO, demoCustomer, MANY_OPEN_ITEMS, SEED_EPOCH_MS } from '../shared/seed.js';
 import { SapSimulator } from './sap.simulator.js';
+import { SAP_BASIC_AUTH, startedSapSimulator } from './started-simulator.js';
 
-const { username, password } = SANDBOX_CREDENTIALS.sap;
-const AUTH = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+const AUTH = SAP_BASIC_AUTH;
 const CUBE = '/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed vendor JSON in assertions
 type Json = Record<string, any>;
 
-const sim = new SapSimulator();
-beforeAll(async () => {
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-});
-beforeEach(() => sim.reset());
+const sim = startedSapSimulator();
 
 /** The service's own open-items query: uncleared items of one customer, %20 for spaces. */
 function openItemsPath(customer: string, extra = ''): string {
