@@ -7,7 +7,7 @@ import { Env } from '../config/env.decorator.js';
  * limit is declared in its own configuration (e.g. SAP_RATE_LIMIT_PER_SEC in SapConfig).
  */
 export class ResilienceConfig {
-  @Env('RATE_LIMIT_MAX_WAIT_MS', { doc: 'Longest a call waits for a rate-limit slot (never past the request deadline) before the source is marked rate_limited' })
+  @Env('RATE_LIMIT_MAX_WAIT_MS', { doc: 'Longest a single call waits for a rate-limit slot (never past the request deadline) before the source is marked rate_limited; a batch of callers waits up to its deadline' })
   @IsInt()
   @Min(0)
   @Max(10_000)

@@ -152,11 +152,14 @@ export class SharedRateLimiter {
     return this.waiting;
   }
 
-  /** Waits for a slot within the budget and the signal's deadline, or throws rate_limited. Background work only takes a spare slot (acquireSpare). */
-  async acquire(signal?: AbortSignal, background?: BackgroundWork): Promise<void> {
+  /**
+   * Waits for a slot within the budget (`maxWaitMs`, RATE_LIMIT_MAX_WAIT_MS unless said) and the
+   * signal's deadline, or throws rate_limited. Background work only takes a spare slot (acquireSpare).
+   */
+  async acquire(signal?: AbortSignal, background?: BackgroundWork, maxWaitMs = this.options.maxWaitMs): Promise<void> {
     if (background) return this.acquireSpare(background.reserveFraction);
     const deadline = deadlineOf(signal);
-    const waitUntil = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
+    const waitUntil = Math.min(Date.now() + maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
     for (;;) {
       const untilNext = await this.tryConsume();
       if (untilNext === 0) return;

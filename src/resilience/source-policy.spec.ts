@@ -142,10 +142,19 @@ describe('a slot taken before the call (batches)', () => {
     await expect(p.execute(ok, undefined, true), 'the window is spent: the prepaid call was counted once, not twice or never').rejects.toMatchObject({ kind: 'rate_limited' });
   });
 
-  it('reserving waits for a slot as a call would, and is refused as rate_limited when none comes in time', async () => {
+  it('reserving waits for the next second up to the deadline (past RATE_LIMIT_MAX_WAIT_MS: the wait gathers the batch), and is refused as rate_limited when no slot comes by then', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
     const limiter = new SharedRateLimiter({ source: 'sap', points: 1, durationSec: 1, redis: null, keyPrefix: 'c360', expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 100, maxQueue: 10 });
     const p = policy({ limiter });
-    await p.reserveSlot(new AbortController().signal);
-    await expect(p.reserveSlot(new AbortController().signal)).rejects.toMatchObject({ kind: 'rate_limited' });
+    await p.reserveSlot(new AbortController().signal); // this second's only slot
+    await expect(p.reserveSlot(Deadline.after(300).signal)).rejects.toMatchObject({ kind: 'rate_limited' });
+    let granted = false;
+    const waiting = p.reserveSlot(Deadline.after(1_500).signal).then(() => (granted = true));
+    await vi.advanceTimersByTimeAsync(900);
+    expect(granted).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    await waiting;
+    expect(granted, 'the next second\'s slot').toBe(true);
+    await expect(p.execute(ok, undefined, true), 'a single call still waits no longer than RATE_LIMIT_MAX_WAIT_MS (0 here)').rejects.toMatchObject({ kind: 'rate_limited' });
   });
 });

@@ -75,14 +75,16 @@ export class SourcePolicy {
 
   /**
    * Takes one rate-limit slot now, for a call that will be made later inside `withPrepaidSlot`
-   * (a batch takes its slot before it closes its list of customers). Waits as `acquire` does, within
-   * the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
+   * (a batch takes its slot before it closes its list of customers). Waits as `acquire` does, but up
+   * to the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
    * timeout) when none comes in time. Nothing to take when the system has no rate limit, or while
    * its circuit is open (the call will be refused anyway).
    */
   async reserveSlot(signal: AbortSignal, background?: BackgroundWork): Promise<void> {
     if (this.breaker.state === CircuitState.Open) return;
-    await this.options.limiter?.acquire(signal, background);
+    // a batch's wait for its slot is what gathers the callers who come meanwhile: it may last to the
+    // batch's deadline (RATE_LIMIT_MAX_WAIT_MS bounds a single call's wait, not a batch's)
+    await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY);
   }
 
   get state(): BreakerState {
