@@ -104,8 +104,8 @@ export class SourceBatches implements OnApplicationShutdown {
   private async permit(policy: SourcePolicy, background: BackgroundWork | undefined): Promise<Permit> {
     const deadline = this.deadline();
     try {
-      await policy.reserveSlot(deadline.signal, background);
-      return { deadline, background: background !== undefined, slot: new PrepaidSlot() };
+      const taken = await policy.reserveSlot(deadline.signal, background);
+      return { deadline, background: background !== undefined, ...(taken ? { slot: new PrepaidSlot() } : {}) };
     } catch (err) {
       return { deadline, background: background !== undefined, refused: err };
     }

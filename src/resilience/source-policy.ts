@@ -77,14 +77,15 @@ export class SourcePolicy {
    * Takes one rate-limit slot now, for a call that will be made later inside `withPrepaidSlot`
    * (a batch takes its slot before it closes its list of customers). Waits as `acquire` does, but up
    * to the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
-   * timeout) when none comes in time. Nothing to take when the system has no rate limit, or while
-   * its circuit is open (the call will be refused anyway).
+   * timeout) when none comes in time. False when nothing was taken because the circuit is open (the
+   * call will most likely be refused; if it is let through as a trial meanwhile, it takes its own).
    */
-  async reserveSlot(signal: AbortSignal, background?: BackgroundWork): Promise<void> {
-    if (this.breaker.state === CircuitState.Open) return;
+  async reserveSlot(signal: AbortSignal, background?: BackgroundWork): Promise<boolean> {
+    if (this.breaker.state === CircuitState.Open) return false;
     // a batch's wait for its slot is what gathers the callers who come meanwhile: it may last to the
     // batch's deadline (RATE_LIMIT_MAX_WAIT_MS bounds a single call's wait, not a batch's)
     await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY);
+    return true;
   }
 
   get state(): BreakerState {
