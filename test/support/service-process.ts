@@ -27,8 +27,23 @@ export interface SpawnOptions {
   echo?: NodeJS.WritableStream;
 }
 
+/**
+ * Starts the service on `options.port`, or on a free port: a port found free can be taken by
+ * another process before the service binds it, so then it is started again on another (a few times).
+ */
 export async function spawnService(env: Record<string, string | undefined>, options: SpawnOptions = {}): Promise<ServiceProcess> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await spawnOn(port, env, options);
+    } catch (err) {
+      const lostTheRace = options.port === undefined && attempt < 3 && (err as Error).message.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      if (!lostTheRace) throw err;
+    }
+  }
+}
+
+async function spawnOn(port: number, env: Record<string, string | undefined>, options: SpawnOptions): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [MAIN], {
     // info at least: readiness is read from the "listening" line
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
