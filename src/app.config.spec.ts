@@ -1,23 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 
+import { REQUIRED_SETTINGS as REQUIRED } from '../test/support/required-settings.js';
 import { allBindings, CONFIG_SECTIONS, loadConfig } from './app.config.js';
 import { ConfigError } from './config/config.errors.js';
 import { envBindings } from './config/env.decorator.js';
 import type { Environment, FileReader } from './config/load-config.js';
 import { SapConfig } from './connectors/sap/sap.config.js';
-
-/** Every setting the service requires when all connectors are enabled (and nothing else). */
-const REQUIRED: Record<string, string> = {
-  SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
-  SALESFORCE_CLIENT_ID: 'sf-client-id',
-  SALESFORCE_CLIENT_SECRET: 'sf-client-secret-value',
-  SAP_BASE_URL: 'https://s4.example.com',
-  SAP_USERNAME: 'C360_TECH',
-  SAP_PASSWORD: 'sap-password-value',
-  SERVICENOW_BASE_URL: 'https://acme.service-now.com',
-  SERVICENOW_USERNAME: 'c360.integration',
-  SERVICENOW_PASSWORD: 'servicenow-password-value',
-};
 
 function env(overrides: Record<string, string | undefined> = {}): Environment {
   return { ...REQUIRED, ...overrides };

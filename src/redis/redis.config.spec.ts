@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { REQUIRED_SETTINGS as REQUIRED } from '../../test/support/required-settings.js';
 import { loadConfig } from '../app.config.js';
 import { ConfigError } from '../config/config.errors.js';
 import { type Environment, type FileReader } from '../config/load-config.js';
 import { redisConnectionSettings } from './redis.config.js';
-
-/** What the service requires besides Redis (all connectors on). */
-const REQUIRED: Record<string, string> = {
-  SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
-  SALESFORCE_CLIENT_ID: 'sf-client-id',
-  SALESFORCE_CLIENT_SECRET: 'sf-client-secret-value',
-  SAP_BASE_URL: 'https://s4.example.com',
-  SAP_USERNAME: 'C360_TECH',
-  SAP_PASSWORD: 'sap-password-value',
-  SERVICENOW_BASE_URL: 'https://acme.service-now.com',
-  SERVICENOW_USERNAME: 'c360.integration',
-  SERVICENOW_PASSWORD: 'servicenow-password-value',
-};
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB-test-ca\n-----END CERTIFICATE-----\n';
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB-test-client\n-----END CERTIFICATE-----\n';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { loadConfig } from '../../src/app.config.js';
@@ -37,6 +37,23 @@ export interface TopologyContext {
   expectNothingRefused(): Promise<void>;
   /** A connection of the service's own kind to this Redis, closed after the test. */
   connection(): Promise<Redis>;
+}
+
+/**
+ * After a failover: caching works on the promoted node (what one replica fetched, another replica
+ * with nothing of it in its own near cache reads as a hit), and a subscription made before the
+ * failover hears a message published through the new primary on `channel`.
+ */
+export async function expectRecoveredAfterFailover(context: TopologyContext, s: TestService, channel: string, message: Promise<string>): Promise<void> {
+  const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
+  await context.written(s);
+  const other = await context.replica();
+  const second = await other.get(`/v1/customers/${DEMO.decimalTrap}`);
+  expect(Object.values(second.body.sources).map((x) => (x as { cache: string }).cache)).toEqual(['hit', 'hit', 'hit']);
+  expect(second.body.balance).toBe(first.body.balance);
+  const publisher = await context.connection();
+  await vi.waitFor(async () => expect(await publisher.publish(channel, 'after the failover')).toBe(1), { timeout: 15_000, interval: 100 });
+  expect(await message).toBe('after the failover');
 }
 
 /** Customers the simulators hold here: the 60 demo customers, then generated ones. */
