@@ -113,3 +113,28 @@ export function tallyText(t: Tally): string {
   const failed = t.failed === 0 ? '0 failed' : `${t.failed} failed (${Object.entries(t.byStatus).filter(([k]) => k !== '200').map(([k, v]) => `${k} ×${v}`).join(', ')})`;
   return `${t.sent.toLocaleString('en-US')} sent · ${t.answered.toLocaleString('en-US')} × 200 (ok ${t.ok}, degraded ${t.degraded}${t.notFound ? `, not found ${t.notFound}` : ''}) · ${failed}`;
 }
+
+/** Each replica's `c360_source_results_total`, summed: "sap timeout" → answers that marked SAP so. */
+export async function sourceStatuses(urls: readonly string[], token: string): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    for (const m of text.matchAll(/^c360_source_results_total\{source="([^"]+)",status="([^"]+)"\} (\d+)$/gm)) {
+      const key = `${m[1]} ${m[2]}`;
+      totals.set(key, (totals.get(key) ?? 0) + Number(m[3]));
+    }
+  }
+  return totals;
+}
+
+/** What a burst added to the statuses: "sap: timeout 900, rate_limited 50" for every source not only ok. */
+export function statusesText(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): string {
+  const bySource = new Map<string, string[]>();
+  for (const [key, value] of after) {
+    const [source, status] = key.split(' ') as [string, string];
+    const added = value - (before.get(key) ?? 0);
+    if (added <= 0 || status === 'ok' || status === 'not_found') continue;
+    bySource.set(source, [...(bySource.get(source) ?? []), `${status} ${added}`]);
+  }
+  return [...bySource].map(([source, parts]) => `${source}: ${parts.join(', ')}`).join('; ');
+}

@@ -4,12 +4,13 @@
  * 6. Shift change: 1,000 distinct cold customers at once over the same 3 processes.
  */
 import { Balancer, runPool, type Sample, Target } from '../load.js';
+import { BENCH_METRICS_TOKEN } from '../rig.js';
 import { CRM_NAMES } from '../sim-protocol.js';
 import { degradedSources } from '../stats.js';
 import { busiestSecond, perSecondSeries } from '../stats.js';
 import { CRM_COLORS, type LatencyBar, type RateChart } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, tallyOf, tallyText } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, sourceStatuses, statusesText, tallyOf, tallyText } from './scenario.js';
 
 /** Calls one look-up makes to each CRM (SAP and ServiceNow read two endpoints concurrently). */
 export const CALLS_PER_LOOKUP: Readonly<Record<string, number>> = { salesforce: 1, sap: 2, servicenow: 2 };
@@ -117,6 +118,8 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
     const pool = coldPool(ctx);
     const n = Math.min(1000, pool.length - 3);
     ctx.log(`  ${phase.label}: ${n} distinct cold customers at once over 3 replicas`);
+    const urls = replicas.map((r) => r.url);
+    const statusesBefore = await sourceStatuses(urls, BENCH_METRICS_TOKEN);
     const cpuBefore = ctx.rig.cpu().service;
     const firstSecond = Math.floor(Date.now() / 1000);
     const samples: Sample[] = await runPool({ concurrency: n, count: n, keepBodies: true, next: (i) => ({ target: balancer.pick() as Target, call: actionCall(token, { customerId: pool[i] }) }) });
@@ -133,7 +136,8 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
       if (s.status === '200' && degraded.length === 0) whole++;
       for (const source of degraded) marked[source] = (marked[source] ?? 0) + 1;
     }
-    const markedText = Object.keys(marked).length === 0 ? 'no source marked' : `sources marked: ${Object.entries(marked).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+    const statuses = statusesText(statusesBefore, await sourceStatuses(urls, BENCH_METRICS_TOKEN));
+    const markedText = Object.keys(marked).length === 0 ? 'no source marked' : `sources marked: ${Object.entries(marked).map(([k, v]) => `${k} ${v}`).join(', ')}${statuses ? ` (${statuses})` : ''}`;
     const perCall: string[] = [];
     let overLimit = 0;
     const crmRaw: Record<string, unknown> = {};

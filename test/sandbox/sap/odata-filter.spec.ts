@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  candidateRows,
   compareDecimal,
   type EntitySchema,
   filterBatchSize,
@@ -10,6 +12,7 @@ import {
   ODataSyntaxError,
   parseFilter,
   parseKeyPredicate,
+  pinnedValues,
   tokenize,
 } from './odata-filter.js';
 
@@ -203,5 +206,42 @@ describe('batched look-ups: or chains (OData V2 has no "in")', () => {
     ['a function', "startswith(Customer, '1') eq true", 0],
   ])('counts the keys a filter carries: %s', (_label, filter, size) => {
     expect(filterBatchSize(parseFilter(filter))).toBe(size);
+  });
+});
+
+describe('candidate rows (the simulator\'s index on a pinned property)', () => {
+  it('pins a property through eq, or-chains and and', () => {
+    expect(pinnedValues(parseFilter("Customer eq 'a' or Customer eq 'b'"), 'Customer')).toEqual(new Set(['a', 'b']));
+    expect(pinnedValues(parseFilter("(Customer eq 'a' or 'b' eq Customer) and IsCleared eq false"), 'Customer')).toEqual(new Set(['a', 'b']));
+    expect(pinnedValues(parseFilter("Customer eq 'a' or IsCleared eq false"), 'Customer')).toBeUndefined();
+    expect(pinnedValues(parseFilter("Customer ne 'a'"), 'Customer')).toBeUndefined();
+    expect(pinnedValues(parseFilter("not (Customer eq 'a')"), 'Customer')).toBeUndefined();
+    expect(pinnedValues(parseFilter("Customer eq 'a' and Customer eq 'b'"), 'Customer')).toEqual(new Set());
+  });
+
+  it('selects exactly the rows a full scan selects, in the same order, for any filter', () => {
+    const customer = fc.constantFrom('0010100001', '0010100002', '0010100003', '0010100004');
+    const row = fc.record({ Customer: fc.option(customer, { nil: null }), CustomerFullName: fc.constantFrom('Acme', 'Beta'), Amount: fc.constantFrom('1.00', '-2.50', '10'), IsCleared: fc.boolean(), PostingDate: fc.constant('/Date(1735689600000)/') });
+    const leaf = fc.oneof(
+      customer.map((c) => `Customer eq '${c}'`),
+      customer.map((c) => `'${c}' eq Customer`),
+      customer.map((c) => `Customer ne '${c}'`),
+      fc.constantFrom('IsCleared eq false', 'Amount gt 0', "CustomerFullName eq 'Acme'", 'Customer eq null'),
+    );
+    const filter = fc.letrec<{ expr: string }>((tie) => ({
+      expr: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.tuple(tie('expr'), fc.constantFrom('and', 'or'), tie('expr')).map(([l, op, r]) => `(${l} ${op} ${r})`), tie('expr').map((e) => `not (${e})`)),
+    })).expr;
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 30 }), filter, (generated, text) => {
+        const data = [...generated];
+        const predicate = filterPredicate(text, schema);
+        const expected = data.filter((r) => predicate(r));
+        expect(candidateRows(data, parseFilter(text), schema, ['Customer']).filter((r) => predicate(r))).toEqual(expected);
+        data.push({ ...data[0]!, Customer: '0010100001' }); // an appended row is seen (the index follows the array)
+        const grown = data.filter((r) => predicate(r));
+        expect(candidateRows(data, parseFilter(text), schema, ['Customer']).filter((r) => predicate(r))).toEqual(grown);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -586,3 +586,69 @@ export function parseKeyPredicate(input: string): KeyPredicate {
     i++;
   }
 }
+
+/**
+ * The values a string property must take for `expr` to hold, when the expression pins it down
+ * (`P eq 'a'`, an `or` of such, an `and` with one): the rows worth evaluating are then only those
+ * holding one of them (the simulator's index, as a gateway's database uses its key). Undefined
+ * when the expression does not pin the property; the full filter still decides every row.
+ */
+export function pinnedValues(expr: FilterExpr, property: string): Set<string> | undefined {
+  switch (expr.kind) {
+    case 'compare': {
+      if (expr.op !== 'eq') return undefined;
+      const [prop, literal] = expr.left.kind === 'property' ? [expr.left, expr.right] : [expr.right, expr.left];
+      return prop.kind === 'property' && prop.name === property && literal.kind === 'string' ? new Set([literal.value]) : undefined;
+    }
+    case 'or': {
+      const left = pinnedValues(expr.left, property);
+      const right = left && pinnedValues(expr.right, property);
+      return left && right ? new Set([...left, ...right]) : undefined;
+    }
+    case 'and': {
+      const left = pinnedValues(expr.left, property);
+      const right = pinnedValues(expr.right, property);
+      if (left && right) return new Set([...left].filter((v) => right.has(v)));
+      return left ?? right;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Per row array (the state replaces an array on a delete and appends otherwise): positions by property value. */
+const indexes = new WeakMap<readonly object[], { length: number; byProp: Map<string, Map<string, number[]>> }>();
+
+/**
+ * The rows a filter can hold for, in their order: those holding a value the filter pins an indexed
+ * property to, else every row. Only narrows the search; the filter itself still judges each row.
+ */
+export function candidateRows<R extends Readonly<Record<string, unknown>>>(rows: readonly R[], filter: FilterExpr | null, schema: EntitySchema, indexed: readonly string[]): readonly R[] {
+  if (filter === null) return rows;
+  for (const prop of indexed) {
+    if (schema[prop] !== 'string') continue;
+    const values = pinnedValues(filter, prop);
+    if (values === undefined) continue;
+    let index = indexes.get(rows);
+    if (!index || index.length !== rows.length) {
+      index = { length: rows.length, byProp: new Map() };
+      indexes.set(rows, index);
+    }
+    let byValue = index.byProp.get(prop);
+    if (!byValue) {
+      byValue = new Map();
+      rows.forEach((row, i) => {
+        const v = row[prop];
+        if (v === null || v === undefined) return;
+        const key = String(v);
+        const at = byValue!.get(key);
+        if (at) at.push(i);
+        else byValue!.set(key, [i]);
+      });
+      index.byProp.set(prop, byValue);
+    }
+    const positions = [...values].flatMap((v) => byValue!.get(v) ?? []).sort((a, b) => a - b);
+    return positions.map((i) => rows[i]!);
+  }
+  return rows;
+}

@@ -28,6 +28,7 @@ import { DEMO_CUSTOMERS, type DemoCustomer, type DemoOpenItem } from '../shared/
 import { basicAuth, bearer, formBody, type Route, type SimContext, Simulator, type SimulatorOptions, TokenStore } from '../shared/sim-server.js';
 import { type BatchOperationAnswer, type BatchOperationRequest, BatchSyntaxError, parseBatchRequest, writeBatchResponse } from './batch-wire.js';
 import {
+  candidateRows,
   compareDecimal,
   compileFilter,
   type EdmType,
@@ -474,7 +475,7 @@ export class SapSimulator extends Simulator<SapLimits> {
       throw new ODataRequestError(400, `Invalid value '${inlineCount}' for system query option $inlinecount`);
     }
 
-    let matched = rows.filter((r) => predicate(r));
+    let matched = candidateRows(rows, filter, def.props, INDEXED).filter((r) => predicate(r));
     if (order.length > 0) matched = [...matched].sort((a, b) => compareRows(a, b, order, def));
     const window = matched.slice(skip, top === undefined ? undefined : skip + top);
     const pageSize = this.serverPageSize;
@@ -674,6 +675,9 @@ class CapturedResponse {
   }
 }
 
+/** Properties a filter often pins to a few values (a customer, a business partner): rows are indexed by them. */
+const INDEXED = ['Customer', 'BusinessPartner'];
+
 function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -826,3 +830,4 @@ function sapTimestamp(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2026-11-01T12:00:00.000Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 23)}0000`;
 }
+

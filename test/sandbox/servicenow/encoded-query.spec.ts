@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  candidateRecords,
   compileEncodedQuery,
   encodedQueryBatchSize,
   type FieldResolver,
@@ -216,5 +218,30 @@ describe('batched look-ups: fieldINa,b,c', () => {
     ['nothing', '', 0],
   ])('counts the keys an encoded query carries: %s', (_label, query, size) => {
     expect(encodedQueryBatchSize(query)).toBe(size);
+  });
+});
+
+describe('candidate records (the simulator\'s index on a pinned field)', () => {
+  it('matches exactly what a full scan matches, in table order, for any query', () => {
+    const value = fc.constantFrom('0010100001', '0010100002', 'c1', 'C2', 'true', 'TRUE', 'false', '1', '2', '');
+    const field = fc.constantFrom('company.u_customer_number', 'company', 'active', 'state', 'number', 'company.unknown', 'nonsense');
+    const op = fc.constantFrom('=', '!=', 'IN', 'NOT IN', 'LIKE', 'ISEMPTY');
+    const term = fc.tuple(field, op, fc.array(value, { minLength: 1, maxLength: 3 })).map(([f, o, vs]) => (o === 'ISEMPTY' ? `${f}${o}` : `${f}${o}${o.includes('IN') ? vs.join(',') : vs[0]}`));
+    const clause = fc.array(term, { minLength: 1, maxLength: 2 }).map((ts) => ts.join('^OR'));
+    const group = fc.array(clause, { minLength: 1, maxLength: 3 }).map((cs) => cs.join('^'));
+    const query = fc.array(group, { minLength: 1, maxLength: 2 }).map((gs) => gs.join('^NQ'));
+    const row = fc.record({ number: fc.constantFrom('INC001', 'INC002'), state: fc.constantFrom('1', '2'), active: fc.constantFrom('true', 'false'), short_description: fc.constant(''), opened_at: fc.constant(''), company: fc.constantFrom('c1', 'c2', ''), caller_id: fc.constant('') });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 20 }), query, (rows, text) => {
+        const q = compileEncodedQuery(text, resolve);
+        expect(candidateRecords(rows, text, resolve).filter((r) => q.matches(r))).toEqual(rows.filter((r) => q.matches(r)));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('narrows to the records holding a pinned value', () => {
+    expect(candidateRecords(ROWS, 'company.u_customer_numberIN0010100002,0010100009^active=true', resolve).map((r) => r.company)).toEqual(ROWS.filter((r) => r.company === 'c2').map((r) => r.company));
+    expect(candidateRecords(ROWS, 'active=true^ORstate=2', resolve)).toBe(ROWS);
   });
 });

@@ -249,7 +249,7 @@ function normalise(type: FieldType, value: string): string {
 
 function predicate<R>(field: ResolvedField<R>, c: Condition): (r: R) => boolean {
   const want = normalise(field.type, c.value);
-  const list = c.value.split(',').map((v) => normalise(field.type, v));
+  const list = new Set(c.value.split(',').map((v) => normalise(field.type, v)));
   return (record: R) => {
     const raw = field.get(record);
     const have = normalise(field.type, raw);
@@ -267,9 +267,9 @@ function predicate<R>(field: ResolvedField<R>, c: Condition): (r: R) => boolean 
       case 'ENDSWITH':
         return have.endsWith(want);
       case 'IN':
-        return list.includes(have);
+        return list.has(have);
       case 'NOT IN':
-        return !list.includes(have);
+        return !list.has(have);
       case 'ISEMPTY':
         return raw === '';
       case 'ISNOTEMPTY':
@@ -284,4 +284,46 @@ function predicate<R>(field: ResolvedField<R>, c: Condition): (r: R) => boolean 
         return raw !== '' && compareValues(raw, c.value) >= 0;
     }
   };
+}
+
+/** Per record array (a seeded table, never changed in place): positions by a field's normalised value. */
+const indexes = new WeakMap<readonly object[], Map<string, Map<string, number[]>>>();
+
+/**
+ * The records a query can match, in table order: when one group alone holds an AND-ed clause of a
+ * single `=` or `IN` condition on a known field (`company.u_customer_numberIN…`), only the records
+ * holding one of its values (the simulator's index, as the instance's database uses one); else
+ * every record. Only narrows the search: the query itself still judges each record. The records
+ * must not change in place while indexed (the simulator's tables are replaced, never edited).
+ */
+export function candidateRecords<R extends object>(records: readonly R[], query: EncodedQuery | string, resolve: FieldResolver<R>): readonly R[] {
+  const parsed = typeof query === 'string' ? parseEncodedQuery(query) : query;
+  if (parsed.groups.length !== 1) return records;
+  for (const clause of parsed.groups[0]!) {
+    const term = clause.length === 1 ? clause[0]! : undefined;
+    if (term?.kind !== 'condition' || (term.condition.operator !== '=' && term.condition.operator !== 'IN')) continue;
+    const field = resolve(term.condition.field);
+    if (!field) continue;
+    let byField = indexes.get(records);
+    if (!byField) {
+      byField = new Map();
+      indexes.set(records, byField);
+    }
+    let byValue = byField.get(term.condition.field);
+    if (!byValue) {
+      byValue = new Map();
+      for (const [i, record] of records.entries()) {
+        const value = normalise(field.type, field.get(record));
+        const at = byValue.get(value);
+        if (at) at.push(i);
+        else byValue.set(value, [i]);
+      }
+      byField.set(term.condition.field, byValue);
+    }
+    const wanted = term.condition.operator === '=' ? [term.condition.value] : term.condition.value.split(',');
+    const positions = new Set<number>();
+    for (const value of wanted) for (const i of byValue.get(normalise(field.type, value)) ?? []) positions.add(i);
+    return [...positions].sort((a, b) => a - b).map((i) => records[i]!);
+  }
+  return records;
 }

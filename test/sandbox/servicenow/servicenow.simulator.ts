@@ -25,7 +25,7 @@ import {
   Simulator,
   type SimulatorOptions,
 } from '../shared/sim-server.js';
-import { compareValues, compileEncodedQuery, encodedQueryBatchSize, type FieldResolver, type ResolvedField } from './encoded-query.js';
+import { candidateRecords, compareValues, compileEncodedQuery, encodedQueryBatchSize, type FieldResolver, type ResolvedField } from './encoded-query.js';
 import { fieldDef, seedTables, type SnRecord,tableDef } from './servicenow.data.js';
 
 export interface ServiceNowSimulatorOptions extends SimulatorOptions {
@@ -303,8 +303,9 @@ export class ServiceNowSimulator extends Simulator<ServiceNowLimits> {
   private matching(ctx: SimContext, table: string): SnRecord[] {
     const text = ctx.query.get('sysparm_query') ?? '';
     this.noteBatch(ctx, encodedQueryBatchSize(text));
-    const query = compileEncodedQuery(text, this.resolver(table));
-    return query.sort((this.tables.get(table) ?? []).filter((r) => query.matches(r)));
+    const resolve = this.resolver(table);
+    const query = compileEncodedQuery(text, resolve);
+    return query.sort(candidateRecords(this.tables.get(table) ?? [], text, resolve).filter((r) => query.matches(r)));
   }
 
   private list(ctx: SimContext): void {
