@@ -60,6 +60,20 @@ function isLease(x: Lease | 'held-elsewhere'): x is Lease {
 }
 
 describe('ReplicaLock against Redis', () => {
+  it('the locks of one customer asked for in the same turn go in one round trip, each taken or held elsewhere on its own', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const held = await a.acquire(ID, 'servicenow', 10_000);
+    expect(isLease(held)).toBe(true);
+    await probe.configResetStat();
+    const leases = await Promise.all(['salesforce', 'sap', 'servicenow'].map((source) => b.acquire(ID, source, 10_000)));
+    expect(leases.map((l) => (isLease(l) ? 'lease' : l))).toEqual(['lease', 'lease', 'held-elsewhere']);
+    const stats = await probe.info('commandstats');
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+    expect(/cmdstat_set:calls=(\d+)/.exec(stats)?.[1]).toBe('3'); // inside the script, one per lock
+    for (const [i, source] of ['salesforce', 'sap'].entries()) expect(await probe.get(KEYS.lock(ID, source))).toBe((leases[i] as Lease).token);
+    expect(await probe.pTTL(KEYS.lock(ID, 'sap'))).toBeGreaterThan(9000);
+  });
+
   it('one holder at a time: the first replica gets the lease, the others hear "held-elsewhere"', async () => {
     const [a, b] = [await replica(), await replica()];
     const lease = await a.acquire(ID, 'sap', 60_000);

@@ -9,7 +9,35 @@ import { CacheConfig } from './cache.config.js';
 import { CacheKeys } from './cache-keys.js';
 import { REDIS, type Redis } from './redis.provider.js';
 
+/**
+ * Lock tokens: this process's random prefix and a counter. Compare-and-delete needs a token no
+ * other holder can have, not one nobody can guess (the key is only writable by the replicas), and a
+ * counter costs nothing, where random bytes per lock were a system call per source per look-up.
+ */
+const TOKEN_PREFIX = randomBytes(9).toString('base64url');
+let tokenSeq = 0;
+
 const RELEASE = defineScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
+
+/**
+ * Several locks of one customer (its sources, asked for in the same turn) in one round trip: each
+ * `SET key token NX PX ttl`. KEYS: the locks (one hash tag: one Cluster slot). ARGV: the lifetime in
+ * ms, then one token per key. Returns 1 per lock taken, 0 per lock held elsewhere.
+ */
+const TAKE_ALL = defineScript(`
+local taken = {}
+for i, key in ipairs(KEYS) do
+  taken[i] = redis.call('SET', key, ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0
+end
+return taken`);
+
+/** A lock asked for in this turn, sent with the customer's others. */
+interface Wanted {
+  key: string;
+  token: string;
+  ttlMs: number;
+  settle: (taken: Promise<string | null>) => void;
+}
 
 /** A held lock; release it once the result is stored. */
 export interface Lease {
@@ -58,9 +86,9 @@ export class ReplicaLock implements OnApplicationShutdown {
     const redis = this.redis;
     const noop: Lease = { release: async () => undefined };
     if (!redis?.isReady) return noop;
-    const token = randomBytes(12).toString('base64url');
+    const token = `${TOKEN_PREFIX}.${(++tokenSeq).toString(36)}`;
     const key = this.keys.lock(customerId, source);
-    const attempt = redis.set(key, token, { NX: true, PX: Math.max(1, Math.ceil(ttlMs)) });
+    const attempt = this.take(redis, customerId, key, token, Math.max(1, Math.ceil(ttlMs)));
     let ok: string | null;
     try {
       ok = await bounded(attempt, this.config.opTimeoutMs);
@@ -79,6 +107,27 @@ export class ReplicaLock implements OnApplicationShutdown {
     }
     if (ok !== 'OK') return 'held-elsewhere';
     return this.lease(redis, key, this.keys.landed(customerId, source), token);
+  }
+
+  /** Locks asked for in this turn, by customer (sent together at the end of the turn's microtasks). */
+  private readonly wanted = new Map<string, Wanted[]>();
+
+  /** 'OK' when taken, null when held elsewhere: one SET alone, or with the customer's other locks asked for in the same turn. */
+  private take(redis: Redis, customerId: string, key: string, token: string, ttlMs: number): Promise<string | null> {
+    let batch = this.wanted.get(customerId);
+    if (!batch) {
+      const started: Wanted[] = [];
+      batch = started;
+      this.wanted.set(customerId, started);
+      queueMicrotask(() => {
+        this.wanted.delete(customerId);
+        const [first] = started;
+        if (started.length === 1) return first!.settle(redis.set(first!.key, first!.token, { NX: true, PX: first!.ttlMs }));
+        const all = redis.run(TAKE_ALL, { keys: started.map((w) => w.key), arguments: [String(Math.max(...started.map((w) => w.ttlMs))), ...started.map((w) => w.token)] });
+        started.forEach((w, i) => w.settle(all.then((taken) => ((taken as number[])[i] === 1 ? 'OK' : null))));
+      });
+    }
+    return new Promise<string | null>((resolve) => batch.push({ key, token, ttlMs, settle: resolve }));
   }
 
   /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
