@@ -20,18 +20,21 @@ export interface NearEntry {
   link: number;
 }
 
-/** What one replica tells the others: a customer invalidated (every part), or a newer part of one source stored. */
-interface Change {
-  /** Origin replica (its own messages are ignored: it applied them already). */
-  o: string;
-  /** 'i': invalidation, 'w': a part written. */
-  k: 'i' | 'w';
-  c: string;
-  /** Sources concerned. */
-  s: string[];
-  /** For a write: the stored part's fetchedAt (older copies elsewhere are dropped). */
-  at?: number;
-}
+/**
+ * What one replica tells the others: a customer invalidated (every part), or newer parts stored.
+ * Parts stored in one turn of the event loop (a batch landing for hundreds of customers) go out as
+ * one message ('ws'), not one per part.
+ */
+type Change =
+  /** Origin replica (its own messages are ignored: it applied them already); 'i': the customer's `s` sources invalidated. */
+  | { o: string; k: 'i'; c: string; s: string[] }
+  /** 'w' (one part; still understood, from a replica of the previous release): `s` of customer `c` stored, fetched at `at`. */
+  | { o: string; k: 'w'; c: string; s: string[]; at: number }
+  /** 'ws': parts stored, each [customer, source, fetchedAt] (older copies elsewhere are dropped). */
+  | { o: string; k: 'ws'; w: Array<[string, string, number]> };
+
+/** Most parts one 'ws' message carries (a bigger landing goes out as several). */
+const WRITES_PER_MESSAGE = 500;
 
 /**
  * The near tier: source parts kept in this process in front of Redis, bounded by entries and by
@@ -147,11 +150,31 @@ export class NearCache implements OnModuleInit {
     return this.lock.broadcast(JSON.stringify({ o: this.origin, k: 'i', c: customerId, s: sources } satisfies Change));
   }
 
-  /** Tells the other replicas that a part was stored in Redis: they drop older copies. */
+  /**
+   * Tells the other replicas that a part was stored in Redis: they drop older copies. Parts stored
+   * in the same turn share one message (sent on the next turn); resolves once it is published.
+   */
   announceWrite(source: string, customerId: string, entry: CachedSource): Promise<void> {
     if (!this.entries) return Promise.resolve();
-    return this.lock.broadcast(JSON.stringify({ o: this.origin, k: 'w', c: customerId, s: [source], at: entry.fetchedAt } satisfies Change));
+    this.stored.push([customerId, source, entry.fetchedAt]);
+    this.announcing ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const stored = this.stored;
+        this.stored = [];
+        this.announcing = undefined;
+        const messages: Promise<void>[] = [];
+        for (let i = 0; i < stored.length; i += WRITES_PER_MESSAGE) {
+          messages.push(this.lock.broadcast(JSON.stringify({ o: this.origin, k: 'ws', w: stored.slice(i, i + WRITES_PER_MESSAGE) } satisfies Change)));
+        }
+        void Promise.all(messages).then(() => resolve());
+      }),
+    );
+    return this.announcing;
   }
+
+  /** Parts stored in this turn, announced together on the next. */
+  private stored: Array<[string, string, number]> = [];
+  private announcing: Promise<void> | undefined;
 
   /** This replica made the customer's latest invalidation, under `generation`. */
   ownInvalidation(customerId: string, generation: string): void {
@@ -183,21 +206,28 @@ export class NearCache implements OnModuleInit {
     } catch {
       return;
     }
-    if (change.o === this.origin || typeof change.c !== 'string' || !Array.isArray(change.s)) return;
+    if (typeof change !== 'object' || change === null || change.o === this.origin) return;
+    if (change.k === 'ws' && Array.isArray(change.w)) {
+      for (const written of change.w) if (Array.isArray(written)) this.storedElsewhere(written[0], written[1], written[2]);
+      return;
+    }
+    if ((change.k !== 'i' && change.k !== 'w') || typeof change.c !== 'string' || !Array.isArray(change.s)) return;
     if (change.k === 'i') {
       this.invalidatedElsewhere(change.c, change.s);
       this.onInvalidated?.(change.c, change.s);
       return;
     }
-    if (change.k === 'w' && typeof change.at === 'number') {
-      for (const source of change.s) {
-        const key = keyOf(source, change.c);
-        const kept = this.entries?.get(key, { updateAgeOnGet: false });
-        if (kept && kept.entry.fetchedAt < change.at) {
-          this.entries?.delete(key);
-          this.metrics.nearInvalidations.inc({ cause: 'write', origin: 'replica' });
-        }
-      }
+    for (const source of change.s) this.storedElsewhere(change.c, source, change.at);
+  }
+
+  /** Another replica stored a part fetched at `at`: an older copy kept here goes. */
+  private storedElsewhere(customerId: unknown, source: unknown, at: unknown): void {
+    if (typeof customerId !== 'string' || typeof source !== 'string' || typeof at !== 'number') return;
+    const key = keyOf(source, customerId);
+    const kept = this.entries?.get(key, { updateAgeOnGet: false });
+    if (kept && kept.entry.fetchedAt < at) {
+      this.entries?.delete(key);
+      this.metrics.nearInvalidations.inc({ cause: 'write', origin: 'replica' });
     }
   }
 

@@ -572,6 +572,11 @@ describe('ProfileCache: invalidation', () => {
 });
 
 describe('ProfileCache: the near tier (in this process, in front of Redis)', () => {
+  beforeEach(() => {
+    // setImmediate stays real here: a turn of the event loop (the parts stored in one turn are announced on the next)
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
   /** Redis away: every read and write fails, as SourceCache reports it. */
   const redisAway = (store: SourceCache) => {
     vi.spyOn(store, 'getAll').mockResolvedValue({ parts: new Map(), generation: null });
@@ -696,6 +701,30 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
     vi.setSystemTime(T0 + FRESH_MS + 1);
     b.sap.reply = () => new UpstreamError('sap', 'unavailable', 'must not be called');
     expect(await b.resolve()).toMatchObject({ outcome: 'answered', cache: 'hit', entry: { fetchedAt: T0 + FRESH_MS, data: { balances: [{ amount: '99.00' }] } } });
+  });
+
+  it('parts stored in one turn are announced in one message; each older copy elsewhere goes', async () => {
+    const a = harness({ near: true });
+    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    const ids = ['0010100001', '0010100002', '0010100003'];
+    for (const id of ids) await b.resolve('sap', id);
+    await b.cache.whenIdle();
+    const heard: string[] = [];
+    a.lock.bus.push((message) => heard.push(message));
+    vi.setSystemTime(T0 + FRESH_MS); // a's reads find them stale: it fetches all three at once
+    await Promise.all(ids.map((id) => a.resolve('sap', id)));
+    await a.cache.whenIdle();
+    expect(heard.map((m) => JSON.parse(m) as { k: string; w: unknown[] })).toEqual([expect.objectContaining({ k: 'ws', w: ids.map((id) => [id, 'sap', T0 + FRESH_MS]) })]);
+    expect(await counter(b.metrics.nearInvalidations, { cause: 'write', origin: 'replica' })).toBe(3);
+  });
+
+  it('still understands a single-part message from a replica of the previous release', async () => {
+    const a = harness({ near: true });
+    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    await b.resolve();
+    await b.cache.whenIdle();
+    for (const listener of a.lock.bus) listener(JSON.stringify({ o: 'old-replica', k: 'w', c: ID, s: ['sap'], at: T0 + 1 }));
+    expect(await counter(b.metrics.nearInvalidations, { cause: 'write', origin: 'replica' })).toBe(1);
   });
 
   it('a call started before an invalidation here does not put its answer in the near tier', async () => {
