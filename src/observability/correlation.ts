@@ -1,6 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+
+import { runInContext, runWith, workContext } from './work-context.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -17,19 +18,17 @@ export function correlationIdFrom(headers: IncomingHttpHeaders): string {
   return randomUUID();
 }
 
-const storage = new AsyncLocalStorage<string>();
-
-/** Runs `fn` (and everything it starts: guards, handlers, CRM calls) as part of the request with this correlation id. */
+/** Runs `fn` (and everything it starts: guards, handlers, CRM calls) as part of the request with this correlation id (a request starts a context of its own). */
 export function runWithCorrelation<T>(correlationId: string, fn: () => T): T {
-  return storage.run(correlationId, fn);
+  return runInContext({ correlationId }, fn);
 }
 
 /** The correlation id of the request being served now, for log lines (undefined outside a request). */
 export function currentCorrelationId(): string | undefined {
-  return storage.getStore();
+  return workContext().correlationId;
 }
 
 /** Runs `fn` outside any request (its log lines carry no correlation id). */
 export function outsideRequest<T>(fn: () => T): T {
-  return storage.exit(fn);
+  return runWith({ correlationId: undefined }, fn);
 }

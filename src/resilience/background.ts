@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { runWith, workContext } from '../observability/work-context.js';
 
 /**
  * Work nobody is waiting for (the Genesys pre-fetch and refresh-ahead) runs at a lower priority
@@ -21,11 +21,9 @@ export interface BackgroundWork {
   refreshAheadMs: number;
 }
 
-const current = new AsyncLocalStorage<BackgroundWork>();
-
 /** Runs `fn` (and everything it starts) as background work. */
 export function inBackground<T>(work: BackgroundWork, fn: () => Promise<T>): Promise<T> {
-  return current.run(work, fn);
+  return runWith({ background: work }, fn);
 }
 
 /**
@@ -35,14 +33,14 @@ export function inBackground<T>(work: BackgroundWork, fn: () => Promise<T>): Pro
  */
 /** Runs `fn` as live work, outside any background context it was called from. */
 export function asLive<T>(fn: () => Promise<T>): Promise<T> {
-  return current.exit(fn);
+  return runWith({ background: undefined }, fn);
 }
 
 export function backgroundWork(): BackgroundWork | undefined {
-  return current.getStore();
+  return workContext().background as BackgroundWork | undefined;
 }
 
 /** How much earlier than its fresh time a cached part counts as due, for the work running now (0 for live work). */
 export function refreshAheadMs(): number {
-  return current.getStore()?.refreshAheadMs ?? 0;
+  return backgroundWork()?.refreshAheadMs ?? 0;
 }

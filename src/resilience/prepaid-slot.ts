@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { runWith, workContext } from '../observability/work-context.js';
 
 /**
  * A rate-limit slot taken before the call that will use it is known: a batch takes its slot first
@@ -18,14 +18,12 @@ export class PrepaidSlot {
   }
 }
 
-const current = new AsyncLocalStorage<PrepaidSlot>();
-
 /** Runs `fn` (and the calls it starts) with `slot` available to its first call. */
 export function withPrepaidSlot<T>(slot: PrepaidSlot, fn: () => Promise<T>): Promise<T> {
-  return current.run(slot, fn);
+  return runWith({ prepaid: slot }, fn);
 }
 
 /** Takes the slot prepaid for the work running now: true when there was one still unused. */
 export function takePrepaidSlot(): boolean {
-  return current.getStore()?.take() ?? false;
+  return (workContext().prepaid as PrepaidSlot | undefined)?.take() ?? false;
 }
