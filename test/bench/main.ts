@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   const info = machine(options);
   const log = (message: string) => process.stdout.write(`${message}\n`);
   log(`bench: ${options.scenarios.join(', ')}${options.quick ? ' (quick)' : ''}\n${machineLine(info)}`);
-  const customers = options.quick ? 1200 : 3000;
+  // enough that the shift change can warm every replica on customers its burst does not use
+  const customers = options.quick ? 1200 : 5000;
   const startedAt = Date.now();
   const rig = await Rig.start({ customers, outDir: options.out, logLevel: options.logLevel, profile: options.profile, genesysTokenLifetimeSeconds: GENESYS_TOKEN_LIFETIME_S });
   let interrupted = false;

@@ -27,7 +27,7 @@ async function threeReplicas(ctx: Context): Promise<{ balancer: Balancer; token:
 }
 
 /** Cold look-ups each replica serves before a burst, so the burst meets a warm process (JIT, pools, vendor tokens), as a shift change meets replicas that have been serving all along. */
-export const WARM_LOOKUPS_PER_REPLICA = 400;
+export const WARM_LOOKUPS_PER_REPLICA = 1000;
 
 /**
  * Every replica warmed on customers the burst does not use (the end of the cold pool, after the
@@ -44,6 +44,19 @@ async function warm(ctx: Context, balancer: Balancer, token: string, reserved = 
     }),
   );
   await ctx.rig.sims.resetCalls();
+}
+
+/** Resolves once no CRM has been called for `ms` (at most 15 s). */
+async function quiet(ctx: Context, ms: number): Promise<void> {
+  const total = async () => (await Promise.all(CRM_NAMES.map((crm) => ctx.rig.sims.calls(crm)))).reduce((a, s) => a + s.total, 0);
+  let last = await total();
+  let still = 0;
+  for (let waited = 0; still < ms && waited < 15_000; waited += 100) {
+    await sleep(100);
+    const now = await total();
+    still = now === last ? still + 100 : 0;
+    last = now;
+  }
 }
 
 export async function stampede(ctx: Context): Promise<ScenarioResult> {
@@ -124,7 +137,8 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
     const pool = coldPool(ctx);
     const n = Math.min(1000, pool.length - 3);
     await warm(ctx, balancer, token, n);
-    if (phase.limits) await sleep(1100); // the warm-up's calls out of the limit windows
+    // the warm-up's late calls (batches that waited for a slot) done, and out of the limit windows
+    if (phase.limits) await quiet(ctx, 1100);
     await ctx.rig.sims.resetCalls();
     ctx.log(`  ${phase.label}: ${n} distinct cold customers at once over 3 replicas`);
     const urls = replicas.map((r) => r.url);
