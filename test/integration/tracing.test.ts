@@ -162,10 +162,11 @@ describe('tracing on, OTLP over http/protobuf', () => {
   it('the same customer again: every source a cache hit, no CRM call', async () => {
     const svc = service();
     // a customer no other test of this process asks for: its near cache outlives the Redis flush between tests
-    // fills the cache: an answer does not wait for its cache writes, the trace shows when each source's has landed
+    // fills the cache: an answer does not wait for its cache writes; the trace shows them landed when
+    // the parts stored are announced to the other replicas (one PUBLISH for the parts of one turn)
     const warm = newTraceId();
     expect((await customAction(svc, { customerId: DEMO.apostrophe }, { traceparent: traceparent(warm, newSpanId()) })).status).toBe(200);
-    await receiver.trace(warm, (s) => s.filter((x) => x.attributes['db.operation.name'] === 'PUBLISH').length >= 3);
+    await receiver.trace(warm, (s) => s.some((x) => x.attributes['db.operation.name'] === 'PUBLISH'));
     sims.salesforce.resetCalls();
     sims.sap.resetCalls();
     sims.servicenow.resetCalls();
