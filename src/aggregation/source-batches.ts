@@ -58,7 +58,7 @@ export class SourceBatches implements OnApplicationShutdown {
           busy: () => policy().saturated,
           // the slot is taken at the priority of those waiting when the batch opens: live when any
           // is, else as background work (a spare slot or none)
-          permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value),
+          permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value, connector.callsPerBatch ?? 1),
           // a batch has the priority of its most urgent member: live when any look-up in it is live
           // (whoever happened to open it), background only when every one is
           run: (ids, permit) => {
@@ -100,12 +100,12 @@ export class SourceBatches implements OnApplicationShutdown {
     return new Deadline(now + this.config.deadlineMs, { cancelAt: now + this.config.deadlineMs + this.config.lateCompletionMs, parent: this.shutdown.signal });
   }
 
-  /** A slot for the batch opening now, taken within its deadline; never rejects (a refusal is kept for the call). */
-  private async permit(policy: SourcePolicy, background: BackgroundWork | undefined): Promise<Permit> {
+  /** The slots of the batch opening now (one per call it makes at once), taken within its deadline; never rejects (a refusal is kept for the call). */
+  private async permit(policy: SourcePolicy, background: BackgroundWork | undefined, calls: number): Promise<Permit> {
     const deadline = this.deadline();
     try {
-      const taken = await policy.reserveSlot(deadline.signal, background);
-      return { deadline, background: background !== undefined, ...(taken ? { slot: new PrepaidSlot() } : {}) };
+      const taken = await policy.reserveSlot(deadline.signal, background, calls);
+      return { deadline, background: background !== undefined, ...(taken ? { slot: new PrepaidSlot(calls) } : {}) };
     } catch (err) {
       return { deadline, background: background !== undefined, refused: err };
     }

@@ -46,6 +46,11 @@ export interface CustomerConnector {
   fetchMany?(customerIds: readonly string[], signal: AbortSignal): Promise<Map<string, FetchResult | Error>>;
   /** The most customers one call carries (1: no batching). */
   readonly batchMaxCustomers?: number;
+  /**
+   * Calls one batch makes at once (default 1), all taken from the rate limit before the batch goes
+   * out, so its reads leave together rather than the second waiting for a slot of its own.
+   */
+  readonly callsPerBatch?: number;
 }
 
 /** What a batched fetch answers for the customers a vendor call returned nothing for. */

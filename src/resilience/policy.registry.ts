@@ -52,6 +52,7 @@ export class PolicyRegistry {
       source,
       points: limit.points,
       durationSec: limit.windowSec,
+      burstShare: this.config.rateLimitBurstPercent / 100,
       redis: this.redis,
       keyPrefix: this.cache.keyPrefix,
       expectedReplicas: this.config.expectedReplicas,

@@ -1,19 +1,19 @@
 import { runWith, workContext } from '../observability/work-context.js';
 
 /**
- * A rate-limit slot taken before the call that will use it is known: a batch takes its slot first
- * and only then closes its list of customers (see SourceBatches), so everyone who arrives while it
- * waits for the slot rides along. The first call that enters the system's policy inside
- * `withPrepaidSlot` uses the slot instead of taking another; any later call there (the next page,
- * a retry) takes its own.
+ * Rate-limit slots taken before the calls that will use them are known: a batch takes its slots
+ * first and only then closes its list of customers (see SourceBatches), so everyone who arrives
+ * while it waits for them rides along. The first `count` calls that enter the system's policy
+ * inside `withPrepaidSlot` use them instead of taking others; any later call there (the next
+ * page, a retry) takes its own, waiting for it as long as the batch's deadline allows.
  */
 export class PrepaidSlot {
-  private spent = false;
+  constructor(private left = 1) {}
 
-  /** True once, for the first call that uses it. */
+  /** True for each of the first `count` calls that use it. */
   take(): boolean {
-    if (this.spent) return false;
-    this.spent = true;
+    if (this.left <= 0) return false;
+    this.left--;
     return true;
   }
 }
@@ -23,7 +23,13 @@ export function withPrepaidSlot<T>(slot: PrepaidSlot, fn: () => Promise<T>): Pro
   return runWith({ prepaid: slot }, fn);
 }
 
-/** Takes the slot prepaid for the work running now: true when there was one still unused. */
-export function takePrepaidSlot(): boolean {
-  return (workContext().prepaid as PrepaidSlot | undefined)?.take() ?? false;
+/**
+ * Takes a slot prepaid for the work running now: 'taken' when there was one still unused, 'spent'
+ * when the work had slots and has used them all (a batch: its further calls may wait to its
+ * deadline), 'none' outside prepaid work.
+ */
+export function takePrepaidSlot(): 'taken' | 'spent' | 'none' {
+  const slot = workContext().prepaid as PrepaidSlot | undefined;
+  if (!slot) return 'none';
+  return slot.take() ? 'taken' : 'spent';
 }

@@ -13,6 +13,12 @@ export class ResilienceConfig {
   @Max(10_000)
   rateLimitMaxWaitMs = 250;
 
+  @Env('RATE_LIMIT_BURST_PERCENT', { doc: 'Share of a CRM\'s per-second budget that may be spent at once; the rest opens evenly through the second, so a burst never leaves callers waiting for the next second (100: all at once)' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  rateLimitBurstPercent = 25;
+
   @Env('EXPECTED_REPLICAS', { doc: 'Replicas sharing the limits; without Redis each process allows limit ÷ this' })
   @IsInt()
   @Min(1)

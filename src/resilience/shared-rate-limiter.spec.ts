@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import fc from 'fast-check';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { Redis } from '../cache/redis.provider.js';
@@ -63,7 +64,6 @@ beforeAll(() => {
 });
 beforeEach(() => {
   vi.useFakeTimers({ now: T0 + 500 });
-  vi.spyOn(Math, 'random').mockReturnValue(0); // no jitter on waits
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -179,5 +179,81 @@ describe('SharedRateLimiter: Redis away', () => {
     const notReady = { isReady: false } as unknown as Redis;
     const { l } = limiter({ points: 2, expectedReplicas: 3, redis: notReady });
     expect(await granted(l, 3)).toBe(1);
+  });
+});
+
+/**
+ * What one acquire comes to, without sitting out its wait: the ms it waits for its slot(s)
+ * (0: at once), or 'refused'. The limiter must report waits through `onWait`.
+ */
+async function outcomeOf(l: SharedRateLimiter, seen: { wait?: (ms: number) => void }, count: number, maxWaitMs: number): Promise<number | 'refused'> {
+  const waited = new Promise<number>((resolve) => (seen.wait = resolve));
+  const settled = l.acquire(undefined, undefined, maxWaitMs, count).then(
+    () => 0,
+    () => 'refused' as const,
+  );
+  return Promise.race([settled, waited]);
+}
+
+function paced(points: number, burstShare: number) {
+  const seen: { wait?: (ms: number) => void } = {};
+  let clock = T0;
+  const l = new SharedRateLimiter({ source: 'salesforce', points, burstShare, durationSec: 1, redis: null, keyPrefix: 'c360', expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 100, maxQueue: 1_000_000, onWait: (ms) => seen.wait?.(ms), now: () => clock });
+  return { l, at: (ms: number) => (clock = T0 + ms), attempt: (count: number, maxWaitMs = 5_000) => outcomeOf(l, seen, count, maxWaitMs) };
+}
+
+describe('SharedRateLimiter: paced (RATE_LIMIT_BURST_PERCENT)', () => {
+  // 5 a second, 40 % at once: 2 slots open at the start, the other 3 evenly until the guard band (749 ms in)
+  it('a burst goes at once; each further call is given the next slot, opening evenly through the window, and then the next window\'s', async () => {
+    const { attempt } = paced(5, 0.4);
+    const waits = [];
+    for (let i = 0; i < 7; i++) waits.push(await attempt(1));
+    expect(waits).toEqual([0, 0, 250, 500, 749, 1000, 1000]);
+  });
+
+  it('a slot whose time has passed is free at once; the next waits for its own', async () => {
+    const { at, attempt } = paced(5, 0.4);
+    at(600);
+    expect([await attempt(1), await attempt(1), await attempt(1), await attempt(1), await attempt(1)]).toEqual([0, 0, 0, 0, 149]);
+  });
+
+  it('the slots of one batch are taken in one window and its calls go together when the last opens', async () => {
+    const { attempt } = paced(5, 0.4);
+    expect(await attempt(1)).toBe(0);
+    expect(await attempt(2)).toBe(250); // slots 2 and 3
+    expect(await attempt(2)).toBe(749); // 4 and 5
+    expect(await attempt(2)).toBe(1000); // the next window's burst, not the last slot here and the first there
+  });
+
+  it('refuses, charging nothing, when the slot is further away than the wait allowed', async () => {
+    const { attempt } = paced(5, 0.4);
+    await attempt(2);
+    expect(await attempt(1, 200)).toBe('refused');
+    expect(await attempt(1, 250)).toBe(250);
+  });
+
+  it('model: whatever is asked, no aligned second ever receives more than the limit, counting calls that leave in the guard band before it; no wait is longer than allowed', async () => {
+    const ask = fc.record({ after: fc.integer({ min: 0, max: 400 }), count: fc.integer({ min: 1, max: 3 }), maxWaitMs: fc.integer({ min: 0, max: 1_500 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 100 }), fc.array(ask, { minLength: 1, maxLength: 60 }), async (points, burstPercent, asks) => {
+        const { at, attempt } = paced(points, burstPercent / 100);
+        let now = 0;
+        const leaving: number[] = [];
+        for (const { after, count, maxWaitMs } of asks) {
+          now += after;
+          at(now);
+          const wait = await attempt(count, maxWaitMs);
+          if (wait === 'refused') continue;
+          expect(wait).toBeLessThanOrEqual(maxWaitMs);
+          for (let i = 0; i < count; i++) leaving.push(now + wait);
+        }
+        const windows = new Set(leaving.map((t) => Math.floor(t / 1000)));
+        for (const w of windows) {
+          const landing = leaving.filter((t) => t >= w * 1000 - 250 && t < (w + 1) * 1000).length;
+          expect(landing).toBeLessThanOrEqual(points);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

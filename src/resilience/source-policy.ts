@@ -74,17 +74,17 @@ export class SourcePolicy {
   }
 
   /**
-   * Takes one rate-limit slot now, for a call that will be made later inside `withPrepaidSlot`
-   * (a batch takes its slot before it closes its list of customers). Waits as `acquire` does, but up
+   * Takes `count` rate-limit slots now, for calls that will be made later inside `withPrepaidSlot`
+   * (a batch takes its slots before it closes its list of customers). Waits as `acquire` does, but up
    * to the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
    * timeout) when none comes in time. False when nothing was taken because the circuit is open (the
    * call will most likely be refused; if it is let through as a trial meanwhile, it takes its own).
    */
-  async reserveSlot(signal: AbortSignal, background?: BackgroundWork): Promise<boolean> {
+  async reserveSlot(signal: AbortSignal, background?: BackgroundWork, count = 1): Promise<boolean> {
     if (this.breaker.state === CircuitState.Open) return false;
     // a batch's wait for its slot is what gathers the callers who come meanwhile: it may last to the
     // batch's deadline (RATE_LIMIT_MAX_WAIT_MS bounds a single call's wait, not a batch's)
-    await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY);
+    await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY, count);
     return true;
   }
 
@@ -147,10 +147,12 @@ export class SourcePolicy {
     // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
     const background = backgroundWork();
     const prepaid = takePrepaidSlot();
+    // a batch's further calls (the second read, a split, the next page) wait as long as the batch may
+    const maxWaitMs = prepaid === 'spent' ? Number.POSITIVE_INFINITY : undefined;
     if (background && this.bulkhead.executionSlots <= 0) throw new UpstreamError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {
-        if (!prepaid) await this.options.limiter?.acquire(signal, background);
+        if (prepaid !== 'taken') await this.options.limiter?.acquire(signal, background, maxWaitMs);
         return call();
       }, signal);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from '@redis/client';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js';
@@ -124,6 +125,33 @@ describe('shared outbound rate limit', () => {
     } finally {
       await redis.resume();
     }
+  });
+});
+
+describe('paced reservations: the script in Redis and the rule in the process agree', () => {
+  it('model: for any run of look-ups (slots wanted, wait allowed, time between), Redis and a process alone give the same waits and refusals', async () => {
+    const client = await connected();
+    let run = 0;
+    const ask = fc.record({ after: fc.integer({ min: 0, max: 400 }), count: fc.integer({ min: 1, max: 3 }), maxWaitMs: fc.integer({ min: 0, max: 1_500 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 999 }), fc.array(ask, { minLength: 1, maxLength: 25 }), async (points, burstPercent, start, asks) => {
+        let now = Date.UTC(2026, 10, 23, 12, 0, 0) + start;
+        const seen: Array<{ wait?: (ms: number) => void }> = [{}, {}];
+        const make = (redisClient: Redis | null, i: number) =>
+          new SharedRateLimiter({ source: 'salesforce', points, burstShare: burstPercent / 100, durationSec: 1, redis: redisClient, keyPrefix: `c360model${run}`, expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 1_000, maxQueue: 1_000_000, onWait: (ms) => seen[i]!.wait?.(ms), now: () => now });
+        run++;
+        const [shared, alone] = [make(client, 0), make(null, 1)];
+        const outcome = (l: SharedRateLimiter, i: number, count: number, maxWaitMs: number) => {
+          const waited = new Promise<number>((resolve) => (seen[i]!.wait = resolve));
+          return Promise.race([l.acquire(undefined, undefined, maxWaitMs, count).then(() => 0, () => 'refused'), waited]);
+        };
+        for (const { after, count, maxWaitMs } of asks) {
+          now += after;
+          expect(await outcome(shared, 0, count, maxWaitMs)).toEqual(await outcome(alone, 1, count, maxWaitMs));
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { signatureHeader } from '../../src/auth/signature.js';
 import { CacheKeys } from '../../src/cache/cache-keys.js';
@@ -15,6 +15,8 @@ let sims: Simulators;
 let replicas: ServiceProcess[] = [];
 /** Salesforce's budget for all three replicas together (the others are generous here). */
 const SALESFORCE_LIMIT = 5;
+/** /metrics on the public port needs it. */
+const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
 
 beforeAll(async () => {
   [redis, sims] = await Promise.all([RedisServer.start(), startSimulators()]);
@@ -31,13 +33,25 @@ beforeEach(async () => {
   replicas = await Promise.all([1, 2, 3].map(() => spawnService(
         // Redis ops get 1 s here: on a saturated 2-core test machine a 100 ms bound can expire, and a
         // replica whose lock attempt times out proceeds without it (fail open, by design)
-        sandboxEnv(sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH, SALESFORCE_RATE_LIMIT_PER_SEC: String(SALESFORCE_LIMIT), SALESFORCE_BATCH_MAX_CUSTOMERS: '1', RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000', SAP_TIMEOUT_MS: '2500' }),
+        sandboxEnv(sims, { REDIS_URL: redis.url, METRICS_TOKEN, ...GENEROUS_LIMITS, ...OPEN_AUTH, SALESFORCE_RATE_LIMIT_PER_SEC: String(SALESFORCE_LIMIT), SALESFORCE_BATCH_MAX_CUSTOMERS: '1', RETRY_MAX_ATTEMPTS: '1', CACHE_OP_TIMEOUT_MS: '1000', AGGREGATION_DEADLINE_MS: '3000', SAP_TIMEOUT_MS: '2500' }),
       ),));
 });
 afterEach(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
   replicas = [];
 });
+
+/**
+ * Resolves once replica `r` has applied `count` invalidations announced by another replica: the
+ * announcement travels over each replica's own Redis connection, so it can still be in flight
+ * when the replica that took the change has answered (README: coherence).
+ */
+async function whenHeard(r: ServiceProcess, count: number): Promise<void> {
+  await vi.waitFor(async () => {
+    const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    expect(text).toContain(`c360_near_cache_invalidations_total{cause="invalidation",origin="replica"} ${count}`);
+  });
+}
 
 /**
  * Resolves once the replica calling a source for `customerId` has stored its answer and released
@@ -110,6 +124,7 @@ describe('three service processes sharing one Redis', () => {
       body,
     });
     expect(notified.status).toBe(202);
+    await whenHeard(replicas[2], 1);
     expect((await get(replicas[2], id)).body.sources.salesforce.cache).toBe('miss');
     expect(sims.salesforce.callCount('query')).toBeGreaterThan(perProfile); // called again, not served from the dropped copy
 
@@ -148,6 +163,7 @@ describe('three service processes sharing one Redis', () => {
       expect(written.status).toBe(200);
       expect(((await written.json()) as View['body']).accountName).toBe('Coherent Billing Co');
       expect(before).not.toBe('Coherent Billing Co');
+      await Promise.all(replicas.slice(1).map((r) => whenHeard(r, 1)));
       for (const r of replicas.slice(1)) expect((await view(r, id)).body.accountName).toBe('Coherent Billing Co');
     });
 
@@ -167,6 +183,7 @@ describe('three service processes sharing one Redis', () => {
         body,
       });
       expect(notified.status).toBe(202);
+      await Promise.all([replicas[0], replicas[2]].map((r) => whenHeard(r, 1)));
       for (const r of [replicas[0], replicas[2]]) expect((await view(r, id)).body.loyaltyTier).toBe(tier);
     });
   });

@@ -32,6 +32,8 @@ const WRITE_OUTCOMES: Partial<Record<string, BillingWriteOutcome>> = { not_found
 @Injectable()
 export class SapConnector implements CustomerConnector, BillingWriter {
   readonly source = 'sap';
+  /** The customers and their open items go out together (two reads, or two $batch calls: one per OData service). */
+  readonly callsPerBatch = 2;
 
   constructor(
     private readonly config: SapConfig,

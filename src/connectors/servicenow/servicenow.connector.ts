@@ -12,6 +12,8 @@ import { companiesUrl, companyUrl, openTicketCountsUrl, openTicketCountUrl } fro
 @Injectable()
 export class ServiceNowConnector implements CustomerConnector {
   readonly source = 'servicenow';
+  /** The company read and the count go out together. */
+  readonly callsPerBatch = 2;
 
   constructor(
     private readonly config: ServiceNowConfig,
