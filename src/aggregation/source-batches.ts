@@ -105,7 +105,7 @@ export class SourceBatches implements OnApplicationShutdown {
     const deadline = this.deadline();
     try {
       const taken = await policy.reserveSlot(deadline.signal, background, calls);
-      return { deadline, background: background !== undefined, ...(taken ? { slot: new PrepaidSlot(calls) } : {}) };
+      return { deadline, background: background !== undefined, ...(taken > 0 ? { slot: new PrepaidSlot(taken) } : {}) };
     } catch (err) {
       return { deadline, background: background !== undefined, refused: err };
     }

@@ -16,7 +16,7 @@ function limiter(points = 5): SharedRateLimiter {
 }
 
 /** How a call for the limit ended, without letting any timer run (a background call must never wait). */
-async function settle(p: Promise<void>): Promise<'taken' | 'refused'> {
+async function settle(p: Promise<unknown>): Promise<'taken' | 'refused'> {
   let state: 'taken' | 'refused' | 'pending' = 'pending';
   p.then(
     () => (state = 'taken'),

@@ -115,7 +115,7 @@ describe('SharedRateLimiter: waiting for a slot', () => {
     const waiting = l.acquire();
     expect(await settledAfter(waiting, 499)).toBe(false);
     expect(await settledAfter(waiting, 1)).toBe(true);
-    await expect(waiting).resolves.toBeUndefined();
+    await expect(waiting).resolves.toBe(1);
     expect(hooks.waits).toBe(1);
   });
 
@@ -141,7 +141,7 @@ describe('SharedRateLimiter: waiting for a slot', () => {
     await vi.advanceTimersByTimeAsync(0);
     await expect(l.acquire()).rejects.toMatchObject({ kind: 'rate_limited' });
     await vi.advanceTimersByTimeAsync(500);
-    await expect(first).resolves.toBeUndefined();
+    await expect(first).resolves.toBe(1);
   });
 
   it('a wait cancelled by its signal ends as a timeout', async () => {
@@ -225,6 +225,11 @@ describe('SharedRateLimiter: paced (RATE_LIMIT_BURST_PERCENT)', () => {
     expect(await attempt(2)).toBe(1000); // the next window's burst, not the last slot here and the first there
   });
 
+  it('a batch asking for more slots than a window holds gets what one holds (its other calls take their own)', async () => {
+    const { l } = paced(1, 1);
+    await expect(l.acquire(undefined, undefined, 5_000, 2)).resolves.toBe(1);
+  });
+
   it('refuses, charging nothing, when the slot is further away than the wait allowed', async () => {
     const { attempt } = paced(5, 0.4);
     await attempt(2);
@@ -245,7 +250,7 @@ describe('SharedRateLimiter: paced (RATE_LIMIT_BURST_PERCENT)', () => {
           const wait = await attempt(count, maxWaitMs);
           if (wait === 'refused') continue;
           expect(wait).toBeLessThanOrEqual(maxWaitMs);
-          for (let i = 0; i < count; i++) leaving.push(now + wait);
+          for (let i = 0; i < Math.min(count, points); i++) leaving.push(now + wait); // a window holds no more
         }
         const windows = new Set(leaving.map((t) => Math.floor(t / 1000)));
         for (const w of windows) {

@@ -77,15 +77,15 @@ export class SourcePolicy {
    * Takes `count` rate-limit slots now, for calls that will be made later inside `withPrepaidSlot`
    * (a batch takes its slots before it closes its list of customers). Waits as `acquire` does, but up
    * to the signal's deadline; background work only takes a spare slot. Rejects as rate_limited (or
-   * timeout) when none comes in time. False when nothing was taken because the circuit is open (the
-   * call will most likely be refused; if it is let through as a trial meanwhile, it takes its own).
+   * timeout) when none comes in time. Resolves with how many were taken (fewer than asked when a
+   * window holds fewer); 0 when the circuit is open (the call will most likely be refused; if it is
+   * let through as a trial meanwhile, it takes its own).
    */
-  async reserveSlot(signal: AbortSignal, background?: BackgroundWork, count = 1): Promise<boolean> {
-    if (this.breaker.state === CircuitState.Open) return false;
+  async reserveSlot(signal: AbortSignal, background?: BackgroundWork, count = 1): Promise<number> {
+    if (this.breaker.state === CircuitState.Open) return 0;
     // a batch's wait for its slot is what gathers the callers who come meanwhile: it may last to the
     // batch's deadline (RATE_LIMIT_MAX_WAIT_MS bounds a single call's wait, not a batch's)
-    await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY, count);
-    return true;
+    return (await this.options.limiter?.acquire(signal, background, Number.POSITIVE_INFINITY, count)) ?? count;
   }
 
   get state(): BreakerState {
