@@ -57,7 +57,7 @@ describe('shared outbound rate limit', () => {
     expect((await granted(a, 4)) + (await granted(b, 4))).toBe(6);
     const probe = createClient({ url: redis.url });
     await probe.connect();
-    expect(await probe.keys('c360test:rl*')).toEqual([`c360test:rl:v2:{salesforce}:${Math.floor(MID_WINDOW / 60_000)}`]); // the count really lives in Redis
+    expect(await probe.keys('c360test:rl*')).toEqual([`c360test:rl:v3:{salesforce}:${Math.floor(MID_WINDOW / 60_000)}`]); // the count really lives in Redis
     await probe.close();
   });
 
@@ -79,7 +79,7 @@ describe('shared outbound rate limit', () => {
     const probe = createClient({ url: redis.url });
     await probe.connect();
     const nextWindow = Math.floor(now / 1000) + 1;
-    expect(await probe.pTTL(`c360test:rl:v2:{salesforce}:${nextWindow}`)).toBeGreaterThan(1200);
+    expect(await probe.pTTL(`c360test:rl:v3:{salesforce}:${nextWindow}`)).toBeGreaterThan(1200);
     await probe.close();
     now += 200; // the next second: it may have landed here, so only 2 are left
     expect(await granted(l, 3)).toBe(2);
@@ -103,7 +103,7 @@ describe('shared outbound rate limit', () => {
     expect(JSON.stringify(warnings)).toContain("using this process's share");
   });
 
-  it('finishes a window it fell back in on its own share, even once Redis is back (a promoted replica may lack the last counts)', async () => {
+  it('finishes a window it fell back in on its own share, even once Redis is back (a promoted replica may lack the last counts), then leaves the others\' shares for two windows', async () => {
     let now = MID_WINDOW;
     const client = await connected();
     const l = limiter(client, 9, { now: () => now }); // share: 3
@@ -112,7 +112,11 @@ describe('shared outbound rate limit', () => {
     await redis.resume();
     if (!client.isReady) await new Promise<void>((resolve) => client.once('ready', () => resolve()));
     expect(await granted(l, 5)).toBe(2); // the rest of its share, not Redis's 9
-    now += 60_000; // the next window: shared through Redis again
+    now += 60_000; // the next window: shared through Redis again, leaving the others' shares (3 each) to those not back yet
+    expect(await granted(l, 10)).toBe(3);
+    now += 60_000; // and the window after
+    expect(await granted(l, 10)).toBe(3);
+    now += 60_000; // then the whole limit
     expect(await granted(l, 10)).toBe(9);
   });
 
