@@ -14,10 +14,9 @@ export const RATE_LIMIT_KEY_VERSION = 'v3';
 /**
  * Charges ARGV[3] calls to every window in KEYS (the current one, and the next one near a
  * boundary), all or none: 0 when granted, else the position of the first window without room. Each
- * window is a hash: `n`, its count, and `t`, its latest slot (ms into it). Window i has room while
- * its count is below ARGV[i + 3] (what it may have granted by now, less any reserve kept for live
- * look-ups, less the calls asked for but one); ARGV[1] is a new window key's lifetime, ARGV[2] the
- * ms into the first window. The keys share a
+ * window is a hash (see RESERVE); this counts `n` only. Window i has room while its count is below
+ * ARGV[i + 3] (the budget less any reserve kept for live look-ups, less the calls asked for but
+ * one); ARGV[1] is a new window key's lifetime (ARGV[2] is unused). The keys share a
  * hash tag, so the script touches one Cluster slot.
  */
 const CHARGE = defineScript(`
@@ -28,7 +27,6 @@ end
 for _, key in ipairs(KEYS) do
   if redis.call('HINCRBY', key, 'n', count) == count then redis.call('PEXPIRE', key, ARGV[1]) end
 end
-if tonumber(redis.call('HGET', KEYS[1], 't') or '-1') < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
 return 0`);
 
 /**
@@ -124,11 +122,11 @@ class LocalWindows {
   private readonly counts = new Map<string, WindowCount & { expiresAt: number }>();
 
   /** As CHARGE: 0 when granted (every window charged), else the position (1-based) of the first window without room (count at its cap). */
-  charge(keys: string[], caps: number[], lifetimeMs: number, now: number, offset?: number, count = 1): number {
+  charge(keys: string[], caps: number[], lifetimeMs: number, now: number, count = 1): number {
     this.expire(now);
     const full = keys.findIndex((key, i) => (this.counts.get(key)?.used ?? 0) >= caps[i]!);
     if (full >= 0) return full + 1;
-    this.add(keys, count, lifetimeMs, now, offset);
+    this.add(keys, count, lifetimeMs, now);
     return 0;
   }
 
@@ -324,8 +322,8 @@ export class SharedRateLimiter {
   }
 
   /**
-   * Slots for background work: taken at once or not at all (never a wait), only slots already open
-   * (paced), and only while `reserveFraction` of the window's budget stays free for live look-ups
+   * Slots for background work: taken at once or not at all (never a wait), and only while
+   * `reserveFraction` of the window's budget stays free for live look-ups
    * after taking them (in a window's last 250 ms, of the next window's too, as a call then may
    * count against either). One script looks and takes, so two replicas never both take the last
    * spare slot.
@@ -352,11 +350,13 @@ export class SharedRateLimiter {
     const guarded = this.windowMs - offset <= this.guardMs;
     const keys = guarded ? [this.windowKey(now), this.windowKey(now + this.windowMs)] : [this.windowKey(now)];
     const lastWindow = Math.floor(now / this.windowMs) + keys.length - 1;
-    // what each window may have granted by now (the next one: its burst), and no more than the
-    // budget less the reserve; a window has room when its count plus `count` stays within it
+    // the budget less the reserve kept for live look-ups: a window has room when its count plus
+    // `count` stays within it (background work is not paced: the reserve is what keeps slots for
+    // the live look-ups later in the window; paced, pre-fetches that come at a second's start —
+    // Genesys events often do — were refused again and again: 6 of 120 callers not ready in time)
     const capsOf = (pacing: Pacing) => {
       const reserve = reserveFraction > 0 ? Math.max(1, Math.ceil(pacing.points * reserveFraction)) : 0;
-      return (guarded ? [pacing.capAt(offset), pacing.capAt(0)] : [pacing.capAt(offset)]).map((cap) => Math.min(cap, pacing.points - reserve) - count + 1);
+      return keys.map(() => pacing.points - reserve - count + 1);
     };
     const redis = this.options.redis;
     if (redis?.isReady && Math.floor(now / this.windowMs) > this.localThrough) {
@@ -377,10 +377,10 @@ export class SharedRateLimiter {
         /* counted locally below */
       }
     }
-    if (!redis) return this.local.charge(keys, capsOf(this.own), this.keyLifetimeMs, now, offset, count);
+    if (!redis) return this.local.charge(keys, capsOf(this.own), this.keyLifetimeMs, now, count);
     this.fallBack(now);
     this.localThrough = Math.max(this.localThrough, lastWindow);
-    return this.local.charge(keys, capsOf(this.own), this.keyLifetimeMs, now, offset, count);
+    return this.local.charge(keys, capsOf(this.own), this.keyLifetimeMs, now, count);
   }
 
   /** The last window this process counts on its own share (it fell back to it in that window or the one before). */
@@ -494,12 +494,6 @@ class Pacing {
     readonly spreadMs: number,
   ) {
     this.burst = Math.min(points, Math.max(1, Math.ceil(points * burstShare)));
-  }
-
-  /** The most grants a window may have made by `offset` ms into it. */
-  capAt(offset: number): number {
-    if (this.burst >= this.points || offset >= this.spreadMs) return this.points;
-    return this.burst + Math.floor((offset * (this.points - this.burst)) / this.spreadMs);
   }
 
   /** `k` steps, in ms (a step: the spread ÷ the slots beyond the burst); as RESERVE computes it, to the last bit. */
