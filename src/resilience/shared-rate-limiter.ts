@@ -197,8 +197,7 @@ export interface RateLimitOptions {
  * land there (a busy process can take that long between the grant and the request leaving).
  * Each grant is one Lua script over the windows it charges, keys that share a hash tag (one
  * Cluster slot). When Redis is down or slow each process falls
- * back, loudly, to its share (limit ÷ expected replicas), after the windows the others may have
- * used through Redis (fallBack). A call waits briefly for a slot, never
+ * back, loudly, to its share (limit ÷ expected replicas; see fallBack). A call waits briefly for a slot, never
  * past its deadline; otherwise it is refused as rate limited, which the aggregation turns into a
  * stale or `rate_limited` source rather than an error.
  *
@@ -219,7 +218,8 @@ export class SharedRateLimiter {
   private readonly localLimit: number;
   private waiting = 0;
   private fallbackNoticed = false;
-  private readonly windowMs: number;
+  /** The length of a window (ms). */
+  readonly windowMs: number;
   /** The end of each window in which a grant also counts against the next window (a quarter of it, at most 250 ms). */
   private readonly guardMs: number;
   /**
@@ -385,7 +385,7 @@ export class SharedRateLimiter {
 
   /** The last window this process counts on its own share (it fell back to it in that window or the one before). */
   private localThrough = Number.NEGATIVE_INFINITY;
-  /** Redis has answered since the last fall-back (so the other replicas may have used it moments ago). */
+  /** Redis has answered since the last fall-back. */
   private usedShared = false;
   /** The last window in which this process, back on Redis after counting on its share, leaves room for replicas not back yet. */
   private humbleThrough = Number.NEGATIVE_INFINITY;
@@ -407,21 +407,17 @@ export class SharedRateLimiter {
   }
 
   /**
-   * This process counts on its own share from now. When Redis was in use until now, what the other
-   * replicas were granted (or booked) through it in this window and the next is unknown here: both
-   * are taken as spent, and the share starts with the window after (a share on top of grants the
-   * others already had would go past the limit — the bench's Redis drill saw 7 calls in a second
-   * against 5). Either way these windows are finished on the share, even if Redis comes back.
+   * This process counts on its own share from now, less what Redis granted it in this window (the
+   * others' grants there are unknown here: the second Redis is lost in can see up to the limit plus
+   * the shares; taking that window and the next as spent kept it within the limit in the bench, but
+   * refused every call — an agent's billing write included — for up to two seconds, and with a
+   * generous limit that costs far more than it saves). Windows charged on the share are finished on
+   * it, even if Redis comes back.
    */
   private fallBack(now: number): void {
     this.noticeFallback();
-    const current = Math.floor(now / this.windowMs);
-    if (this.usedShared) {
-      this.usedShared = false;
-      this.local.spend([this.windowKey(now), this.windowKey(now + this.windowMs)], this.keyLifetimeMs, now);
-      this.localThrough = Math.max(this.localThrough, current + 1);
-    }
-    this.localThrough = Math.max(this.localThrough, current);
+    this.usedShared = false;
+    this.localThrough = Math.max(this.localThrough, Math.floor(now / this.windowMs));
   }
 
   /** The system said "come back in ms": no replica calls it before then (every window until then is spent). */

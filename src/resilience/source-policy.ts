@@ -10,6 +10,9 @@ import { type BackgroundWork,backgroundWork } from './background.js';
 import { takePrepaidSlot } from './prepaid-slot.js';
 import type { SharedRateLimiter } from './shared-rate-limiter.js';
 
+/** How many rate-limit windows a write may wait for its slot (see `once`). */
+const WRITE_MAX_WAIT_WINDOWS = 2;
+
 export interface SourcePolicyOptions {
   source: string;
   limiter?: SharedRateLimiter;
@@ -118,7 +121,7 @@ export class SourcePolicy {
   private async withRetries<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withAttempt(this.options.source, attempt, () => this.once(call, signal));
+        return await withAttempt(this.options.source, attempt, () => this.once(call, signal, idempotent));
       } catch (err) {
         if (!isUpstreamError(err)) throw err;
         if (err.kind === 'rate_limited' && err.status !== undefined && err.retryAfterMs !== undefined) {
@@ -143,12 +146,15 @@ export class SourcePolicy {
     return Math.max(10, Math.floor(Math.random() * cap));
   }
 
-  private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined, idempotent: boolean): Promise<T> {
     // background work (pre-fetch) never queues for a slot live calls could use; read here, since a queued task runs in another's context
     const background = backgroundWork();
     const prepaid = takePrepaidSlot();
-    // a batch's further calls (the second read, a split, the next page) wait as long as the batch may
-    const maxWaitMs = prepaid === 'spent' ? Number.POSITIVE_INFINITY : undefined;
+    // a batch's further calls (the second read, a split, the next page) wait as long as the batch
+    // may; a write (an agent's change, a call placed) waits for its slot up to two windows, within
+    // its own deadline, rather than being refused because this second is taken (or, Redis just
+    // lost, not known: see SharedRateLimiter.fallBack)
+    const maxWaitMs = prepaid === 'spent' ? Number.POSITIVE_INFINITY : idempotent ? undefined : WRITE_MAX_WAIT_WINDOWS * (this.options.limiter?.windowMs ?? 0);
     if (background && this.bulkhead.executionSlots <= 0) throw new UpstreamError(this.options.source, 'rate_limited', 'no free call slot for background work');
     try {
       return await this.bulkhead.execute(async () => {

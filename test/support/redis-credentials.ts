@@ -30,7 +30,7 @@ export function serviceAclRules(keyPrefix: string): string[] {
     'resetchannels', `&${keyPrefix}:*`,
     '-@all',
     '+ping', '+select', '+cluster|slots',
-    '+get', '+mget', '+set', '+del', '+unlink', '+incr', '+incrby', '+expire', '+pexpire', '+pttl',
+    '+get', '+mget', '+set', '+del', '+unlink', '+incr', '+incrby', '+hget', '+hset', '+hincrby', '+expire', '+pexpire', '+pttl',
     '+multi', '+exec', '+eval', '+evalsha',
     '+publish', '+subscribe', '+unsubscribe', '+spublish', '+ssubscribe', '+sunsubscribe',
   ];
