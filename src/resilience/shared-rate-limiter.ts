@@ -12,17 +12,17 @@ import type { BackgroundWork } from './background.js';
 export const RATE_LIMIT_KEY_VERSION = 'v3';
 
 /**
- * Charges ARGV[3] calls to every window in KEYS (the current one, and the next one near a
+ * Charges ARGV[2] calls to every window in KEYS (the current one, and the next one near a
  * boundary), all or none: 0 when granted, else the position of the first window without room. Each
  * window is a hash (see RESERVE); this counts `n` only. Window i has room while its count is below
- * ARGV[i + 3] (the budget less any reserve kept for live look-ups, less the calls asked for but
- * one); ARGV[1] is a new window key's lifetime (ARGV[2] is unused). The keys share a
- * hash tag, so the script touches one Cluster slot.
+ * ARGV[i + 2] (the budget less any reserve kept for live look-ups, less the calls asked for but
+ * one); ARGV[1] is a new window key's lifetime. The keys share a hash tag, so the script touches
+ * one Cluster slot.
  */
 const CHARGE = defineScript(`
-local count = tonumber(ARGV[3])
+local count = tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
-  if tonumber(redis.call('HGET', key, 'n') or '0') >= tonumber(ARGV[i + 3]) then return i end
+  if tonumber(redis.call('HGET', key, 'n') or '0') >= tonumber(ARGV[i + 2]) then return i end
 end
 for _, key in ipairs(KEYS) do
   if redis.call('HINCRBY', key, 'n', count) == count then redis.call('PEXPIRE', key, ARGV[1]) end
@@ -229,7 +229,7 @@ export class SharedRateLimiter {
    */
   private readonly keyLifetimeMs: number;
   private readonly now: () => number;
-  /** Grants a window may have made by each moment of it: the whole limit, and this process's share. */
+  /** How a window's budget opens: the whole limit (through Redis), and this process's share (without it). */
   private readonly shared: Pacing;
   private readonly own: Pacing;
   /** The limit less the other replicas' shares (see sharedPacing). */
@@ -361,7 +361,7 @@ export class SharedRateLimiter {
     const redis = this.options.redis;
     if (redis?.isReady && Math.floor(now / this.windowMs) > this.localThrough) {
       try {
-        const args = [String(this.keyLifetimeMs), String(offset), String(count), ...capsOf(this.sharedPacing(now)).map(String)];
+        const args = [String(this.keyLifetimeMs), String(count), ...capsOf(this.sharedPacing(now)).map(String)];
         const granting = redis.run(CHARGE, { keys, arguments: args });
         let full: number;
         try {
