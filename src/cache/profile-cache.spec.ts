@@ -124,6 +124,12 @@ function failingStore(): KeyvStoreAdapter {
  * One replica's cache policy. The near tier is off unless asked for (most specs pin the Redis tier);
  * `shared` gives another replica's store (the same Redis) and coherence channel.
  */
+/** Two replicas with near caches over one Redis and one pub/sub channel. */
+function nearReplicas() {
+  const a = harness({ near: true });
+  return [a, harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } })] as const;
+}
+
 function harness(options: { store?: KeyvStoreAdapter; lateMs?: number; near?: boolean; nearMaxEntries?: number; shared?: { backing: Cache; bus: Array<(message: string) => void> } } = {}) {
   const cacheConfig = Object.assign(new CacheConfig(), { freshTtlMs: FRESH_MS, staleTtlMs: 86_400_000, opTimeoutMs: 100, keyPrefix: 'c360', nearEnabled: options.near ?? false, nearMaxEntries: options.nearMaxEntries ?? 1000 });
   const backing = options.shared?.backing ?? createCache({ stores: [new Keyv(options.store ? { store: options.store, throwOnErrors: true } : {})] });
@@ -677,8 +683,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
   });
 
   it('an invalidation on one replica reaches the other\'s near tier: it calls again rather than serve its copy', async () => {
-    const a = harness({ near: true });
-    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    const [a, b] = nearReplicas();
     await a.resolve();
     await a.cache.whenIdle();
     expect(await b.resolve()).toMatchObject({ cache: 'hit' }); // read from Redis, now kept by b
@@ -690,8 +695,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
   });
 
   it('a newer part stored by one replica replaces the other\'s copy at its next read', async () => {
-    const a = harness({ near: true });
-    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    const [a, b] = nearReplicas();
     await b.resolve();
     await b.cache.whenIdle();
     vi.setSystemTime(T0 + FRESH_MS); // a's own copy would be old; it fetches
@@ -704,8 +708,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
   });
 
   it('parts stored in one turn are announced in one message; each older copy elsewhere goes', async () => {
-    const a = harness({ near: true });
-    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    const [a, b] = nearReplicas();
     const ids = ['0010100001', '0010100002', '0010100003'];
     for (const id of ids) await b.resolve('sap', id);
     await b.cache.whenIdle();
@@ -719,8 +722,7 @@ describe('ProfileCache: the near tier (in this process, in front of Redis)', () 
   });
 
   it('still understands a single-part message from a replica of the previous release', async () => {
-    const a = harness({ near: true });
-    const b = harness({ near: true, shared: { backing: a.backing, bus: a.lock.bus } });
+    const [a, b] = nearReplicas();
     await b.resolve();
     await b.cache.whenIdle();
     for (const listener of a.lock.bus) listener(JSON.stringify({ o: 'old-replica', k: 'w', c: ID, s: ['sap'], at: T0 + 1 }));
