@@ -183,6 +183,41 @@ describe('AggregationService: every part fresh in this process', () => {
     expect(result.view.degraded).toBe(false);
   });
 
+  it('the same fresh parts give the very same answer, assembled once (frozen, its lastUpdated when assembled); every answer is still counted', async () => {
+    const h = harness();
+    h.cache.near = { salesforce: hit('salesforce'), sap: hit('sap'), servicenow: hit('servicenow') };
+    const first = await h.svc.getProfile(ID);
+    vi.advanceTimersByTime(5000);
+    const again = await h.svc.getProfile(ID);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again.view) && Object.isFrozen(again.view.sources)).toBe(true);
+    expect(again.view.lastUpdated).toBe(iso(T0));
+    expect(() => {
+      (again.view as { accountName: string | null }).accountName = 'changed';
+    }).toThrow(TypeError);
+    expect((await h.metrics.sourceResults.get()).values.map((v) => v.value)).toEqual([2, 2, 2]);
+  });
+
+  it('a part that changed (a newer entry) gives a new answer; so does another customer with the same parts', async () => {
+    const h = harness();
+    h.cache.near = { salesforce: hit('salesforce'), sap: hit('sap'), servicenow: hit('servicenow') };
+    const first = await h.svc.getProfile(ID);
+    h.cache.near = { ...h.cache.near, servicenow: { outcome: 'answered', entry: { found: true, data: { openTickets: 7 }, fetchedAt: T0 + 1 }, cache: 'hit', latencyMs: 0 } };
+    const changed = await h.svc.getProfile(ID);
+    expect(changed).not.toBe(first);
+    expect(changed.view.openTickets).toBe(7);
+    const other = await h.svc.getProfile('0010100002');
+    expect(other.view.customerId).toBe('0010100002');
+  });
+
+  it('answers assembled after a live resolution are not shared (each request its own view)', async () => {
+    const h = harness();
+    const a = await h.svc.getProfile(ID);
+    const b = await h.svc.getProfile(ID);
+    expect(a).not.toBe(b);
+    expect(Object.isFrozen(a.view)).toBe(false);
+  });
+
   it('one part missing there: every source is resolved as usual, under the deadline', async () => {
     const h = harness();
     h.cache.near = { salesforce: hit('salesforce'), servicenow: hit('servicenow') };

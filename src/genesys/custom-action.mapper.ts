@@ -1,5 +1,5 @@
 import type { ProfileResult } from '../aggregation/aggregation.service.js';
-import type { Balance } from '../aggregation/customer360.schema.js';
+import type { Balance, Customer360 } from '../aggregation/customer360.schema.js';
 import { isDegraded } from '../aggregation/merge.js';
 import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto.js';
 
@@ -9,7 +9,17 @@ import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto
  */
 export function toCustomActionResponse(result: ProfileResult | undefined): CustomActionResponse {
   if (!result || result.verdict === 'not_found') return { status: 'not_found', data: { customerView: null } };
-  const v = result.view;
+  // a view shared between requests (frozen: assembled once from fresh parts) maps to the same answer
+  if (!Object.isFrozen(result.view)) return mapped(result.view);
+  let known = MAPPED.get(result.view);
+  if (known === undefined) MAPPED.set(result.view, (known = Object.freeze(mapped(result.view))));
+  return known;
+}
+
+/** The answers of shared views, by view (dropped with the view). */
+const MAPPED = new WeakMap<Customer360, CustomActionResponse>();
+
+function mapped(v: Customer360): CustomActionResponse {
   const degraded = Object.entries(v.sources)
     .filter(([, s]) => isDegraded(s))
     .map(([name]) => name);
