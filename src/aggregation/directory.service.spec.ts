@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { CacheConfig } from '../cache/cache.config.js';
+import { NearCache } from '../cache/near-cache.js';
+import type { ReplicaLock } from '../cache/replica-lock.js';
 import type { LookupKind, SourceCache } from '../cache/source-cache.js';
 import type { CustomerDirectory } from '../connectors/connector.js';
 import { E164 } from '../connectors/identifiers.js';
+import { Metrics } from '../observability/metrics.js';
 import { Deadline, deadlineOf } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { DirectoryService, toE164 } from './directory.service.js';
@@ -63,23 +67,33 @@ describe('DirectoryService', () => {
     }
   }
 
-  /** The look-up side of the cache, in memory. */
+  /** The look-up side of the cache (Redis), in memory: each look-up stored for TTL_MS, reads counted. */
   class FakeLookups {
-    readonly kept = new Map<string, string[]>();
-    getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
-      return Promise.resolve(this.kept.get(`${kind}:${value}`));
+    readonly kept = new Map<string, { ids: string[]; expires: number }>();
+    reads = 0;
+    /** Whether a write reaches the store (false: Redis is away). */
+    up = true;
+    readLookup(kind: LookupKind, value: string): Promise<{ ids: string[]; expires?: number } | undefined> {
+      this.reads++;
+      const kept = this.up ? this.kept.get(`${kind}:${value}`) : undefined;
+      return Promise.resolve(kept && kept.expires > Date.now() ? kept : undefined);
     }
-    putLookup(kind: LookupKind, value: string, ids: string[]): Promise<void> {
-      this.kept.set(`${kind}:${value}`, ids);
-      return Promise.resolve();
+    putLookup(kind: LookupKind, value: string, ids: string[]): Promise<number | undefined> {
+      if (!this.up) return Promise.resolve(undefined);
+      const expires = Date.now() + TTL_MS;
+      this.kept.set(`${kind}:${value}`, { ids, expires });
+      return Promise.resolve(expires);
     }
   }
+  const TTL_MS = 300_000;
 
   function harness() {
     const directory = new FakeDirectory();
     const lookups = new FakeLookups();
-    const svc = new DirectoryService(directory, lookups as unknown as SourceCache, Object.assign(new AggregationConfig(), { defaultPhoneRegion: 'GB' }));
-    return { svc, directory, lookups };
+    // the near tier as it is (its coherence link is not started: look-ups need none)
+    const near = new NearCache(new CacheConfig(), {} as ReplicaLock, new Metrics());
+    const svc = new DirectoryService(directory, lookups as unknown as SourceCache, near, Object.assign(new AggregationConfig(), { defaultPhoneRegion: 'GB' }));
+    return { svc, directory, lookups, near };
   }
 
   beforeEach(() => {
@@ -109,15 +123,49 @@ describe('DirectoryService', () => {
     expect(await h.svc.byPhone('+14155550100', deadline)).toEqual(['0010100001']);
     expect(h.directory.calls).toEqual([{ by: 'phone', value: '+14155550100', signal: deadline.signal }]);
     expect(deadlineOf(h.directory.calls[0].signal)).toBe(T0 + 800);
-    expect(h.lookups.kept.get('phone:+14155550100')).toEqual(['0010100001']);
+    expect(h.lookups.kept.get('phone:+14155550100')?.ids).toEqual(['0010100001']);
     deadline.dispose();
   });
 
   it('a remembered look-up calls nothing', async () => {
     const h = harness();
-    h.lookups.kept.set('email:ann@example.com', ['0010100009']);
+    h.lookups.kept.set('email:ann@example.com', { ids: ['0010100009'], expires: T0 + TTL_MS });
     expect(await h.svc.byEmail('Ann@Example.com', Deadline.after(800))).toEqual(['0010100009']);
     expect(h.directory.calls).toHaveLength(0);
+  });
+
+  it('a look-up read from Redis is kept in this process until its Redis copy expires: no read before, a read after', async () => {
+    const h = harness();
+    h.lookups.kept.set('phone:+14155550100', { ids: ['0010100001'], expires: T0 + 1000 });
+    expect(await h.svc.byPhone('+14155550100', Deadline.after(800))).toEqual(['0010100001']);
+    vi.setSystemTime(T0 + 999);
+    expect(await h.svc.byPhone('+14155550100', Deadline.after(800))).toEqual(['0010100001']);
+    expect(h.lookups.reads).toBe(1);
+    vi.setSystemTime(T0 + 1000);
+    expect(await h.svc.byPhone('+14155550100', Deadline.after(800))).toEqual(['0010100001']); // asked the CRM again
+    expect(h.lookups.reads).toBe(2);
+    expect(h.directory.calls).toHaveLength(1);
+  });
+
+  it('a look-up the CRM answered is kept as long as its stored copy; it outlives Redis going away, and is not kept when it could not be stored', async () => {
+    const h = harness();
+    await h.svc.byPhone('+14155550100', Deadline.after(800));
+    h.lookups.up = false;
+    vi.setSystemTime(T0 + TTL_MS - 1);
+    expect(await h.svc.byPhone('+14155550100', Deadline.after(800))).toEqual(['0010100001']);
+    expect(h.directory.calls).toHaveLength(1);
+    await h.svc.byEmail('ann@example.com', Deadline.after(800));
+    await h.svc.byEmail('ann@example.com', Deadline.after(800));
+    expect(h.directory.calls.filter((c) => c.by === 'email')).toHaveLength(2);
+  });
+
+  it('with the near cache off, every look-up reads Redis', async () => {
+    const h = harness();
+    const svc = new DirectoryService(h.directory, h.lookups as unknown as SourceCache, new NearCache(Object.assign(new CacheConfig(), { nearEnabled: false }), {} as ReplicaLock, new Metrics()), new AggregationConfig());
+    await svc.byPhone('+14155550100', Deadline.after(800));
+    await svc.byPhone('+14155550100', Deadline.after(800));
+    expect(h.lookups.reads).toBe(2);
+    expect(h.directory.calls).toHaveLength(1);
   });
 
   it('the CRM call is cancelled at the deadline', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type CountryCode,parsePhoneNumberFromString } from 'libphonenumber-js';
 import { LRUCache } from 'lru-cache';
 
+import { NearCache } from '../cache/near-cache.js';
 import { SourceCache } from '../cache/source-cache.js';
 import { CUSTOMER_DIRECTORY, type CustomerDirectory } from '../connectors/connector.js';
 import type { Deadline } from '../upstream/deadline.js';
@@ -36,6 +37,7 @@ export class DirectoryService {
   constructor(
     @Inject(CUSTOMER_DIRECTORY) private readonly directory: CustomerDirectory,
     private readonly cache: SourceCache,
+    private readonly near: NearCache,
     private readonly config: AggregationConfig,
   ) {}
 
@@ -54,11 +56,17 @@ export class DirectoryService {
     return this.lookup('email', email.toLowerCase(), () => this.directory.findByEmail(email, deadline.signal));
   }
 
+  /** Kept in this process first (until the Redis copy expires: see NearCache.keepLookup), then Redis, then the CRM. */
   private async lookup(kind: 'phone' | 'email', value: string, find: () => Promise<string[]>): Promise<string[]> {
-    const cached = await this.cache.getLookup(kind, value);
-    if (cached) return cached;
+    const kept = this.near.lookup(kind, value);
+    if (kept) return kept;
+    const cached = await this.cache.readLookup(kind, value);
+    if (cached) {
+      this.near.keepLookup(kind, value, cached.ids, cached.expires);
+      return cached.ids;
+    }
     const ids = await find();
-    await this.cache.putLookup(kind, value, ids);
+    this.near.keepLookup(kind, value, ids, await this.cache.putLookup(kind, value, ids));
     return ids;
   }
 }

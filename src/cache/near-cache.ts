@@ -33,6 +33,9 @@ type Change =
   /** 'ws': parts stored, each [customer, source, fetchedAt] (older copies elsewhere are dropped). */
   | { o: string; k: 'ws'; w: Array<[string, string, number]> };
 
+/** Most phone and e-mail look-ups one process keeps (least recently used go first). */
+const NEAR_LOOKUPS_MAX = 10_000;
+
 /** Most parts one 'ws' message carries (a bigger landing goes out as several). */
 const WRITES_PER_MESSAGE = 500;
 
@@ -55,6 +58,8 @@ const WRITES_PER_MESSAGE = 500;
 @Injectable()
 export class NearCache implements OnModuleInit {
   private readonly entries: LRUCache<string, NearEntry> | undefined;
+  /** Phone and e-mail look-ups, each with the moment its Redis copy expires (see `keepLookup`). */
+  private readonly lookups: LRUCache<string, { ids: string[]; expires: number }> | undefined;
   /** Per customer, the local invalidation count at its last invalidation (0: none remembered). */
   private readonly epochs: LRUCache<string, number>;
   private epochSeq = 0;
@@ -79,6 +84,7 @@ export class NearCache implements OnModuleInit {
         },
       });
     }
+    this.lookups = config.nearEnabled ? new LRUCache({ max: NEAR_LOOKUPS_MAX }) : undefined;
     this.epochs = new LRUCache<string, number>({ max: Math.max(1000, config.nearMaxEntries) });
     this.own = new LRUCache<string, string>({ max: Math.max(1000, config.nearMaxEntries) });
   }
@@ -186,7 +192,34 @@ export class NearCache implements OnModuleInit {
   }
 
   /** Everything forgotten (tests that reset the world). */
+  /**
+   * A phone or e-mail look-up kept here (see `keepLookup`), while its Redis copy has not expired.
+   * Counted as a cache hit of its kind.
+   */
+  lookup(kind: string, value: string): string[] | undefined {
+    const key = `${kind}\u0000${value}`;
+    const kept = this.lookups?.get(key);
+    if (kept === undefined) return undefined;
+    if (kept.expires <= Date.now()) {
+      this.lookups?.delete(key);
+      return undefined;
+    }
+    this.metrics.cacheLookup(kind, 'hit');
+    return kept.ids;
+  }
+
+  /**
+   * Keeps a look-up until `expires`, the moment its Redis copy expires. Look-ups are never changed
+   * or deleted in Redis before then (a new one is only written after a miss), so no message is
+   * needed between replicas: a kept copy is never older than the Redis one. It outlives a Redis
+   * outage like the parts do.
+   */
+  keepLookup(kind: string, value: string, ids: string[], expires: number | undefined): void {
+    if (expires !== undefined && expires > Date.now()) this.lookups?.set(`${kind}\u0000${value}`, { ids, expires });
+  }
+
   clear(): void {
+    this.lookups?.clear();
     this.entries?.clear();
     this.epochs.clear();
     this.own.clear();

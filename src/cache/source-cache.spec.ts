@@ -152,6 +152,13 @@ describe('SourceCache over an in-memory store', () => {
     vi.setSystemTime(T0 + 300_001);
     expect(await cache.getLookup('email', 'contact1@acme.example.com')).toBeUndefined();
   });
+
+  it('reads a look-up with the moment its stored copy expires, and says when a stored one will', async () => {
+    vi.setSystemTime(T0 + 1000);
+    expect(await cache.putLookup('phone', '+14155550100', ['0010100001'])).toBe(T0 + 301_000);
+    expect(await cache.readLookup('phone', '+14155550100')).toEqual({ ids: ['0010100001'], expires: T0 + 301_000 });
+    expect(await cache.readLookup('phone', '+14155550199')).toBeUndefined();
+  });
 });
 
 /**

@@ -318,10 +318,20 @@ export class SourceCache implements OnApplicationShutdown {
   }
 
   async getLookup(kind: LookupKind, value: string): Promise<string[] | undefined> {
+    return (await this.readLookup(kind, value, false))?.ids;
+  }
+
+  /**
+   * A look-up with the moment its stored copy expires (epoch ms; undefined when the store did not
+   * say). `withExpiry` asks the store for it too (a second read; only for a look-up found).
+   */
+  async readLookup(kind: LookupKind, value: string, withExpiry = true): Promise<{ ids: string[]; expires?: number } | undefined> {
+    const key = this.keys.lookup(kind, value);
     try {
-      const ids = (await bounded(this.cache.get<string[]>(this.keys.lookup(kind, value)), this.config.opTimeoutMs)) ?? undefined;
+      const ids = (await bounded(this.cache.get<string[]>(key), this.config.opTimeoutMs)) ?? undefined;
       this.metrics?.cacheLookups.inc({ cache: kind, result: ids ? 'hit' : 'miss' });
-      return ids;
+      if (!ids) return undefined;
+      return withExpiry ? { ids, expires: await bounded(this.cache.ttl(key), this.config.opTimeoutMs) } : { ids };
     } catch {
       this.metrics?.cacheErrors.inc({ operation: 'read' });
       this.metrics?.cacheLookups.inc({ cache: kind, result: 'miss' });
@@ -329,11 +339,23 @@ export class SourceCache implements OnApplicationShutdown {
     }
   }
 
-  async putLookup(kind: LookupKind, value: string, values: string[]): Promise<void> {
+  /**
+   * Stores a look-up for CACHE_LOOKUP_TTL_MS; returns when the stored copy expires (epoch ms),
+   * undefined when it was not stored. Written through the store itself: cache-manager's `set`
+   * resolves even when Keyv could not write (Keyv reports that as `false`, not as an error).
+   */
+  async putLookup(kind: LookupKind, value: string, values: string[]): Promise<number | undefined> {
+    const expires = Date.now() + this.config.lookupTtlMs;
+    const key = this.keys.lookup(kind, value);
     try {
-      await bounded(this.cache.set(this.keys.lookup(kind, value), values, this.config.lookupTtlMs), this.config.opTimeoutMs);
+      const store = this.cache.stores?.[0];
+      const stored = store ? await bounded(store.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs) : (await bounded(this.cache.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs), true);
+      if (stored) return expires;
+      this.metrics?.cacheErrors.inc({ operation: 'write' });
+      return undefined;
     } catch {
       this.metrics?.cacheErrors.inc({ operation: 'write' }); // a lost look-up write only costs a later SOSL call
+      return undefined;
     }
   }
 }

@@ -90,6 +90,8 @@ export class Customer360Model {
   readonly faults: Record<Source, Fault> = { salesforce: 'none', sap: 'none', servicenow: 'none' };
   private readonly kept = new Map<string, Kept>();
   private readonly directory = new Map<string, string[]>();
+  /** Look-ups the service keeps in its process: those it stored in or read from Redis (the run's look-ups never expire). */
+  private readonly nearDirectory = new Map<string, string[]>();
 
   constructor(
     private readonly truth: Truth,
@@ -107,11 +109,20 @@ export class Customer360Model {
   /** Phone or e-mail → customer numbers, or 'unavailable' when nobody can say. */
   lookup(kind: LookupKind, value: string): string[] | 'unavailable' {
     const key = `${kind}|${value}`;
+    // kept in the process (the near tier) as long as the Redis copy it mirrors, Redis outages included
+    const near = this.nearDirectory.get(key);
+    if (near) return near;
     const remembered = this.redisUp ? this.directory.get(key) : undefined;
-    if (remembered) return remembered;
+    if (remembered) {
+      this.nearDirectory.set(key, remembered);
+      return remembered;
+    }
     if (this.faults.salesforce !== 'none') return 'unavailable';
     const ids = this.truth.find(kind, value);
-    if (this.redisUp) this.directory.set(key, ids);
+    if (this.redisUp) {
+      this.directory.set(key, ids);
+      this.nearDirectory.set(key, ids);
+    }
     return ids;
   }
 
