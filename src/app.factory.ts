@@ -67,6 +67,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     return503OnClosing: false,
     // what Node's HTTP parser refuses (431 and the like) answers in our shape, with our headers
     clientErrorHandler: clientErrorHandler(logger.child({ component: 'http' })),
+    // no Nest middleware here (guards, interceptors and the hooks below do that work), so no
+    // @fastify/middie: it runs on every request even with nothing to run (a few µs of each cache
+    // hit); Nest middleware added later would fail at start-up without it, not silently
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.connectors), adapter, {
     rawBody: true,
