@@ -74,6 +74,7 @@ export class Metrics {
   readonly breakerTransitions = new Counter({ name: 'c360_breaker_transitions_total', help: 'Breaker state changes per CRM', labelNames: ['source', 'to'], registers: [this.registry] });
   readonly rateLimitWaits = new Counter({ name: 'c360_rate_limit_waits_total', help: 'Calls that waited for an outbound rate-limit slot', labelNames: ['source'], registers: [this.registry] });
   readonly rateLimitRefusals = new Counter({ name: 'c360_rate_limit_refusals_total', help: 'Calls refused by the outbound rate limit (source marked rate_limited)', labelNames: ['source'], registers: [this.registry] });
+  readonly rateLimitLateSlots = new Counter({ name: 'c360_rate_limit_late_slots_total', help: 'Rate-limit slots given up because this process woke too late to call in the window they were charged to (a busy process); the call took the next free slot', labelNames: ['source'], registers: [this.registry] });
   readonly rateLimitFallbacks = new Counter({ name: 'c360_rate_limit_local_fallbacks_total', help: 'Times the shared limit fell back to the per-process share (Redis unavailable)', labelNames: ['source'], registers: [this.registry] });
 
   readonly httpDuration = new Histogram({ name: 'c360_http_request_duration_seconds', help: 'Inbound request latency by route template, method and status code', labelNames: ['method', 'route', 'code'], buckets: LATENCY_BUCKETS, registers: [this.registry] });

@@ -68,6 +68,7 @@ export class PolicyRegistry {
         spanEvent('rate limit refused the call', { [ATTR.source]: source });
       },
       onFallback: () => this.metrics.rateLimitFallbacks.inc({ source }),
+      onLateSlot: () => this.metrics.rateLimitLateSlots.inc({ source }),
     });
   }
 }

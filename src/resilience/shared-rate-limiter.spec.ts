@@ -144,6 +144,35 @@ describe('SharedRateLimiter: waiting for a slot', () => {
     await expect(first).resolves.toBe(1);
   });
 
+  it('a call woken too late for the window its slot was charged to gives that slot up and takes the next free one', async () => {
+    let lag = 0;
+    let late = 0;
+    const { l } = limiter({ maxWaitMs: 5000, now: () => Date.now() + lag, onLateSlot: () => late++ });
+    await granted(l, 3); // the window of T0+500 is full: the next slot opens at T0+1000
+    const waiting = l.acquire();
+    await vi.advanceTimersByTimeAsync(0);
+    lag = 1000; // the process wakes at T0+2000 by its clock: a window that never counted this call
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(waiting).resolves.toBe(1);
+    expect(late).toBe(1);
+    // the call was counted where it goes: two more go in that window, not three
+    const now = await Promise.allSettled([0, 1, 2].map(() => l.acquire(undefined, undefined, 0)));
+    expect(now.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+  });
+
+  it('a call woken within the first half of its window\'s guard band keeps its slot', async () => {
+    let lag = 0;
+    let late = 0;
+    const { l } = limiter({ maxWaitMs: 5000, now: () => Date.now() + lag, onLateSlot: () => late++ });
+    await granted(l, 3);
+    const waiting = l.acquire();
+    await vi.advanceTimersByTimeAsync(0);
+    lag = 1000 - 250 + 124; // wakes at T0+1874: 126 ms before the next boundary
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(waiting).resolves.toBe(1);
+    expect(late).toBe(0);
+  });
+
   it('a wait cancelled by its signal ends as a timeout', async () => {
     const { l } = limiter({ maxWaitMs: 1000 });
     await granted(l, 3);
@@ -173,6 +202,21 @@ describe('SharedRateLimiter: Redis away', () => {
     const { l, hooks } = limiter({ points: 9, expectedReplicas: 3, redis: notReady });
     expect(await granted(l, 5)).toBe(3);
     expect(hooks.fallbacks).toBeGreaterThanOrEqual(5);
+  });
+
+  it('back on Redis, a window it fell back in is finished on its share and no later one: a call that does not fit waits for the next window and asks Redis', async () => {
+    const asked: string[][] = [];
+    // Redis answers RESERVE with a slot at once in the first window asked (wait 0, position 1, 1 window)
+    const redis = { isReady: false, run: (_script: unknown, call: { keys: string[] }) => (asked.push(call.keys), Promise.resolve([0, 1, 1])) };
+    const { l } = limiter({ points: 9, expectedReplicas: 3, redis: redis as unknown as Redis, maxWaitMs: 2000 }); // share: 3
+    for (let i = 0; i < 3; i++) await l.acquire(undefined, undefined, 0); // on the share, in the window of T0+500
+    redis.isReady = true;
+    const next = l.acquire();
+    expect(await settledAfter(next, 499)).toBe(false); // not booked on the share in the next window: it waits for it
+    expect(asked).toHaveLength(0);
+    expect(await settledAfter(next, 1)).toBe(true);
+    await expect(next).resolves.toBe(1);
+    expect(asked).toHaveLength(1); // and then Redis gave the slot
   });
 
   it('the share is at least one call per window', async () => {
