@@ -349,7 +349,9 @@ export class SourceCache implements OnApplicationShutdown {
     const key = this.keys.lookup(kind, value);
     try {
       const store = this.cache.stores?.[0];
-      const stored = store ? await bounded(store.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs) : (await bounded(this.cache.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs), true);
+      let stored = true;
+      if (store) stored = await bounded(store.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs);
+      else await bounded(this.cache.set(key, values, this.config.lookupTtlMs), this.config.opTimeoutMs);
       if (stored) return expires;
       this.metrics?.cacheErrors.inc({ operation: 'write' });
       return undefined;
