@@ -277,12 +277,12 @@ export class SharedRateLimiter {
         const slept = await sleep(wait, signal).finally(() => this.waiting--);
         if (!slept) throw new UpstreamError(this.options.source, 'timeout', 'cancelled while waiting for a rate-limit slot');
       }
+      // nothing taken yet: the windows this process finishes on its share are over, Redis next
+      if (retry) continue;
       // A busy process can wake (or hear Redis) later than the slot: past the windows its slots were
       // charged to (see leaveBy), the call would land in a window that did not count it —
       // the bench's Redis failover under CPU pressure saw 11–16 calls a second against 10. Those
       // slots are given up (their window counts a call it never got) and the next free ones taken.
-      // nothing taken yet: the windows this process finishes on its share are over, Redis next
-      if (retry) continue;
       if (this.now() <= leaveBy) return taken;
       this.options.onLateSlot?.();
     }
