@@ -145,9 +145,17 @@ describe('paced reservations: the script in Redis and the rule in the process ag
           new SharedRateLimiter({ source: 'salesforce', points, burstShare: burstPercent / 100, durationSec: 1, redis: redisClient, keyPrefix: `c360model${run}`, expectedReplicas: 1, maxWaitMs: 0, opTimeoutMs: 1_000, maxQueue: 1_000_000, onWait: (ms) => seen[i]!.wait?.(ms), now: () => now });
         run++;
         const [shared, alone] = [make(client, 0), make(null, 1)];
+        // A wait is the outcome: the call is then cancelled before it sleeps, as the model's clock
+        // does not move while it would sleep (left asleep, it would wake on the real clock after
+        // the model's had moved past its window, give the slot up and reserve another, at a moment
+        // that differs between the two limiters).
         const outcome = (l: SharedRateLimiter, i: number, count: number, maxWaitMs: number) => {
-          const waited = new Promise<number>((resolve) => (seen[i]!.wait = resolve));
-          return Promise.race([l.acquire(undefined, undefined, maxWaitMs, count).then(() => 0, () => 'refused'), waited]);
+          const cancel = new AbortController();
+          const waited = new Promise<number>((resolve) => (seen[i]!.wait = (ms) => {
+            cancel.abort();
+            resolve(ms);
+          }));
+          return Promise.race([l.acquire(cancel.signal, undefined, maxWaitMs, count).then(() => 0, () => 'refused'), waited]);
         };
         for (const { after, count, maxWaitMs } of asks) {
           now += after;
