@@ -302,7 +302,7 @@ export class ProfileCache implements OnApplicationShutdown {
         throw err;
       }
     }
-    // another replica is calling: wait for it (subscribe first, then look, so nothing is missed)
+    // another replica is calling, or its answer landed since our read: wait for it (subscribe first, then look, so nothing is missed)
     this.metrics.cacheLockWaits.inc({ source });
     const waiter = await this.lock.subscribe(customerId, source);
     let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from '@redis/client';
+import { Keyv } from 'keyv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { RedisServer } from '../../test/support/redis-server.js';
@@ -81,6 +82,20 @@ describe('ReplicaLock against Redis', () => {
     expect(await b.acquire(ID, 'sap', 60_000)).toBe('held-elsewhere');
     expect(await a.acquire(ID, 'sap', 60_000)).toBe('held-elsewhere'); // not re-entrant either
     expect(isLease(await b.acquire('0010100002', 'sap', 60_000))).toBe(true); // another customer, another lock
+  });
+
+  it('a holder\'s answer that landed after this replica read the cache is not called for again: the lock is not taken (read it, as a waiter), unless the part there is stale', async () => {
+    const [a, b] = [await replica({ freshTtlMs: 30_000 }), await replica({ freshTtlMs: 30_000 })];
+    // what the cache keeps (as SourceCache stores it through Keyv): one part fetched just now, one 29.5 s ago (fresh, but not for long)
+    const part = (fetchedAt: number) => new Keyv().serializeData({ value: { found: true, data: {}, fetchedAt }, expires: Date.now() + 60_000 });
+    await probe.set(KEYS.part(ID, 'sap'), (await part(Date.now())) as string);
+    await probe.set(KEYS.part(ID, 'salesforce'), (await part(Date.now() - 29_500)) as string);
+    const lease = await a.acquire(ID, 'sap', 10_000);
+    expect(lease).toBe('held-elsewhere');
+    expect(await probe.get(KEY)).toBeNull(); // nothing held: no holder will announce anything, the part is there to read
+    expect(isLease(await b.acquire(ID, 'salesforce', 10_000))).toBe(true); // stale within a second: called for
+    await probe.set(KEYS.part(ID, 'servicenow'), 'not what the cache writes');
+    expect(isLease(await b.acquire(ID, 'servicenow', 10_000))).toBe(true);
   });
 
   it('the lock expires by itself after the time asked for (a holder that dies frees it)', async () => {

@@ -20,20 +20,42 @@ let tokenSeq = 0;
 const RELEASE = defineScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
 
 /**
- * Several locks of one customer (its sources, asked for in the same turn) in one round trip: each
- * `SET key token NX PX ttl`. KEYS: the locks (one hash tag: one Cluster slot). ARGV: the lifetime in
- * ms, then one token per key. Returns 1 per lock taken, 0 per lock held elsewhere.
+ * The locks of one customer (its sources, asked for in the same turn) in one round trip: each
+ * `SET lock token NX PX ttl` — unless that source's part is already in the cache and fresh until
+ * ARGV[2] (ms since the epoch, by the asking replica's clock): a holder landed it after this replica
+ * read the cache (a busy replica can read its miss long after sending the read: the bench's
+ * stampede saw a second replica take the lock 600 ms after the first holder's answer had landed, and
+ * call again). Such a lock is not taken, as if held elsewhere: the caller reads the part as a waiter
+ * does. KEYS: the locks, then their parts (one hash tag: one Cluster slot). ARGV: the lifetime in
+ * ms, the moment, then one token per lock. Returns 1 per lock taken, 0 per lock not taken.
  */
-const TAKE_ALL = defineScript(`
+const TAKE = defineScript(`
+local locks = #KEYS / 2
+local freshUntil = tonumber(ARGV[2])
 local taken = {}
-for i, key in ipairs(KEYS) do
-  taken[i] = redis.call('SET', key, ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0
+for i = 1, locks do
+  local landed = false
+  local raw = redis.call('GET', KEYS[locks + i])
+  if raw then
+    local ok, stored = pcall(cjson.decode, raw)
+    if ok and type(stored) == 'table' and type(stored.value) == 'table' then
+      local fetchedAt = tonumber(stored.value.fetchedAt)
+      landed = fetchedAt ~= nil and fetchedAt > freshUntil
+    end
+  end
+  if landed then taken[i] = 0 else taken[i] = redis.call('SET', KEYS[i], ARGV[i + 2], 'NX', 'PX', ARGV[1]) and 1 or 0 end
 end
 return taken`);
 
+/**
+ * A part found in the cache when a lock is asked for must stay fresh this much longer to be served
+ * instead of a call (so it is still fresh when the caller reads it).
+ */
+const LANDED_MARGIN_MS = 1_000;
+
 /** A lock asked for in this turn, sent with the customer's others. */
 interface Wanted {
-  key: string;
+  source: string;
   token: string;
   ttlMs: number;
   settle: (taken: Promise<string | null>) => void;
@@ -75,7 +97,8 @@ export class ReplicaLock implements OnApplicationShutdown {
   }
 
   /**
-   * Tries to take the lock of `source`'s call for `customerId` for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it.
+   * Tries to take the lock of `source`'s call for `customerId` for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it
+   * or a holder's answer has landed fresh since this replica read the cache (the caller then reads it, as a waiter does; see TAKE).
    * Fails open when Redis is down or errs. When Redis is only slow (no answer within
    * CACHE_OP_TIMEOUT_MS: a busy machine, the moment a stampede arrives), its answer is awaited
    * `patienceMs` longer, so that a replica does not call the CRM itself merely because the answer
@@ -88,7 +111,7 @@ export class ReplicaLock implements OnApplicationShutdown {
     if (!redis?.isReady) return noop;
     const token = `${TOKEN_PREFIX}.${(++tokenSeq).toString(36)}`;
     const key = this.keys.lock(customerId, source);
-    const attempt = this.take(redis, customerId, key, token, Math.max(1, Math.ceil(ttlMs)));
+    const attempt = this.take(redis, customerId, source, token, Math.max(1, Math.ceil(ttlMs)));
     let ok: string | null;
     try {
       ok = await bounded(attempt, this.config.opTimeoutMs);
@@ -112,8 +135,8 @@ export class ReplicaLock implements OnApplicationShutdown {
   /** Locks asked for in this turn, by customer (sent together at the end of the turn's microtasks). */
   private readonly wanted = new Map<string, Wanted[]>();
 
-  /** 'OK' when taken, null when held elsewhere: one SET alone, or with the customer's other locks asked for in the same turn. */
-  private take(redis: Redis, customerId: string, key: string, token: string, ttlMs: number): Promise<string | null> {
+  /** 'OK' when taken, null when held elsewhere (or its part has landed fresh): with the customer's other locks asked for in the same turn. */
+  private take(redis: Redis, customerId: string, source: string, token: string, ttlMs: number): Promise<string | null> {
     let batch = this.wanted.get(customerId);
     if (!batch) {
       const started: Wanted[] = [];
@@ -121,13 +144,14 @@ export class ReplicaLock implements OnApplicationShutdown {
       this.wanted.set(customerId, started);
       queueMicrotask(() => {
         this.wanted.delete(customerId);
-        const [first] = started;
-        if (started.length === 1) return first!.settle(redis.set(first!.key, first!.token, { NX: true, PX: first!.ttlMs }));
-        const all = redis.run(TAKE_ALL, { keys: started.map((w) => w.key), arguments: [String(Math.max(...started.map((w) => w.ttlMs))), ...started.map((w) => w.token)] });
+        // a part fetched after this moment is fresh for at least LANDED_MARGIN_MS more
+        const freshUntil = Date.now() - this.config.freshTtlMs + LANDED_MARGIN_MS;
+        const keys = [...started.map((w) => this.keys.lock(customerId, w.source)), ...started.map((w) => this.keys.part(customerId, w.source))];
+        const all = redis.run(TAKE, { keys, arguments: [String(Math.max(...started.map((w) => w.ttlMs))), String(freshUntil), ...started.map((w) => w.token)] });
         started.forEach((w, i) => w.settle(all.then((taken) => ((taken as number[])[i] === 1 ? 'OK' : null))));
       });
     }
-    return new Promise<string | null>((resolve) => batch.push({ key, token, ttlMs, settle: resolve }));
+    return new Promise<string | null>((resolve) => batch.push({ source, token, ttlMs, settle: resolve }));
   }
 
   /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
