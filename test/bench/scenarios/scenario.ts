@@ -127,6 +127,17 @@ export async function sourceStatuses(urls: readonly string[], token: string): Pr
   return totals;
 }
 
+/** A counter's total over the replicas, by its `source` label (e.g. c360_rate_limit_late_slots_total). */
+export async function counterBySource(urls: readonly string[], token: string, metric: string): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  const line = new RegExp(`^${metric}\\{source="([^"]+)"\\} (\\d+)$`, 'gm');
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    for (const m of text.matchAll(line)) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return totals;
+}
+
 /** What a burst added to the statuses: "sap: timeout 900, rate_limited 50" for every source not only ok. */
 export function statusesText(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): string {
   const bySource = new Map<string, string[]>();

@@ -10,10 +10,12 @@ import { degradedSources } from '../stats.js';
 import { busiestSecond, perSecondSeries } from '../stats.js';
 import { CRM_COLORS, type LatencyBar, type RateChart } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, type Context, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, sourceStatuses, statusesText, tallyOf, tallyText } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, counterBySource, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, sourceStatuses, statusesText, tallyOf, tallyText } from './scenario.js';
 
 /** Calls one look-up makes to each CRM (SAP and ServiceNow read two endpoints concurrently). */
 export const CALLS_PER_LOOKUP: Readonly<Record<string, number>> = { salesforce: 1, sap: 2, servicenow: 2 };
+/** Slots a replica reserved and gave up because it woke too late to use them (see SharedRateLimiter.acquire). */
+const LATE_SLOTS = 'c360_rate_limit_late_slots_total';
 /** Routes that are not look-ups (vendor OAuth tokens). */
 const NOT_LOOKUPS = new Set(['token']);
 export const STAMPEDE_LATENCY_MS = 200;
@@ -143,6 +145,7 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
     ctx.log(`  ${phase.label}: ${n} distinct cold customers at once over 3 replicas`);
     const urls = replicas.map((r) => r.url);
     const statusesBefore = await sourceStatuses(urls, BENCH_METRICS_TOKEN);
+    const lateBefore = await counterBySource(urls, BENCH_METRICS_TOKEN, LATE_SLOTS);
     const cpuBefore = ctx.rig.cpu().service;
     const firstSecond = Math.floor(Date.now() / 1000);
     const samples: Sample[] = await runPool({ concurrency: n, count: n, keepBodies: true, next: (i) => ({ target: balancer.pick() as Target, call: actionCall(token, { customerId: pool[i] }) }) });
@@ -160,6 +163,8 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
       for (const source of degraded) marked[source] = (marked[source] ?? 0) + 1;
     }
     const statuses = statusesText(statusesBefore, await sourceStatuses(urls, BENCH_METRICS_TOKEN));
+    const lateAfter = await counterBySource(urls, BENCH_METRICS_TOKEN, LATE_SLOTS);
+    const late = CRM_NAMES.map((crm) => `${CRM_TITLES[crm]} ${(lateAfter.get(crm) ?? 0) - (lateBefore.get(crm) ?? 0)}`).join(' · ');
     const markedText = Object.keys(marked).length === 0 ? 'no source marked' : `sources marked: ${Object.entries(marked).map(([k, v]) => `${k} ${v}`).join(', ')}${statuses ? ` (${statuses})` : ''}`;
     const perCall: string[] = [];
     let overLimit = 0;
@@ -187,6 +192,7 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
       { scenario: tag, measure: 'customers per call', result: perCall.join(' · '), goal: '—', verdict: 'info' },
       { scenario: tag, measure: 'service CPU per cold look-up (warm processes, start-up excluded)', result: `${num(cpuMs, 2)} ms`, goal: '≤ 1.5 ms', verdict: cpuMs <= 1.5 ? 'meets' : 'misses' },
     );
+    if (phase.limits) rows.push({ scenario: tag, measure: 'rate-limit slots given up: the process woke too late for the window they were charged to', result: late, goal: '—', verdict: 'info' });
     if (phase.limits) rows.push({ scenario: tag, measure: 'CRMs over their limit in any second', result: `${overLimit} of ${CRM_NAMES.length}`, goal: 'none', verdict: overLimit === 0 ? 'meets' : 'misses' });
     latency.push({ group: SCENARIO, label: `${n} distinct customers at once, ${phase.label}`, summary });
     raw[phase.label] = { requests: n, tally, latency: summary, marked, whole, cpuMsPerLookup: cpuMs, crm: crmRaw };
