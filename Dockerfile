@@ -57,4 +57,7 @@ COPY package.json ./
 USER 1000:1000
 # 3000: PORT (API, Genesys custom action); 9464: MANAGEMENT_PORT (/health, /metrics) as the chart sets it.
 EXPOSE 3000 9464
-ENTRYPOINT ["node", "dist/src/main.js"]
+# --max-semi-space-size: a young generation of up to 3 × 32 MiB instead of 3 × 16 MiB. A burst of
+# cold look-ups allocates fast; with the default, garbage collection took 12-22 % of the service's
+# CPU during the bench's shift change, about 6-9 % with this (README: Operations, memory).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/src/main.js"]

@@ -16,6 +16,7 @@ import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import type { CallStats, Faults } from '../sandbox/shared/sim-server.js';
 import { sandboxEnv } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
+import { imageNodeFlags } from '../support/image-node-flags.js';
 import { RedisServer } from '../support/redis-server.js';
 import { type HostCommand, type HostMessage, type HostRequest, SIM_NAMES, type SimName } from './sim-protocol.js';
 
@@ -268,7 +269,8 @@ export class Rig {
     const port = await freePort();
     const logFile = join(this.options.outDir, 'logs', `service-${++this.started}.log`);
     const fd = openSync(logFile, 'w');
-    const args = this.options.profile ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, '--import', EXIT_ON_SIGNAL, MAIN] : [MAIN];
+    // node's flags as the image gives them (the young generation's size), then profiling when asked
+    const args = [...imageNodeFlags(), ...(this.options.profile ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, '--import', EXIT_ON_SIGNAL] : []), MAIN];
     const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

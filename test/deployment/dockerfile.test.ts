@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { imageNodeFlags } from '../support/image-node-flags.js';
 import { dockerfile, read, type Stage } from './artefacts.js';
 
 /* The container image's recipe: stages, base image, user, entry point and build context. */
@@ -37,8 +38,14 @@ describe('Dockerfile', () => {
     expect(user).toMatch(/^\d+$/);
     expect(Number(user)).toBeGreaterThan(0);
     expect(stages.flatMap((s) => s.instructions).some((i) => i.keyword === 'HEALTHCHECK')).toBe(false);
-    expect(entrypoint).toEqual(['node', 'dist/src/main.js']);
+    expect(entrypoint).toEqual(['node', ...imageNodeFlags(), 'dist/src/main.js']);
+    expect(imageNodeFlags()).toEqual(['--max-semi-space-size=32']);
     expect(final.instructions.some((i) => i.keyword === 'CMD')).toBe(false);
+  });
+
+  it('`npm start` runs the service with the same node flags as the image', () => {
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start;
+    expect(start).toBe(['node', ...imageNodeFlags(), 'dist/src/main.js'].join(' '));
   });
 
   it('keeps the build context clean with .dockerignore', () => {
