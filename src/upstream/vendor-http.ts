@@ -5,22 +5,31 @@ import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type Ax
 
 import { UpstreamError } from './upstream-error.js';
 
-/** One axios instance per system, with keep-alive pools so a screen pop never pays a TCP/TLS handshake. */
-export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosInstance {
-  const http = axios.create({
+/**
+ * How every vendor system is called: keep-alive pools so a screen pop never pays a TCP/TLS
+ * handshake, statuses judged and bodies parsed by us (a malformed body must be an error, not a
+ * string), no redirects followed. The connectors get an instance made from it by @nestjs/axios's
+ * HttpModule (see connectors/vendor-clients.ts); the Genesys clients, several per module, make theirs
+ * with createVendorHttp.
+ */
+export function vendorHttpConfig(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosRequestConfig {
+  return {
     baseURL,
     timeout: timeoutMs,
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 }),
-    // We judge statuses and parse bodies ourselves: a malformed body must be an error, not a string.
     validateStatus: () => true,
     responseType: 'text',
     transformResponse: [(data: unknown) => data],
     maxRedirects: 0,
     maxContentLength: 5 * 1024 * 1024,
-  });
-  // W3C trace context (traceparent, baggage) is added by OpenTelemetry's HTTP instrumentation when tracing is on
-  return http;
+    // W3C trace context (traceparent, baggage) is added by OpenTelemetry's HTTP instrumentation when tracing is on
+  };
+}
+
+/** One axios instance with vendorHttpConfig. */
+export function createVendorHttp(baseURL: string, timeoutMs: number, maxSockets = 64): AxiosInstance {
+  return axios.create(vendorHttpConfig(baseURL, timeoutMs, maxSockets));
 }
 
 /** Closes an instance's keep-alive sockets (on shutdown). */

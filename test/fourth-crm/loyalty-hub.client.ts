@@ -14,7 +14,7 @@ export class LoyaltyHubClient {
   private readonly vendor: VendorClient;
 
   constructor(config: LoyaltyHubConfig, clients: VendorClients) {
-    this.vendor = clients.create(SOURCE, { baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, auth: { mode: 'basic', username: config.username, password: config.password } });
+    this.vendor = clients.create(SOURCE, { auth: { mode: 'basic', username: config.username, password: config.password } });
   }
 
   /** A member by customer number; undefined when the hub has none. */

@@ -26,8 +26,6 @@ export class SalesforceClient {
     clients: VendorClients,
   ) {
     this.vendor = clients.create(SOURCE, {
-      baseUrl: config.loginUrl,
-      timeoutMs: config.timeoutMs,
       auth: { mode: 'client-credentials', tokenUrl: '/services/oauth2/token', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', classifyError: (response) => this.error(response) },
     });
   }

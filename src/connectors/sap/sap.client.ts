@@ -32,8 +32,6 @@ export class SapClient {
   constructor(config: SapConfig, clients: VendorClients) {
     this.sapClient = config.sapClient;
     this.vendor = clients.create(SOURCE, {
-      baseUrl: config.baseUrl,
-      timeoutMs: config.timeoutMs,
       // XSUAA takes the client credentials in a Basic header; the token URL is absolute
       auth:
         config.authMode === 'oauth'

@@ -15,8 +15,6 @@ export class ServiceNowClient {
 
   constructor(config: ServiceNowConfig, clients: VendorClients) {
     this.vendor = clients.create(SOURCE, {
-      baseUrl: config.baseUrl,
-      timeoutMs: config.timeoutMs,
       auth:
         config.authMode === 'oauth'
           ? { mode: 'client-credentials', tokenUrl: '/oauth_token.do', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form' }

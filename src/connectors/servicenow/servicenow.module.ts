@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 
 import { registration } from '../connector-registration.js';
-import { VendorClients } from '../vendor-clients.js';
+import { VendorClients, vendorHttpModule } from '../vendor-clients.js';
 import { ServiceNowClient } from './servicenow.client.js';
 import { ServiceNowConfig } from './servicenow.config.js';
 import { ServiceNowConnector } from './servicenow.connector.js';
 
 @Module({
+  imports: [vendorHttpModule(ServiceNowConfig, (config) => ({ baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }))],
   providers: [VendorClients, ServiceNowClient, ServiceNowConnector],
   exports: [ServiceNowConnector],
 })
