@@ -64,7 +64,7 @@ function machine(options: BenchOptions): MachineInfo {
 
 const GENERAL_NOTES = [
   'Everything runs on this one machine: the load generator (autocannon, or the bench\'s own node:http driver where each answer is judged), the service processes, redis-server and the simulators (in a process of their own) share its cores, so absolute figures are lower than on a dedicated host; the ratios within one run are the robust numbers.',
-  'The service runs as built (`dist/src/main.js`) with NODE_ENV=production, LOG_LEVEL as given (info by default: a request line only for a slow or refused request, to a file), Redis for cache, locks and shared limits, and real inbound auth (a JWT from its own /oauth/token, or the API key where said). THROTTLE_LIMIT is raised so the inbound throttle never refuses, but it still counts every request (in the process; shared through Redis every THROTTLE_SYNC_MS).',
+  'The service runs as built (`dist/src/main.js`, with the node flags of the image\'s ENTRYPOINT, read from the Dockerfile) with NODE_ENV=production, LOG_LEVEL as given (info by default: a request line only for a slow or refused request, to a file), Redis for cache, locks and shared limits, and real inbound auth (a JWT from its own /oauth/token, or the API key where said). THROTTLE_LIMIT is raised so the inbound throttle never refuses, but it still counts every request (in the process; shared through Redis every THROTTLE_SYNC_MS).',
 ];
 
 async function main(): Promise<void> {
