@@ -396,13 +396,22 @@ describe('ProfileCache: one call at a time per source and customer', () => {
     h.sap.reply = (call) => (call === 1 ? { found: true, data: DATA.sap } : new UpstreamError('sap', 'rate_limited', 'slow down'));
     await h.resolve();
     await h.cache.whenIdle();
-    expect(acquire).toHaveBeenCalledWith(ID, 'sap', BUDGET_MS, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
+    expect(acquire).toHaveBeenCalledWith(ID, 'sap', BUDGET_MS, 0, 0); // a slow answer is not awaited past CACHE_OP_TIMEOUT_MS (see LOCK_PATIENCE_MS)
     expect(h.lock.released).toEqual([[`sap:${ID}`, 'ok']]);
     expect(await h.store.get(ID, 'sap')).toMatchObject({ found: true });
     vi.setSystemTime(T0 + FRESH_MS);
     await h.resolve();
     await h.cache.whenIdle();
     expect(h.lock.released.map(([, outcome]) => outcome)).toEqual(['ok', 'rate_limited']);
+  });
+
+  it('refreshing ahead, a part another replica landed since the read is served instead of a call only if it stays fresh for the time ahead', async () => {
+    const h = harness();
+    const acquire = vi.spyOn(h.lock, 'acquire');
+    await h.store.put(ID, 'sap', entry('sap', T0 - FRESH_MS + 5_000), NEVER); // fresh for 5 s more: due for a caller refreshing 10 s ahead
+    await h.cache.resolve('sap', ID, h.sap.fetch, Deadline.after(DEADLINE_MS), 10_000);
+    expect(acquire).toHaveBeenCalledWith(ID, 'sap', BUDGET_MS, 0, 10_000);
+    expect(h.sap.calls).toHaveLength(1);
   });
 
   it('a call that fails unexpectedly releases the lock as "unavailable"', async () => {

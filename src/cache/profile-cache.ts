@@ -141,7 +141,7 @@ export class ProfileCache implements OnApplicationShutdown {
     this.metrics.cacheLookup('source', 'miss');
     let flight: Flight | undefined;
     try {
-      flight = await Promise.race([this.call(source, customerId, fetch, generation, epoch), deadline.reached.then(() => undefined)]);
+      flight = await Promise.race([this.call(source, customerId, fetch, generation, epoch, aheadMs), deadline.reached.then(() => undefined)]);
     } catch (err) {
       const kind = kindOf(err);
       if (kind === undefined) this.logger.error({ msg: 'source call failed unexpectedly', source, err });
@@ -266,11 +266,11 @@ export class ProfileCache implements OnApplicationShutdown {
   }
 
   /** One live call per source and customer at a time in this process: later requests join the running one. */
-  private call(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<Flight> {
+  private call(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number, aheadMs: number): Promise<Flight> {
     const key = flightKey(source, customerId);
     const joined = this.inflight.get(key);
     if (joined) return joined;
-    const flight = this.singleFlight(source, customerId, fetch, generation, epoch);
+    const flight = this.singleFlight(source, customerId, fetch, generation, epoch, aheadMs);
     this.inflight.set(key, flight);
     this.running.add(flight);
     const done = () => {
@@ -283,7 +283,7 @@ export class ProfileCache implements OnApplicationShutdown {
   }
 
   /** Across replicas: the lock holder calls, the others wait for its result (bounded by the budget). */
-  private async singleFlight(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number): Promise<Flight> {
+  private async singleFlight(source: string, customerId: string, fetch: SourceFetch, generation: Generation, epoch: number, aheadMs: number): Promise<Flight> {
     const kept = (entry: CachedSource): Flight => {
       this.near.set(source, customerId, entry, generation, epoch);
       return { entry, via: 'wait' };
@@ -291,7 +291,9 @@ export class ProfileCache implements OnApplicationShutdown {
     // a lock answer slower than CACHE_OP_TIMEOUT_MS is not awaited longer (LOCK_PATIENCE_MS): measured
     // under CPU pressure (bench stampede), waiting half the answer time saved one call per endpoint
     // but cost five times the failed answers; see README "Single-flight"
-    const lease = await this.lock.acquire(customerId, source, this.budgetMs, LOCK_PATIENCE_MS);
+    // a part another replica landed since our read is served instead of a call only if it stays
+    // fresh for what this caller asked (refresh-ahead asks for more than a plain look-up)
+    const lease = await this.lock.acquire(customerId, source, this.budgetMs, LOCK_PATIENCE_MS, aheadMs);
     if (lease !== 'held-elsewhere') {
       try {
         // the answer need not wait for the cache write; replicas waiting on the lock do (the write hands the lock over)

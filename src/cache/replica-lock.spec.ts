@@ -98,6 +98,16 @@ describe('ReplicaLock against Redis', () => {
     expect(isLease(await b.acquire(ID, 'servicenow', 10_000))).toBe(true);
   });
 
+  it('a caller refreshing ahead takes the lock unless the part there stays fresh for the time it asks', async () => {
+    const a = await replica({ freshTtlMs: 30_000 });
+    const part = (fetchedAt: number) => new Keyv().serializeData({ value: { found: true, data: {}, fetchedAt }, expires: Date.now() + 60_000 });
+    await probe.set(KEYS.part(ID, 'sap'), (await part(Date.now() - 25_000)) as string); // 5 s of freshness left
+    await probe.set(KEYS.part(ID, 'salesforce'), (await part(Date.now() - 15_000)) as string); // 15 s left
+    const [sap, salesforce] = await Promise.all([a.acquire(ID, 'sap', 10_000, 0, 10_000), a.acquire(ID, 'salesforce', 10_000, 0, 10_000)]);
+    expect(isLease(sap)).toBe(true); // due for this caller: it calls
+    expect(salesforce).toBe('held-elsewhere'); // fresh for longer than it needs: it reads
+  });
+
   it('the lock expires by itself after the time asked for (a holder that dies frees it)', async () => {
     const a = await replica();
     await a.acquire(ID, 'sap', 60_000);

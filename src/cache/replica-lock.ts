@@ -21,17 +21,17 @@ const RELEASE = defineScript(`if redis.call('get', KEYS[1]) == ARGV[1] then retu
 
 /**
  * The locks of one customer (its sources, asked for in the same turn) in one round trip: each
- * `SET lock token NX PX ttl` — unless that source's part is already in the cache and fresh until
- * ARGV[2] (ms since the epoch, by the asking replica's clock): a holder landed it after this replica
- * read the cache (a busy replica can read its miss long after sending the read: the bench's
- * stampede saw a second replica take the lock 600 ms after the first holder's answer had landed, and
- * call again). Such a lock is not taken, as if held elsewhere: the caller reads the part as a waiter
- * does. KEYS: the locks, then their parts (one hash tag: one Cluster slot). ARGV: the lifetime in
- * ms, the moment, then one token per lock. Returns 1 per lock taken, 0 per lock not taken.
+ * `SET lock token NX PX ttl` — unless that source's part is already in the cache, fetched after the
+ * moment its caller names (so fresh for as long as the caller needs): a holder landed it after this
+ * replica read the cache (a busy replica can act on its miss long after sending the read: the
+ * bench's stampede saw a second replica take the lock 600 ms after the first holder's answer had
+ * landed, and call again). Such a lock is not taken, as if held elsewhere: the caller reads the
+ * part as a waiter does. KEYS: the locks, then their parts (one hash tag: one Cluster slot). ARGV:
+ * the lifetime in ms, then per lock its token and that moment (ms since the epoch, by the replica's
+ * clock). Returns 1 per lock taken, 0 per lock not taken.
  */
 const TAKE = defineScript(`
 local locks = #KEYS / 2
-local freshUntil = tonumber(ARGV[2])
 local taken = {}
 for i = 1, locks do
   local landed = false
@@ -40,16 +40,16 @@ for i = 1, locks do
     local ok, stored = pcall(cjson.decode, raw)
     if ok and type(stored) == 'table' and type(stored.value) == 'table' then
       local fetchedAt = tonumber(stored.value.fetchedAt)
-      landed = fetchedAt ~= nil and fetchedAt > freshUntil
+      landed = fetchedAt ~= nil and fetchedAt > tonumber(ARGV[2 * i + 1])
     end
   end
-  if landed then taken[i] = 0 else taken[i] = redis.call('SET', KEYS[i], ARGV[i + 2], 'NX', 'PX', ARGV[1]) and 1 or 0 end
+  if landed then taken[i] = 0 else taken[i] = redis.call('SET', KEYS[i], ARGV[2 * i], 'NX', 'PX', ARGV[1]) and 1 or 0 end
 end
 return taken`);
 
 /**
- * A part found in the cache when a lock is asked for must stay fresh this much longer to be served
- * instead of a call (so it is still fresh when the caller reads it).
+ * A part found in the cache when a lock is asked for must stay fresh at least this much longer to
+ * be served instead of a call (so it is still fresh when the caller reads it).
  */
 const LANDED_MARGIN_MS = 1_000;
 
@@ -58,6 +58,8 @@ interface Wanted {
   source: string;
   token: string;
   ttlMs: number;
+  /** How long more a part already in the cache must stay fresh to be served instead of taking the lock. */
+  freshForMs: number;
   settle: (taken: Promise<string | null>) => void;
 }
 
@@ -98,20 +100,21 @@ export class ReplicaLock implements OnApplicationShutdown {
 
   /**
    * Tries to take the lock of `source`'s call for `customerId` for `ttlMs`: a lease, or 'held-elsewhere' when another replica holds it
-   * or a holder's answer has landed fresh since this replica read the cache (the caller then reads it, as a waiter does; see TAKE).
+   * or a holder's answer has landed since this replica read the cache, fresh for at least `freshForMs` more (a caller refreshing
+   * ahead needs more than a second: see ProfileCache.resolve) — the caller then reads it, as a waiter does (see TAKE).
    * Fails open when Redis is down or errs. When Redis is only slow (no answer within
    * CACHE_OP_TIMEOUT_MS: a busy machine, the moment a stampede arrives), its answer is awaited
    * `patienceMs` longer, so that a replica does not call the CRM itself merely because the answer
    * was late. Past that it proceeds, still with a lease on its token: if the SET lands after all,
    * this replica holds the lock, makes the call, and releases it as usual.
    */
-  async acquire(customerId: string, source: string, ttlMs: number, patienceMs = 0): Promise<Lease | 'held-elsewhere'> {
+  async acquire(customerId: string, source: string, ttlMs: number, patienceMs = 0, freshForMs = 0): Promise<Lease | 'held-elsewhere'> {
     const redis = this.redis;
     const noop: Lease = { release: async () => undefined };
     if (!redis?.isReady) return noop;
     const token = `${TOKEN_PREFIX}.${(++tokenSeq).toString(36)}`;
     const key = this.keys.lock(customerId, source);
-    const attempt = this.take(redis, customerId, source, token, Math.max(1, Math.ceil(ttlMs)));
+    const attempt = this.take(redis, customerId, source, token, Math.max(1, Math.ceil(ttlMs)), Math.max(LANDED_MARGIN_MS, freshForMs));
     let ok: string | null;
     try {
       ok = await bounded(attempt, this.config.opTimeoutMs);
@@ -136,7 +139,7 @@ export class ReplicaLock implements OnApplicationShutdown {
   private readonly wanted = new Map<string, Wanted[]>();
 
   /** 'OK' when taken, null when held elsewhere (or its part has landed fresh): with the customer's other locks asked for in the same turn. */
-  private take(redis: Redis, customerId: string, source: string, token: string, ttlMs: number): Promise<string | null> {
+  private take(redis: Redis, customerId: string, source: string, token: string, ttlMs: number, freshForMs: number): Promise<string | null> {
     let batch = this.wanted.get(customerId);
     if (!batch) {
       const started: Wanted[] = [];
@@ -144,14 +147,15 @@ export class ReplicaLock implements OnApplicationShutdown {
       this.wanted.set(customerId, started);
       queueMicrotask(() => {
         this.wanted.delete(customerId);
-        // a part fetched after this moment is fresh for at least LANDED_MARGIN_MS more
-        const freshUntil = Date.now() - this.config.freshTtlMs + LANDED_MARGIN_MS;
+        // a part fetched after `fetchedAfter` is fresh for `freshForMs` more
+        const now = Date.now();
         const keys = [...started.map((w) => this.keys.lock(customerId, w.source)), ...started.map((w) => this.keys.part(customerId, w.source))];
-        const all = redis.run(TAKE, { keys, arguments: [String(Math.max(...started.map((w) => w.ttlMs))), String(freshUntil), ...started.map((w) => w.token)] });
+        const perLock = started.flatMap((w) => [w.token, String(now - this.config.freshTtlMs + w.freshForMs)]);
+        const all = redis.run(TAKE, { keys, arguments: [String(Math.max(...started.map((w) => w.ttlMs))), ...perLock] });
         started.forEach((w, i) => w.settle(all.then((taken) => ((taken as number[])[i] === 1 ? 'OK' : null))));
       });
     }
-    return new Promise<string | null>((resolve) => batch.push({ source, token, ttlMs, settle: resolve }));
+    return new Promise<string | null>((resolve) => batch.push({ source, token, ttlMs, freshForMs, settle: resolve }));
   }
 
   /** Release is compare-and-delete; the waiting replicas are told only by the replica that held the lock. */
