@@ -70,3 +70,44 @@ describe('VendorClient.send: authorize, send, re-authenticate once on 401', () =
     expect(seen?.get('authorization')).toBe(basicHeader('u', 'p'));
   });
 });
+
+describe('VendorClient.beforeCall: a log-in as a call of its own', () => {
+  /** A token source that says whether it holds a token (as TokenCache.ready does). */
+  function held(initially: boolean) {
+    const source = { ...tokens(), ready: initially };
+    return source;
+  }
+
+  it('runs nothing when the credentials need no request (Basic, or a token held)', async () => {
+    const login = vi.fn(() => Promise.resolve());
+    await new VendorClient('crm', fakeHttp([200]).http, basicCredentials('u', 'p')).beforeCall(login);
+    await new VendorClient('crm', fakeHttp([200]).http, bearerCredentials(held(true))).beforeCall(login);
+    expect(login).not.toHaveBeenCalled();
+  });
+
+  it('runs the log-in once for requests that need it at the same time; they go on when it is done', async () => {
+    const source = held(false);
+    const client = new VendorClient('crm', fakeHttp([200]).http, bearerCredentials(source));
+    let done!: () => void;
+    const login = vi.fn(() => new Promise<void>((resolve) => (done = resolve)));
+    let settled = 0;
+    const waiting = [client.beforeCall(login), client.beforeCall(login), client.beforeCall(login)].map((p) => p.then(() => settled++));
+    await Promise.resolve();
+    expect(login).toHaveBeenCalledOnce();
+    expect(settled).toBe(0);
+    source.ready = true;
+    done();
+    await Promise.all(waiting);
+    expect(settled).toBe(3);
+    await client.beforeCall(login);
+    expect(login).toHaveBeenCalledOnce(); // held now: no more log-ins
+  });
+
+  it('a failed log-in does not fail the requests: each then logs in within its own call, as before', async () => {
+    const client = new VendorClient('crm', fakeHttp([200]).http, bearerCredentials(held(false)));
+    const login = vi.fn(() => Promise.reject(new Error('rate limited')));
+    await expect(client.beforeCall(login)).resolves.toBeUndefined();
+    await expect(client.beforeCall(login)).resolves.toBeUndefined();
+    expect(login).toHaveBeenCalledTimes(2); // not remembered: the next request tries again
+  });
+});
