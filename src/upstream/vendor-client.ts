@@ -1,8 +1,6 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 
 import type { Credentials } from './credentials.js';
-import { unlessAborted } from './timers.js';
-import { isUpstreamError } from './upstream-error.js';
 import { destroyVendorHttp, send } from './vendor-http.js';
 
 /**
@@ -36,19 +34,12 @@ export class VendorClient {
    * client's log-in is a call of its own under the system's rate limit (inside a call it would make
    * two requests on that call's one slot — at start-up every replica's first look-ups did, and the
    * bench's Redis drill saw Salesforce at 7 calls in a second against 5). Concurrent requests share
-   * one log-in, each waiting no longer than its own `signal`. A log-in that found no slot in time or
-   * ran out of time (perhaps on another request's deadline) lets this request log in within its own
-   * call, as before; any other failure (refused credentials, the system down) is this request's too.
+   * one log-in; when it fails they go on, and each logs in within its own call as before.
    */
-  async beforeCall(login: () => Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  async beforeCall(login: () => Promise<unknown>): Promise<void> {
     if (this.credentials.ready()) return;
     this.loggingIn ??= login().finally(() => (this.loggingIn = undefined));
-    try {
-      await unlessAborted(this.source, this.loggingIn, signal);
-    } catch (err) {
-      const kind = isUpstreamError(err) ? err.kind : undefined;
-      if (signal?.aborted || (kind !== 'timeout' && kind !== 'rate_limited')) throw err;
-    }
+    await this.loggingIn.catch(() => undefined);
   }
 
   /** Closes the keep-alive sockets (on shutdown). */

@@ -54,7 +54,7 @@ export class SalesforceClient {
 
   /** One GET, logged in first when no token is held (a call of its own: see VendorClient.beforeCall). */
   private async get(url: string, params: Record<string, string> | undefined, signal: AbortSignal): Promise<unknown> {
-    await this.vendor.beforeCall(() => this.login(signal), signal);
+    await this.vendor.beforeCall(() => this.login(signal));
     return this.call(url, params, signal);
   }
 

@@ -24,7 +24,7 @@ export class ServiceNowClient {
 
   /** One GET, logged in first when OAuth is used and no token is held (a call of its own: see VendorClient.beforeCall). */
   async get(url: string, signal: AbortSignal): Promise<unknown> {
-    await this.vendor.beforeCall(() => this.login(signal), signal);
+    await this.vendor.beforeCall(() => this.login(signal));
     return this.call(url, signal);
   }
 
