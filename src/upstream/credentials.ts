@@ -18,22 +18,18 @@ export interface Credentials {
    * token was dropped and a new one will be fetched), false when it cannot (a Basic password).
    */
   refused(authorization: Authorization): boolean;
-  /** True when `authorize` needs no request to the system now (Basic; a token held and not due for its refresh). */
-  ready(): boolean;
 }
 
 /** Basic authentication: the same header every time; a 401 is final. */
 export function basicCredentials(user: string, password: string): Credentials {
   const header = basicHeader(user, password);
-  return { authorize: () => Promise.resolve({ header }), refused: () => false, ready: () => true };
+  return { authorize: () => Promise.resolve({ header }), refused: () => false };
 }
 
 /** What a bearer token source offers: the current token, and forgetting one the system refused. */
 export interface TokenSource {
   get(signal?: AbortSignal): Promise<string>;
   invalidate(token: string): void;
-  /** A token is held that `get` gives without a request (see TokenCache.ready); a source that cannot tell says false. */
-  readonly ready?: boolean;
 }
 
 /** Bearer authentication from a token source (e.g. a client-credentials TokenCache); a 401 drops the token. */
@@ -48,6 +44,5 @@ export function bearerCredentials(tokens: TokenSource): Credentials {
       tokens.invalidate(authorization.token);
       return true;
     },
-    ready: () => tokens.ready === true,
   };
 }

@@ -101,28 +101,6 @@ describe('TokenCache', () => {
     expect(h.fetch).toHaveBeenCalledTimes(2);
   });
 
-  it('is ready while a token is held that get() gives without a fetch: not before the first, nor once due for refresh or expired', async () => {
-    const h = harness(10_000);
-    expect(h.cache.ready).toBe(false);
-    const first = h.cache.get();
-    expect(h.cache.ready).toBe(false); // fetching
-    h.answer(0, { accessToken: 'T1', expiresInMs: 60_000 });
-    await first;
-    expect(h.cache.ready).toBe(true);
-    h.advance(50_000); // exactly refreshBeforeMs left: get() would start a refresh
-    expect(h.cache.ready).toBe(false);
-    h.advance(20_000);
-    expect(h.cache.ready).toBe(false);
-    const never = harness(10_000);
-    const p = never.cache.get();
-    never.answer(0, { accessToken: 'T', expiresInMs: undefined });
-    await p;
-    never.advance(10 ** 9);
-    expect(never.cache.ready).toBe(true); // no expiry: held until the system refuses it
-    never.cache.invalidate('T');
-    expect(never.cache.ready).toBe(false);
-  });
-
   it('does not refresh while more than refreshBeforeMs remains', async () => {
     const h = harness(10_000);
     const first = h.cache.get();

@@ -48,12 +48,6 @@ export class TokenCache {
     return (await this.refresh()).token;
   }
 
-  /** A token is held that `get` gives without calling the system (false: none yet, expired, or due for its refresh). */
-  get ready(): boolean {
-    const held = this.held;
-    return held !== undefined && (held.expiresAt === undefined || held.expiresAt - this.now() > this.options.refreshBeforeMs);
-  }
-
   /** Drops `token` if it is still the current one (it was rejected by the system). */
   invalidate(token: string): void {
     if (this.held?.token === token) this.held = undefined;

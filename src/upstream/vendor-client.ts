@@ -26,22 +26,6 @@ export class VendorClient {
     }
   }
 
-  /** A log-in under way (see beforeCall): requests that need one wait for it. */
-  private loggingIn: Promise<unknown> | undefined;
-
-  /**
-   * Runs `login` first when a request would otherwise fetch a token inside its own call: the
-   * client's log-in is a call of its own under the system's rate limit (inside a call it would make
-   * two requests on that call's one slot — at start-up every replica's first look-ups did, and the
-   * bench's Redis drill saw Salesforce at 7 calls in a second against 5). Concurrent requests share
-   * one log-in; when it fails they go on, and each logs in within its own call as before.
-   */
-  async beforeCall(login: () => Promise<unknown>): Promise<void> {
-    if (this.credentials.ready()) return;
-    this.loggingIn ??= login().finally(() => (this.loggingIn = undefined));
-    await this.loggingIn.catch(() => undefined);
-  }
-
   /** Closes the keep-alive sockets (on shutdown). */
   close(): void {
     destroyVendorHttp(this.http);

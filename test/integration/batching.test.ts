@@ -181,20 +181,6 @@ describe('SAP: many customers in OData $batch rounds', () => {
     }
   });
 
-  it('the Salesforce log-in is a call of its own under the rate limit: at one call a second, it and the first query never share a second', async () => {
-    const s = await suite.service({ ...OPEN_AUTH, ...GENEROUS_LIMITS, SALESFORCE_RATE_LIMIT_PER_SEC: '1', AGGREGATION_DEADLINE_MS: '5000' });
-    const customers = everywhere.slice(0, 3);
-    const answers = await Promise.all(customers.map((c) => s.get(`/v1/customers/${c.customerId}`)));
-    expect(answers.map((r) => r.body.sources.salesforce.status)).toEqual(customers.map(() => 'ok'));
-    const sf = suite.sims.salesforce;
-    const second = (at: number) => Math.floor(at / 1000);
-    const logins = sf.requests('token').map((r) => second(r.at));
-    expect(logins).toHaveLength(1); // one log-in for the look-ups that needed it at once
-    const perSecond = new Map<number, number>();
-    for (const at of [...logins, ...sf.requests('query').map((r) => second(r.at))]) perSecond.set(at, (perSecond.get(at) ?? 0) + 1);
-    expect([...perSecond.values()].every((n) => n === 1), `calls per second: ${JSON.stringify([...perSecond])}`).toBe(true);
-  });
-
   it('a burst that must wait for the next second of the rate limit goes out as one call of everyone who came meanwhile', async () => {
     // one Salesforce call a second, the default of four calls in flight: the first look-up takes this
     // second's slot; the batch that waits for the next one must carry every other customer (small

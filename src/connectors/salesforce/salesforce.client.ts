@@ -52,20 +52,8 @@ export class SalesforceClient {
     return searchRecords(await this.get(`/services/data/${this.config.apiVersion}/search/`, { q: sosl }, signal));
   }
 
-  /** One GET, logged in first when no token is held (a call of its own: see VendorClient.beforeCall). */
+  @Resilient(SOURCE, { settings: SalesforceConfig })
   private async get(url: string, params: Record<string, string> | undefined, signal: AbortSignal): Promise<unknown> {
-    await this.vendor.beforeCall(() => this.login(signal));
-    return this.call(url, params, signal);
-  }
-
-  /** The client-credentials log-in, under the rate limit like any other call. */
-  @Resilient(SOURCE, { settings: SalesforceConfig })
-  private async login(signal: AbortSignal): Promise<void> {
-    await this.vendor.credentials.authorize(signal);
-  }
-
-  @Resilient(SOURCE, { settings: SalesforceConfig })
-  private async call(url: string, params: Record<string, string> | undefined, signal: AbortSignal): Promise<unknown> {
     const response = await this.vendor.send({ method: 'GET', url, params, signal, headers: { accept: 'application/json' } });
     if (response.status === 200) return parseJson(SOURCE, response);
     throw this.error(response);

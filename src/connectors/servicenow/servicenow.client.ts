@@ -22,20 +22,8 @@ export class ServiceNowClient {
     });
   }
 
-  /** One GET, logged in first when OAuth is used and no token is held (a call of its own: see VendorClient.beforeCall). */
+  @Resilient(SOURCE, { settings: ServiceNowConfig })
   async get(url: string, signal: AbortSignal): Promise<unknown> {
-    await this.vendor.beforeCall(() => this.login(signal));
-    return this.call(url, signal);
-  }
-
-  /** The client-credentials log-in (OAuth), under the rate limit like any other call. */
-  @Resilient(SOURCE, { settings: ServiceNowConfig })
-  private async login(signal: AbortSignal): Promise<void> {
-    await this.vendor.credentials.authorize(signal);
-  }
-
-  @Resilient(SOURCE, { settings: ServiceNowConfig })
-  private async call(url: string, signal: AbortSignal): Promise<unknown> {
     const response = await this.vendor.send({ method: 'GET', url, signal, headers: { accept: 'application/json' } });
     if (response.status === 200) return parseJson(SOURCE, response);
     throw statusError(SOURCE, response);
