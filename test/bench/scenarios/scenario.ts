@@ -114,28 +114,30 @@ export function tallyText(t: Tally): string {
   return `${t.sent.toLocaleString('en-US')} sent · ${t.answered.toLocaleString('en-US')} × 200 (ok ${t.ok}, degraded ${t.degraded}${t.notFound ? `, not found ${t.notFound}` : ''}) · ${failed}`;
 }
 
-/** Each replica's `c360_source_results_total`, summed: "sap timeout" → answers that marked SAP so. */
-export async function sourceStatuses(urls: readonly string[], token: string): Promise<Map<string, number>> {
+/**
+ * A counter summed over the replicas' `/metrics`, by its labels joined with a space (`line`
+ * matches one sample: the labels' values as groups, the count last).
+ */
+async function scrapedTotals(urls: readonly string[], token: string, line: RegExp): Promise<Map<string, number>> {
   const totals = new Map<string, number>();
   for (const url of urls) {
     const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-    for (const m of text.matchAll(/^c360_source_results_total\{source="([^"]+)",status="([^"]+)"\} (\d+)$/gm)) {
-      const key = `${m[1]} ${m[2]}`;
-      totals.set(key, (totals.get(key) ?? 0) + Number(m[3]));
+    for (const m of text.matchAll(line)) {
+      const key = m.slice(1, -1).join(' ');
+      totals.set(key, (totals.get(key) ?? 0) + Number(m[m.length - 1]));
     }
   }
   return totals;
 }
 
-/** A counter's total over the replicas, by its `source` label (e.g. c360_rate_limit_late_slots_total). */
-export async function counterBySource(urls: readonly string[], token: string, metric: string): Promise<Map<string, number>> {
-  const totals = new Map<string, number>();
-  const line = new RegExp(`^${metric}\\{source="([^"]+)"\\} (\\d+)$`, 'gm');
-  for (const url of urls) {
-    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-    for (const m of text.matchAll(line)) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
-  }
-  return totals;
+/** Each replica's `c360_source_results_total`, summed: "sap timeout" → answers that marked SAP so. */
+export function sourceStatuses(urls: readonly string[], token: string): Promise<Map<string, number>> {
+  return scrapedTotals(urls, token, /^c360_source_results_total\{source="([^"]+)",status="([^"]+)"\} (\d+)$/gm);
+}
+
+/** A counter labelled by source only (e.g. c360_rate_limit_late_slots_total), summed over the replicas: source → count. */
+export function counterBySource(urls: readonly string[], token: string, metric: string): Promise<Map<string, number>> {
+  return scrapedTotals(urls, token, new RegExp(`^${metric}\\{source="([^"]+)"\\} (\\d+)$`, 'gm'));
 }
 
 /** What a burst added to the statuses: "sap: timeout 900, rate_limited 50" for every source not only ok. */
