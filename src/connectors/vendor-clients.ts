@@ -1,11 +1,13 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { type DynamicModule, Injectable, type OnApplicationShutdown, Optional, type Type } from '@nestjs/common';
+import { type DynamicModule, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional, type Type } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 
 import { Metrics } from '../observability/metrics.js';
 import { clientCredentialsCache } from '../upstream/client-credentials.js';
 import { basicCredentials, bearerCredentials } from '../upstream/credentials.js';
-import type { UpstreamError } from '../upstream/upstream-error.js';
+import { Deadline } from '../upstream/deadline.js';
+import { sleep } from '../upstream/timers.js';
+import { UpstreamError } from '../upstream/upstream-error.js';
 import { VendorClient } from '../upstream/vendor-client.js';
 import { vendorHttpConfig } from '../upstream/vendor-http.js';
 
@@ -22,6 +24,13 @@ export type VendorAuth =
       style: 'form' | 'basic';
       /** The vendor's reading of a refused token request (e.g. a rate limit said its own way). */
       classifyError?: (response: AxiosResponse<string>) => UpstreamError;
+      /**
+       * When the token endpoint is the system itself (Salesforce, ServiceNow): the client's log-in as
+       * a call under the system's policy (a @Resilient method that authorizes), so the log-in at
+       * start-up counts against its rate limit like any call. Left out when the token comes from
+       * elsewhere (SAP's XSUAA is not the S/4HANA system): the log-in is then a plain token request.
+       */
+      resilientLogIn?: (signal: AbortSignal) => Promise<unknown>;
     };
 
 export interface VendorClientOptions {
@@ -51,15 +60,34 @@ export function vendorHttpModule<C>(settings: Type<C>, target: (config: C) => Ve
   });
 }
 
+/** The longest start-up waits for one system's log-in, waits for a rate-limit slot included. */
+const START_UP_LOG_IN_MS = 3_000;
+
+/** A client-credentials client to log in at start-up, and its log-in under the system's policy when it has one. */
+interface StartUpLogIn {
+  client: VendorClient;
+  resilient: ((signal: AbortSignal) => Promise<unknown>) | undefined;
+}
+
 /**
  * Makes each connector's HTTP edge the same way: its module's keep-alive instance (vendorHttpModule), Basic or a
  * client-credentials token cache (refreshed before expiry, counted in c360_token_refreshes_total),
  * "authorize, send, re-authenticate once on 401" (VendorClient.send), and every instance closed
  * on shutdown.
+ *
+ * A client-credentials client logs in at start-up, through its system's policy (rate limit, breaker)
+ * when its token endpoint is the system itself (waiting for a slot when replicas start together), and
+ * start-up waits for it no longer than START_UP_LOG_IN_MS:
+ * the first screen pop then finds a token, and a burst's first second is not spent on log-ins
+ * sharing the look-ups' slots (each replica used to log in inside its first look-up's call: two
+ * requests on one slot). A log-in that fails is logged and left to the first look-up, as before;
+ * it never stops the service from starting.
  */
 @Injectable()
-export class VendorClients implements OnApplicationShutdown {
+export class VendorClients implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(VendorClients.name);
   private readonly made: VendorClient[] = [];
+  private readonly logIns: StartUpLogIn[] = [];
 
   constructor(
     private readonly httpService: HttpService,
@@ -80,7 +108,34 @@ export class VendorClients implements OnApplicationShutdown {
           );
     const client = new VendorClient(source, http, credentials);
     this.made.push(client);
+    if (auth.mode === 'client-credentials') this.logIns.push({ client, resilient: auth.resilientLogIn });
     return client;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.logIns.map((logIn) => this.logIn(logIn)));
+  }
+
+  private async logIn({ client, resilient }: StartUpLogIn): Promise<void> {
+    const deadline = Deadline.after(START_UP_LOG_IN_MS);
+    const signal = deadline.signal;
+    try {
+      for (;;) {
+        try {
+          await (resilient ? resilient(signal) : client.credentials.authorize(signal));
+          this.logger.log({ msg: 'logged in at start-up', system: client.source });
+          return;
+        } catch (err) {
+          // replicas starting together share the system's limit: a log-in without a slot waits for the next one
+          if (err instanceof UpstreamError && err.kind === 'rate_limited' && (await sleep(Math.max(50, err.retryAfterMs ?? 250), signal))) continue;
+          const reason = err instanceof UpstreamError ? err.kind : signal.aborted ? 'timeout' : 'failed';
+          this.logger.warn({ msg: 'log-in at start-up failed: the first look-up logs in', system: client.source, reason, ...(reason === 'auth' ? { hint: 'check the client id and secret' } : {}) });
+          return;
+        }
+      }
+    } finally {
+      deadline.dispose();
+    }
   }
 
   onApplicationShutdown(): void {

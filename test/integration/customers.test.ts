@@ -6,7 +6,7 @@ import { DEMO, demoCustomer, UNKNOWN_CUSTOMER_ID } from '../sandbox/shared/seed.
 import { serviceSuite } from '../support/service-suite.js';
 
 const suite = serviceSuite();
-const service = (env?: Record<string, string>) => suite.service(env);
+const service = (env?: Record<string, string>, options?: { keepStartUpCalls?: boolean }) => suite.service(env, options);
 
 function activeTickets(customerId: string): number {
   return demoCustomer(customerId).tickets.filter((t) => t.active).length;
@@ -213,8 +213,9 @@ describe('GET /v1/customers/:customerId', () => {
   });
 
   it('logs in to Salesforce again once when its session expires, without failing the request', async () => {
-    const s = await service({ CACHE_FRESH_TTL_MS: '0' });
+    const s = await service({ CACHE_FRESH_TTL_MS: '0' }, { keepStartUpCalls: true });
     await s.get(`/v1/customers/${DEMO.healthy}`);
+    expect(suite.sims.salesforce.callCount('token')).toBe(1); // at start-up; the first look-up used that session
     await fetch(`${suite.sims.salesforce.url}/__sim/expire-tokens`, { method: 'POST' });
     const res = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(res.body.sources.salesforce.status).toBe('ok');
@@ -222,11 +223,11 @@ describe('GET /v1/customers/:customerId', () => {
   });
 
   it('authenticates to ServiceNow with OAuth client credentials when configured: its token opens the data calls, and a refused one is replaced once', async () => {
-    const s = await service({ SERVICENOW_AUTH: 'oauth', SERVICENOW_CLIENT_ID: 'sandbox-sn-client', SERVICENOW_CLIENT_SECRET: 'sandbox-sn-secret', SERVICENOW_USERNAME: '', SERVICENOW_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
+    const s = await service({ SERVICENOW_AUTH: 'oauth', SERVICENOW_CLIENT_ID: 'sandbox-sn-client', SERVICENOW_CLIENT_SECRET: 'sandbox-sn-secret', SERVICENOW_USERNAME: '', SERVICENOW_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' }, { keepStartUpCalls: true });
     const res = await s.get(`/v1/customers/${DEMO.manyTickets}`);
     expect(res.body.sources.servicenow.status).toBe('ok');
     expect(res.body.openTickets).toBe(25);
-    // one token, and each data call accepted at the first try (no Basic user exists to fall back on)
+    // one token (taken at start-up), and each data call accepted at the first try (no Basic user exists to fall back on)
     expect(suite.sims.servicenow.callCount('token')).toBe(1);
     expect(suite.sims.servicenow.callCount('stats')).toBe(1);
     expect(new URLSearchParams(suite.sims.servicenow.requests('token')[0].body).get('grant_type')).toBe('client_credentials');
@@ -239,11 +240,11 @@ describe('GET /v1/customers/:customerId', () => {
 
   it('authenticates to SAP with OAuth client credentials, and logs in again once when the token is refused', async () => {
     const sap = SANDBOX_CREDENTIALS.sap;
-    const s = await service({ SAP_AUTH: 'oauth', SAP_TOKEN_URL: `${suite.sims.sap.url}/oauth/token`, SAP_OAUTH_CLIENT_ID: sap.clientId, SAP_OAUTH_CLIENT_SECRET: sap.clientSecret, SAP_USERNAME: '', SAP_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' });
+    const s = await service({ SAP_AUTH: 'oauth', SAP_TOKEN_URL: `${suite.sims.sap.url}/oauth/token`, SAP_OAUTH_CLIENT_ID: sap.clientId, SAP_OAUTH_CLIENT_SECRET: sap.clientSecret, SAP_USERNAME: '', SAP_PASSWORD: '', CACHE_FRESH_TTL_MS: '0' }, { keepStartUpCalls: true });
     const first = await s.get(`/v1/customers/${DEMO.decimalTrap}`);
     expect(first.body.sources.sap.status).toBe('ok');
     expect(first.body.balance).toBe('0.30');
-    // one token, and the open-items read accepted at the first try (no Basic user exists to fall back on)
+    // one token (taken at start-up), and the open-items read accepted at the first try (no Basic user exists to fall back on)
     expect(suite.sims.sap.callCount('token')).toBe(1);
     expect(suite.sims.sap.callCount('openItems')).toBe(1);
     suite.sims.sap.oauthTokens.expireAll();

@@ -39,8 +39,8 @@ export async function stopSimulators(sims: Simulators): Promise<void> {
   await Promise.all(Object.values(sims).map((s) => s.stop()));
 }
 
-export function resetSimulators(sims: Simulators): void {
-  for (const sim of Object.values(sims)) sim.reset();
+export function resetSimulators(sims: Simulators, options: { keepTokens?: boolean } = {}): void {
+  for (const sim of Object.values(sims)) sim.reset(options);
 }
 
 /** The service's environment for talking to these simulators (running here or in another process) with the demo credentials. */

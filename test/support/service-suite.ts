@@ -6,8 +6,11 @@ import { startService, type TestService } from './test-app.js';
 export interface ServiceSuite {
   /** The file's simulators (set once its tests start). */
   readonly sims: Simulators;
-  /** The real service wired to them; closed after the test. */
-  service(env?: Record<string, string>): Promise<TestService>;
+  /**
+   * The real service wired to them; closed after the test. The simulators' call records start once
+   * it is up, unless `keepStartUpCalls` (its log-ins at start-up then count).
+   */
+  service(env?: Record<string, string>, options?: { keepStartUpCalls?: boolean }): Promise<TestService>;
 }
 
 /**
@@ -36,8 +39,8 @@ export function serviceSuite(): ServiceSuite {
       if (!sims) throw new Error('simulators are started in beforeAll');
       return sims;
     },
-    async service(env: Record<string, string> = {}): Promise<TestService> {
-      const s = await startService({ sims: this.sims, env });
+    async service(env: Record<string, string> = {}, options: { keepStartUpCalls?: boolean } = {}): Promise<TestService> {
+      const s = await startService({ sims: this.sims, env, ...options });
       started.push(s);
       return s;
     },

@@ -26,7 +26,7 @@ export class SalesforceClient {
     clients: VendorClients,
   ) {
     this.vendor = clients.create(SOURCE, {
-      auth: { mode: 'client-credentials', tokenUrl: '/services/oauth2/token', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', classifyError: (response) => this.error(response) },
+      auth: { mode: 'client-credentials', tokenUrl: '/services/oauth2/token', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', classifyError: (response) => this.error(response), resilientLogIn: (signal) => this.logIn(signal) },
     });
   }
 
@@ -50,6 +50,12 @@ export class SalesforceClient {
 
   async search(sosl: string, signal: AbortSignal): Promise<Record<string, unknown>[]> {
     return searchRecords(await this.get(`/services/data/${this.config.apiVersion}/search/`, { q: sosl }, signal));
+  }
+
+  /** The log-in, a call under Salesforce's policy like any other (VendorClients makes it at start-up). */
+  @Resilient(SOURCE, { settings: SalesforceConfig })
+  private async logIn(signal: AbortSignal): Promise<void> {
+    await this.vendor.credentials.authorize(signal);
   }
 
   @Resilient(SOURCE, { settings: SalesforceConfig })

@@ -17,9 +17,15 @@ export class ServiceNowClient {
     this.vendor = clients.create(SOURCE, {
       auth:
         config.authMode === 'oauth'
-          ? { mode: 'client-credentials', tokenUrl: '/oauth_token.do', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form' }
+          ? { mode: 'client-credentials', tokenUrl: '/oauth_token.do', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', resilientLogIn: (signal) => this.logIn(signal) }
           : { mode: 'basic', username: config.username, password: config.password },
     });
+  }
+
+  /** The OAuth log-in, a call under ServiceNow's policy like any other (VendorClients makes it at start-up). */
+  @Resilient(SOURCE, { settings: ServiceNowConfig })
+  private async logIn(signal: AbortSignal): Promise<void> {
+    await this.vendor.credentials.authorize(signal);
   }
 
   @Resilient(SOURCE, { settings: ServiceNowConfig })

@@ -316,12 +316,15 @@ export abstract class Simulator<L extends Limits = Limits> {
     this.limits = { ...this.configuredLimits };
   }
 
-  /** Everything back to the seeded, fault-free state (limits as built). */
-  reset(): void {
+  /**
+   * Everything back to the seeded, fault-free state (limits as built). `keepTokens`: the tokens
+   * issued so far stay valid (a service that outlives the reset keeps its log-in).
+   */
+  reset(options: { keepTokens?: boolean } = {}): void {
     this.resetFaults();
     this.resetLimits();
     this.resetCalls();
-    this.tokens.clear();
+    if (!options.keepTokens) this.tokens.clear();
     this.resetData();
   }
 
