@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 
 import { type Redis, redisFor } from './redis.client.js';
 import { RedisConfig, type RedisConnectionSettings, redisConnectionSettings } from './redis.config.js';
@@ -6,9 +6,12 @@ import { RedisConfig, type RedisConnectionSettings, redisConnectionSettings } fr
 /** DI token: the shared Redis (`Redis`), or null when none is configured (in-memory mode). */
 export const REDIS = Symbol('REDIS');
 
+/** How long start-up waits for the first connection to Redis (see RedisLifecycle.onModuleInit). */
+export const FIRST_CONNECTION_WAIT_MS = 1000;
+
 /**
  * One Redis connection per process, shared by the cache, locks, rate limits and replay
- * protection, on any topology. It never blocks start-up and never queues commands while
+ * protection, on any topology. Start-up waits for it briefly, never fails for it, and it never queues commands while
  * disconnected (they fail at once, and callers treat that as a miss), so a Redis outage costs
  * latency nothing; it reconnects by itself with backoff. A plain string is a `redis://` URL.
  */
@@ -28,8 +31,21 @@ export function createRedis(settings: RedisConnectionSettings | string, logger: 
 }
 
 @Injectable()
-class RedisLifecycle implements OnApplicationShutdown {
+class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
+  /**
+   * Waits up to FIRST_CONNECTION_WAIT_MS for the first connection, so what runs at start-up (the
+   * CRM log-ins, under the shared rate limits) and the first requests find Redis instead of
+   * falling back to each process's share; a Redis still away after that does not hold start-up.
+   */
+  async onModuleInit(): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.isReady) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([redis.connect().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_CONNECTION_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
 
   /** Closes gracefully, or forcibly when that does not finish in time (shutdown never hangs on Redis). */
   async onApplicationShutdown(): Promise<void> {

@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SANDBOX_CREDENTIALS } from '../sandbox/shared/credentials.js';
 import { DEMO } from '../sandbox/shared/seed.js';
+import { sandboxEnv } from '../sandbox/simulators.js';
+import { RedisServer } from '../support/redis-server.js';
+import { spawnService } from '../support/service-process.js';
 import { serviceSuite } from '../support/service-suite.js';
+import { GENEROUS_LIMITS, OPEN_AUTH } from '../support/test-app.js';
 
 const suite = serviceSuite();
 const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
@@ -72,5 +77,35 @@ describe('the log-in at start-up', () => {
     const answer = await svc.get(`/v1/customers/${DEMO.healthy}`);
     expect(answer.body.sources.salesforce.status).toBe('ok');
     expect(suite.sims.salesforce.callCount('token')).toBe(2);
+  });
+
+  describe('with Redis', () => {
+    let redis: RedisServer;
+    beforeAll(async () => {
+      redis = await RedisServer.start();
+    });
+    afterAll(async () => {
+      await redis.stop();
+    });
+
+    it('is charged to the limit the replicas share: start-up waits for the first connection, so it never falls back to the process\'s share', async () => {
+      await redis.flush();
+      // a process of its own, as deployed: in-process, Redis connects before start-up needs it anyway
+      const svc = await spawnService(sandboxEnv(suite.sims, { REDIS_URL: redis.url, ...GENEROUS_LIMITS, ...OPEN_AUTH }));
+      try {
+        await svc.whenOutput('logged in at start-up');
+        expect(suite.sims.salesforce.callCount('token')).toBe(1);
+        const client = createClient({ url: redis.url });
+        await client.connect();
+        try {
+          expect(await client.keys('c360:rl:*{salesforce}*')).not.toEqual([]);
+        } finally {
+          await client.close();
+        }
+        expect(svc.output()).not.toContain('shared rate limit unavailable');
+      } finally {
+        await svc.stop();
+      }
+    });
   });
 });
