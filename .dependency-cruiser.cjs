@@ -107,6 +107,15 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'config-before-tracing',
+      severity: 'error',
+      comment:
+        "main.ts loads the configuration before it starts tracing, and the OpenTelemetry Redis instrumentation only patches a @redis/client loaded after that: " +
+        'nothing the configuration imports (connector registrations included) may reach src/redis/ (which loads it), or Redis spans silently vanish; a connector reaches Redis-backed providers through the Nest container (e.g. a @Resilient method), not by importing them',
+      from: { path: '^src/app\\.config\\.ts$' },
+      to: { path: '^src/redis/redis\\.(client|module)\\.ts$', reachable: true },
+    },
+    {
       name: 'no-src-to-dev-dependency',
       severity: 'error',
       comment: 'the service runs without devDependencies (the container image has none)',
