@@ -48,6 +48,13 @@ describe('VendorClients: the log-in at start-up', () => {
     expect(requests.map((r) => r.url)).toEqual(['/token']);
   });
 
+  it('makes no request at start-up to a system switched off', async () => {
+    const { clients, requests } = fakeSystem();
+    clients.create('crm', { auth: oauth(), enabled: false });
+    await clients.onApplicationBootstrap();
+    expect(requests).toEqual([]);
+  });
+
   it('makes no request at start-up for a Basic user', async () => {
     const { clients, requests } = fakeSystem();
     clients.create('itsm', { auth: { mode: 'basic', username: 'u', password: 'p' } });

@@ -35,6 +35,8 @@ export type VendorAuth =
 
 export interface VendorClientOptions {
   auth: VendorAuth;
+  /** False when the system is switched off (`<SYSTEM>_ENABLED=false`): it is never called, not even to log in at start-up. */
+  enabled?: boolean;
 }
 
 /** Where a system is and how long one call to it may take, from its settings. */
@@ -108,7 +110,7 @@ export class VendorClients implements OnApplicationBootstrap, OnApplicationShutd
           );
     const client = new VendorClient(source, http, credentials);
     this.made.push(client);
-    if (auth.mode === 'client-credentials') this.logIns.push({ client, resilient: auth.resilientLogIn });
+    if (auth.mode === 'client-credentials' && options.enabled !== false) this.logIns.push({ client, resilient: auth.resilientLogIn });
     return client;
   }
 

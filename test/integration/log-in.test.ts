@@ -69,6 +69,13 @@ describe('the log-in at start-up', () => {
     expect(svc.logs.join('')).not.toContain(secret);
   });
 
+  it('a system switched off is not called at start-up either', async () => {
+    const svc = await service({ SALESFORCE_ENABLED: 'false', SALESFORCE_LOGIN_URL: '', SALESFORCE_CLIENT_ID: '', SALESFORCE_CLIENT_SECRET: '' });
+    expect(suite.sims.salesforce.callCount()).toBe(0);
+    expect(logLines(svc).filter((l) => String(l.msg).startsWith('log-in at start-up'))).toEqual([]);
+    expect((await svc.get(`/v1/customers/${DEMO.healthy}`)).body.sources.salesforce).toEqual({ status: 'disabled' });
+  });
+
   it('Salesforce down at start-up: the service starts, and the first look-up after it recovers logs in', async () => {
     suite.sims.salesforce.setFaults({ forcedStatus: 503 });
     const svc = await service({ RETRY_MAX_ATTEMPTS: '1' });

@@ -26,6 +26,7 @@ export class SalesforceClient {
     clients: VendorClients,
   ) {
     this.vendor = clients.create(SOURCE, {
+      enabled: config.enabled,
       auth: { mode: 'client-credentials', tokenUrl: '/services/oauth2/token', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', classifyError: (response) => this.error(response), resilientLogIn: (signal) => this.logIn(signal) },
     });
   }

@@ -32,6 +32,7 @@ export class SapClient {
   constructor(config: SapConfig, clients: VendorClients) {
     this.sapClient = config.sapClient;
     this.vendor = clients.create(SOURCE, {
+      enabled: config.enabled,
       // XSUAA takes the client credentials in a Basic header; the token URL is absolute
       auth:
         config.authMode === 'oauth'

@@ -15,6 +15,7 @@ export class ServiceNowClient {
 
   constructor(config: ServiceNowConfig, clients: VendorClients) {
     this.vendor = clients.create(SOURCE, {
+      enabled: config.enabled,
       auth:
         config.authMode === 'oauth'
           ? { mode: 'client-credentials', tokenUrl: '/oauth_token.do', clientId: config.clientId, clientSecret: config.clientSecret, style: 'form', resilientLogIn: (signal) => this.logIn(signal) }
