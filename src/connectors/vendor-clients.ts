@@ -120,23 +120,22 @@ export class VendorClients implements OnApplicationBootstrap, OnApplicationShutd
 
   private async logIn({ client, resilient }: StartUpLogIn): Promise<void> {
     const deadline = Deadline.after(START_UP_LOG_IN_MS);
-    const signal = deadline.signal;
-    try {
-      for (;;) {
-        try {
-          await (resilient ? resilient(signal) : client.credentials.authorize(signal));
-          this.logger.log({ msg: 'logged in at start-up', system: client.source });
-          return;
-        } catch (err) {
-          // replicas starting together share the system's limit: a log-in without a slot waits for the next one
-          if (err instanceof UpstreamError && err.kind === 'rate_limited' && (await sleep(Math.max(50, err.retryAfterMs ?? 250), signal))) continue;
-          const reason = err instanceof UpstreamError ? err.kind : signal.aborted ? 'timeout' : 'failed';
-          this.logger.warn({ msg: 'log-in at start-up failed: the first look-up logs in', system: client.source, reason, ...(reason === 'auth' ? { hint: 'check the client id and secret' } : {}) });
-          return;
-        }
+    const failed = await this.untilLoggedIn(client, resilient, deadline.signal).finally(() => deadline.dispose());
+    if (failed === undefined) this.logger.log({ msg: 'logged in at start-up', system: client.source });
+    else this.logger.warn({ msg: 'log-in at start-up failed: the first look-up logs in', system: client.source, reason: failed, ...(failed === 'auth' ? { hint: 'check the client id and secret' } : {}) });
+  }
+
+  /** Logs in, waiting for a rate-limit slot while `signal` lasts: undefined once logged in, else why not (an error kind). */
+  private async untilLoggedIn(client: VendorClient, resilient: StartUpLogIn['resilient'], signal: AbortSignal): Promise<string | undefined> {
+    for (;;) {
+      try {
+        await (resilient ? resilient(signal) : client.credentials.authorize(signal));
+        return undefined;
+      } catch (err) {
+        // replicas starting together share the system's limit: a log-in without a slot waits for the next one
+        if (err instanceof UpstreamError && err.kind === 'rate_limited' && (await sleep(Math.max(50, err.retryAfterMs ?? 250), signal))) continue;
+        return err instanceof UpstreamError ? err.kind : signal.aborted ? 'timeout' : 'failed';
       }
-    } finally {
-      deadline.dispose();
     }
   }
 
