@@ -79,6 +79,30 @@ describe('createLogger', () => {
     expect(out).toContain('[REDACTED]');
   });
 
+  it('censors a secret key one level down in any logged object, a value no setting knows included; the object logged is left as it was', () => {
+    const { logger, lines } = capture();
+    const token = { access_token: 'vendor-issued-0123', refresh_token: 'vendor-refresh-4567', token_type: 'Bearer' };
+    const login = { username: 'C360_TECH', password: 'typed-in-elsewhere', apiKey: 'k-89ab', clientSecret: 'cs-1', client_secret: 'cs-2' };
+    logger.warn({ token, login, customerId: '0010100001', tags: ['password'] }, 'vendor answer');
+    const line = JSON.parse(lines[0]) as Record<string, Record<string, unknown>>;
+    expect(line.token).toEqual({ access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'Bearer' });
+    expect(line.login).toEqual({ username: 'C360_TECH', password: '[REDACTED]', apiKey: '[REDACTED]', clientSecret: '[REDACTED]', client_secret: '[REDACTED]' });
+    expect(line.customerId).toBe('0010100001');
+    expect(line.tags).toEqual(['password']);
+    expect(token.access_token).toBe('vendor-issued-0123');
+    expect(login.password).toBe('typed-in-elsewhere');
+  });
+
+  it('an error carrying a secret key is logged as pino serializes errors, with the key censored', () => {
+    const { logger, lines } = capture();
+    const err = Object.assign(new TypeError('log-in refused'), { password: 'typed-in-elsewhere', status: 401 });
+    logger.error({ err }, 'log-in');
+    const line = JSON.parse(lines[0]) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ type: 'TypeError', message: 'log-in refused', password: '[REDACTED]', status: 401 });
+    expect(typeof line.err.stack).toBe('string');
+    expect(lines[0]).not.toContain('typed-in-elsewhere');
+  });
+
   it('scrubs the Redis password on its own, and the whole Redis URL', () => {
     const { logger, text } = capture();
     logger.error(`auth failed: ${REDIS_PW}`);

@@ -15,13 +15,37 @@ const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  '*.password',
-  '*.clientSecret',
-  '*.client_secret',
-  '*.access_token',
-  '*.refresh_token',
-  '*.apiKey',
 ];
+
+const CENSOR = '[REDACTED]';
+
+/**
+ * Keys whose value is a secret wherever they stand one level down in a logged object (what the
+ * redact paths `*.password`, … would say). Not left to pino's wildcard redaction: that runs its
+ * cloning redactor on every field of every line, a request line's strings and numbers included
+ * (~9 µs a line against ~2.5 µs for the whole line without it).
+ */
+const SECRET_KEYS = ['password', 'clientSecret', 'client_secret', 'access_token', 'refresh_token', 'apiKey'] as const;
+
+/**
+ * pino's `formatters.log`: one level down in the logged object, every SECRET_KEYS value censored.
+ * Only a field that is an object holding such a key is copied (an error is serialized first, as
+ * pino would); the object given is never changed, and a line without one costs a look at each field.
+ */
+export function redactSecretKeys(fields: Record<string, unknown>): Record<string, unknown> {
+  let out = fields;
+  for (const key in fields) {
+    const value: unknown = fields[key];
+    if (typeof value !== 'object' || value === null || !SECRET_KEYS.some((k) => Object.hasOwn(value, k))) continue;
+    // an error: serialized as pino does, on an object of the error's own class, so that pino's
+    // serializer (which runs after this) still names its type
+    const copy: Record<string, unknown> = value instanceof Error ? Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>, pino.stdSerializers.err(value)) : { ...(value as Record<string, unknown>) };
+    for (const k of SECRET_KEYS) if (Object.hasOwn(copy, k)) copy[k] = CENSOR;
+    if (out === fields) out = { ...fields };
+    out[key] = copy;
+  }
+  return out;
+}
 
 /** What the logger reads of the loaded configuration (its sections' secret settings included). */
 export interface LoggedConfig {
@@ -66,8 +90,8 @@ export function createLogger(config: LoggedConfig, destination?: DestinationStre
       level: config.server.logLevel,
       base: { service: 'customer360' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
+      formatters: { level: (label) => ({ level: label }), log: redactSecretKeys },
       // every line written while serving a request carries its correlation id and, with tracing on,
       // the active span's trace_id, span_id and trace_flags (the OpenTelemetry log data model's names)
       mixin: requestLogFields,
