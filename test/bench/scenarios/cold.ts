@@ -31,7 +31,6 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const rows: Row[] = [];
   const latency: LatencyBar[] = [];
   const raw: Record<string, unknown> = { sourceLatencyMs: FIXED_LATENCY };
-  const notes: string[] = [];
   await ctx.rig.sims.setLatencies(FIXED_LATENCY);
   const direct = await slowestDirect(ctx, pool[0], ctx.options.quick ? 20 : 100);
   raw.slowestDirect = direct;
@@ -83,13 +82,12 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     });
   }
   await ctx.rig.sims.healAll();
-  notes.push(`Cold path: the added latency is judged against the latency the slowest simulator is told (${slowest} ms). Asked directly by the bench (the same OData read the service makes, autocannon, one connection), it answers at p50 ${ms(direct.p50)}, so about ${ms(direct.p50 - slowest)} of the added p50 at 1 concurrent is the simulator's own.`);
   return {
     name: 'cold',
     rows,
     latency,
     notes: [
-      ...notes,
+      `Cold path: the added latency is judged against the latency the slowest simulator is told (${slowest} ms). Asked directly by the bench (the same OData read the service makes, autocannon, one connection), it answers at p50 ${ms(direct.p50)}, so about ${ms(direct.p50 - slowest)} of the added p50 at 1 concurrent is the simulator's own.`,
       `Cold path: simulators at fixed latencies (Salesforce ${FIXED_LATENCY.salesforce} ms, SAP ${FIXED_LATENCY.sap} ms for each of its two concurrent reads, ServiceNow ${FIXED_LATENCY.servicenow} ms), a distinct uncached customer per request, custom action with JWT; added latency = client latency − ${slowest} ms. At 100 concurrent the per-process bulkhead (BULKHEAD_MAX_CONCURRENT 32 per CRM) queues SAP's and ServiceNow's two reads per look-up, which shows up as added latency.`,
     ],
     raw,
