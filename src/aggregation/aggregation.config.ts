@@ -21,6 +21,12 @@ export class AggregationConfig {
   @Max(64)
   batchConcurrency = 4;
 
+  @Env('BATCH_BUSY_LOOP_PERCENT', { doc: 'Event-loop utilization (%) at or above which this process makes one batched call per CRM at a time: short of CPU, look-ups join the next call rather than starting more calls (fewer, larger calls cost less); below it, up to BATCH_CONCURRENCY. 100 = always BATCH_CONCURRENCY' })
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  batchBusyLoopPercent = 90;
+
   @Env('DEFAULT_PHONE_REGION', { doc: 'Region (ISO 3166 alpha-2) for phone numbers given without a country code' })
   @IsString()
   @Matches(/^[A-Z]{2}$/)

@@ -6,6 +6,7 @@ import { BatchLoader } from '../connectors/batch-loader.js';
 import { CONNECTORS, type CustomerConnector, type FetchResult, NOT_FOUND } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
 import { asLive, type BackgroundWork, backgroundWork, inBackground } from '../resilience/background.js';
+import { LoopLoad } from '../resilience/loop-load.js';
 import { PolicyRegistry } from '../resilience/policy.registry.js';
 import { PrepaidSlot, withPrepaidSlot } from '../resilience/prepaid-slot.js';
 import type { SourcePolicy } from '../resilience/source-policy.js';
@@ -24,6 +25,10 @@ import { AggregationConfig } from './aggregation.config.js';
  * A batched call is the batch's, not one caller's: it waits for its slot no longer than the answer
  * deadline of the look-up that opened it, and runs to the late-completion budget (its results warm
  * the cache).
+ *
+ * Short of CPU (the event loop busy at BATCH_BUSY_LOOP_PERCENT or more), each source has one call
+ * at a time in this process: a call's fixed cost (HTTP, parsing, slots, spans) is then what the
+ * burst cannot afford, and the look-ups that come while it is out go together in the next one.
  */
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
@@ -39,6 +44,7 @@ export class SourceBatches implements OnApplicationShutdown {
     private readonly policies: PolicyRegistry,
     private readonly metrics: Metrics,
   ) {
+    const loop = new LoopLoad(config.batchBusyLoopPercent);
     for (const connector of connectors) {
       const maxBatch = connector.batchMaxCustomers ?? 1;
       if (!connector.fetchMany || maxBatch <= 1) continue;
@@ -55,7 +61,7 @@ export class SourceBatches implements OnApplicationShutdown {
         new BatchLoader<FetchResult, Permit>({
           maxBatch,
           maxConcurrent: config.batchConcurrency,
-          busy: () => policy().saturated,
+          busy: () => policy().saturated || loop.busy,
           // the slot is taken at the priority of those waiting when the batch opens: live when any
           // is, else as background work (a spare slot or none)
           permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value, connector.callsPerBatch ?? 1),
