@@ -34,7 +34,9 @@ export const WARM_LOOKUPS_PER_REPLICA = 1000;
 /**
  * Every replica warmed on customers the burst does not use (the end of the cold pool, after the
  * first `reserved`): WARM_LOOKUPS_PER_REPLICA cold look-ups each (fewer in a quick run when the pool
- * is short), 50 at a time per replica. Then the calls they made are forgotten.
+ * is short), 50 at a time per replica. Then the calls they made are forgotten — once the last of
+ * them is done: a look-up answered at its deadline leaves its call running (late completion), and
+ * one landing after the reset would be counted as the burst's.
  */
 async function warm(ctx: Context, balancer: Balancer, token: string, reserved = 1): Promise<void> {
   const spare = coldPool(ctx).slice(reserved);
@@ -45,6 +47,7 @@ async function warm(ctx: Context, balancer: Balancer, token: string, reserved = 
       return runPool({ concurrency: 50, count: mine.length, next: (i) => ({ target: t, call: actionCall(token, { customerId: mine[i] }) }) });
     }),
   );
+  await quiet(ctx, 300);
   await ctx.rig.sims.resetCalls();
 }
 
