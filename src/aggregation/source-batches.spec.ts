@@ -50,15 +50,18 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 function batches(busyLoopPercent: number) {
   const connector = new HeldConnector();
   const config = Object.assign(new AggregationConfig(), { batchConcurrency: 4, batchBusyLoopPercent: busyLoopPercent });
-  const sourceBatches = new SourceBatches([connector], config, neverWaits, new Metrics());
+  const metrics = new Metrics();
+  const sourceBatches = new SourceBatches([connector], config, neverWaits, metrics);
   const signal = new AbortController().signal;
   const lookUp = (id: string) => sourceBatches.fetch(connector, id, signal);
-  return { connector, lookUp };
+  /** Batches that waited for the call in flight because the process was short of CPU. */
+  const heldShortOfCpu = async () => (await metrics.batchHeldShortOfCpu.get()).values.find((v) => v.labels.source === 'crm')?.value ?? 0;
+  return { connector, lookUp, heldShortOfCpu };
 }
 
 describe('SourceBatches: calls at once per source', () => {
   it('with CPU to spare, a look-up that finds a call out starts one of its own (up to BATCH_CONCURRENCY)', async () => {
-    const { connector, lookUp } = batches(100);
+    const { connector, lookUp, heldShortOfCpu } = batches(100);
     const answers = [lookUp('a')];
     await nextTurn();
     answers.push(lookUp('b'));
@@ -67,20 +70,22 @@ describe('SourceBatches: calls at once per source', () => {
     await nextTurn();
 
     expect(connector.calls).toEqual([['a'], ['b'], ['c']]);
+    expect(await heldShortOfCpu()).toBe(0);
     for (let i = 0; i < 3; i++) connector.answerNext();
     expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b', 'c']);
   });
 
   it('short of CPU, a source has one call out at a time: those who come meanwhile go together in the next', async () => {
-    const { connector, lookUp } = batches(0);
+    const { connector, lookUp, heldShortOfCpu } = batches(0);
     const answers = [lookUp('a')];
     await nextTurn();
     answers.push(lookUp('b'));
     await nextTurn();
     answers.push(lookUp('c'));
     await nextTurn();
-    // the first went out at once, alone (the only call is never held back)
+    // the first went out at once, alone (the only call is never held back); b's batch waited, and c joined it
     expect(connector.calls).toEqual([['a']]);
+    expect(await heldShortOfCpu()).toBe(1);
 
     connector.answerNext();
     await nextTurn();

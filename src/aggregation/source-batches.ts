@@ -61,7 +61,12 @@ export class SourceBatches implements OnApplicationShutdown {
         new BatchLoader<FetchResult, Permit>({
           maxBatch,
           maxConcurrent: config.batchConcurrency,
-          busy: () => policy().saturated || loop.busy,
+          busy: () => {
+            if (policy().saturated) return true;
+            if (!loop.busy) return false;
+            this.metrics.batchHeldShortOfCpu.inc({ source });
+            return true;
+          },
           // the slot is taken at the priority of those waiting when the batch opens: live when any
           // is, else as background work (a spare slot or none)
           permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value, connector.callsPerBatch ?? 1),

@@ -95,6 +95,7 @@ export class Metrics {
   readonly nearInvalidations = new Counter({ name: 'c360_near_cache_invalidations_total', help: 'Near-cache drops by cause: invalidation (webhook, billing write) or write (a newer part stored), and origin (this replica or another, via Redis pub/sub)', labelNames: ['cause', 'origin'], registers: [this.registry] });
   readonly nearEntries = new Gauge({ name: 'c360_near_cache_entries', help: 'Source parts held in the near cache of this process', registers: [this.registry] });
   readonly nearBytes = new Gauge({ name: 'c360_near_cache_bytes', help: 'Bytes of source parts (as JSON) held in the near cache of this process', registers: [this.registry] });
+  readonly batchHeldShortOfCpu = new Counter({ name: 'c360_batch_held_short_of_cpu_total', help: 'Batches of look-ups of a CRM that waited for the call in flight instead of starting one more, because the process was short of CPU (BATCH_BUSY_LOOP_PERCENT)', labelNames: ['source'], registers: [this.registry] });
   readonly batchCustomers = new Histogram({ name: 'c360_batch_customers', help: 'Customers carried by one batched look-up of a CRM (customers per call)', labelNames: ['source'], buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500], registers: [this.registry] });
   readonly tokenRefreshes = new Counter({ name: 'c360_token_refreshes_total', help: 'OAuth access tokens fetched from an external system, by outcome', labelNames: ['system', 'outcome'], registers: [this.registry] });
 
