@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
-import { startService } from '../support/test-app.js';
+import { startService, throttleWindowMs } from '../support/test-app.js';
 
 let sims: Simulators;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('the benchmark baseline routes (BENCH_BARE_ROUTE)', () => {
 
   it('when enabled also serves the raw route: {} straight from Fastify, past no guard and none of the hooks', async () => {
     // a limit of 1: the bare route spends it, the raw route is never counted
-    const s = await startService({ sims, env: { BENCH_BARE_ROUTE: 'true', THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '60000' } });
+    const s = await startService({ sims, env: { BENCH_BARE_ROUTE: 'true', THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: throttleWindowMs() } });
     try {
       expect((await s.get('/__bench/bare')).status).toBe(200);
       expect((await s.get('/__bench/bare')).status).toBe(429);

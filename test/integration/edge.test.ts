@@ -5,7 +5,7 @@ import type { InboundThrottleStorage } from '../../src/auth/inbound-throttle.js'
 import { DEMO } from '../sandbox/shared/seed.js';
 import { resetSimulators, type Simulators, startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { startService, type TestService,throttleWindowMs } from '../support/test-app.js';
 
 let sims: Simulators;
 let redis: RedisServer;
@@ -43,7 +43,7 @@ describe('security headers', () => {
   });
 
   it('sends the same security headers and no-store on every answer, refusals included; a route may set its own', async () => {
-    const s = await service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '60000' });
+    const s = await service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: throttleWindowMs() });
     // an unknown route and a body that does not parse never reach the throttle; the second look-up is refused by it
     const answers = [await s.get(`/v1/customers/${DEMO.healthy}`), await s.get('/nope'), await s.post('/genesys/v1/customer-lookup', '{"customerId":')];
     answers.push(await s.get(`/v1/customers/${DEMO.healthy}`));
@@ -79,7 +79,7 @@ describe('security headers', () => {
 
 describe('inbound throttling', () => {
   it('answers 429 past the limit per client, and never throttles health probes', async () => {
-    const s = await service({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: '60000' });
+    const s = await service({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: throttleWindowMs() });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await s.get(`/v1/customers/${DEMO.healthy}`)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
@@ -87,19 +87,19 @@ describe('inbound throttling', () => {
   });
 
   it('counts each real client behind a trusted proxy, not the proxy', async () => {
-    const s = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000', TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
+    const s = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: throttleWindowMs(), TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
     const from = async (client: string) => (await s.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status;
     expect([await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.1')]).toEqual([200, 200, 429]);
     expect([await from('198.51.100.2'), await from('198.51.100.2')]).toEqual([200, 200]); // another caller, its own budget
     // an untrusted peer's X-Forwarded-For is ignored: rotating it buys nothing
-    const direct = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000' });
+    const direct = await service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: throttleWindowMs() });
     const statuses = [];
     for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) statuses.push((await direct.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status);
     expect(statuses).toEqual([200, 200, 429]);
   });
 
   it('shares the count across replicas through Redis: each counts locally, and they learn of one another at each sync', async () => {
-    const env = { THROTTLE_LIMIT: '4', THROTTLE_TTL_MS: '60000', REDIS_URL: redis.url };
+    const env = { THROTTLE_LIMIT: '4', THROTTLE_TTL_MS: throttleWindowMs(), REDIS_URL: redis.url };
     const a = await service(env);
     const b = await service(env);
     const status = async (s: TestService) => (await s.get(`/v1/customers/${DEMO.manyTickets}`)).status;

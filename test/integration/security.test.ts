@@ -18,7 +18,7 @@ import { sandboxEnv } from '../sandbox/simulators.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from '../support/redis-server.js';
 import { serviceSuite } from '../support/service-suite.js';
-import type { TestService } from '../support/test-app.js';
+import { type TestService, throttleWindowMs } from '../support/test-app.js';
 
 const suite = serviceSuite();
 let redis: RedisServer;
@@ -117,7 +117,7 @@ describe('1. webhook signatures: one captured notification cannot be replayed', 
   });
 
   it('throttles webhooks like every other route (per client)', async () => {
-    const s = await secured({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: '60000' });
+    const s = await secured({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: throttleWindowMs() });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await postWebhook(s, body, `t=${now()},v1=${randomBytes(32).toString('hex')}`)).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
@@ -194,7 +194,7 @@ describe('3. token lifetime is enforced', () => {
 describe('4. the inbound throttle counts per client across all routes', () => {
   for (const storage of ['memory', 'redis'] as const) {
     it(`with ${storage} storage: one budget per client, whichever routes it calls`, async () => {
-      const s = await suite.service({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: '60000', ...(storage === 'redis' ? { REDIS_URL: redis.url, CACHE_KEY_PREFIX: `sweep${Date.now()}` } : {}) });
+      const s = await suite.service({ THROTTLE_LIMIT: '3', THROTTLE_TTL_MS: throttleWindowMs(), ...(storage === 'redis' ? { REDIS_URL: redis.url, CACHE_KEY_PREFIX: `sweep${Date.now()}` } : {}) });
       const first = await s.get(`/v1/customers/${DEMO.healthy}`);
       const second = await s.post(ACTION, { customerId: DEMO.healthy });
       const third = await s.get(`/v1/customers?phone=${encodeURIComponent('+14155550100')}`);
@@ -207,7 +207,7 @@ describe('4. the inbound throttle counts per client across all routes', () => {
 
 describe('4. (and an IPv6 client is its /64: rotating addresses inside it buys nothing)', () => {
   it('counts 2001:db8:1:2::1, ::2 and ::3 as one client, another /64 as another', async () => {
-    const s = await suite.service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000', TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
+    const s = await suite.service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: throttleWindowMs(), TRUSTED_PROXY_CIDRS: '127.0.0.1/32' });
     const from = async (client: string) => (await s.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status;
     expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2::2'), await from('2001:db8:1:2:ffff::3')]).toEqual([200, 200, 429]);
     expect(await from('2001:db8:1:3::1')).toBe(200);
@@ -264,7 +264,7 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 
 describe('6. error bodies and headers say nothing of the stack', () => {
   it('words every framework refusal itself: throttling, bad JSON, a non-object body, an unknown route', async () => {
-    const limited = await suite.service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '60000' });
+    const limited = await suite.service({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: throttleWindowMs() });
     expect((await limited.get(`/v1/customers/${DEMO.healthy}`)).status).toBe(200);
     const throttled = await limited.get(`/v1/customers/${DEMO.healthy}`);
     expect(throttled.status).toBe(429);
@@ -432,7 +432,7 @@ describe('held: query injection into the three CRMs', () => {
 
 describe('held: X-Forwarded-For spoofing', () => {
   it('an untrusted peer cannot pick its address: not for the throttle, not for the Genesys allowlist', async () => {
-    const throttled = await suite.service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: '60000' });
+    const throttled = await suite.service({ THROTTLE_LIMIT: '2', THROTTLE_TTL_MS: throttleWindowMs() });
     const statuses: number[] = [];
     for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) statuses.push((await throttled.get(`/v1/customers/${DEMO.healthy}`, { 'x-forwarded-for': client })).status);
     expect(statuses).toEqual([200, 200, 429]);

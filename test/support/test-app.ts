@@ -23,6 +23,18 @@ export interface TestService {
 /** Tests that are not about rate limits must not be shaped by the production defaults (Salesforce 5/s). */
 export const GENEROUS_LIMITS = { SALESFORCE_RATE_LIMIT_PER_SEC: '10000', SAP_RATE_LIMIT_PER_SEC: '10000', SERVICENOW_RATE_LIMIT_PER_SEC: '10000' } as const;
 
+/**
+ * THROTTLE_TTL_MS for a test that counts one client's requests within one window. The throttle's
+ * windows are fixed and aligned to the clock, so a test that straddled a window's end saw its count
+ * start again (200, 200, 200 where 200, 200, 429 was due: a flake once a few hundred runs). This is
+ * a window length of a minute or more whose current window has at least `leftMs` still to run.
+ */
+export function throttleWindowMs(leftMs = 30_000, now = Date.now()): string {
+  let ms = 60_000;
+  while (ms - (now % ms) < leftMs) ms += 1000;
+  return String(ms);
+}
+
 /** Suites that are not about inbound authentication call the service without credentials. */
 export const OPEN_AUTH = { GENESYS_AUTH: 'none', INTERNAL_AUTH: 'none' } as const;
 
