@@ -47,13 +47,23 @@ const neverWaits = { get: () => ({ saturated: false, reserveSlot: () => Promise.
 /** Lets every pending promise job and one I/O turn run: what arrives "later" than the look-ups before. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Each customer looked up in a turn of its own (after the calls of the ones before have gone out, or been held). */
+async function oneTurnEach(lookUp: (id: string) => Promise<FetchResult>, ids: string[]): Promise<Array<Promise<FetchResult>>> {
+  const answers: Array<Promise<FetchResult>> = [];
+  for (const id of ids) {
+    answers.push(lookUp(id));
+    await nextTurn();
+  }
+  return answers;
+}
+
 function batches(busyLoopPercent: number) {
   const connector = new HeldConnector();
   const config = Object.assign(new AggregationConfig(), { batchConcurrency: 4, batchBusyLoopPercent: busyLoopPercent });
   const metrics = new Metrics();
   const sourceBatches = new SourceBatches([connector], config, neverWaits, metrics);
   const signal = new AbortController().signal;
-  const lookUp = (id: string) => sourceBatches.fetch(connector, id, signal);
+  const lookUp = (id: string): Promise<FetchResult> => sourceBatches.fetch(connector, id, signal);
   /** Batches that waited for the call in flight because the process was short of CPU. */
   const heldShortOfCpu = async () => (await metrics.batchHeldShortOfCpu.get()).values.find((v) => v.labels.source === 'crm')?.value ?? 0;
   return { connector, lookUp, heldShortOfCpu };
@@ -62,12 +72,7 @@ function batches(busyLoopPercent: number) {
 describe('SourceBatches: calls at once per source', () => {
   it('with CPU to spare, a look-up that finds a call out starts one of its own (up to BATCH_CONCURRENCY)', async () => {
     const { connector, lookUp, heldShortOfCpu } = batches(100);
-    const answers = [lookUp('a')];
-    await nextTurn();
-    answers.push(lookUp('b'));
-    await nextTurn();
-    answers.push(lookUp('c'));
-    await nextTurn();
+    const answers = await oneTurnEach(lookUp, ['a', 'b', 'c']);
 
     expect(connector.calls).toEqual([['a'], ['b'], ['c']]);
     expect(await heldShortOfCpu()).toBe(0);
@@ -77,12 +82,7 @@ describe('SourceBatches: calls at once per source', () => {
 
   it('short of CPU, a source has one call out at a time: those who come meanwhile go together in the next', async () => {
     const { connector, lookUp, heldShortOfCpu } = batches(0);
-    const answers = [lookUp('a')];
-    await nextTurn();
-    answers.push(lookUp('b'));
-    await nextTurn();
-    answers.push(lookUp('c'));
-    await nextTurn();
+    const answers = await oneTurnEach(lookUp, ['a', 'b', 'c']);
     // the first went out at once, alone (the only call is never held back); b's batch waited, and c joined it
     expect(connector.calls).toEqual([['a']]);
     expect(await heldShortOfCpu()).toBe(1);
