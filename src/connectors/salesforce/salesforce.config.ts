@@ -54,11 +54,11 @@ export class SalesforceConfig implements ConnectorSettings {
   @Max(60_000)
   timeoutMs = 700;
 
-  @Env('SALESFORCE_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one Salesforce call carries when look-ups are batched (1 turns batching off)' })
+  @Env('SALESFORCE_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one Salesforce call carries when look-ups are batched (1 turns batching off); 500 ten-character customer numbers fit SALESFORCE_MAX_URL_BYTES, and one query answer holds up to 2,000 records' })
   @IsInt()
   @Min(1)
   @Max(2000)
-  batchMaxCustomers = 300;
+  batchMaxCustomers = 500;
 
   @Env('SALESFORCE_MAX_URL_BYTES', { doc: 'Longest request target sent to Salesforce; a batch is split below it (Salesforce allows 16,384 bytes of URI and headers)' })
   @IsInt()

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 
 import { type Condition, parseSoql } from '../../../test/sandbox/salesforce/soql.js';
 import { parseSosl } from '../../../test/sandbox/salesforce/sosl.js';
+import { targetBytes } from '../batching.js';
+import type { VendorClients } from '../vendor-clients.js';
+import { SalesforceClient } from './salesforce.client.js';
+import { SalesforceConfig } from './salesforce.config.js';
 import { accountByCustomerNumber, type AccountFields, accountsByCustomerNumbers, accountsByEmail, accountsByPhone, soqlString, soslTerm } from './salesforce.query.js';
 
 const F: AccountFields = {
@@ -208,5 +212,17 @@ describe('accountsByCustomerNumbers (one SOQL for many customers)', () => {
     expect(where.field.name).toBe('Customer_Number__c');
     expect(where.values.map((v) => (v.kind === 'string' ? v.value : v.kind))).toEqual(numbers);
     expect(q.limit).toBeNull();
+  });
+});
+
+describe('the default batch size', () => {
+  it('a full batch of ten-character customer numbers (SAP KUNNR) fits the default URL bound as it goes on the wire: one call, no split', () => {
+    const config = new SalesforceConfig();
+    const client = new SalesforceClient(config, { create: () => ({}) } as unknown as VendorClients);
+    const full = Array.from({ length: config.batchMaxCustomers }, (_, i) => String(1_000_000_000 + i * 7_919));
+    expect(full.every((n) => n.length === 10)).toBe(true);
+    const soql = accountsByCustomerNumbers(config, full);
+    expect(soql.length).toBeLessThanOrEqual(100_000); // Salesforce's bound on one SOQL statement
+    expect(targetBytes(client.queryTarget(soql))).toBeLessThanOrEqual(config.maxUrlBytes);
   });
 });

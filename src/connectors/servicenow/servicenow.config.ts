@@ -52,11 +52,11 @@ export class ServiceNowConfig implements ConnectorSettings {
   @Max(60_000)
   timeoutMs = 700;
 
-  @Env('SERVICENOW_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one ServiceNow call carries when look-ups are batched (1 turns batching off)' })
+  @Env('SERVICENOW_BATCH_MAX_CUSTOMERS', { doc: 'Most customers one ServiceNow call carries when look-ups are batched (1 turns batching off); 500 ten-character customer numbers fit SERVICENOW_MAX_URL_BYTES, far below the 10,000 rows and 5 MB of one answer' })
   @IsInt()
   @Min(1)
   @Max(2000)
-  batchMaxCustomers = 200;
+  batchMaxCustomers = 500;
 
   @Env('SERVICENOW_MAX_URL_BYTES', { doc: 'Longest request target sent to ServiceNow; a batch is split below it (8,192 bytes is the conservative bound)' })
   @IsInt()

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { compileEncodedQuery, type FieldResolver, parseEncodedQuery } from '../../../test/sandbox/servicenow/encoded-query.js';
+import { targetBytes } from '../batching.js';
+import { ServiceNowConfig } from './servicenow.config.js';
 import { activeIncidentsOfCustomer, companiesUrl, companyByCustomerNumber, companyUrl, encodedValue, openTicketCountsUrl, openTicketCountUrl } from './servicenow.query.js';
 
 const FIELD = 'u_customer_number';
@@ -152,5 +154,13 @@ describe('batched reads (one call for many customers)', () => {
   it.each([['a,b'], ['a^ORb'], ['a b']])('refuses %j as one of the values (it would widen the list)', (bad) => {
     expect(() => companiesUrl(FIELD, ['0010100001', bad])).toThrow(RangeError);
     expect(() => openTicketCountsUrl(FIELD, [bad])).toThrow(RangeError);
+  });
+
+  it('a full batch at the default size, of ten-character customer numbers (SAP KUNNR), fits the default URL bound: one call of each kind, no split', () => {
+    const config = new ServiceNowConfig();
+    const full = Array.from({ length: config.batchMaxCustomers }, (_, i) => String(1_000_000_000 + i * 7_919));
+    expect(full.every((n) => n.length === 10)).toBe(true);
+    expect(targetBytes(companiesUrl(config.customerNumberField, full))).toBeLessThanOrEqual(config.maxUrlBytes);
+    expect(targetBytes(openTicketCountsUrl(config.customerNumberField, full))).toBeLessThanOrEqual(config.maxUrlBytes);
   });
 });
