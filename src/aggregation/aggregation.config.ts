@@ -21,7 +21,7 @@ export class AggregationConfig {
   @Max(64)
   batchConcurrency = 4;
 
-  @Env('BATCH_BUSY_LOOP_PERCENT', { doc: 'Event-loop utilization (%) at or above which this process makes one batched call per CRM at a time: short of CPU, look-ups join the next call rather than starting more calls (fewer, larger calls cost less); below it, up to BATCH_CONCURRENCY. 100 = always BATCH_CONCURRENCY' })
+  @Env('BATCH_BUSY_LOOP_PERCENT', { doc: 'Event-loop utilization (%) at or above which this process makes one batched call per CRM at a time: short of CPU, look-ups join the next call rather than starting more calls (fewer, larger calls cost less), waiting for the call out at most a quarter of AGGREGATION_DEADLINE_MS; below it, up to BATCH_CONCURRENCY. 100 = always BATCH_CONCURRENCY' })
   @IsInt()
   @Min(0)
   @Max(100)

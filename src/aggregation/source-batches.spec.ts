@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import type { CustomerConnector, FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
@@ -92,5 +92,26 @@ describe('SourceBatches: calls at once per source', () => {
     expect(connector.calls).toEqual([['a'], ['b', 'c']]);
     connector.answerNext();
     expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('short of CPU, a batch held behind a call that stays out goes out beside it once it has waited a quarter of the deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connector, lookUp } = batches(0); // the default deadline, 800 ms: held 200 ms at most
+      const answers = await oneTurnEach(lookUp, ['a', 'b', 'c']);
+      expect(connector.calls).toEqual([['a']]);
+
+      await vi.advanceTimersByTimeAsync(199);
+      expect(connector.calls).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(1);
+      // a's call is still out (starved, say): b and c do not wait for it any longer
+      expect(connector.calls).toEqual([['a'], ['b', 'c']]);
+
+      connector.answerNext();
+      connector.answerNext();
+      expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b', 'c']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

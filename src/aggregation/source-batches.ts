@@ -28,8 +28,17 @@ import { AggregationConfig } from './aggregation.config.js';
  *
  * Short of CPU (the event loop busy at BATCH_BUSY_LOOP_PERCENT or more), each source has one call
  * at a time in this process: a call's fixed cost (HTTP, parsing, slots, spans) is then what the
- * burst cannot afford, and the look-ups that come while it is out go together in the next one.
+ * burst cannot afford, and the look-ups that come while it is out go together in the next one —
+ * unless the call is out for longer than a quarter of the deadline: the next batch then goes out
+ * beside it (a starved call must not make everyone behind it miss their deadline).
  */
+/**
+ * Short of CPU, a batch waits for the call that is out at most this share of the answer deadline
+ * (200 ms of 800): a call slowed by the starvation itself then no longer holds everyone who came
+ * after it past their deadline, and the calls still start at most one per hold while it lasts.
+ */
+const HOLD_SHARE_OF_DEADLINE = 0.25;
+
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
   private readonly loaders = new Map<string, BatchLoader<FetchResult, Permit>>();
@@ -45,6 +54,7 @@ export class SourceBatches implements OnApplicationShutdown {
     private readonly metrics: Metrics,
   ) {
     const loop = new LoopLoad(config.batchBusyLoopPercent);
+    const holdMaxMs = Math.round(config.deadlineMs * HOLD_SHARE_OF_DEADLINE);
     for (const connector of connectors) {
       const maxBatch = connector.batchMaxCustomers ?? 1;
       if (!connector.fetchMany || maxBatch <= 1) continue;
@@ -61,12 +71,13 @@ export class SourceBatches implements OnApplicationShutdown {
         new BatchLoader<FetchResult, Permit>({
           maxBatch,
           maxConcurrent: config.batchConcurrency,
-          busy: () => {
-            if (policy().saturated) return true;
+          busy: () => policy().saturated,
+          shortOfCpu: () => {
             if (!loop.busy) return false;
             this.metrics.batchHeldShortOfCpu.inc({ source });
             return true;
           },
+          holdMaxMs,
           // the slot is taken at the priority of those waiting when the batch opens: live when any
           // is, else as background work (a spare slot or none)
           permit: () => this.permit(policy(), live.size > 0 ? undefined : background.values().next().value, connector.callsPerBatch ?? 1),

@@ -24,6 +24,14 @@ export interface BatchLoaderOptions<V, P = undefined> {
    * the next batch instead of starting calls of their own. Never holds back the only call.
    */
   busy?(): boolean;
+  /**
+   * The process is short of CPU: a new call then waits for a call that is out, as with `busy`,
+   * but for `holdMaxMs` at most — a call slowed by that very starvation must not hold everyone
+   * who came after it past their deadline. Never holds back the only call.
+   */
+  shortOfCpu?(): boolean;
+  /** The longest a batch is held by `shortOfCpu` (ms); without it, until a call ends. */
+  holdMaxMs?: number;
   /** Told the size of every call made (customers per call). */
   onCall?(keys: number): void;
 }
@@ -39,7 +47,7 @@ export interface BatchLoaderOptions<V, P = undefined> {
 export class BatchLoader<V, P = undefined> {
   private readonly loader: DataLoader<string, V>;
   private running = 0;
-  private readonly queued: (() => void)[] = [];
+  private readonly queued: Held[] = [];
   /** The permit of the batch being dispatched now (DataLoader calls the batch function synchronously from dispatch). */
   private dispatching: P | undefined;
 
@@ -62,12 +70,28 @@ export class BatchLoader<V, P = undefined> {
   }
 
   private schedule(dispatch: () => void): void {
-    if (this.running === 0 || (this.running < this.options.maxConcurrent && !this.options.busy?.())) {
+    const { maxConcurrent, busy, shortOfCpu, holdMaxMs } = this.options;
+    const held: Held = { start: () => this.start(dispatch) };
+    if (this.running === 0 || (this.running < maxConcurrent && !busy?.() && !shortOfCpu?.())) {
       this.running += 1;
-      this.start(dispatch);
-    } else {
-      this.queued.push(() => this.start(dispatch));
+      held.start();
+      return;
     }
+    this.queued.push(held);
+    // held for want of CPU alone (a call slot is free and the source would not make it wait)
+    if (holdMaxMs !== undefined && this.running < maxConcurrent && !busy?.()) {
+      held.timer = setTimeout(() => this.release(held), holdMaxMs);
+      held.timer.unref();
+    }
+  }
+
+  /** A batch held for want of CPU that has waited long enough: it goes out now if a call slot is free, else when a call ends. */
+  private release(held: Held): void {
+    const at = this.queued.indexOf(held);
+    if (at < 0 || this.running >= this.options.maxConcurrent) return;
+    this.queued.splice(at, 1);
+    this.running += 1;
+    held.start();
   }
 
   /** Sends the batch once its permit is there; until then it stays open to new look-ups. */
@@ -98,8 +122,18 @@ export class BatchLoader<V, P = undefined> {
       return keys.map((key) => (answer.has(key) ? (answer.get(key) as V | Error) : this.options.missing(key)));
     } finally {
       const next = this.queued.shift();
-      if (next) next();
-      else this.running -= 1;
+      if (next) {
+        clearTimeout(next.timer);
+        next.start();
+      } else {
+        this.running -= 1;
+      }
     }
   }
+}
+
+/** A batch waiting for a call slot, and the timer that ends a hold for want of CPU. */
+interface Held {
+  start(): void;
+  timer?: NodeJS.Timeout;
 }
