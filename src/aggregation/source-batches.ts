@@ -14,6 +14,13 @@ import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 
 /**
+ * Short of CPU, a batch waits for the call that is out at most this share of the answer deadline
+ * (200 ms of 800): a call slowed by the starvation itself then no longer holds everyone who came
+ * after it past their deadline, and the calls still start at most one per hold while it lasts.
+ */
+const HOLD_SHARE_OF_DEADLINE = 0.25;
+
+/**
  * Look-ups of one source, across customers, coalesced into batched calls (`fetchMany`): while the
  * source is busy — every call slot taken, or a call waiting for a rate-limit slot — new look-ups
  * wait and go out together in the next call; when it is idle a look-up goes out at once. A source
@@ -21,7 +28,7 @@ import { AggregationConfig } from './aggregation.config.js';
  *
  * A batch takes its rate-limit slot first and closes its list of customers only then, so a burst
  * waiting for the system's next second goes out as one call of everyone who came meanwhile, not as
- * many small calls that each wait for a slot of their own (5 calls a second serve 5 × 300 callers).
+ * many small calls that each wait for a slot of their own (5 calls a second serve 5 × 500 callers).
  * A batched call is the batch's, not one caller's: it waits for its slot no longer than the answer
  * deadline of the look-up that opened it, and runs to the late-completion budget (its results warm
  * the cache).
@@ -32,13 +39,6 @@ import { AggregationConfig } from './aggregation.config.js';
  * unless the call is out for longer than a quarter of the deadline: the next batch then goes out
  * beside it (a starved call must not make everyone behind it miss their deadline).
  */
-/**
- * Short of CPU, a batch waits for the call that is out at most this share of the answer deadline
- * (200 ms of 800): a call slowed by the starvation itself then no longer holds everyone who came
- * after it past their deadline, and the calls still start at most one per hold while it lasts.
- */
-const HOLD_SHARE_OF_DEADLINE = 0.25;
-
 @Injectable()
 export class SourceBatches implements OnApplicationShutdown {
   private readonly loaders = new Map<string, BatchLoader<FetchResult, Permit>>();

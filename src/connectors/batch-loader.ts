@@ -42,7 +42,8 @@ export interface BatchLoaderOptions<V, P = undefined> {
  * out at once (with whatever arrived in the same tick); a look-up that finds every slot taken,
  * or the source busy (a call waiting for a rate-limit slot), joins the batch that goes out when a
  * call ends. With a `permit` (a rate-limit slot), a batch closes only once its permit is there.
- * One failed call fails only the look-ups it carried.
+ * A batch held only because the process is short of CPU goes out after `holdMaxMs` even if no call
+ * has ended. One failed call fails only the look-ups it carried.
  */
 export class BatchLoader<V, P = undefined> {
   private readonly loader: DataLoader<string, V>;
