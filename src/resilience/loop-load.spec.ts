@@ -31,26 +31,31 @@ function loopAt(thresholdPercent: number) {
   return { loop, load: new LoopLoad(thresholdPercent, loop.utilization, loop.now) };
 }
 
+/** In turn, each step's time passes with that share of it running, and then the load is asked. */
+function expectReadings(thresholdPercent: number, steps: Array<[ms: number, share: number, busy: boolean]>): void {
+  const { loop, load } = loopAt(thresholdPercent);
+  for (const [ms, share, busy] of steps) {
+    loop.pass(ms, share);
+    expect(load.busy, `after ${ms} ms at ${share * 100} % running`).toBe(busy);
+  }
+}
+
 describe('LoopLoad', () => {
   it('is busy when the loop ran at least the threshold share of the last window, and not below it', () => {
-    const { loop, load } = loopAt(90);
-    loop.pass(100, 0.95);
-    expect(load.busy).toBe(true);
-    loop.pass(100, 0.5);
-    expect(load.busy).toBe(false);
-    loop.pass(100, 0.9);
-    expect(load.busy).toBe(true);
+    expectReadings(90, [
+      [100, 0.95, true],
+      [100, 0.5, false],
+      [100, 0.9, true],
+    ]);
   });
 
   it('keeps a reading for 50 ms: asked again sooner, it answers the same without reading the loop', () => {
-    const { loop, load } = loopAt(90);
-    loop.pass(60, 1);
-    expect(load.busy).toBe(true);
-    loop.pass(40, 0);
-    expect(load.busy).toBe(true);
-    loop.pass(10, 0);
-    // 50 ms since the last reading, 0 % of them running
-    expect(load.busy).toBe(false);
+    expectReadings(90, [
+      [60, 1, true],
+      [40, 0, true],
+      // 50 ms since the last reading, 0 % of them running
+      [10, 0, false],
+    ]);
   });
 
   it('after a quiet spell, the first question covers the spell: a moment of work in it is not busy', () => {
