@@ -22,6 +22,7 @@ import { BodyTooDeepException, nestedDeeperThan } from './observability/json-dep
 import { createLogger, PinoNestLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { clientErrorHandler, securityHeaders } from './observability/security-headers.js';
+import { serializeReply } from './observability/shared-answer.js';
 import { setHttpRoute } from './observability/tracing-spans.js';
 import { CompiledValidationPipe } from './observability/validation.pipe.js';
 
@@ -100,6 +101,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalFilters(new AllExceptionsFilter(logger));
 
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON as Fastify writes it, except that an answer shared by many requests (a cache hit's view)
+  // is serialized once; set before the routes are registered (app.init), which take it then
+  fastify.setReplySerializer(serializeReply);
   const metrics = app.get(Metrics);
   const shutdown = app.get(ShutdownState);
   // helmet's headers, worked out once; answers carry customer data, so nothing is cached on the

@@ -4,6 +4,7 @@ import { type Answered, ProfileCache, type Resolution } from '../cache/profile-c
 import type { CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { shareAnswer } from '../observability/shared-answer.js';
 import { traceResolution, tracingActive } from '../observability/tracing-spans.js';
 import { refreshAheadMs } from '../resilience/background.js';
 import { Deadline } from '../upstream/deadline.js';
@@ -157,11 +158,14 @@ function disabledOutcome(source: string): SourceOutcome {
   return known;
 }
 
-/** A result shared between requests: nobody may change it (its parts' states and data are frozen or never changed already). */
+/**
+ * A result shared between requests: nobody may change it (its parts' states and data are frozen or
+ * never changed already), and its view, the REST answer, is serialized once (see shareAnswer).
+ */
 function freezeResult(result: ProfileResult): ProfileResult {
   Object.freeze(result.view.sourceSystems);
   Object.freeze(result.view.sources);
-  Object.freeze(result.view);
+  shareAnswer(result.view);
   return Object.freeze(result);
 }
 

@@ -1,6 +1,7 @@
 import type { ProfileResult } from '../aggregation/aggregation.service.js';
 import type { Balance, Customer360 } from '../aggregation/customer360.schema.js';
 import { isDegraded } from '../aggregation/merge.js';
+import { shareAnswer } from '../observability/shared-answer.js';
 import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto.js';
 
 /**
@@ -9,10 +10,11 @@ import type { CustomActionResponse, CustomerView } from './dto/custom-action.dto
  */
 export function toCustomActionResponse(result: ProfileResult | undefined): CustomActionResponse {
   if (!result || result.verdict === 'not_found') return { status: 'not_found', data: { customerView: null } };
-  // a view shared between requests (frozen: assembled once from fresh parts) maps to the same answer
+  // a view shared between requests (frozen: assembled once from fresh parts) maps to the same
+  // answer, itself shared (serialized once)
   if (!Object.isFrozen(result.view)) return mapped(result.view);
   let known = MAPPED.get(result.view);
-  if (known === undefined) MAPPED.set(result.view, (known = Object.freeze(mapped(result.view))));
+  if (known === undefined) MAPPED.set(result.view, (known = shareAnswer(mapped(result.view))));
   return known;
 }
 

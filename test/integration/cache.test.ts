@@ -57,6 +57,29 @@ describe('fresh and stale tiers', () => {
     expect(sims.sap.callCount('openItems')).toBe(2);
   });
 
+  it('serializes a cache hit once: the requests that follow get the same text, no JSON written again', async () => {
+    const s = await replica();
+    // the view (the REST answer) and the custom action's answer, told from the request bodies the test writes
+    const views = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([v]) => (v as { customerId?: string; sources?: unknown } | null)?.customerId === DEMO.healthy && (v as { sources?: unknown }).sources !== undefined).length;
+    const actions = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([v]) => (v as { data?: { customerView?: { customerId?: string } } } | null)?.data?.customerView?.customerId === DEMO.healthy).length;
+    await s.get(`/v1/customers/${DEMO.healthy}`);
+    await written(s);
+    // the first hits assemble each answer and write it once
+    const rest = await s.get(`/v1/customers/${DEMO.healthy}`);
+    const action = await s.post('/genesys/v1/customer-lookup', { customerId: DEMO.healthy });
+    expect([rest.status, action.status]).toEqual([200, 200]);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await s.get(`/v1/customers/${DEMO.healthy}`)).text).toBe(rest.text);
+        expect((await s.post('/genesys/v1/customer-lookup', { customerId: DEMO.healthy })).text).toBe(action.text);
+      }
+      expect([views(stringify), actions(stringify)]).toEqual([0, 0]);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
   it('serves a stale part beside fresh parts when one source fails after the fresh TTL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const s = await replica({ CACHE_FRESH_TTL_MS: '30000', RETRY_MAX_ATTEMPTS: '1' }); // no retry left running with Date frozen
