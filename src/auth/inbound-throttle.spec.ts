@@ -22,7 +22,7 @@ class SharedCounts {
       get isReady() {
         return self.isReady;
       },
-      eval(_script: string, { keys, arguments: args }: { keys: string[]; arguments: string[] }) {
+      run(_script: unknown, { keys, arguments: args }: { keys: string[]; arguments: string[] }) {
         self.calls++;
         if (self.fail) return Promise.reject(new Error('connection lost'));
         const total = (counts.get(keys[0]) ?? 0) + Number(args[0]);

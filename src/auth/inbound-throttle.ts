@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 
 import { bounded, CacheTimeout } from '../cache/bounded.js';
 import type { Redis } from '../cache/redis.provider.js';
+import { defineScript } from '../redis/redis.client.js';
 import { clientAddress, clientBudgetKey } from './ip-allowlist/client-ip.js';
 
 /** What @nestjs/throttler's guard reads back from its storage (its ThrottlerStorageRecord). */
@@ -22,12 +23,12 @@ export interface ThrottleRecord {
  * One sync of one client's window: add this replica's new hits (ARGV[1], may be 0) to the shared
  * count and return the total; the first hit of a window gives the key its lifetime (ARGV[2] ms).
  */
-const SYNC = `
+const SYNC = defineScript(`
 local delta = tonumber(ARGV[1])
 if delta == 0 then return tonumber(redis.call('GET', KEYS[1]) or '0') end
 local total = redis.call('INCRBY', KEYS[1], delta)
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return total`;
+return total`);
 
 /** Extra life of a window's key in Redis beyond the window's end, for replicas whose clocks differ a little. */
 const KEY_GRACE_MS = 1000;
@@ -70,7 +71,7 @@ export interface InboundThrottleOptions {
  * Windows are fixed and aligned to the clock (a window of 10 s starts at every multiple of 10 s),
  * so every replica counts the same window under the same key. A hit is judged at once against this
  * replica's own hits plus the other replicas' hits as of the last sync. Every `syncIntervalMs` one
- * script call per client active in the current window adds this replica's new hits to the shared
+ * script call (by its hash: EVALSHA) per client active in the current window adds this replica's new hits to the shared
  * count in Redis and reads back the total (node-redis sends them as one pipeline).
  *
  * The bound: in one window a client gets at most the limit plus what it sent to the other
@@ -151,7 +152,7 @@ export class InboundThrottleStorage implements ThrottlerStorage, OnApplicationSh
       due.map(async ({ w, delta }) => {
         try {
           const lifeMs = w.start + w.ttl - now + KEY_GRACE_MS;
-          const total = Number(await bounded(redis.eval(SYNC, { keys: [w.redisKey], arguments: [String(delta), String(lifeMs)] }), this.options.opTimeoutMs));
+          const total = Number(await bounded(redis.run(SYNC, { keys: [w.redisKey], arguments: [String(delta), String(lifeMs)] }), this.options.opTimeoutMs));
           w.sent += delta;
           w.others = Math.max(w.others, total - w.sent);
         } catch (err) {
