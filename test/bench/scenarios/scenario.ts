@@ -1,5 +1,6 @@
 /** What every scenario gets and gives back, and the settings they share. */
 import { SANDBOX_INBOUND } from '../../sandbox/shared/credentials.js';
+import type { CallStats } from '../../sandbox/shared/sim-server.js';
 import type { BenchOptions, ScenarioName } from '../args.js';
 import type { Call } from '../load.js';
 import type { Sample } from '../load.js';
@@ -8,7 +9,7 @@ import type { CrmName } from '../sim-protocol.js';
 import type { Tally } from '../stats.js';
 import { count, emptyTally, type LatencySummary,summarize } from '../stats.js';
 import type { LatencyBar, RateChart } from '../svg.js';
-import type { Row } from '../table.js';
+import { num, type Row } from '../table.js';
 
 export interface Context {
   rig: Rig;
@@ -68,6 +69,17 @@ export const HOT_CUSTOMER = '0010100001';
 export const HOT_PHONE = '+14155550100';
 
 export const CRM_TITLES: Readonly<Record<CrmName, string>> = { salesforce: 'Salesforce', sap: 'SAP S/4HANA', servicenow: 'ServiceNow' };
+
+/** A simulator's routes that are not look-ups (the vendor's log-in). */
+export const NOT_LOOKUPS: ReadonlySet<string> = new Set(['token']);
+
+/** A CRM's look-up calls in `stats` (since its counters were reset): how many, the customers they carried, and both as a cell. */
+export function customersPerCall(crm: CrmName, stats: CallStats): { calls: number; keys: number; text: string } {
+  const lookups = Object.entries(stats.batches).filter(([route]) => !NOT_LOOKUPS.has(route));
+  const calls = lookups.reduce((a, [, b]) => a + b.calls, 0);
+  const keys = lookups.reduce((a, [, b]) => a + b.keys, 0);
+  return { calls, keys, text: `${CRM_TITLES[crm]} ${num(keys / Math.max(1, calls), 1)} (${calls} calls)` };
+}
 
 /** A timed phase: --duration wins, else the scenario's full or quick default. */
 export function seconds(ctx: Context, full: number, quick: number): number {

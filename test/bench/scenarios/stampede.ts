@@ -10,14 +10,12 @@ import { degradedSources } from '../stats.js';
 import { busiestSecond, perSecondSeries } from '../stats.js';
 import { CRM_COLORS, type LatencyBar, type RateChart } from '../svg.js';
 import { ms, num, percent, type Row } from '../table.js';
-import { actionCall, answeredLatency, coldPool, type Context, counterBySource, CRM_TITLES, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, type ScenarioResult, sleep, sourceStatuses, statusesText, tallyOf, tallyText } from './scenario.js';
+import { actionCall, answeredLatency, coldPool, type Context, counterBySource, CRM_TITLES, customersPerCall, DEADLINE_MS, DEFAULT_LIMITS, FIXED_LATENCY, MULTI_REPLICA_ENV, NOT_LOOKUPS, type ScenarioResult, sleep, sourceStatuses, statusesText, tallyOf, tallyText } from './scenario.js';
 
 /** Calls one look-up makes to each CRM (SAP and ServiceNow read two endpoints concurrently). */
 export const CALLS_PER_LOOKUP: Readonly<Record<string, number>> = { salesforce: 1, sap: 2, servicenow: 2 };
 /** Slots a replica reserved and gave up because it woke too late to use them (see SharedRateLimiter.acquire). */
 const LATE_SLOTS = 'c360_rate_limit_late_slots_total';
-/** Routes that are not look-ups (vendor OAuth tokens). */
-const NOT_LOOKUPS = new Set(['token']);
 export const STAMPEDE_LATENCY_MS = 200;
 
 async function threeReplicas(ctx: Context): Promise<{ balancer: Balancer; token: string }> {
@@ -174,10 +172,8 @@ export async function shiftChange(ctx: Context): Promise<ScenarioResult> {
     const crmRaw: Record<string, unknown> = {};
     for (const crm of CRM_NAMES) {
       const stats = await ctx.rig.sims.calls(crm);
-      const lookups = Object.entries(stats.batches).filter(([route]) => !NOT_LOOKUPS.has(route));
-      const calls = lookups.reduce((a, [, b]) => a + b.calls, 0);
-      const keys = lookups.reduce((a, [, b]) => a + b.keys, 0);
-      perCall.push(`${CRM_TITLES[crm]} ${num(keys / Math.max(1, calls), 1)} (${calls} calls)`);
+      const { calls, keys, text } = customersPerCall(crm, stats);
+      perCall.push(text);
       const busiest = busiestSecond(stats.perSecond);
       const limit = phase.limits?.[crm];
       if (limit !== undefined && busiest.count > limit) overLimit++;
