@@ -71,8 +71,9 @@ export interface InboundThrottleOptions {
  * Windows are fixed and aligned to the clock (a window of 10 s starts at every multiple of 10 s),
  * so every replica counts the same window under the same key. A hit is judged at once against this
  * replica's own hits plus the other replicas' hits as of the last sync. Every `syncIntervalMs` one
- * script call (by its hash: EVALSHA) per client active in the current window adds this replica's new hits to the shared
- * count in Redis and reads back the total (node-redis sends them as one pipeline).
+ * script call (by its hash: EVALSHA) per client active in the current window adds this replica's
+ * new hits to the shared count in Redis and reads back the total (node-redis sends them as one
+ * pipeline).
  *
  * The bound: in one window a client gets at most the limit plus what it sent to the other
  * replicas during one sync interval (their hits this replica had not heard of yet); across a window
