@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import type { CustomerConnector, FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { type BackgroundWork, inBackground } from '../resilience/background.js';
 import type { PolicyRegistry } from '../resilience/policy.registry.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { SourceBatches } from './source-batches.js';
@@ -110,6 +111,104 @@ describe('SourceBatches: calls at once per source', () => {
       connector.answerNext();
       connector.answerNext();
       expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b', 'c']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('SourceBatches: background look-ups that may wait to be batched (BackgroundWork.lingerMs)', () => {
+  const LINGER: BackgroundWork = { reserveFraction: 0.3, refreshAheadMs: 1000, lingerMs: 250 };
+  const inTheBackground = (lookUp: (id: string) => Promise<FetchResult>, work: BackgroundWork) => (id: string) => inBackground(work, () => lookUp(id));
+
+  it('wait from the first one for lingerMs, then go out together in one call', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connector, lookUp } = batches(100);
+      const answers = await oneTurnEach(inTheBackground(lookUp, LINGER), ['a', 'b', 'c']);
+      await vi.advanceTimersByTimeAsync(249);
+      expect(connector.calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(connector.calls).toEqual([['a', 'b', 'c']]);
+      connector.answerNext();
+      expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b', 'c']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a live look-up of the system meanwhile takes every one waiting along in its call, at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connector, lookUp } = batches(100);
+      const waiting = await oneTurnEach(inTheBackground(lookUp, LINGER), ['a', 'b', 'a']);
+      const live = lookUp('x');
+      await nextTurn();
+      expect(connector.calls).toEqual([['x', 'a', 'b']]);
+      connector.answerNext();
+      expect((await Promise.all([live, ...waiting])).map(accountName)).toEqual(['x', 'a', 'b', 'a']);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(connector.calls).toHaveLength(1); // nothing was left to go out at the end of the linger
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('background work without lingerMs (the pre-fetch) goes out at once, as a live look-up does', async () => {
+    const { connector, lookUp } = batches(100);
+    const answers = await oneTurnEach(inTheBackground(lookUp, { reserveFraction: 0.3, refreshAheadMs: 1000 }), ['a', 'b']);
+    expect(connector.calls).toEqual([['a'], ['b']]);
+    connector.answerNext();
+    connector.answerNext();
+    expect((await Promise.all(answers)).map(accountName)).toEqual(['a', 'b']);
+  });
+});
+
+describe('SourceBatches.hurry: a live look-up needs a customer a background look-up is waiting for', () => {
+  const LINGER: BackgroundWork = { reserveFraction: 0.3, refreshAheadMs: 1000, lingerMs: 250 };
+
+  /** A policy that grants every slot at once and records whether each was sought as background work. */
+  function recording() {
+    const sought: boolean[] = [];
+    const policies = { get: () => ({ saturated: false, reserveSlot: (_signal: AbortSignal, background?: BackgroundWork) => (sought.push(background !== undefined), Promise.resolve(0)) }) } as unknown as PolicyRegistry;
+    const connector = new HeldConnector();
+    const sourceBatches = new SourceBatches([connector], Object.assign(new AggregationConfig(), { batchBusyLoopPercent: 100 }), policies, new Metrics());
+    const signal = new AbortController().signal;
+    return { connector, sourceBatches, sought, inBackground: (id: string) => inBackground(LINGER, () => sourceBatches.fetch(connector, id, signal)) };
+  }
+
+  it('sends it at once, with everyone waiting with it, as a live call (a live slot)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connector, sourceBatches, sought, inBackground: lookUp } = recording();
+      const waiting = await oneTurnEach(lookUp, ['a', 'b']);
+      expect(connector.calls).toEqual([]);
+      sourceBatches.hurry('crm', 'b');
+      await nextTurn();
+      expect(connector.calls).toEqual([['a', 'b']]);
+      expect(sought).toEqual([false]);
+      connector.answerNext();
+      expect((await Promise.all(waiting)).map(accountName)).toEqual(['a', 'b']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does nothing for a customer no background look-up waits for, nor when called by background work', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connector, sourceBatches, sought, inBackground: lookUp } = recording();
+      const waiting = await oneTurnEach(lookUp, ['a']);
+      sourceBatches.hurry('crm', 'z');
+      sourceBatches.hurry('other', 'a');
+      await inBackground(LINGER, () => Promise.resolve(sourceBatches.hurry('crm', 'a')));
+      await nextTurn();
+      expect(connector.calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(connector.calls).toEqual([['a']]);
+      expect(sought).toEqual([true]); // background work alone: a spare slot
+      connector.answerNext();
+      await Promise.all(waiting);
     } finally {
       vi.useRealTimers();
     }

@@ -103,16 +103,64 @@ export class SourceBatches implements OnApplicationShutdown {
 
   /** This source's part of one customer's profile, batched with other customers' when the source is busy. */
   fetch(connector: CustomerConnector, customerId: string, signal: AbortSignal): Promise<FetchResult> {
-    const loader = this.loaders.get(connector.source);
+    const source = connector.source;
+    const loader = this.loaders.get(source);
     if (!loader) return connector.fetch(customerId, signal);
-    const callers = this.callers.get(connector.source);
+    const callers = this.callers.get(source);
     const work = backgroundWork();
-    if (work) callers?.background.set(customerId, work);
-    else callers?.live.add(customerId);
-    return loader.load(customerId);
+    if (work) {
+      callers?.background.set(customerId, work);
+      if (work.lingerMs) return this.linger(source, loader, customerId, work.lingerMs);
+      return loader.load(customerId);
+    }
+    callers?.live.add(customerId);
+    const answer = loader.load(customerId);
+    // background look-ups waiting to be batched go in this live look-up's call
+    this.lingering.get(source)?.flush();
+    return answer;
+  }
+
+  /**
+   * A live look-up needs this customer's part of `source` now (it may have joined the call of
+   * background work already under way for it in the cache): a background look-up of it still
+   * waiting to be batched goes out at once, with everyone waiting with it, and counts as live from
+   * now on (its batch takes a live slot, or seeks one when its spare slot was refused). Nothing when
+   * no background look-up of the customer is pending, or when the caller is background work itself.
+   */
+  hurry(source: string, customerId: string): void {
+    const callers = this.callers.get(source);
+    if (!callers?.background.has(customerId) || backgroundWork() !== undefined) return;
+    callers.live.add(customerId);
+    this.lingering.get(source)?.flush();
+  }
+
+  /** Per source: background look-ups waiting to be batched (see BackgroundWork.lingerMs). */
+  private readonly lingering = new Map<string, Lingering>();
+
+  /** Holds a background look-up up to `ms` (the first one waiting sets the time), then loads every one waiting at once: one batch. */
+  private linger(source: string, loader: BatchLoader<FetchResult, Permit>, customerId: string, ms: number): Promise<FetchResult> {
+    let waiting = this.lingering.get(source);
+    if (!waiting) {
+      const held = new Map<string, Array<(answer: Promise<FetchResult>) => void>>();
+      const flush = () => {
+        clearTimeout(timer);
+        if (this.lingering.get(source) === group) this.lingering.delete(source);
+        for (const [id, resolvers] of held) {
+          const answer = loader.load(id);
+          for (const resolve of resolvers) resolve(answer);
+        }
+      };
+      const timer = setTimeout(flush, ms);
+      const group: Lingering = { held, flush };
+      this.lingering.set(source, (waiting = group));
+    }
+    const resolvers = waiting.held.get(customerId) ?? [];
+    waiting.held.set(customerId, resolvers);
+    return new Promise<FetchResult>((resolve) => resolvers.push((answer) => resolve(answer)));
   }
 
   onApplicationShutdown(): void {
+    for (const waiting of [...this.lingering.values()]) waiting.flush();
     this.shutdown.abort();
   }
 
@@ -147,6 +195,12 @@ export class SourceBatches implements OnApplicationShutdown {
       deadline.dispose();
     }
   }
+}
+
+/** Background look-ups of one source waiting to be batched, and what sends them now. */
+interface Lingering {
+  held: Map<string, Array<(answer: Promise<FetchResult>) => void>>;
+  flush(): void;
 }
 
 /** What a batch got before it closed: its deadline (from when it opened) and its slot, or why there is none. */

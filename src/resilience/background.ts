@@ -19,6 +19,12 @@ export interface BackgroundWork {
   reserveFraction: number;
   /** A cached part with less than this left of its fresh time is fetched again (0: only when stale). */
   refreshAheadMs: number;
+  /**
+   * How long a look-up of this work may wait to be batched with others before its call goes out
+   * (nobody waits for it; fewer, larger calls spend less of the vendors' budget). A live look-up of
+   * the same system takes every one waiting along in its call at once. 0 or absent: none.
+   */
+  lingerMs?: number;
 }
 
 /** Runs `fn` (and everything it starts) as background work. */
