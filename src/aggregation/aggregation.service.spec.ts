@@ -1,13 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { CacheConfig } from '../cache/cache.config.js';
 import type { Answered, ProfileCache, Resolution, SourceFetch } from '../cache/profile-cache.js';
 import type { CachedSource } from '../cache/source-cache.js';
 import type { CustomerConnector, CustomerPartial, FetchResult } from '../connectors/connector.js';
 import { Metrics } from '../observability/metrics.js';
+import { backgroundWork, inBackground } from '../resilience/background.js';
 import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import { AggregationService, sourceOutcome } from './aggregation.service.js';
+import { REFRESH_RETRY_MS } from './refresh-ahead.js';
 import type { SourceBatches } from './source-batches.js';
 
 /**
@@ -18,6 +21,7 @@ import type { SourceBatches } from './source-batches.js';
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ID = '0010100001';
 const DEADLINE_MS = 800;
+const FRESH_MS = 30_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const DATA: Record<string, CustomerPartial> = {
@@ -42,7 +46,7 @@ class FakeConnector implements CustomerConnector {
 
 /** The cache policy's surface, answering what `answers` says per source (a fresh hit by default). */
 class FakeCache {
-  readonly resolved: Array<{ source: string; customerId: string; fetch: SourceFetch; deadline: Deadline }> = [];
+  readonly resolved: Array<{ source: string; customerId: string; fetch: SourceFetch; deadline: Deadline; aheadMs: number; background: boolean }> = [];
   readonly invalidated: Array<[string, string[]]> = [];
   answers: Record<string, Resolution | Promise<Resolution>> = {};
   idle = false;
@@ -58,8 +62,8 @@ class FakeCache {
     return sources.every((s) => s in this.near) ? sources.map((s) => this.near[s]) : undefined;
   }
 
-  resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline): Promise<Resolution> {
-    this.resolved.push({ source, customerId, fetch, deadline });
+  resolve(source: string, customerId: string, fetch: SourceFetch, deadline: Deadline, aheadMs = 0): Promise<Resolution> {
+    this.resolved.push({ source, customerId, fetch, deadline, aheadMs, background: backgroundWork() !== undefined });
     if (this.raceDeadline) void [deadline.reached, deadline.signal];
     return Promise.resolve(this.answers[source] ?? hit(source));
   }
@@ -78,16 +82,18 @@ class FakeCache {
 const entry = (source: string, fetchedAt = T0): CachedSource => ({ found: true, data: DATA[source], fetchedAt });
 const hit = (source: string): Answered => ({ outcome: 'answered', entry: entry(source), cache: 'hit', latencyMs: 0 });
 
-function harness(options: { sapEnabled?: boolean } = {}) {
+function harness(options: { sapEnabled?: boolean; refreshAheadPercent?: number } = {}) {
   const connectors = [new FakeConnector('salesforce'), new FakeConnector('sap', options.sapEnabled ?? true), new FakeConnector('servicenow')];
   const cache = new FakeCache();
   const metrics = new Metrics();
   const config = Object.assign(new AggregationConfig(), { deadlineMs: DEADLINE_MS });
   // no batching here: each source's fetch goes straight to its connector (SourceBatches has its own spec)
-  const unbatched = { fetch: (c: CustomerConnector, id: string, signal: AbortSignal) => c.fetch(id, signal) } as unknown as SourceBatches;
-  const svc = new AggregationService(connectors, cache as unknown as ProfileCache, config, metrics, unbatched);
+  const hurried: Array<[string, string]> = [];
+  const unbatched = { fetch: (c: CustomerConnector, id: string, signal: AbortSignal) => c.fetch(id, signal), hurry: (source: string, id: string) => hurried.push([source, id]) } as unknown as SourceBatches;
+  const cacheConfig = Object.assign(new CacheConfig(), { freshTtlMs: FRESH_MS, refreshAheadPercent: options.refreshAheadPercent ?? 25 });
+  const svc = new AggregationService(connectors, cache as unknown as ProfileCache, config, metrics, unbatched, cacheConfig);
   const [sf, sap, sn] = connectors;
-  return { svc, cache, metrics, sf, sap, sn };
+  return { svc, cache, metrics, sf, sap, sn, hurried };
 }
 
 beforeAll(() => {
@@ -223,6 +229,99 @@ describe('AggregationService: every part fresh in this process', () => {
     h.cache.near = { salesforce: hit('salesforce'), servicenow: hit('servicenow') };
     expect((await h.svc.getProfile(ID)).verdict).toBe('found');
     expect(h.cache.resolved.map((r) => r.source)).toEqual(['salesforce', 'sap', 'servicenow']);
+  });
+});
+
+describe('AggregationService: refresh-ahead on read (CACHE_REFRESH_AHEAD_PERCENT)', () => {
+  const WINDOW_MS = FRESH_MS / 4; // the default 25 %
+  /** A fresh cached answer of `source` with `leftMs` of its fresh time left. */
+  const keptFor = (source: string, leftMs: number): Answered => ({ outcome: 'answered', entry: entry(source, T0 - FRESH_MS + leftMs), cache: 'hit', latencyMs: 0 });
+  const nearAll = (h: ReturnType<typeof harness>, sapLeftMs: number) => {
+    h.cache.near = { salesforce: keptFor('salesforce', WINDOW_MS + 2000), sap: keptFor('sap', sapLeftMs), servicenow: keptFor('servicenow', FRESH_MS) };
+  };
+  const refreshes = (h: ReturnType<typeof harness>) => h.cache.resolved.filter((r) => r.background).map((r) => [r.source, r.customerId, r.aheadMs]);
+
+  it('a part read with less than the window left is fetched again in the background, asking for the window; the answer does not wait for it', async () => {
+    const h = harness();
+    nearAll(h, WINDOW_MS - 1);
+    let release!: (r: Resolution) => void;
+    h.cache.answers.sap = new Promise<Resolution>((r) => (release = r));
+    const answer = await h.svc.getProfile(ID);
+    expect(answer.view.sources.sap).toMatchObject({ status: 'ok', cache: 'hit' });
+    expect(refreshes(h)).toEqual([['sap', ID, WINDOW_MS]]);
+    expect(h.cache.resolved.filter((r) => !r.background)).toEqual([]); // the answer itself resolved nothing
+    let idle = false;
+    const idling = h.svc.whenIdle().then(() => (idle = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(idle).toBe(false); // whenIdle waits for the refresh
+    release({ outcome: 'answered', entry: entry('sap', T0), cache: 'miss', latencyMs: 40 });
+    await idling;
+    expect((await h.metrics.cacheRefreshAhead.get()).values.map((v) => [v.labels.source, v.labels.result, v.value])).toEqual([['sap', 'called', 1]]);
+  });
+
+  it('each entry once: the reads that follow start nothing more; a refresh that did not replace it is tried again by a read after REFRESH_RETRY_MS', async () => {
+    const h = harness();
+    nearAll(h, 3000);
+    h.cache.answers.sap = { outcome: 'failed', reason: 'rate_limited', latencyMs: 0 };
+    await h.svc.getProfile(ID);
+    await h.svc.getProfile(ID);
+    await h.svc.whenIdle();
+    expect(refreshes(h)).toHaveLength(1);
+    vi.advanceTimersByTime(REFRESH_RETRY_MS - 1);
+    await h.svc.getProfile(ID);
+    expect(refreshes(h)).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    await h.svc.getProfile(ID);
+    await h.svc.whenIdle();
+    expect(refreshes(h)).toHaveLength(2);
+    expect((await h.metrics.cacheRefreshAhead.get()).values.map((v) => [v.labels.source, v.labels.result, v.value])).toEqual([['sap', 'failed', 2]]);
+  });
+
+  it('a part with at least the window left is not refreshed', async () => {
+    const h = harness();
+    nearAll(h, WINDOW_MS);
+    await h.svc.getProfile(ID);
+    await h.svc.whenIdle();
+    expect(h.cache.resolved).toEqual([]);
+  });
+
+  it('a hit read from Redis close to going stale is refreshed too; a part just called is not', async () => {
+    const h = harness();
+    h.cache.answers = { salesforce: { outcome: 'answered', entry: entry('salesforce', T0), cache: 'miss', latencyMs: 30 }, sap: keptFor('sap', 1000), servicenow: { outcome: 'answered', entry: entry('servicenow', T0), cache: 'wait', latencyMs: 30 } };
+    await h.svc.getProfile(ID);
+    await h.svc.whenIdle();
+    expect(refreshes(h)).toEqual([['sap', ID, WINDOW_MS]]);
+    expect((await h.metrics.cacheRefreshAhead.get()).values.map((v) => [v.labels.source, v.labels.result, v.value])).toEqual([['sap', 'joined', 1]]); // the fake answers the refresh with the same hit
+  });
+
+  it('background work reading a part (a pre-fetch with its own margin) starts no refresh of its own', async () => {
+    const h = harness();
+    nearAll(h, 1000);
+    await inBackground({ reserveFraction: 0.3, refreshAheadMs: 0 }, () => h.svc.getProfile(ID));
+    await h.svc.whenIdle();
+    expect(refreshes(h)).toEqual([]);
+  });
+
+  it('a part resolved for a live look-up first hurries a refresh of it still waiting to be batched (the look-up may join its call); a near-tier answer resolves nothing and hurries nothing', async () => {
+    const h = harness();
+    await h.svc.getProfile(ID);
+    expect(h.hurried).toEqual([
+      ['salesforce', ID],
+      ['sap', ID],
+      ['servicenow', ID],
+    ]);
+    const kept = harness();
+    nearAll(kept, FRESH_MS);
+    await kept.svc.getProfile(ID);
+    expect(kept.hurried).toEqual([]);
+  });
+
+  it('CACHE_REFRESH_AHEAD_PERCENT 0: a part is fetched again only once stale', async () => {
+    const h = harness({ refreshAheadPercent: 0 });
+    nearAll(h, 1);
+    await h.svc.getProfile(ID);
+    await h.svc.whenIdle();
+    expect(h.cache.resolved).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { CacheConfig } from '../cache/cache.config.js';
 import { type Answered, ProfileCache, type Resolution } from '../cache/profile-cache.js';
 import type { CachedSource } from '../cache/source-cache.js';
 import { CONNECTORS, type CustomerConnector } from '../connectors/connector.js';
@@ -11,6 +12,7 @@ import { Deadline } from '../upstream/deadline.js';
 import { AggregationConfig } from './aggregation.config.js';
 import type { Customer360, SourceState, SourceStatus } from './customer360.schema.js';
 import { mergeProfile, type SourceOutcome, verdict } from './merge.js';
+import { RefreshAhead } from './refresh-ahead.js';
 import { SourceBatches } from './source-batches.js';
 
 export type ProfileResult = { verdict: 'found'; view: Customer360 } | { verdict: 'not_found' | 'unavailable'; view: Customer360 };
@@ -25,6 +27,8 @@ export class AggregationService {
   private readonly logger = new Logger(AggregationService.name);
   /** Answers assembled from fresh parts, by the first enabled part's outcome (see `assembledFrom`). */
   private readonly assembled = new WeakMap<SourceOutcome, { customerId: string; parts: readonly SourceOutcome[]; result: ProfileResult }>();
+  /** Parts read close to going stale, fetched again in the background (CACHE_REFRESH_AHEAD_PERCENT). */
+  private readonly refresh: RefreshAhead;
 
   constructor(
     @Inject(CONNECTORS) private readonly connectors: CustomerConnector[],
@@ -32,7 +36,10 @@ export class AggregationService {
     private readonly config: AggregationConfig,
     private readonly metrics: Metrics,
     private readonly batches: SourceBatches,
-  ) {}
+    cacheConfig: CacheConfig,
+  ) {
+    this.refresh = new RefreshAhead(cacheConfig.freshTtlMs, cacheConfig.refreshAheadPercent);
+  }
 
   get sourceNames(): string[] {
     return this.connectors.map((c) => c.source);
@@ -92,7 +99,28 @@ export class AggregationService {
     if (!hits) return undefined;
     const now = Date.now();
     let next = 0;
-    return this.connectors.map((c) => (c.enabled ? sourceOutcome(c.source, hits[next++], now) : disabledOutcome(c.source)));
+    return this.connectors.map((c) => {
+      if (!c.enabled) return disabledOutcome(c.source);
+      const hit = hits[next++];
+      this.refreshIfDue(c, customerId, hit, now);
+      return sourceOutcome(c.source, hit, now);
+    });
+  }
+
+  /** A part answered from the cache close to going stale is fetched again in the background (see RefreshAhead); the answer does not wait. */
+  private refreshIfDue(connector: CustomerConnector, customerId: string, hit: Answered, now: number): void {
+    if (hit.cache !== 'hit' || !this.refresh.claim(hit.entry, now)) return;
+    const source = connector.source;
+    this.refresh.run(async () => {
+      const deadline = this.deadline();
+      try {
+        const resolution = await this.cache.resolve(source, customerId, (d) => this.batches.fetch(connector, customerId, d.signal), deadline, this.refresh.windowMs);
+        const result = resolution.outcome === 'failed' ? 'failed' : resolution.cache === 'miss' ? 'called' : 'joined';
+        this.metrics.cacheRefreshAhead.inc({ source, result });
+      } finally {
+        deadline.dispose();
+      }
+    });
   }
 
   /** Forgets everything known about a customer, on every replica (see ProfileCache.invalidate). */
@@ -100,17 +128,22 @@ export class AggregationService {
     return this.cache.invalidate(customerId, this.sourceNames);
   }
 
-  /** Resolves once every source call running now (late ones included) has settled and been cached. */
-  whenIdle(): Promise<void> {
-    return this.cache.whenIdle();
+  /** Resolves once every source call running now (late ones included) and every refresh started has settled and been cached. */
+  async whenIdle(): Promise<void> {
+    await this.refresh.whenIdle();
+    await this.cache.whenIdle();
   }
 
   private async part(connector: CustomerConnector, customerId: string, deadline: Deadline): Promise<SourceOutcome> {
     const source = connector.source;
     if (!connector.enabled) return disabledOutcome(source);
+    // a refresh of this part waiting to be batched goes now: this look-up may join its call
+    this.batches.hurry(source, customerId);
     // work that refreshes ahead (a caller still in a conversation) treats a part about to go stale as due
     const resolution = await this.cache.resolve(source, customerId, (d) => this.batches.fetch(connector, customerId, d.signal), deadline, refreshAheadMs());
-    return this.outcome(source, resolution, Date.now());
+    const now = Date.now();
+    if (resolution.outcome === 'answered') this.refreshIfDue(connector, customerId, resolution, now);
+    return this.outcome(source, resolution, now);
   }
 
   private outcome(source: string, resolution: Resolution, now: number): SourceOutcome {

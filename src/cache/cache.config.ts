@@ -9,6 +9,14 @@ export class CacheConfig {
   @Max(86_400_000)
   freshTtlMs = 30_000;
 
+  @Env('CACHE_REFRESH_AHEAD_PERCENT', {
+    doc: 'A part read when less than this share (%) of its fresh time is left is fetched again in the background: the answer does not wait, and the next reads find it fresh. Background fetches take only spare rate-limit budget (never the last 30 % of a window) and ride along with live calls when they can; 0 = fetch only once stale',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  refreshAheadPercent = 25;
+
   @Env('CACHE_STALE_TTL_MS', { doc: 'How long a copy is kept to be served as stale when a source fails' })
   @IsInt()
   @Min(0)

@@ -45,7 +45,8 @@ async function replica(env: Record<string, string> = {}): Promise<TestService> {
 describe('fresh and stale tiers', () => {
   it('serves from cache while fresh and calls again once the fresh TTL has passed', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const s = await replica({ CACHE_FRESH_TTL_MS: '30000' });
+    // no refresh-ahead: the plain tiers (the next tests read ahead)
+    const s = await replica({ CACHE_FRESH_TTL_MS: '30000', CACHE_REFRESH_AHEAD_PERCENT: '0' });
     await s.get(`/v1/customers/${DEMO.healthy}`);
     await written(s);
     vi.setSystemTime(Date.now() + 29_000);
@@ -55,6 +56,39 @@ describe('fresh and stale tiers', () => {
     const after = await s.get(`/v1/customers/${DEMO.healthy}`);
     expect(after.body.sources.sap.status).toBe('ok');
     expect(sims.sap.callCount('openItems')).toBe(2);
+  });
+
+  it('refreshes a part read in the last quarter of its fresh time in the background: that answer and the ones after are fresh hits, one call per source; another replica reads the refreshed part without a call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // CACHE_REFRESH_AHEAD_PERCENT 25 (the default) of 2 s: parts read with less than 500 ms left are refreshed
+    const a = await replica({ CACHE_FRESH_TTL_MS: '2000' });
+    const b = await replica({ CACHE_FRESH_TTL_MS: '2000' });
+    const path = `/v1/customers/${DEMO.healthy}`;
+    const first = await a.get(path);
+    await written(a);
+    expect((await b.get(path)).body.sources.sap.cache).toBe('hit');
+    const calls = () => [sims.salesforce.callCount(), sims.sap.callCount(), sims.servicenow.callCount()];
+    const before = calls();
+    vi.setSystemTime(Date.now() + 1600);
+    const due = await a.get(path);
+    // answered from the cache at once, every part still fresh
+    expect(Object.values(due.body.sources).map((p) => [(p as { status: string }).status, (p as { cache?: string }).cache])).toEqual([
+      ['ok', 'hit'],
+      ['ok', 'hit'],
+      ['ok', 'hit'],
+    ]);
+    await written(a);
+    const after = calls();
+    expect(after.map((n, i) => n > before[i])).toEqual([true, true, true]); // each system called again
+    // past the first copies' fresh time: the refreshed parts answer, on both replicas, without a call
+    vi.setSystemTime(Date.now() + 1000);
+    for (const s of [a, b]) {
+      const later = await s.get(path);
+      expect(later.body.sources.sap).toMatchObject({ status: 'ok', cache: 'hit', latencyMs: 0 });
+      expect(Date.parse(later.body.sources.sap.fetchedAt)).toBeGreaterThan(Date.parse(first.body.sources.sap.fetchedAt));
+    }
+    await Promise.all([written(a), written(b)]);
+    expect(calls()).toEqual(after);
   });
 
   it('serializes a cache hit once: the requests that follow get the same text, no JSON written again', async () => {
