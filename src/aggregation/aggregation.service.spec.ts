@@ -250,6 +250,8 @@ describe('AggregationService: refresh-ahead on read (CACHE_REFRESH_AHEAD_PERCENT
     expect(answer.view.sources.sap).toMatchObject({ status: 'ok', cache: 'hit' });
     expect(refreshes(h)).toEqual([['sap', ID, WINDOW_MS]]);
     expect(h.cache.resolved.filter((r) => !r.background)).toEqual([]); // the answer itself resolved nothing
+    // nobody waits for it: its outcome is awaited for the call's whole budget (answer deadline + late completion), not the answer deadline
+    expect(h.cache.resolved[0].deadline.at).toBe(T0 + DEADLINE_MS + new AggregationConfig().lateCompletionMs);
     let idle = false;
     const idling = h.svc.whenIdle().then(() => (idle = true));
     await vi.advanceTimersByTimeAsync(0);

@@ -112,7 +112,8 @@ export class AggregationService {
     if (hit.cache !== 'hit' || !this.refresh.claim(hit.entry, now)) return;
     const source = connector.source;
     this.refresh.run(async () => {
-      const deadline = this.deadline();
+      // nobody waits for it: its outcome is awaited for as long as the call may run (it may first wait to be batched)
+      const deadline = Deadline.after(this.config.deadlineMs + this.config.lateCompletionMs);
       try {
         const resolution = await this.cache.resolve(source, customerId, (d) => this.batches.fetch(connector, customerId, d.signal), deadline, this.refresh.windowMs);
         const result = resolution.outcome === 'failed' ? 'failed' : resolution.cache === 'miss' ? 'called' : 'joined';
