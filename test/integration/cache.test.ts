@@ -91,6 +91,31 @@ describe('fresh and stale tiers', () => {
     expect(calls()).toEqual(after);
   });
 
+  it('three replicas reading a part due for refresh at once make one refresh call per source between them', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const replicas = [await replica({ CACHE_FRESH_TTL_MS: '2000' }), await replica({ CACHE_FRESH_TTL_MS: '2000' }), await replica({ CACHE_FRESH_TTL_MS: '2000' })];
+    const path = `/v1/customers/${DEMO.healthy}`;
+    await replicas[0].get(path);
+    await written(replicas[0]);
+    for (const s of replicas.slice(1)) await s.get(path); // every replica keeps the parts near
+    sims.sap.resetCalls();
+    const openItems = () => sims.sap.callCount('openItems');
+    vi.setSystemTime(Date.now() + 1600);
+    const answers = await Promise.all(replicas.map((s) => s.get(path)));
+    expect(answers.map((a) => a.body.sources.sap.cache)).toEqual(['hit', 'hit', 'hit']);
+    await Promise.all(replicas.map(written));
+    expect(openItems()).toBe(1);
+    // each replica now holds the refreshed part: fresh past the old one's end, no further call
+    vi.setSystemTime(Date.now() + 1000);
+    const later = await Promise.all(replicas.map((s) => s.get(path)));
+    expect(later.map((a) => [a.body.sources.sap.status, a.body.sources.sap.latencyMs])).toEqual([
+      ['ok', 0],
+      ['ok', 0],
+      ['ok', 0],
+    ]);
+    expect(openItems()).toBe(1);
+  });
+
   it('serializes a cache hit once: the requests that follow get the same text, no JSON written again', async () => {
     const s = await replica();
     // the view (the REST answer) and the custom action's answer, told from the request bodies the test writes
