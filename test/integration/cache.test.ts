@@ -163,6 +163,11 @@ describe('write-through', () => {
     const write = await a.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { billingName: 'Renamed Holdings AG', paymentTerms: 'NT30' } });
     expect(write.statusCode).toBe(200);
     expect(write.json().accountName).toBe('Renamed Holdings AG');
+    // the announcement reaches b over its own Redis connection, a moment after a's answer (README: coherence)
+    await vi.waitFor(async () => {
+      const { values } = await b.app.get(Metrics).nearInvalidations.get();
+      expect(values.find((v) => v.labels.cause === 'invalidation' && v.labels.origin === 'replica')?.value).toBe(1);
+    });
     const read = await b.get(`/v1/customers/${id}`);
     expect(read.body.accountName).toBe('Renamed Holdings AG');
   });
