@@ -4,11 +4,10 @@ import { AggregationService } from '../../src/aggregation/aggregation.service.js
 import { signatureHeader } from '../../src/auth/signature.js';
 import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
-import { Metrics } from '../../src/observability/metrics.js';
 import { DEMO, DEMO_CUSTOMERS, demoCustomer } from '../sandbox/shared/seed.js';
 import { resetSimulators, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import { RedisServer } from '../support/redis-server.js';
-import { startService, type TestService } from '../support/test-app.js';
+import { heardInvalidations, startService, type TestService } from '../support/test-app.js';
 
 const SECRET = 'webhook-secret-0123456789';
 let redis: RedisServer;
@@ -163,11 +162,7 @@ describe('write-through', () => {
     const write = await a.app.inject({ method: 'PATCH', url: `/v1/customers/${id}/billing`, payload: { billingName: 'Renamed Holdings AG', paymentTerms: 'NT30' } });
     expect(write.statusCode).toBe(200);
     expect(write.json().accountName).toBe('Renamed Holdings AG');
-    // the announcement reaches b over its own Redis connection, a moment after a's answer (README: coherence)
-    await vi.waitFor(async () => {
-      const { values } = await b.app.get(Metrics).nearInvalidations.get();
-      expect(values.find((v) => v.labels.cause === 'invalidation' && v.labels.origin === 'replica')?.value).toBe(1);
-    });
+    await heardInvalidations(b);
     const read = await b.get(`/v1/customers/${id}`);
     expect(read.body.accountName).toBe('Renamed Holdings AG');
   });
@@ -212,11 +207,7 @@ describe('change webhooks', () => {
     const res = await post(a, body, signatureHeader(SECRET, now(), body));
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ invalidated: DEMO.healthy });
-    // the announcement reaches b over its own Redis connection, a moment after a's answer (README: coherence)
-    await vi.waitFor(async () => {
-      const { values } = await b.app.get(Metrics).nearInvalidations.get();
-      expect(values.find((v) => v.labels.cause === 'invalidation' && v.labels.origin === 'replica')?.value).toBe(1);
-    });
+    await heardInvalidations(b);
     await b.get(`/v1/customers/${DEMO.healthy}`);
     expect(sims.salesforce.callCount('query')).toBe(2);
   });

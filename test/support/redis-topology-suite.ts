@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { AggregationService } from '../../src/aggregation/aggregation.service.js';
 import { loadConfig } from '../../src/app.config.js';
 import { signatureHeader } from '../../src/auth/signature.js';
-import { Metrics } from '../../src/observability/metrics.js';
 import type { Redis } from '../../src/redis/redis.client.js';
 import { redisConnectionSettings } from '../../src/redis/redis.config.js';
 import { createRedis } from '../../src/redis/redis.module.js';
@@ -13,7 +12,7 @@ import { SANDBOX_INBOUND } from '../sandbox/shared/credentials.js';
 import { DEMO, seededCustomers } from '../sandbox/shared/seed.js';
 import { resetSimulators, sandboxEnv, type Simulators, startSimulators, stopSimulators } from '../sandbox/simulators.js';
 import type { RedisProcess } from './redis-process.js';
-import { startService, type TestService } from './test-app.js';
+import { heardInvalidations, startService, type TestService } from './test-app.js';
 
 /** A Redis deployment started for a test file, and what the shared behaviour tests need of it. */
 export interface TopologyUnderTest {
@@ -184,11 +183,7 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
       const accepted = await notify(a);
       expect(accepted.statusCode).toBe(202);
       expect(accepted.json()).toEqual({ invalidated: DEMO.healthy });
-      // the announcement reaches b over its own Redis connection, a moment after a's answer (README: coherence, "the message in flight")
-      await vi.waitFor(async () => {
-        const { values } = await b.app.get(Metrics).nearInvalidations.get();
-        expect(values.find((v) => v.labels.cause === 'invalidation' && v.labels.origin === 'replica')?.value).toBe(1);
-      });
+      await heardInvalidations(b);
       const after = await b.get(`/v1/customers/${DEMO.healthy}`);
       expect(after.body.sources.salesforce).toMatchObject({ status: 'ok', cache: 'miss' });
       expect(context.sims.salesforce.callCount('query')).toBe(2);

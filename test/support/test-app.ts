@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { expect, vi } from 'vitest';
 
 import { loadConfig } from '../../src/app.config.js';
 import { createApp } from '../../src/app.factory.js';
 import { REDIS, type Redis } from '../../src/cache/redis.provider.js';
 import type { ConnectorRegistration } from '../../src/connectors/connector-registration.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { resetSimulators, sandboxEnv, type Simulators,startSimulators, stopSimulators } from '../sandbox/simulators.js';
 
 /** The real service, listening on a free port, wired to simulators over real HTTP. */
@@ -89,3 +91,16 @@ export async function startService(options: { env?: Record<string, string | unde
 }
 
 export { resetSimulators };
+
+/**
+ * Resolves once `s` has heard `count` invalidations from other replicas (its
+ * c360_near_cache_invalidations_total{cause="invalidation",origin="replica"}): the announcement
+ * reaches it over its own Redis connection a moment after the invalidating answer (README: coherence,
+ * "the message in flight"), so a test reads it only then.
+ */
+export async function heardInvalidations(s: TestService, count = 1): Promise<void> {
+  await vi.waitFor(async () => {
+    const { values } = await s.app.get(Metrics).nearInvalidations.get();
+    expect(values.find((v) => v.labels.cause === 'invalidation' && v.labels.origin === 'replica')?.value).toBe(count);
+  });
+}
