@@ -42,6 +42,9 @@ export function cannon(options: CannonOptions): Promise<CannonRun> {
   let non2xx = 0;
   let errors = 0;
   const started = performance.now();
+  // autocannon reports a run of `amount` requests only at its next one-second tick after the last
+  // answer: the run's time is measured to that answer, not to the report (else up to 1 s idle is counted)
+  let lastAnswerAt = started;
   return new Promise((resolve, reject) => {
     const nextBody = options.nextBody;
     const instance = autocannon(
@@ -61,11 +64,12 @@ export function cannon(options: CannonOptions): Promise<CannonRun> {
           reject(err instanceof Error ? err : new Error(String(err)));
           return;
         }
-        const elapsedMs = performance.now() - started;
+        const elapsedMs = (options.amount === undefined ? performance.now() : lastAnswerAt) - started;
         resolve({ latencies, ok, non2xx, errors, elapsedMs, rps: (ok * 1000) / elapsedMs });
       },
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      lastAnswerAt = performance.now();
       if (statusCode >= 200 && statusCode < 300) {
         ok++;
         latencies.push(responseTime);
@@ -73,7 +77,10 @@ export function cannon(options: CannonOptions): Promise<CannonRun> {
         non2xx++;
       }
     });
-    instance.on('reqError', () => errors++);
+    instance.on('reqError', () => {
+      lastAnswerAt = performance.now();
+      errors++;
+    });
   });
 }
 
