@@ -25,10 +25,18 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const token = await ctx.rig.token(replica);
   const pool = coldPool(ctx);
   const slowest = Math.max(...Object.values(FIXED_LATENCY));
-  const phases = [
+  // The first burst after the process started is shown on its own, not judged: V8 is still
+  // compiling what a burst runs (on its worker threads: CPU the process pays) and pools are filling.
+  // It also warms the process, as a replica that has been serving all along is warm (the shift
+  // change warms its replicas the same way); the judged phases come after it. Each phase has
+  // customers of its own: none of them was looked up before.
+  const burst = ctx.options.quick ? 500 : 2000;
+  const phases: Phase[] = [
+    { concurrency: 100, amount: burst, firstAfterStart: true },
     { concurrency: 1, amount: ctx.options.quick ? 40 : 300 },
-    { concurrency: 100, amount: ctx.options.quick ? 500 : 2000 },
+    { concurrency: 100, amount: burst },
   ];
+  let used = 0;
   const rows: Row[] = [];
   const latency: LatencyBar[] = [];
   const raw: Record<string, unknown> = { sourceLatencyMs: FIXED_LATENCY };
@@ -47,9 +55,12 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     await ctx.rig.sims.setLatencies(FIXED_LATENCY);
     // one warm-up request on another customer (JIT, connection pools, vendor tokens), then cold ones
     await fetch(`${replica.url}/genesys/v1/customer-lookup`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ customerId: pool[pool.length - 1] }) });
-    if (phase.amount > pool.length - 1) ctx.log(`  only ${pool.length - 1} cold customers: some requests will hit the cache`);
+    if (used + phase.amount > pool.length - 1) ctx.log(`  only ${pool.length - 1} cold customers: some requests will hit the cache`);
+    const first = used;
     let i = 0;
-    ctx.log(`  ${phase.amount} cold look-ups, ${phase.concurrency} concurrent`);
+    used += phase.amount;
+    const what = phase.firstAfterStart ? `, the first after the process started` : '';
+    ctx.log(`  ${phase.amount} cold look-ups, ${phase.concurrency} concurrent${what}`);
     await ctx.rig.sims.resetCalls(); // the warm-up's calls are not the phase's
     const cpuBefore = ctx.rig.cpu().service;
     const run = await cannon({
@@ -59,30 +70,35 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
       connections: phase.concurrency,
       amount: phase.amount,
       durationS: 600,
-      nextBody: () => JSON.stringify({ customerId: pool[i++ % (pool.length - 1)] }),
+      nextBody: () => JSON.stringify({ customerId: pool[(first + i++) % (pool.length - 1)] }),
     });
     const cpuMs = ((ctx.rig.cpu().service - cpuBefore) / phase.amount) * 1000;
     const perCall = await Promise.all(CRM_NAMES.map(async (crm) => customersPerCall(crm, await ctx.rig.sims.calls(crm))));
     const total = summarize(run.latencies);
     const added = addedLatency(run.latencies, FIXED_LATENCY);
     const goal = phase.concurrency === 1 ? ADDED_P50_GOAL_MS : ADDED_P50_GOAL_100_MS;
-    raw[`c${phase.concurrency}`] = { amount: phase.amount, ok: run.ok, non2xx: run.non2xx, errors: run.errors, rps: run.rps, latency: total, added, cpuMsPerLookup: cpuMs, perCall: perCall.map(({ calls, keys }) => ({ calls, keys })) };
-    latency.push({ group: SCENARIO, label: `${phase.concurrency} concurrent (slowest CRM ${slowest} ms)`, summary: total });
+    // the first burst after start is shown beside the goals, not judged by them
+    const judged = (meets: boolean): Row['verdict'] => (phase.firstAfterStart ? 'info' : meets ? 'meets' : 'misses');
+    const when = phase.firstAfterStart ? `, the first ${phase.amount} after the process started` : '';
+    raw[`c${phase.concurrency}${phase.firstAfterStart ? 'FirstAfterStart' : ''}`] = { amount: phase.amount, ok: run.ok, non2xx: run.non2xx, errors: run.errors, rps: run.rps, latency: total, added, cpuMsPerLookup: cpuMs, perCall: perCall.map(({ calls, keys }) => ({ calls, keys })) };
+    latency.push({ group: SCENARIO, label: `${phase.concurrency} concurrent${phase.firstAfterStart ? ', first after start' : ''} (slowest CRM ${slowest} ms)`, summary: total });
     const failures = run.non2xx + run.errors > 0 ? ` · ${run.non2xx} non-2xx, ${run.errors} errors` : '';
     rows.push({
       scenario: SCENARIO,
-      measure: `added over the slowest CRM (${slowest} ms), ${phase.concurrency} concurrent`,
+      measure: `added over the slowest CRM (${slowest} ms), ${phase.concurrency} concurrent${when}`,
       result: `p50 ${ms(added.p50)} · p99 ${ms(added.p99)} (latency p50 ${ms(total.p50)}, p99 ${ms(total.p99)}; ${perSecond(run.rps)})${failures}`,
-      goal: `p50 ≤ ${goal} ms`,
-      verdict: added.p50 <= goal && run.non2xx + run.errors === 0 ? 'meets' : 'misses',
+      goal: phase.firstAfterStart ? '—' : `p50 ≤ ${goal} ms`,
+      verdict: judged(added.p50 <= goal && run.non2xx + run.errors === 0),
     });
-    rows.push({ scenario: SCENARIO, measure: `customers per call, ${phase.concurrency} concurrent`, result: perCall.map((p) => p.text).join(' · '), goal: '—', verdict: 'info' });
+    rows.push({ scenario: SCENARIO, measure: `customers per call, ${phase.concurrency} concurrent${when}`, result: perCall.map((p) => p.text).join(' · '), goal: '—', verdict: 'info' });
     rows.push({
       scenario: SCENARIO,
-      measure: `service CPU per cold look-up, ${phase.concurrency} concurrent (warm process, start-up excluded)`,
+      measure: phase.firstAfterStart
+        ? `service CPU per cold look-up, ${phase.concurrency} concurrent${when} (V8 still compiling; start-up excluded)`
+        : `service CPU per cold look-up, ${phase.concurrency} concurrent (warm process, start-up excluded)`,
       result: `${cpuMs.toFixed(2)} ms`,
-      goal: `≤ ${CPU_PER_LOOKUP_GOAL_MS} ms`,
-      verdict: cpuMs <= CPU_PER_LOOKUP_GOAL_MS ? 'meets' : 'misses',
+      goal: phase.firstAfterStart ? '—' : `≤ ${CPU_PER_LOOKUP_GOAL_MS} ms`,
+      verdict: judged(cpuMs <= CPU_PER_LOOKUP_GOAL_MS),
     });
   }
   await ctx.rig.sims.healAll();
@@ -92,10 +108,18 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     latency,
     notes: [
       `Cold path: the added latency is judged against the latency the slowest simulator is told (${slowest} ms). Asked directly by the bench (the same OData read the service makes, autocannon, one connection), it answers at p50 ${ms(direct.p50)}, so about ${ms(direct.p50 - slowest)} of the added p50 at 1 concurrent is the simulator's own.`,
-      `Cold path: simulators at fixed latencies (Salesforce ${FIXED_LATENCY.salesforce} ms, SAP ${FIXED_LATENCY.sap} ms for each of its two concurrent reads, ServiceNow ${FIXED_LATENCY.servicenow} ms), a distinct uncached customer per request, custom action with JWT; added latency = client latency − ${slowest} ms. At 100 concurrent the look-ups share batched calls (customers per call above), and the load is a closed loop — each connection sends its next look-up when the last is answered — so latency is 100 ÷ throughput (Little's law), and throughput is what the service's CPU per look-up allows on the share of the two cores it gets beside the simulators, Redis and the load generator.`,
+      `Cold path: simulators at fixed latencies (Salesforce ${FIXED_LATENCY.salesforce} ms, SAP ${FIXED_LATENCY.sap} ms for each of its two concurrent reads, ServiceNow ${FIXED_LATENCY.servicenow} ms), a distinct uncached customer per request, custom action with JWT; added latency = client latency − ${slowest} ms. At 100 concurrent the look-ups share batched calls (customers per call above), and the load is a closed loop — each connection sends its next look-up when the last is answered — so look-ups arrive in clumps as a batched answer returns, and each step of a look-up that waits for Redis or a CRM is answered only once the event loop has got through the rest of its clump.`,
+      `Cold path: the judged phases run on a warm process. The service first serves ${burst} cold look-ups at 100 concurrent (shown as "the first ${burst} after the process started"; its customers are not used again): V8 compiles the code a burst runs while it runs it, on its worker threads, so that phase's CPU and latency are those of a replica's first burst after a restart, not of one that has been serving all along. Each phase has customers of its own, none looked up before.`,
     ],
     raw,
   };
+}
+
+interface Phase {
+  concurrency: number;
+  amount: number;
+  /** The first look-ups the process serves (after one warm-up request): shown, not judged. */
+  firstAfterStart?: true;
 }
 
 /** The SAP simulator's read of one customer, as the service makes it, from the bench itself: what the slowest CRM really takes here. */
