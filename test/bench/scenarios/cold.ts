@@ -59,8 +59,8 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     const first = used;
     let i = 0;
     used += phase.amount;
-    const what = phase.firstAfterStart ? `, the first after the process started` : '';
-    ctx.log(`  ${phase.amount} cold look-ups, ${phase.concurrency} concurrent${what}`);
+    const when = phase.firstAfterStart ? `, the first ${phase.amount} after the process started` : '';
+    ctx.log(`  ${phase.amount} cold look-ups, ${phase.concurrency} concurrent${when}`);
     await ctx.rig.sims.resetCalls(); // the warm-up's calls are not the phase's
     const cpuBefore = ctx.rig.cpu().service;
     const run = await cannon({
@@ -79,7 +79,6 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     const goal = phase.concurrency === 1 ? ADDED_P50_GOAL_MS : ADDED_P50_GOAL_100_MS;
     // the first burst after start is shown beside the goals, not judged by them
     const judged = (meets: boolean): Row['verdict'] => (phase.firstAfterStart ? 'info' : meets ? 'meets' : 'misses');
-    const when = phase.firstAfterStart ? `, the first ${phase.amount} after the process started` : '';
     raw[`c${phase.concurrency}${phase.firstAfterStart ? 'FirstAfterStart' : ''}`] = { amount: phase.amount, ok: run.ok, non2xx: run.non2xx, errors: run.errors, rps: run.rps, latency: total, added, cpuMsPerLookup: cpuMs, perCall: perCall.map(({ calls, keys }) => ({ calls, keys })) };
     latency.push({ group: SCENARIO, label: `${phase.concurrency} concurrent${phase.firstAfterStart ? ', first after start' : ''} (slowest CRM ${slowest} ms)`, summary: total });
     const failures = run.non2xx + run.errors > 0 ? ` · ${run.non2xx} non-2xx, ${run.errors} errors` : '';
