@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { addedLatency, busiestSecond, classify, count, degradedSources, emptyTally, median, metricValue, percentile, perSecondSeries, ratePerSecond, summarize } from './stats.js';
+import { addedLatency, busiestSecond, classify, count, cpuPerRequestMs, degradedSources, emptyTally, median, metricValue, percentile, perSecondSeries, ratePerSecond, summarize } from './stats.js';
 
 describe('percentile (nearest rank)', () => {
   const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -121,5 +121,18 @@ describe('metricValue', () => {
     expect(metricValue(text, 'c360_nodejs_heap_size_used_bytes')).toBe(25_000_000);
     expect(metricValue(text, 'c360_breaker_state')).toBe(2);
     expect(metricValue(text, 'c360_missing')).toBeUndefined();
+  });
+});
+
+describe('cpuPerRequestMs', () => {
+  it('takes what the process uses at rest in as long out of a run, then shares the rest over its requests', () => {
+    // 1.2 CPU-s in a 10 s run of 200 requests, 0.02 CPU-s per second at rest: (1.2 − 0.2) / 200 = 5 ms
+    expect(cpuPerRequestMs(1.2, 0.02, 10, 200)).toBeCloseTo(5, 10);
+    expect(cpuPerRequestMs(1.2, 0, 10, 200)).toBeCloseTo(6, 10);
+  });
+
+  it('never goes below zero (a run shorter than the clock ticks of /proc) and is undefined without requests', () => {
+    expect(cpuPerRequestMs(0.01, 0.02, 10, 200)).toBe(0);
+    expect(cpuPerRequestMs(1, 0, 10, 0)).toBeNaN();
   });
 });

@@ -49,6 +49,15 @@ export function addedLatency(latenciesMs: ArrayLike<number>, sourceLatencyMs: Re
   return summarize(Array.from(latenciesMs, (ms) => ms - slowest));
 }
 
+/**
+ * CPU milliseconds per request of a run: the CPU seconds a process used during it, less what it
+ * uses at rest in as long (its timers and monitors, measured just before), over the requests.
+ */
+export function cpuPerRequestMs(usedS: number, restPerS: number, runS: number, requests: number): number {
+  if (requests <= 0) return Number.NaN;
+  return (Math.max(0, usedS - restPerS * runS) / requests) * 1000;
+}
+
 /** The middle value (mean of the two middle ones for an even count); NaN when empty. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
