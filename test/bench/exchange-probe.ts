@@ -1,22 +1,23 @@
 /**
- * What one HTTP exchange costs in CPU on this machine, one request at a time, on each side: a
- * minimal server (Node's HTTP server answering a small JSON body after a fixed delay, as a CRM
- * told to take that long) and a client (Node's HTTP client on a keep-alive socket — the transport
- * the service's vendor calls ride on, without axios or anything of the service's), each a process
- * of its own forked by the bench, so nothing else is counted. Each measures what it uses at rest
- * first, and reports only the exchanges' share: the floor under what a process that serves or
- * makes such exchanges can spend here.
+ * What one HTTP exchange costs on this machine, one at a time after a pause (as a look-up at 1
+ * concurrent finds the processes idle between its steps), on each side: a minimal server (Node's
+ * HTTP server answering a small JSON body at once) and a client (Node's HTTP client on a
+ * keep-alive socket — the transport the service's vendor calls ride on, without axios or anything
+ * of the service's), each a process of its own forked by the bench, so nothing else is counted.
+ * Each measures what it uses at rest first, and reports only the exchanges' share of its CPU; the
+ * client also times each exchange and, given a Redis server, a `PING`'s round trip at the same
+ * pace: the floors under what a process that serves or makes such exchanges can spend or add here.
  *
  * Forked with PROBE_FLAG and a role: the server answers `{ port }` once listening, then the CPU it
  * used since the last `mark`; the client receives a ClientRequest and answers a ClientResult.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-import { cpuPerRequestMs } from './stats.js';
+import { cpuPerRequestMs, median } from './stats.js';
 
 /** The argument the bench forks this file with (then `server` or `client`). */
 export const PROBE_FLAG = '--exchange-probe';
@@ -27,6 +28,10 @@ export interface ClientRequest {
   amount: number;
   /** How long the CPU at rest is measured first, ms. */
   restMs: number;
+  /** The pause before each exchange, ms (the processes go idle, as between a look-up's steps at 1 concurrent). */
+  pauseMs: number;
+  /** A Redis server to time round trips against (three `PING`s in a row after each pause, as a look-up's steps follow its request), if any. */
+  redisPort?: number;
 }
 
 export interface ClientResult {
@@ -34,6 +39,10 @@ export interface ClientResult {
   requests: number;
   /** Client CPU per measured exchange, ms, less the process's use at rest in as long. */
   cpuMsPerExchange: number;
+  /** The median time of a measured exchange, ms. */
+  exchangeMs: number;
+  /** The median Redis round trip (`PING`), ms, when a Redis server was given. */
+  redisRoundTripMs?: number;
 }
 
 /** What the server used since it was marked: CPU ms and wall seconds, and its CPU at rest (ms per s, measured before it listened). */
@@ -51,21 +60,22 @@ const WARM_UP = 20;
 const PROBE_PATH = fileURLToPath(new URL('./exchange-probe.js', import.meta.url));
 
 /**
- * Forks the server and the client (this file, `probe`), makes `amount` exchanges answered after
- * `delayMs` one at a time, and tells what one cost each side in CPU, ms, less what each uses at rest.
+ * Forks the server and the client (this file, `probe`), makes `amount` exchanges one at a time,
+ * each after a pause of `pauseMs`, and tells what one cost each side in CPU (ms, less what each
+ * uses at rest), the time one took, and a Redis round trip's when `redisPort` is given.
  */
-export async function measureExchangeCpu(options: { amount: number; delayMs: number; restMs: number; probe?: string }): Promise<{ serverMs: number; clientMs: number }> {
+export async function measureExchanges(options: { amount: number; pauseMs: number; restMs: number; redisPort?: number; probe?: string }): Promise<{ serverMs: number; clientMs: number; exchangeMs: number; redisRoundTripMs?: number }> {
   const probe = options.probe ?? PROBE_PATH;
-  const server = fork(probe, [PROBE_FLAG, 'server', String(options.delayMs), String(options.restMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(probe, [PROBE_FLAG, 'server', String(options.restMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const { port } = await ask<{ port: number }>(server);
     await ask(server, 'mark');
     const client = fork(probe, [PROBE_FLAG, 'client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const request: ClientRequest = { url: `http://127.0.0.1:${port}/`, amount: options.amount, restMs: options.restMs };
+    const request: ClientRequest = { url: `http://127.0.0.1:${port}/`, amount: options.amount, restMs: options.restMs, pauseMs: options.pauseMs, redisPort: options.redisPort };
     const { result } = await ask<{ result: ClientResult }>(client, request);
     const { use } = await ask<{ use: ServerUse }>(server, 'use');
     if (use.answered !== result.requests) throw new Error(`the exchange probe's server answered ${use.answered} of ${result.requests} requests`);
-    return { serverMs: cpuPerRequestMs(use.cpuMs / 1000, use.restMsPerS / 1000, use.seconds, use.answered), clientMs: result.cpuMsPerExchange };
+    return { serverMs: cpuPerRequestMs(use.cpuMs / 1000, use.restMsPerS / 1000, use.seconds, use.answered), clientMs: result.cpuMsPerExchange, exchangeMs: result.exchangeMs, redisRoundTripMs: result.redisRoundTripMs };
   } finally {
     if (server.connected) server.send('close');
   }
@@ -94,27 +104,58 @@ export async function probeClient(req: ClientRequest): Promise<ClientResult> {
   try {
     const rest = await restingCpuMsPerS(req.restMs);
     for (let i = 0; i < WARM_UP; i++) await exchange(req.url, agent);
+    const times: number[] = [];
     const before = process.cpuUsage();
     const startedAt = performance.now();
-    for (let i = 0; i < req.amount; i++) await exchange(req.url, agent);
+    for (let i = 0; i < req.amount; i++) {
+      await pause(req.pauseMs);
+      const sentAt = performance.now();
+      await exchange(req.url, agent);
+      times.push(performance.now() - sentAt);
+    }
     const used = process.cpuUsage(before);
     const runS = (performance.now() - startedAt) / 1000;
-    return { requests: WARM_UP + req.amount, cpuMsPerExchange: Math.max(0, (used.user + used.system) / 1000 - rest * runS) / req.amount };
+    const result: ClientResult = { requests: WARM_UP + req.amount, cpuMsPerExchange: Math.max(0, (used.user + used.system) / 1000 - rest * runS) / req.amount, exchangeMs: median(times) };
+    if (req.redisPort !== undefined) result.redisRoundTripMs = await redisRoundTrips(req.redisPort, req.amount, req.pauseMs);
+    return result;
   } finally {
     agent.destroy();
   }
 }
 
+/** The median of `PING` round trips, three in a row after each pause of `pauseMs` (`rounds` pauses), on one connection. */
+async function redisRoundTrips(port: number, rounds: number, pauseMs: number): Promise<number> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  const ping = () =>
+    new Promise<number>((resolve, reject) => {
+      const sentAt = performance.now();
+      socket.once('data', (chunk: Buffer) => (chunk.toString('latin1') === '+PONG\r\n' ? resolve(performance.now() - sentAt) : reject(new Error(`Redis answered ${chunk.toString('latin1').trim()}`))));
+      socket.write('PING\r\n');
+    });
+  try {
+    const trips: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      await pause(pauseMs);
+      for (let k = 0; k < 3; k++) trips.push(await ping());
+    }
+    return median(trips);
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Starts the server (after measuring its use at rest); `use()` tells what it used since the last `mark()`. */
-export async function probeServer(delayMs: number, restMs: number): Promise<{ port: number; mark(): void; use(): ServerUse; close(): Promise<void> }> {
+export async function probeServer(restMs: number): Promise<{ port: number; mark(): void; use(): ServerUse; close(): Promise<void> }> {
   const restMsPerS = await restingCpuMsPerS(restMs);
   let answered = 0;
   const server = createServer((req, res) => {
     req.resume();
-    setTimeout(() => {
-      answered++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(BODY);
-    }, delayMs);
+    answered++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(BODY);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -131,6 +172,10 @@ export async function probeServer(delayMs: number, restMs: number): Promise<{ po
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function restingCpuMsPerS(ms: number): Promise<number> {
@@ -158,7 +203,7 @@ if (process.argv[2] === PROBE_FLAG && process.send !== undefined) {
   const send = (m: unknown) => process.send?.(m);
   const fail = (err: unknown) => process.send?.({ ok: false, error: String(err) }, () => process.disconnect());
   if (process.argv[3] === 'server') {
-    probeServer(Number(process.argv[4]), Number(process.argv[5])).then((server) => {
+    probeServer(Number(process.argv[4])).then((server) => {
       process.on('message', (m: 'mark' | 'use' | 'close') => {
         if (m === 'mark') {
           server.mark();

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { SANDBOX_CREDENTIALS } from '../../sandbox/shared/credentials.js';
-import { measureExchangeCpu } from '../exchange-probe.js';
+import { measureExchanges } from '../exchange-probe.js';
 import { cannon } from '../load.js';
 import { CRM_NAMES } from '../sim-protocol.js';
 import { addedLatency, summarize } from '../stats.js';
@@ -48,7 +48,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   // what the service uses at rest (timers, monitors), so that a phase's CPU can be told from it
   const serviceRestMsPerS = await serviceAtRest(ctx, ctx.options.quick ? 2 : 5);
   const direct = await slowestDirect(ctx, pool[0], ctx.options.quick ? 20 : 100);
-  const exchange = await measureExchangeCpu({ amount: ctx.options.quick ? 40 : 200, delayMs: slowest, restMs: 2000 });
+  const exchange = await measureExchanges({ amount: ctx.options.quick ? 40 : 200, pauseMs: slowest, restMs: 2000, redisPort: Number(new URL(ctx.rig.redis.url).port) });
   raw.slowestDirect = direct;
   raw.serviceAtRestMsPerS = serviceRestMsPerS;
   raw.directExchangeCpuMs = exchange;
@@ -61,8 +61,15 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   });
   rows.push({
     scenario: SCENARIO,
-    measure: `CPU of one HTTP exchange on this machine, one at a time, answered after ${slowest} ms (Node's HTTP server and client, each a process of its own doing nothing else, each less what it uses at rest)`,
+    measure: `CPU of one HTTP exchange on this machine, one at a time after a pause of ${slowest} ms (Node's HTTP server answering at once and its client, each a process of its own doing nothing else, each less what it uses at rest)`,
     result: `${exchange.serverMs.toFixed(2)} ms the server's side, ${exchange.clientMs.toFixed(2)} ms the client's`,
+    goal: '—',
+    verdict: 'info',
+  });
+  rows.push({
+    scenario: SCENARIO,
+    measure: 'time of one such exchange, and of one Redis round trip (`PING`, three in a row after each pause, from the same client process)',
+    result: `p50 ${ms(exchange.exchangeMs)} · Redis p50 ${ms(exchange.redisRoundTripMs ?? Number.NaN)}`,
     goal: '—',
     verdict: 'info',
   });
@@ -128,6 +135,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     rows,
     latency,
     notes: [
+      `Cold path: at 1 concurrent a cold look-up's answer waits for two HTTP exchanges in sequence — the bench's to the service (at least the ${ms(exchange.exchangeMs)} a minimal one takes here) and the service's to SAP (at least the ${ms(direct.p50 - slowest)} the bench sees when it asks SAP directly) — and for three Redis round trips before its calls (the read of its parts, the lock, the rate-limit slot: ${ms(exchange.redisRoundTripMs ?? Number.NaN)} each at least): about ${ms(exchange.exchangeMs + (direct.p50 - slowest) + 3 * (exchange.redisRoundTripMs ?? Number.NaN))} of the added latency before any work of the service's own.`,
       `Cold path: at 1 concurrent a cold look-up is one HTTP exchange served (the custom action) and ${callsPerLookupAt1.toFixed(0)} made (its calls to the CRMs), besides its Redis commands. At the CPU one exchange costs here at that rate (a minimal Node HTTP server ${exchange.serverMs.toFixed(2)} ms, Node's HTTP client ${exchange.clientMs.toFixed(2)} ms, each measured in a process of its own), that is about ${floorMs.toFixed(1)} ms before any work of the service's own: a floor under its CPU per look-up at 1 concurrent on this machine, set by the leanest server and client at hand. At 100 concurrent a call carries many customers and an exchange's cost is shared.`,
       `Cold path: the added latency is judged against the latency the slowest simulator is told (${slowest} ms). Asked directly by the bench (the same OData read the service makes, autocannon, one connection), it answers at p50 ${ms(direct.p50)}, so about ${ms(direct.p50 - slowest)} of the added p50 at 1 concurrent is the simulator's own.`,
       `Cold path: simulators at fixed latencies (Salesforce ${FIXED_LATENCY.salesforce} ms, SAP ${FIXED_LATENCY.sap} ms for each of its two concurrent reads, ServiceNow ${FIXED_LATENCY.servicenow} ms), a distinct uncached customer per request, custom action with JWT; added latency = client latency − ${slowest} ms. At 100 concurrent the look-ups share batched calls (customers per call above), and the load is a closed loop — each connection sends its next look-up when the last is answered — so look-ups arrive in clumps as a batched answer returns, and each step of a look-up that waits for Redis or a CRM is answered only once the event loop has got through the rest of its clump.`,
