@@ -15,6 +15,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as pause } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { cpuPerRequestMs, median } from './stats.js';
@@ -174,14 +175,10 @@ export async function probeServer(restMs: number): Promise<{ port: number; mark(
   };
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function restingCpuMsPerS(ms: number): Promise<number> {
   const before = process.cpuUsage();
   const startedAt = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await pause(ms);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000 / ((performance.now() - startedAt) / 1000);
 }

@@ -13,7 +13,7 @@ import { addedLatency, summarize } from '../stats.js';
 import type { LatencyBar } from '../svg.js';
 import type { Row } from '../table.js';
 import { ms, perSecond } from '../table.js';
-import { coldPool, type Context, customersPerCall, FIXED_LATENCY, type ScenarioResult, SINGLE_REPLICA_ENV } from './scenario.js';
+import { coldPool, type Context, customersPerCall, FIXED_LATENCY, type ScenarioResult, SINGLE_REPLICA_ENV, sleep } from './scenario.js';
 
 const SCENARIO = '2. Cold path';
 /** The product brief: the service adds at most about 3 ms (p50) over the slowest CRM. */
@@ -51,7 +51,8 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   const exchange = await measureExchanges({ amount: ctx.options.quick ? 40 : 200, pauseMs: slowest, restMs: 2000, redisPort: Number(new URL(ctx.rig.redis.url).port) });
   raw.slowestDirect = direct;
   raw.serviceAtRestMsPerS = serviceRestMsPerS;
-  raw.directExchangeCpuMs = exchange;
+  raw.exchangeFloors = exchange;
+  const redisMs = exchange.redisRoundTripMs ?? Number.NaN;
   rows.push({
     scenario: SCENARIO,
     measure: `the slowest CRM (SAP, told ${slowest} ms) asked by the bench directly, no service, 1 concurrent`,
@@ -69,7 +70,7 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   rows.push({
     scenario: SCENARIO,
     measure: 'time of one such exchange, and of one Redis round trip (`PING`, three in a row after each pause, from the same client process)',
-    result: `p50 ${ms(exchange.exchangeMs)} · Redis p50 ${ms(exchange.redisRoundTripMs ?? Number.NaN)}`,
+    result: `p50 ${ms(exchange.exchangeMs)} · Redis p50 ${ms(redisMs)}`,
     goal: '—',
     verdict: 'info',
   });
@@ -129,14 +130,16 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
     });
   }
   await ctx.rig.sims.healAll();
-  const floorMs = exchange.serverMs + callsPerLookupAt1 * exchange.clientMs;
+  // the floors under the 1-concurrent phase: its answer waits for two exchanges and three Redis round trips; its CPU is one exchange served and the calls made
+  const latencyFloorMs = exchange.exchangeMs + (direct.p50 - slowest) + 3 * redisMs;
+  const cpuFloorMs = exchange.serverMs + callsPerLookupAt1 * exchange.clientMs;
   return {
     name: 'cold',
     rows,
     latency,
     notes: [
-      `Cold path: at 1 concurrent a cold look-up's answer waits for two HTTP exchanges in sequence — the bench's to the service (at least the ${ms(exchange.exchangeMs)} a minimal one takes here) and the service's to SAP (at least the ${ms(direct.p50 - slowest)} the bench sees when it asks SAP directly) — and for three Redis round trips before its calls (the read of its parts, the lock, the rate-limit slot: ${ms(exchange.redisRoundTripMs ?? Number.NaN)} each at least): about ${ms(exchange.exchangeMs + (direct.p50 - slowest) + 3 * (exchange.redisRoundTripMs ?? Number.NaN))} of the added latency before any work of the service's own.`,
-      `Cold path: at 1 concurrent a cold look-up is one HTTP exchange served (the custom action) and ${callsPerLookupAt1.toFixed(0)} made (its calls to the CRMs), besides its Redis commands. At the CPU one exchange costs here at that rate (a minimal Node HTTP server ${exchange.serverMs.toFixed(2)} ms, Node's HTTP client ${exchange.clientMs.toFixed(2)} ms, each measured in a process of its own), that is about ${floorMs.toFixed(1)} ms before any work of the service's own: a floor under its CPU per look-up at 1 concurrent on this machine, set by the leanest server and client at hand. At 100 concurrent a call carries many customers and an exchange's cost is shared.`,
+      `Cold path: at 1 concurrent a cold look-up's answer waits for two HTTP exchanges in sequence — the bench's to the service (at least the ${ms(exchange.exchangeMs)} a minimal one takes here) and the service's to SAP (at least the ${ms(direct.p50 - slowest)} the bench sees when it asks SAP directly) — and for three Redis round trips before its calls (the read of its parts, the lock, the rate-limit slot: ${ms(redisMs)} each at least): about ${ms(latencyFloorMs)} of the added latency before any work of the service's own.`,
+      `Cold path: at 1 concurrent a cold look-up is one HTTP exchange served (the custom action) and ${callsPerLookupAt1.toFixed(0)} made (its calls to the CRMs), besides its Redis commands. At the CPU one exchange costs here at that rate (a minimal Node HTTP server ${exchange.serverMs.toFixed(2)} ms, Node's HTTP client ${exchange.clientMs.toFixed(2)} ms, each measured in a process of its own), that is about ${cpuFloorMs.toFixed(1)} ms before any work of the service's own: a floor under its CPU per look-up at 1 concurrent on this machine, set by the leanest server and client at hand. At 100 concurrent a call carries many customers and an exchange's cost is shared.`,
       `Cold path: the added latency is judged against the latency the slowest simulator is told (${slowest} ms). Asked directly by the bench (the same OData read the service makes, autocannon, one connection), it answers at p50 ${ms(direct.p50)}, so about ${ms(direct.p50 - slowest)} of the added p50 at 1 concurrent is the simulator's own.`,
       `Cold path: simulators at fixed latencies (Salesforce ${FIXED_LATENCY.salesforce} ms, SAP ${FIXED_LATENCY.sap} ms for each of its two concurrent reads, ServiceNow ${FIXED_LATENCY.servicenow} ms), a distinct uncached customer per request, custom action with JWT; added latency = client latency − ${slowest} ms. At 100 concurrent the look-ups share batched calls (customers per call above), and the load is a closed loop — each connection sends its next look-up when the last is answered — so look-ups arrive in clumps as a batched answer returns, and each step of a look-up that waits for Redis or a CRM is answered only once the event loop has got through the rest of its clump.`,
       `Cold path: the judged phases run on a warm process. The service first serves ${burst} cold look-ups at 100 concurrent (shown as "the first ${burst} after the process started"; its customers are not used again): V8 compiles the code a burst runs while it runs it, on its worker threads, so that phase's CPU and latency are those of a replica's first burst after a restart, not of one that has been serving all along. Each phase has customers of its own, none looked up before.`,
@@ -156,7 +159,7 @@ interface Phase {
 async function serviceAtRest(ctx: Context, seconds: number): Promise<number> {
   const before = ctx.rig.cpu().service;
   const startedAt = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  await sleep(seconds * 1000);
   return ((ctx.rig.cpu().service - before) / ((performance.now() - startedAt) / 1000)) * 1000;
 }
 
